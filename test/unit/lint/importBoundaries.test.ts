@@ -1,0 +1,47 @@
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layering of ARCHITECTURE.md §1 is enforced by `no-restricted-imports` in
+ * eslint.config.js. These cases lint probe sources as if they lived at a given path, so a
+ * config change that silently drops a boundary fails here.
+ */
+const eslint = new ESLint({
+  // Type information is irrelevant to import rules and the probe files do not exist on disk.
+  overrideConfig: [{ ...tseslint.configs.disableTypeChecked, files: ['**/*.ts'] }],
+});
+
+async function restricted(filePath: string, source: string): Promise<string[]> {
+  const [res] = await eslint.lintText(source, { filePath });
+  return (res?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+const cases: { from: string; imports: string; allowed: boolean }[] = [
+  { from: 'shared/protocol/x.ts', imports: 'node:fs', allowed: false },
+  { from: 'shared/protocol/x.ts', imports: 'zeromq', allowed: false },
+  { from: 'shared/protocol/x.ts', imports: '../../main/core/queue/commandQueue', allowed: false },
+  { from: 'shared/protocol/x.ts', imports: '../../server/agentServer', allowed: false },
+  { from: 'shared/protocol/x.ts', imports: '../domain/command', allowed: true },
+  { from: 'main/core/x.ts', imports: 'electron', allowed: false },
+  { from: 'main/core/x.ts', imports: '../../server/agentServer', allowed: false },
+  { from: 'main/core/x.ts', imports: 'zeromq', allowed: true },
+  { from: 'main/core/x.ts', imports: '../../shared/protocol', allowed: true },
+  { from: 'main/electron/x.ts', imports: '../../server/lineStore', allowed: false },
+  { from: 'main/electron/x.ts', imports: 'electron', allowed: true },
+  { from: 'server/x.ts', imports: '../main/core/queue/commandQueue', allowed: false },
+  { from: 'server/x.ts', imports: 'electron', allowed: false },
+  { from: 'server/x.ts', imports: '../shared/protocol', allowed: true },
+  { from: 'preload/x.ts', imports: '../main/core/services/x', allowed: false },
+  { from: 'renderer/src/x.ts', imports: 'node:path', allowed: false },
+  { from: 'renderer/src/x.ts', imports: '../../main/core/x', allowed: false },
+  { from: 'renderer/src/x.ts', imports: '../../shared/ipc', allowed: true },
+];
+
+describe('import boundaries (ARCHITECTURE.md §1)', () => {
+  it.each(cases)('$from importing $imports is allowed: $allowed', async ({ from, imports, allowed }) => {
+    const messages = await restricted(from, `import * as probe from '${imports}';\nexport const p = probe;\n`);
+    if (allowed) expect(messages).toEqual([]);
+    else expect(messages.join('\n')).toMatch(/restricted/);
+  });
+});
