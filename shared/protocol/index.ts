@@ -1,17 +1,12 @@
 /**
- * descartes 1.0.0 wire protocol: message types and the positional msgpack codec.
- * (Stub: the codec is being written in shared/protocol/codec/.)
+ * descartes 1.0.0 wire protocol: message types and the positional msgpack codec (PROTOCOL.md §2–3).
+ *
+ * - `encodeMessage(msg)` gives exactly the bytes `rmp_serde::to_vec` writes for the Rust value.
+ * - `decodeMessage(bytes)` accepts and rejects what the Rust decoder does (array or map form,
+ *   UUIDs as bin or text, SystemTime as array or map, …) and returns every field (`null` for None).
+ * - Both throw only `ProtocolError` (code `decode`, `encode` or `too_large`) for bad input.
  */
 export * from './types';
-
-import type { ZmqMessage } from './types';
-
-/** Encodes a message to the exact bytes `rmp_serde::to_vec` writes. Throws ProtocolError. */
-export function encodeMessage(_msg: ZmqMessage): Uint8Array {
-  throw new Error('not implemented yet');
-}
-
-/** Decodes one message, accepting what the Rust decoder accepts. Throws ProtocolError. */
-export function decodeMessage(_bytes: Uint8Array): ZmqMessage {
-  throw new Error('not implemented yet');
-}
+export { ProtocolError, type ProtocolErrorCode } from './errors';
+export { encodeMessage } from './codec/encode';
+export { decodeMessage } from './codec/decode';

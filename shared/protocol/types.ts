@@ -24,7 +24,8 @@ export type Uuid = string;
 export type WireInt = number | bigint;
 
 /** A `serde_json::Value`. Integers outside the safe range are `bigint`. */
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** `std::time::SystemTime` in serde's form: seconds and nanoseconds since the Unix epoch. */
 export interface SystemTime {

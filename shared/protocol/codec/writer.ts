@@ -1,0 +1,375 @@
+/**
+ * Low-level msgpack writing into one growable scratch buffer, always in the smallest form (what
+ * rmp writes). Output is copied out with `slice`, so the buffer is reused across encode calls.
+ */
+import { MAX_MESSAGE_BYTES } from '../types';
+import { ProtocolError, formatPath } from '../errors';
+
+const INITIAL_SIZE = 8 * 1024;
+/** After a big message, a buffer larger than this is dropped rather than kept for the next call. */
+const KEEP_SIZE = 1024 * 1024;
+/** Strings longer than this go through TextEncoder.encodeInto instead of the JS loop. */
+const LONG_STRING = 64;
+
+const TWO_32 = 0x100000000;
+const textEncoder = new TextEncoder();
+
+export class Writer {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  /** The message tag once known, for errors. */
+  messageType: string | null = null;
+  /** Field names, keys and indices from the message down to the value being written. */
+  readonly segs: (string | number)[] = [];
+  nsegs = 0;
+
+  constructor() {
+    this.buf = new Uint8Array(INITIAL_SIZE);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.messageType = null;
+    this.nsegs = 0;
+  }
+
+  /** Copies the encoded bytes out; shrinks the scratch buffer after an unusually big message. */
+  finish(): Uint8Array {
+    const out = this.buf.slice(0, this.pos);
+    this.release();
+    return out;
+  }
+
+  release(): void {
+    if (this.buf.length > KEEP_SIZE) {
+      this.buf = new Uint8Array(INITIAL_SIZE);
+      this.view = new DataView(this.buf.buffer);
+    }
+  }
+
+  fail(reason: string): never {
+    throw new ProtocolError('encode', this.messageType, formatPath(this.segs, this.nsegs), reason);
+  }
+
+  tooLarge(size: number): never {
+    throw new ProtocolError(
+      'too_large',
+      this.messageType,
+      '',
+      `encoded message would exceed the ${MAX_MESSAGE_BYTES}-byte limit (at least ${size} bytes)`,
+    );
+  }
+
+  /** Makes room for n more bytes; every caller passes an exact size (or a bound below the limit). */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    const needed = this.pos + n;
+    if (needed > MAX_MESSAGE_BYTES) this.tooLarge(needed);
+    const size = Math.min(Math.max(this.buf.length * 2, needed), MAX_MESSAGE_BYTES);
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Copies pre-encoded bytes (cached tags, enum names). */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
+  }
+
+  nil(): void {
+    this.byte(0xc0);
+  }
+
+  bool(v: boolean): void {
+    this.byte(v ? 0xc3 : 0xc2);
+  }
+
+  arrayHeader(n: number): void {
+    if (n < 16) this.byte(0x90 | n);
+    else this.lengthHeader(0xdc, n);
+  }
+
+  mapHeader(n: number): void {
+    if (n < 16) this.byte(0x80 | n);
+    else this.lengthHeader(0xde, n);
+  }
+
+  /** array16/map16 marker `m16` (the 32-bit form is m16 + 1). */
+  private lengthHeader(m16: number, n: number): void {
+    this.ensure(5);
+    const b = this.buf;
+    let p = this.pos;
+    if (n < 0x10000) {
+      b[p++] = m16;
+      b[p++] = n >>> 8;
+      b[p++] = n & 0xff;
+    } else {
+      b[p++] = m16 + 1;
+      b[p++] = n >>> 24;
+      b[p++] = (n >>> 16) & 0xff;
+      b[p++] = (n >>> 8) & 0xff;
+      b[p++] = n & 0xff;
+    }
+    this.pos = p;
+  }
+
+  /** bin8 of 16 bytes: `c4 10` + bytes (how rmp writes a Uuid). */
+  uuid(bytes: Uint8Array): void {
+    this.ensure(18);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0xc4;
+    b[p + 1] = 0x10;
+    for (let i = 0; i < 16; i++) b[p + 2 + i] = bytes[i] as number;
+    this.pos = p + 18;
+  }
+
+  /** A non-negative integer-valued number ≤ 2^64 - 1, smallest uint form. */
+  uint(v: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    const p = this.pos;
+    if (v < 0x80) {
+      b[p] = v;
+      this.pos = p + 1;
+    } else if (v < 0x100) {
+      b[p] = 0xcc;
+      b[p + 1] = v;
+      this.pos = p + 2;
+    } else if (v < 0x10000) {
+      b[p] = 0xcd;
+      b[p + 1] = v >>> 8;
+      b[p + 2] = v & 0xff;
+      this.pos = p + 3;
+    } else if (v < TWO_32) {
+      b[p] = 0xce;
+      this.u32At(p + 1, v);
+      this.pos = p + 5;
+    } else {
+      b[p] = 0xcf;
+      this.u32At(p + 1, Math.floor(v / TWO_32));
+      this.u32At(p + 5, v >>> 0);
+      this.pos = p + 9;
+    }
+  }
+
+  /** A negative integer-valued number ≥ -2^63, smallest int form. */
+  negInt(v: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    const p = this.pos;
+    if (v >= -32) {
+      b[p] = v & 0xff;
+      this.pos = p + 1;
+    } else if (v >= -0x80) {
+      b[p] = 0xd0;
+      b[p + 1] = v & 0xff;
+      this.pos = p + 2;
+    } else if (v >= -0x8000) {
+      b[p] = 0xd1;
+      b[p + 1] = (v >> 8) & 0xff;
+      b[p + 2] = v & 0xff;
+      this.pos = p + 3;
+    } else if (v >= -0x80000000) {
+      b[p] = 0xd2;
+      this.u32At(p + 1, v >>> 0);
+      this.pos = p + 5;
+    } else {
+      const hi = Math.floor(v / TWO_32);
+      b[p] = 0xd3;
+      this.u32At(p + 1, hi >>> 0);
+      this.u32At(p + 5, v - hi * TWO_32);
+      this.pos = p + 9;
+    }
+  }
+
+  /** Any integer-valued number or bigint within [-2^63, 2^64); the caller checks the range. */
+  int(v: number | bigint): void {
+    if (typeof v === 'number') {
+      if (v >= 0) this.uint(v);
+      else this.negInt(v);
+      return;
+    }
+    if (v >= -0x1fffffffffffffn && v <= 0x1fffffffffffffn) {
+      this.int(Number(v));
+      return;
+    }
+    this.ensure(9);
+    const p = this.pos;
+    this.buf[p] = v < 0n ? 0xd3 : 0xcf;
+    const u = BigInt.asUintN(64, v);
+    this.u32At(p + 1, Number(u >> 32n));
+    this.u32At(p + 5, Number(u & 0xffffffffn));
+    this.pos = p + 9;
+  }
+
+  float64(v: number): void {
+    this.ensure(9);
+    this.buf[this.pos] = 0xcb;
+    this.view.setFloat64(this.pos + 1, v);
+    this.pos += 9;
+  }
+
+  private u32At(p: number, v: number): void {
+    const b = this.buf;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+  }
+
+  /** Writes the str header for `len` bytes at p; returns its size. */
+  private strHeaderAt(p: number, len: number): number {
+    const b = this.buf;
+    if (len < 32) {
+      b[p] = 0xa0 | len;
+      return 1;
+    }
+    if (len < 0x100) {
+      b[p] = 0xd9;
+      b[p + 1] = len;
+      return 2;
+    }
+    if (len < 0x10000) {
+      b[p] = 0xda;
+      b[p + 1] = len >>> 8;
+      b[p + 2] = len & 0xff;
+      return 3;
+    }
+    b[p] = 0xdb;
+    this.u32At(p + 1, len);
+    return 5;
+  }
+
+  /**
+   * A str in its smallest header form. ASCII is copied in one pass; other text is UTF-8 encoded with
+   * lone surrogates replaced by U+FFFD (as TextEncoder does).
+   */
+  str(s: string): void {
+    const n = s.length;
+    const worst = 5 + n * 3;
+    if (this.pos + worst > this.buf.length) {
+      if (this.pos + worst > MAX_MESSAGE_BYTES) {
+        this.strExact(s);
+        return;
+      }
+      this.grow(worst);
+    }
+    const b = this.buf;
+    const p = this.pos;
+    if (n <= LONG_STRING) {
+      const h = n < 32 ? 1 : 2;
+      const start = p + h;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + i] = c;
+      }
+      if (i === n) {
+        if (h === 1) b[p] = 0xa0 | n;
+        else {
+          b[p] = 0xd9;
+          b[p + 1] = n;
+        }
+        this.pos = start + n;
+        return;
+      }
+      // Non-ASCII from index i: encode the rest after the ASCII prefix already copied, then fix the
+      // header (at most 192 bytes, so it stays 1 or 2 bytes long and moves the text by ≤ 1 byte).
+      const end = encodeUtf8(s, i, b, start + i);
+      const len = end - start;
+      const hl = headerSize(len);
+      if (hl !== h) b.copyWithin(p + hl, start, end);
+      this.strHeaderAt(p, len);
+      this.pos = p + hl + len;
+      return;
+    }
+    const h = headerSize(n * 3);
+    const written = textEncoder.encodeInto(s, b.subarray(p + h)).written;
+    const hl = headerSize(written);
+    if (hl !== h) b.copyWithin(p + hl, p + h, p + h + written);
+    this.strHeaderAt(p, written);
+    this.pos = p + hl + written;
+  }
+
+  /** Near the size limit: measure first so the limit check is exact. */
+  private strExact(s: string): void {
+    const len = utf8Length(s);
+    const h = headerSize(len);
+    this.ensure(h + len);
+    const p = this.pos;
+    this.strHeaderAt(p, len);
+    textEncoder.encodeInto(s, this.buf.subarray(p + h, p + h + len));
+    this.pos = p + h + len;
+  }
+}
+
+function headerSize(len: number): number {
+  return len < 32 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+}
+
+/** UTF-8 byte length of a JS string; a lone surrogate counts as U+FFFD (3 bytes). */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let len = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) len += 1;
+    else if (c < 0x800) len += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        len += 4;
+        i++;
+      } else len += 3;
+    } else len += 3;
+  }
+  return len;
+}
+
+/** Encodes s[from..] as UTF-8 at out[p..]; returns the end position. Lone surrogates become U+FFFD. */
+function encodeUtf8(s: string, from: number, out: Uint8Array, p: number): number {
+  const n = s.length;
+  for (let i = from; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[p++] = c;
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = c <= 0xdbff && i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          out[p++] = 0xf0 | (c >> 18);
+          out[p++] = 0x80 | ((c >> 12) & 0x3f);
+          out[p++] = 0x80 | ((c >> 6) & 0x3f);
+          out[p++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      out[p++] = 0xe0 | (c >> 12);
+      out[p++] = 0x80 | ((c >> 6) & 0x3f);
+      out[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p;
+}
