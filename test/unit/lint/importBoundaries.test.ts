@@ -23,6 +23,10 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
   { from: 'shared/protocol/x.ts', imports: '../../main/core/queue/commandQueue', allowed: false },
   { from: 'shared/protocol/x.ts', imports: '../../server/agentServer', allowed: false },
   { from: 'shared/protocol/x.ts', imports: '../domain/command', allowed: true },
+  { from: 'shared/protocol/x.ts', imports: '../domain/server', allowed: true },
+  { from: 'main/core/services/x.ts', imports: '../../../shared/domain/server', allowed: true },
+  { from: 'main/core/services/x.ts', imports: '../../../server/agentServer', allowed: false },
+  { from: 'main/core/x.ts', imports: '../electron/window', allowed: false },
   { from: 'main/core/x.ts', imports: 'electron', allowed: false },
   { from: 'main/core/x.ts', imports: '../../server/agentServer', allowed: false },
   { from: 'main/core/x.ts', imports: 'zeromq', allowed: true },
@@ -40,7 +44,10 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
 
 describe('import boundaries (ARCHITECTURE.md §1)', () => {
   it.each(cases)('$from importing $imports is allowed: $allowed', async ({ from, imports, allowed }) => {
-    const messages = await restricted(from, `import * as probe from '${imports}';\nexport const p = probe;\n`);
+    const messages = await restricted(
+      from,
+      `import * as probe from '${imports}';\nexport const p = probe;\n`,
+    );
     if (allowed) expect(messages).toEqual([]);
     else expect(messages.join('\n')).toMatch(/restricted/);
   });
