@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { decodeMessage, encodeMessage } from '../shared/protocol';
+import type { ReplyMessage } from '../shared/protocol';
+import { DEFAULT_BIND, DEFAULT_PUB } from './args';
+import { DEFAULT_CONFIG } from './config';
+import type { ServerConfig } from './config';
+import { DedupeJournal } from './dedupeJournal';
+import { localEndpoint, routableEndpoint } from './endpoints';
+import { ExecLog } from './execLog';
+import type { HandlerContext } from './handlers/context';
+import { NIL_UUID, Publisher } from './publisher';
+import { ReplyCache } from './replyCache';
+import { RequestHandler } from './requestHandler';
+import { CommandSocket } from './router';
+import { Stats } from './stats';
+import type { StatsSnapshot } from './stats';
+import { Supervisor } from './supervisor';
+
+/** How to start an agent server; everything is optional. */
+export interface AgentServerOptions {
+  /** ROUTER endpoint (default tcp://127.0.0.1:5555). */
+  readonly bind?: string;
+  /** PUB endpoint (default tcp://127.0.0.1:5556). */
+  readonly pub?: string;
+  /** Validated config file contents (default: built-in backends, limits of `DEFAULT_CONFIG`). */
+  readonly config?: ServerConfig;
+  /** Server id in replies and health metadata (default `srv-<8 hex>`). */
+  readonly serverId?: string;
+  /** Overrides `config.heartbeatMs`. */
+  readonly heartbeatMs?: number;
+  /** Overrides `config.maxAgents`. */
+  readonly maxAgents?: number;
+  /** Directory of the dedupe journal (dedupe then survives a restart). */
+  readonly stateDir?: string;
+  /** File that gets one JSON line per executed mutating request. */
+  readonly execLog?: string;
+  /** Working directory of agents (default the server's cwd). */
+  readonly cwd?: string;
+}
+
+/** A running agent server. */
+export interface AgentServer {
+  /** Where clients connect for commands (wildcard host replaced by 127.0.0.1, port resolved). */
+  readonly bindEndpoint: string;
+  /** Where clients subscribe to events (same form). */
+  readonly pubEndpoint: string;
+  readonly serverId: string;
+  /** A copy of the counters. */
+  stats(): StatsSnapshot;
+  /**
+   * Graceful shutdown: refuses new requests, stops agents (SIGTERM, SIGKILL after the grace
+   * period), flushes and closes the sockets, releases the state dir. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Starts an agent server: binds the PUB socket, then the ROUTER, and starts heartbeats.
+ * @throws BindError when an endpoint is in use or invalid; StateDirError when the state dir
+ *   is locked by another server; an Error when the exec log cannot be opened
+ */
+export async function startAgentServer(options: AgentServerOptions = {}): Promise<AgentServer> {
+  const base = options.config ?? DEFAULT_CONFIG;
+  const config: ServerConfig = {
+    ...base,
+    heartbeatMs: options.heartbeatMs ?? base.heartbeatMs,
+    maxAgents: options.maxAgents ?? base.maxAgents,
+  };
+  const serverId = options.serverId ?? `srv-${randomBytes(4).toString('hex')}`;
+  const stats = new Stats();
+  const startedAtMs = Date.now();
+  const codec = { encode: encodeMessage, decode: decodeMessage };
+
+  const cache = new ReplyCache();
+  const journal =
+    options.stateDir === undefined
+      ? null
+      : DedupeJournal.open(options.stateDir, {
+          codec: { encode: (r: ReplyMessage) => encodeMessage(r), decode: decodeMessage },
+        });
+  let execLog: ExecLog | null = null;
+  let publisher: Publisher | null = null;
+  let commands: CommandSocket | null = null;
+  try {
+    if (journal) {
+      for (const entry of journal.entries()) {
+        cache.restore(
+          entry.requestId,
+          entry.reply
+            ? { state: 'done', type: entry.type, reply: entry.reply }
+            : { state: 'unknown', type: entry.type },
+          entry.at,
+        );
+      }
+    }
+    execLog = options.execLog === undefined ? null : new ExecLog(options.execLog);
+    publisher = await Publisher.bind(options.pub ?? DEFAULT_PUB, stats, encodeMessage);
+    const pub = publisher;
+    const supervisor = new Supervisor({
+      config,
+      events: pub,
+      stats,
+      maxAgents: config.maxAgents,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    const ctx: HandlerContext = {
+      supervisor,
+      stats,
+      config,
+      serverId,
+      pubEndpoint: routableEndpoint(pub.endpoint),
+      startedAtMs,
+      version: packageVersion(),
+    };
+    const handler = new RequestHandler({ ctx, cache, journal, execLog, codec });
+    let accepting = true;
+    const sock = await CommandSocket.bind(options.bind ?? DEFAULT_BIND, stats, (frame) => {
+      if (!accepting) return;
+      void handler.handle(frame.payload, frame.totalBytes).then(
+        (bytes) => {
+          if (bytes && accepting) sock.reply(frame.routingId, bytes);
+        },
+        (error: unknown) => {
+          stats.increment('internal_errors');
+          process.stderr.write(`descartes-server: request handler failed: ${String(error)}\n`);
+        },
+      );
+    });
+    commands = sock;
+
+    const heartbeat = setInterval(() => {
+      pub.status(NIL_UUID, 'heartbeat', null, null, {
+        server_id: serverId,
+        active_agents: supervisor.activeCount,
+        uptime_secs: Math.floor((Date.now() - startedAtMs) / 1000),
+      });
+    }, config.heartbeatMs);
+
+    let closing: Promise<void> | null = null;
+    const log = execLog;
+    return {
+      bindEndpoint: localEndpoint(sock.endpoint),
+      pubEndpoint: localEndpoint(pub.endpoint),
+      serverId,
+      stats: () => stats.snapshot(),
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(heartbeat);
+          await supervisor.shutdown(config.shutdownGraceMs);
+          accepting = false;
+          await sock.close();
+          await pub.close();
+          log?.close();
+          journal?.close();
+        })()),
+    };
+  } catch (error) {
+    await commands?.close();
+    await publisher?.close(0);
+    execLog?.close();
+    journal?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+
+/** Placeholders an argv template may use; each is replaced by the AgentConfig field of that name. */
+export const TEMPLATE_PLACEHOLDERS = ['task', 'model', 'name', 'system_prompt', 'tool_level'] as const;
+export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
+
+/** A backend from the config file: an argv template plus extra environment variables. */
+export interface BackendSpec {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Bounds of each agent's output line store. */
+export interface LineStoreLimits {
+  /** Most lines kept (both streams together); older lines are evicted. */
+  readonly maxLines: number;
+  /** Most UTF-8 bytes kept (line contents, without newlines). */
+  readonly maxBytes: number;
+  /** A longer line is split into pieces of at most this many bytes. */
+  readonly maxLineBytes: number;
+}
+
+/** The validated config file; every key is optional in the file and defaulted here. */
+export interface ServerConfig {
+  /** Backends by name; they override the built-in backends of the same name. */
+  readonly backends: Readonly<Record<string, BackendSpec>>;
+  readonly maxAgents: number;
+  /** Interval of PUB heartbeats, in milliseconds. */
+  readonly heartbeatMs: number;
+  readonly lineStore: LineStoreLimits;
+  /** Default timeout of forwarded custom actions, in seconds. */
+  readonly actionTimeoutSecs: number;
+  /** Time budget of one output query's regex filter, in milliseconds. */
+  readonly queryTimeoutMs: number;
+  /** Grace period between SIGTERM and SIGKILL at shutdown, in milliseconds. */
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULT_LINE_STORE_LIMITS: LineStoreLimits = {
+  maxLines: 100_000,
+  maxBytes: 32 * 1024 * 1024,
+  maxLineBytes: 64 * 1024,
+};
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  backends: {},
+  maxAgents: 100,
+  heartbeatMs: 5000,
+  lineStore: DEFAULT_LINE_STORE_LIMITS,
+  actionTimeoutSecs: 30,
+  queryTimeoutMs: 2000,
+  shutdownGraceMs: 3000,
+};
+
+/** A config file that cannot be read or is not valid; the message names the file and key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const TOP_KEYS = [
+  'backends',
+  'max_agents',
+  'heartbeat_ms',
+  'line_store',
+  'action_timeout_secs',
+  'query_timeout_ms',
+  'shutdown_grace_ms',
+] as const;
+const LINE_STORE_KEYS = ['max_lines', 'max_bytes', 'max_line_bytes'] as const;
+const BACKEND_KEYS = ['argv', 'env'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw new ConfigError(`${where}: unknown key '${key}' (allowed: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function positiveInt(value: unknown, key: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks an argv template: a non-empty array of strings whose `{placeholders}` are known.
+ * @throws ConfigError naming `key`
+ */
+export function validateArgvTemplate(value: unknown, key: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ConfigError(`${key} must be a non-empty array of strings`);
+  }
+  const argv: string[] = [];
+  value.forEach((element: unknown, i) => {
+    if (typeof element !== 'string') throw new ConfigError(`${key}[${i}] must be a string`);
+    for (const match of element.matchAll(/\{([a-z_]+)\}/g)) {
+      const name = match[1] ?? '';
+      if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+        throw new ConfigError(
+          `${key}[${i}]: unknown placeholder '{${name}}' (known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+        );
+      }
+    }
+    argv.push(element);
+  });
+  if (argv[0] === '') throw new ConfigError(`${key}[0] (the program) must not be empty`);
+  return argv;
+}
+
+/**
+ * Checks an environment map: string values, names without `=` or NUL.
+ * @throws ConfigError naming `key`
+ */
+export function validateEnv(value: unknown, key: string): Record<string, string> {
+  if (!isObject(value)) throw new ConfigError(`${key} must be an object of strings`);
+  const env: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      throw new ConfigError(`${key}: invalid variable name ${JSON.stringify(name)}`);
+    }
+    if (typeof v !== 'string' || v.includes('\0')) {
+      throw new ConfigError(`${key}.${name} must be a string without NUL`);
+    }
+    env[name] = v;
+  }
+  return env;
+}
+
+/**
+ * Validates parsed config JSON (see the README of `server/`: all keys optional).
+ * @param source file name used in error messages
+ * @throws ConfigError naming the offending key
+ */
+export function validateConfig(json: unknown, source = 'config'): ServerConfig {
+  const fail = (message: string): never => {
+    throw new ConfigError(`${source}: ${message}`);
+  };
+  if (!isObject(json)) return fail('the top level must be a JSON object');
+  try {
+    checkKeys(json, TOP_KEYS, 'top level');
+    const backends: Record<string, BackendSpec> = {};
+    if (json.backends !== undefined) {
+      if (!isObject(json.backends)) fail('backends must be an object of name → {argv, env}');
+      for (const [name, spec] of Object.entries(json.backends as Record<string, unknown>)) {
+        const key = `backends.${name}`;
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+          fail(`${key}: a backend name uses letters, digits, '_', '.', '-'`);
+        if (!isObject(spec)) return fail(`${key} must be an object {argv, env}`);
+        checkKeys(spec, BACKEND_KEYS, key);
+        backends[name] = {
+          argv: validateArgvTemplate(spec.argv, `${key}.argv`),
+          env: spec.env === undefined ? {} : validateEnv(spec.env, `${key}.env`),
+        };
+      }
+    }
+    let lineStore = DEFAULT_LINE_STORE_LIMITS;
+    if (json.line_store !== undefined) {
+      const ls = json.line_store;
+      if (!isObject(ls)) return fail('line_store must be an object');
+      checkKeys(ls, LINE_STORE_KEYS, 'line_store');
+      lineStore = {
+        maxLines:
+          ls.max_lines === undefined
+            ? lineStore.maxLines
+            : positiveInt(ls.max_lines, 'line_store.max_lines', 1, 50_000_000),
+        maxBytes:
+          ls.max_bytes === undefined
+            ? lineStore.maxBytes
+            : positiveInt(ls.max_bytes, 'line_store.max_bytes', 1, 2 ** 40),
+        maxLineBytes:
+          ls.max_line_bytes === undefined
+            ? lineStore.maxLineBytes
+            : positiveInt(ls.max_line_bytes, 'line_store.max_line_bytes', 16, 8 * 1024 * 1024),
+      };
+    }
+    const d = DEFAULT_CONFIG;
+    return {
+      backends,
+      maxAgents:
+        json.max_agents === undefined ? d.maxAgents : positiveInt(json.max_agents, 'max_agents', 1, 100_000),
+      heartbeatMs:
+        json.heartbeat_ms === undefined
+          ? d.heartbeatMs
+          : positiveInt(json.heartbeat_ms, 'heartbeat_ms', 10, 86_400_000),
+      lineStore,
+      actionTimeoutSecs:
+        json.action_timeout_secs === undefined
+          ? d.actionTimeoutSecs
+          : positiveInt(json.action_timeout_secs, 'action_timeout_secs', 1, 86_400),
+      queryTimeoutMs:
+        json.query_timeout_ms === undefined
+          ? d.queryTimeoutMs
+          : positiveInt(json.query_timeout_ms, 'query_timeout_ms', 1, 60_000),
+      shutdownGraceMs:
+        json.shutdown_grace_ms === undefined
+          ? d.shutdownGraceMs
+          : positiveInt(json.shutdown_grace_ms, 'shutdown_grace_ms', 0, 600_000),
+    };
+  } catch (error) {
+    if (error instanceof ConfigError && !error.message.startsWith(`${source}: `)) {
+      throw new ConfigError(`${source}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads and validates a JSON config file.
+ * @throws ConfigError when the file cannot be read, is not JSON, or is invalid
+ */
+export function loadConfigFile(path: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError(`cannot read config file ${path}: ${code}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return validateConfig(json, path);
+}

@@ -1,0 +1,17 @@
+import type { ServerConfig } from '../config';
+import type { Stats } from '../stats';
+import type { Supervisor } from '../supervisor';
+
+/** What request handlers need from the server. */
+export interface HandlerContext {
+  readonly supervisor: Supervisor;
+  readonly stats: Stats;
+  readonly config: ServerConfig;
+  readonly serverId: string;
+  /** The PUB endpoint clients can connect to (never a wildcard host). */
+  readonly pubEndpoint: string;
+  /** When the server started, ms since the epoch. */
+  readonly startedAtMs: number;
+  /** Our package version. */
+  readonly version: string;
+}

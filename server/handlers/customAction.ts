@@ -1,0 +1,141 @@
+import type { CommandResponse, JsonValue, Uuid } from '../../shared/protocol';
+import { AgentCommandError } from '../agentProcess';
+import type { AgentProcess } from '../agentProcess';
+import { NIL_UUID } from '../publisher';
+import type { HandlerContext } from './context';
+import { agentNotFound, commandResponse } from './wire';
+
+/** A built-in custom action, answered by the server itself. */
+export interface BuiltinAction {
+  readonly name: string;
+  readonly description: string;
+  readonly params_schema: JsonValue;
+  /** Whether it needs a real agent (the others also accept the nil UUID as agent_id). */
+  readonly needsAgent: boolean;
+}
+
+export const BUILTIN_ACTIONS: readonly BuiltinAction[] = [
+  { name: 'echo', description: 'Returns its params unchanged.', params_schema: {}, needsAgent: false },
+  {
+    name: 'ping',
+    description: 'Answers {"pong": true, "server_time_ms": <ms since the epoch>}.',
+    params_schema: { type: 'null' },
+    needsAgent: false,
+  },
+  {
+    name: 'get_env',
+    description:
+      'The agent\'s environment variables; values of names that look secret (TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL…) are replaced by "<redacted>".',
+    params_schema: { type: 'null' },
+    needsAgent: true,
+  },
+  {
+    name: 'list_actions',
+    description:
+      'The built-in actions with descriptions and param schemas. Other names are forwarded to the agent.',
+    params_schema: { type: 'null' },
+    needsAgent: false,
+  },
+  {
+    name: 'stats',
+    description: "The server's counters (bad input, replays, timeouts…) as numbers.",
+    params_schema: { type: 'null' },
+    needsAgent: false,
+  },
+];
+
+/** Environment names whose values `get_env` hides. */
+export const SECRET_ENV_NAME =
+  /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|AUTH|COOKIE|SESSION/i;
+
+/** An environment with secret-looking values replaced by `<redacted>`, names sorted. */
+export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(env).sort())
+    out[name] = SECRET_ENV_NAME.test(name) ? '<redacted>' : (env[name] ?? '');
+  return out;
+}
+
+/**
+ * Runs a custom action: a built-in, or forwarded to the agent's stdin as
+ * `{"type":"action","id":<request_id>,"action":…,"params":…}` and answered by its first
+ * `{"type":"action_result","id":<request_id>,…}` stdout line.
+ * @param timeoutSecs wait for a forwarded action; null → the configured default (30 s)
+ */
+export async function runCustomAction(
+  ctx: HandlerContext,
+  requestId: string,
+  agentId: Uuid,
+  action: string,
+  params: JsonValue,
+  timeoutSecs: number | null,
+): Promise<CommandResponse> {
+  const agent: AgentProcess | undefined = ctx.supervisor.get(agentId);
+  const builtin = BUILTIN_ACTIONS.find((b) => b.name === action);
+  const status = agent?.status ?? null;
+  const ok = (data: JsonValue): CommandResponse =>
+    commandResponse(requestId, agentId, true, status, data, null);
+  if (!agent && !(builtin && !builtin.needsAgent && agentId === NIL_UUID)) {
+    ctx.stats.increment('unknown_agent');
+    return commandResponse(requestId, agentId, false, null, null, agentNotFound(agentId));
+  }
+  if (builtin) {
+    switch (builtin.name) {
+      case 'echo':
+        return ok(params);
+      case 'ping':
+        return ok({ pong: true, server_time_ms: Date.now() });
+      case 'get_env':
+        return ok(agent ? redactEnv(agent.env) : {});
+      case 'list_actions':
+        return ok(
+          BUILTIN_ACTIONS.map((b) => ({
+            name: b.name,
+            description: b.description,
+            params_schema: b.params_schema,
+          })),
+        );
+      case 'stats':
+        return ok(ctx.stats.snapshot());
+      default:
+        break;
+    }
+  }
+  if (!agent) return commandResponse(requestId, agentId, false, null, null, agentNotFound(agentId));
+  if (action === '')
+    return commandResponse(
+      requestId,
+      agentId,
+      false,
+      status,
+      null,
+      'custom action: the action name is empty',
+    );
+  const secs = timeoutSecs ?? ctx.config.actionTimeoutSecs;
+  try {
+    const result = await agent.forwardAction(requestId, action, params, Math.min(secs, 86_400) * 1000);
+    if (result === null) {
+      ctx.stats.increment('action_timeouts');
+      return commandResponse(
+        requestId,
+        agentId,
+        false,
+        agent.status,
+        null,
+        `custom action '${action}' timed out after ${secs} s without an action_result from the agent`,
+      );
+    }
+    return commandResponse(
+      requestId,
+      agentId,
+      result.ok,
+      agent.status,
+      result.result,
+      result.ok ? null : (result.error ?? `custom action '${action}' failed`),
+    );
+  } catch (error) {
+    if (error instanceof AgentCommandError)
+      return commandResponse(requestId, agentId, false, agent.status, null, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,186 @@
+import * as zmq from 'zeromq';
+import type {
+  AgentStatus,
+  EventMessage,
+  JsonValue,
+  LogStreamType,
+  StatusUpdateType,
+  Uuid,
+} from '../shared/protocol';
+import { MAX_MESSAGE_BYTES } from '../shared/protocol';
+import { bindError, checkEndpoint } from './endpoints';
+import { SendQueue } from './sendQueue';
+import type { Stats } from './stats';
+import { systemTimeNow } from './time';
+
+/** Topic of heartbeats: `status.` + the nil UUID. */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Log chunks wait in the send queue up to this many events; more are dropped (a `sequence` gap). */
+const LOG_QUEUE_LIMIT = 10_000;
+/** …and up to this many bytes of log data, so a flooding child cannot fill the memory. */
+const LOG_QUEUE_BYTES = 8 * 1024 * 1024;
+/** Status updates are dropped only beyond this (a `data.seq` gap tells subscribers to re-list). */
+const STATUS_QUEUE_LIMIT = 50_000;
+/** Larger log chunks are published as several events. */
+const MAX_LOG_CHUNK = 64 * 1024;
+
+/** Where events go: the server's PUB socket, or anything else with the same shape. */
+export interface EventSink {
+  /**
+   * Publishes a status update with the next `data.seq`.
+   * @param data extra fields merged into `data` (after `seq`)
+   */
+  status(
+    agentId: Uuid,
+    updateType: StatusUpdateType,
+    status: AgentStatus | null,
+    message: string | null,
+    data?: Record<string, JsonValue>,
+  ): void;
+  /** Publishes output bytes of an agent with its next per-agent `sequence`. */
+  log(agentId: Uuid, stream: LogStreamType, bytes: Uint8Array): void;
+}
+
+interface Pending {
+  readonly topic: string;
+  readonly message: EventMessage;
+}
+
+/**
+ * The PUB event socket. Events are single frames `<topic>\0<msgpack>`; topics are the agent
+ * UUID (log_stream) and `status.<uuid>` (status_update, heartbeats with the nil UUID).
+ * `data.seq` counts every status update of this server from 1; `sequence` counts each agent's
+ * log_stream events from 1. Both are assigned when queued, so a dropped event is a gap.
+ */
+export class Publisher implements EventSink {
+  private readonly writer: SendQueue<Pending>;
+  private seq = 0;
+  private readonly logSeq = new Map<Uuid, number>();
+  private closed = false;
+  private queuedLogBytes = 0;
+
+  private constructor(
+    private readonly socket: zmq.Publisher,
+    /** The bound endpoint with its port resolved. */
+    readonly endpoint: string,
+    private readonly stats: Stats,
+    encode: (message: EventMessage) => Uint8Array,
+  ) {
+    this.writer = new SendQueue<Pending>(
+      (p) => {
+        if (p.message.type === 'log_stream') this.queuedLogBytes -= p.message.data.length;
+        const body = encode(p.message);
+        const frame = Buffer.allocUnsafe(p.topic.length + 1 + body.length);
+        frame.write(p.topic, 0, 'latin1');
+        frame[p.topic.length] = 0;
+        frame.set(body, p.topic.length + 1);
+        return [frame];
+      },
+      (frames) => socket.send(frames),
+      (error) => {
+        if (!this.closed) process.stderr.write(`descartes-server: event not published: ${String(error)}\n`);
+      },
+    );
+  }
+
+  /**
+   * Binds the PUB socket.
+   * @param encode the protocol encoder (`encodeMessage`)
+   * @throws BindError naming the endpoint
+   */
+  static async bind(
+    endpoint: string,
+    stats: Stats,
+    encode: (message: EventMessage) => Uint8Array,
+  ): Promise<Publisher> {
+    const socket = new zmq.Publisher({
+      maxMessageSize: MAX_MESSAGE_BYTES,
+      sendHighWaterMark: 10_000,
+      linger: 500,
+    });
+    try {
+      checkEndpoint(endpoint);
+      await socket.bind(endpoint);
+    } catch (error) {
+      socket.close();
+      throw bindError(endpoint, error);
+    }
+    return new Publisher(socket, socket.lastEndpoint ?? endpoint, stats, encode);
+  }
+
+  /** The last `data.seq` given out (0 before the first status update). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  status(
+    agentId: Uuid,
+    updateType: StatusUpdateType,
+    status: AgentStatus | null,
+    message: string | null,
+    data: Record<string, JsonValue> = {},
+  ): void {
+    if (this.closed) return;
+    this.seq++;
+    const ok = this.writer.push(
+      {
+        topic: `status.${agentId}`,
+        message: {
+          type: 'status_update',
+          agent_id: agentId,
+          update_type: updateType,
+          status,
+          message,
+          data: { seq: this.seq, ...data },
+          timestamp: systemTimeNow(),
+        },
+      },
+      STATUS_QUEUE_LIMIT,
+    );
+    if (!ok) this.stats.increment('pub_dropped');
+  }
+
+  log(agentId: Uuid, stream: LogStreamType, bytes: Uint8Array): void {
+    if (this.closed) return;
+    for (let at = 0; at < bytes.length; at += MAX_LOG_CHUNK) {
+      const sequence = (this.logSeq.get(agentId) ?? 0) + 1;
+      this.logSeq.set(agentId, sequence);
+      const data = bytes.subarray(at, Math.min(bytes.length, at + MAX_LOG_CHUNK));
+      if (this.queuedLogBytes + data.length > LOG_QUEUE_BYTES) {
+        this.stats.increment('pub_dropped');
+        continue;
+      }
+      const ok = this.writer.push(
+        {
+          topic: agentId,
+          message: {
+            type: 'log_stream',
+            agent_id: agentId,
+            stream_type: stream,
+            data,
+            timestamp: systemTimeNow(),
+            sequence,
+          },
+        },
+        LOG_QUEUE_LIMIT,
+      );
+      if (ok) this.queuedLogBytes += data.length;
+      else this.stats.increment('pub_dropped');
+    }
+  }
+
+  /** Forgets an agent's log sequence counter (when the agent is removed from memory). */
+  forget(agentId: Uuid): void {
+    this.logSeq.delete(agentId);
+  }
+
+  /** Sends what is queued (up to `timeoutMs`), then closes the socket. Idempotent. */
+  async close(timeoutMs = 1000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.race([this.writer.drain(), new Promise((r) => setTimeout(r, timeoutMs))]);
+    this.writer.close();
+    this.socket.close();
+  }
+}

@@ -1,0 +1,118 @@
+import * as zmq from 'zeromq';
+import { MAX_MESSAGE_BYTES } from '../shared/protocol';
+import { bindError, checkEndpoint } from './endpoints';
+import { SendQueue } from './sendQueue';
+import type { Stats } from './stats';
+
+/** One request as it came off the wire. */
+export interface IncomingFrame {
+  /** ROUTER routing id of the peer; pass it back to {@link CommandSocket.reply}. */
+  readonly routingId: Buffer;
+  /** The msgpack frame (the first frame after the empty delimiter). */
+  readonly payload: Buffer;
+  /** Bytes of all frames after the routing id. */
+  readonly totalBytes: number;
+}
+
+interface Outgoing {
+  readonly routingId: Buffer;
+  readonly bytes: Uint8Array;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The ROUTER command socket: one `for await` receive loop handing each message to `onFrame`
+ * (which must not throw and should not await: requests run concurrently), and one writer.
+ *
+ * Replies are `[routing-id, empty, msgpack]`, which both a DEALER (that sends the delimiter
+ * itself) and a REQ socket expect. ZMTP heartbeats stay off (Rust peers have no PING).
+ * `maxMessageSize` is 10 MiB: libzmq drops a peer that sends a larger frame.
+ */
+export class CommandSocket {
+  private readonly writer: SendQueue<Outgoing>;
+  private loop: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly socket: zmq.Router,
+    /** The bound endpoint with its port resolved. */
+    readonly endpoint: string,
+  ) {
+    this.writer = new SendQueue<Outgoing>(
+      (o) => [o.routingId, EMPTY, o.bytes],
+      (frames) => socket.send(frames),
+      (error) => {
+        if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
+      },
+    );
+  }
+
+  /**
+   * Binds the ROUTER and starts the receive loop.
+   * @throws BindError naming the endpoint when it is in use or invalid
+   */
+  static async bind(
+    endpoint: string,
+    stats: Stats,
+    onFrame: (frame: IncomingFrame) => void,
+  ): Promise<CommandSocket> {
+    const socket = new zmq.Router({
+      maxMessageSize: MAX_MESSAGE_BYTES,
+      // A pipelined burst of 10 000 requests must not be dropped or stall the peer.
+      receiveHighWaterMark: 100_000,
+      sendHighWaterMark: 100_000,
+      linger: 500,
+    });
+    socket.events.on('disconnect', () => {
+      stats.increment('disconnects');
+    });
+    try {
+      checkEndpoint(endpoint);
+      await socket.bind(endpoint);
+    } catch (error) {
+      socket.close();
+      throw bindError(endpoint, error);
+    }
+    const cs = new CommandSocket(socket, socket.lastEndpoint ?? endpoint);
+    cs.loop = cs.receive(onFrame);
+    return cs;
+  }
+
+  private async receive(onFrame: (frame: IncomingFrame) => void): Promise<void> {
+    try {
+      for await (const frames of this.socket) {
+        const [routingId, ...rest] = frames;
+        if (!routingId) continue;
+        // From DEALER/REQ the first frame after the routing id is the empty delimiter.
+        const body = rest[0]?.length === 0 ? rest.slice(1) : rest;
+        let totalBytes = 0;
+        for (const f of rest) totalBytes += f.length;
+        onFrame({ routingId, payload: body[0] ?? EMPTY, totalBytes });
+      }
+    } catch (error) {
+      if (!this.closed)
+        process.stderr.write(`descartes-server: command socket receive loop ended: ${String(error)}\n`);
+    }
+  }
+
+  /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */
+  reply(routingId: Buffer, bytes: Uint8Array): void {
+    this.writer.push({ routingId, bytes });
+  }
+
+  /** Waits for queued replies to be handed over, then closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.race([this.writer.drain(), new Promise((r) => setTimeout(r, 1000))]);
+    this.closed = true;
+    this.writer.close();
+    this.socket.close();
+    await this.loop;
+  }
+
+  /** Replies still waiting to be sent. */
+  get queued(): number {
+    return this.writer.length;
+  }
+}

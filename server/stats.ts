@@ -1,0 +1,78 @@
+/**
+ * Counters of what the server has seen, shown in `health_check_response.metadata` as
+ * `stat.<name>` (decimal strings) and by the built-in `stats` custom action (JSON numbers).
+ *
+ * The names, final list:
+ * - `requests`: requests decoded and dispatched (replays included).
+ * - `replays`: requests answered from the dedupe cache or journal without running again.
+ * - `decode_errors`: frames that could not be decoded as a protocol message.
+ * - `unknown_tags`: frames whose tag is not a descartes 1.0.0 message type.
+ * - `not_requests`: well-formed messages that are not requests (a reply or event sent to us).
+ * - `oversized`: messages whose frames add up to more than 10 MiB. A single frame above 10 MiB
+ *   never reaches us: libzmq (`maxMessageSize`) drops the peer's connection instead, which only
+ *   shows as `disconnects`.
+ * - `disconnects`: command-socket peers that disconnected (normal closes and libzmq drops).
+ * - `unknown_agent`: requests naming an agent this server does not know.
+ * - `bad_regex`: output queries with an invalid or disallowed filter.
+ * - `regex_timeouts`: output queries whose filter ran past the time budget.
+ * - `spawned`: agents started.
+ * - `spawn_failures`: spawn requests that failed (unknown backend, missing executable, limit…).
+ * - `action_timeouts`: forwarded custom actions the agent did not answer in time.
+ * - `internal_errors`: unexpected exceptions caught while handling a request.
+ * - `pub_dropped`: events dropped because the PUB send queue was full.
+ */
+export const STAT_NAMES = [
+  'requests',
+  'replays',
+  'decode_errors',
+  'unknown_tags',
+  'not_requests',
+  'oversized',
+  'disconnects',
+  'unknown_agent',
+  'bad_regex',
+  'regex_timeouts',
+  'spawned',
+  'spawn_failures',
+  'action_timeouts',
+  'internal_errors',
+  'pub_dropped',
+] as const;
+
+export type StatName = (typeof STAT_NAMES)[number];
+
+/** A snapshot of every counter. */
+export type StatsSnapshot = Record<StatName, number>;
+
+/** Monotonic counters; never reset while the server runs. */
+export class Stats {
+  private readonly counters: StatsSnapshot;
+
+  constructor() {
+    const counters: Partial<StatsSnapshot> = {};
+    for (const name of STAT_NAMES) counters[name] = 0;
+    this.counters = counters as StatsSnapshot;
+  }
+
+  /** Adds `by` (default 1) to a counter. */
+  increment(name: StatName, by = 1): void {
+    this.counters[name] += by;
+  }
+
+  /** Current value of one counter. */
+  get(name: StatName): number {
+    return this.counters[name];
+  }
+
+  /** A copy of every counter. */
+  snapshot(): StatsSnapshot {
+    return { ...this.counters };
+  }
+
+  /** The counters as `stat.<name>` → decimal string, for health metadata. */
+  toMetadata(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of STAT_NAMES) out[`stat.${name}`] = String(this.counters[name]);
+    return out;
+  }
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentConfig, Uuid } from '../shared/protocol';
+import { AgentProcess } from './agentProcess';
+import { resolveBackend } from './backends';
+import type { ServerConfig } from './config';
+import type { EventSink } from './publisher';
+import type { Stats } from './stats';
+
+export interface SupervisorOptions {
+  readonly config: ServerConfig;
+  readonly events: EventSink;
+  readonly stats: Stats;
+  /** Most agents not yet exited. */
+  readonly maxAgents: number;
+  /** Working directory of children (the server's cwd). */
+  readonly cwd?: string;
+  /** Base environment of children (the server's environment). */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  /** Exited agents kept for list/queries; older ones are forgotten. */
+  readonly keepExited?: number;
+}
+
+export type SpawnResult =
+  { readonly ok: true; readonly agent: AgentProcess } | { readonly ok: false; readonly error: string };
+
+function invalidEnvName(name: string): boolean {
+  return name === '' || name.includes('=') || name.includes('\0');
+}
+
+/**
+ * Owns the agents: starts them from backends, enforces the agent limit, keeps exited agents
+ * (up to `keepExited`, default 1000) for list and output queries, and stops everything at shutdown.
+ */
+export class Supervisor {
+  private readonly agents = new Map<Uuid, AgentProcess>();
+  private readonly exitedOrder: Uuid[] = [];
+  private starting = 0;
+  private running = 0;
+  private shuttingDown = false;
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  /** Agents that have not exited. */
+  get activeCount(): number {
+    return this.running;
+  }
+
+  /** The agent with this id, or undefined. */
+  get(id: Uuid): AgentProcess | undefined {
+    return this.agents.get(id);
+  }
+
+  /** Every known agent, oldest first. */
+  list(): AgentProcess[] {
+    return [...this.agents.values()];
+  }
+
+  /**
+   * Starts an agent. Environment: the server's, then `config.environment`, then the backend's
+   * env from the config file, then `AGENT_CONTEXT` (when `context` is set) and
+   * `DESCARTES_AGENT_ID`.
+   * @returns an error naming the backend/executable, the limit, or the bad variable
+   */
+  async spawn(config: AgentConfig): Promise<SpawnResult> {
+    const { stats } = this.options;
+    const fail = (error: string): SpawnResult => {
+      stats.increment('spawn_failures');
+      return { ok: false, error };
+    };
+    if (this.shuttingDown) return fail('the server is shutting down');
+    if (this.running + this.starting >= this.options.maxAgents) {
+      return fail(`agent limit reached: ${this.options.maxAgents} agents are running (max_agents)`);
+    }
+    const resolved = resolveBackend(config, this.options.config.backends);
+    if (!resolved.ok) return fail(resolved.error);
+    for (const [name, value] of Object.entries(config.environment)) {
+      if (invalidEnvName(name)) return fail(`environment: invalid variable name ${JSON.stringify(name)}`);
+      if (value.includes('\0')) return fail(`environment.${name}: value contains a NUL byte`);
+    }
+    if (config.context?.includes('\0')) return fail('context contains a NUL byte');
+    const id = randomUUID();
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.options.baseEnv ?? process.env)) if (v !== undefined) env[k] = v;
+    Object.assign(env, config.environment, resolved.command.env);
+    if (config.context != null) env.AGENT_CONTEXT = config.context;
+    env.DESCARTES_AGENT_ID = id;
+    if (resolved.command.argv.some((a) => a.includes('\0')))
+      return fail(`backend '${resolved.command.backend}': an argument contains a NUL byte`);
+    this.starting++;
+    let result;
+    try {
+      result = await AgentProcess.start(
+        {
+          id,
+          name: config.name,
+          backend: resolved.command.backend,
+          task: config.task,
+          argv: resolved.command.argv,
+          env,
+          cwd: this.options.cwd ?? process.cwd(),
+          lineLimits: this.options.config.lineStore,
+        },
+        this.options.events,
+        (agent) => {
+          this.onExit(agent);
+        },
+      );
+    } finally {
+      this.starting--;
+    }
+    if (!result.ok) return fail(result.error);
+    if (result.agent.active) this.running++;
+    this.agents.set(id, result.agent);
+    stats.increment('spawned');
+    return result;
+  }
+
+  private onExit(agent: AgentProcess): void {
+    // An agent that exits during start() is not counted yet (it is added after start resolves).
+    if (this.agents.has(agent.id)) this.running--;
+    this.exitedOrder.push(agent.id);
+    const keep = this.options.keepExited ?? 1000;
+    while (this.exitedOrder.length > keep) {
+      const old = this.exitedOrder.shift();
+      if (old !== undefined) this.agents.delete(old);
+    }
+  }
+
+  /**
+   * Stops every agent: SIGTERM, then SIGKILL after `graceMs`, and waits for them to exit
+   * (at most `graceMs` + 2 s). New spawns are refused from now on.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
+    const live = this.list().filter((a) => a.active);
+    for (const agent of live) {
+      agent.markStopping();
+      try {
+        agent.sendSignal('SIGTERM');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const exitedInTime = await Promise.all(live.map((a) => a.waitExit(graceMs)));
+    const stubborn = live.filter((_a, i) => exitedInTime[i] !== true);
+    for (const agent of stubborn) {
+      try {
+        agent.sendSignal('SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await Promise.all(stubborn.map((a) => a.waitExit(2000)));
+  }
+}

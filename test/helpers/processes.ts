@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The one-letter scheduler state of `pid` from `/proc/<pid>/stat` (`R`, `S`, `T` stopped,
+ * `Z` zombie, …), or null when no such process exists. Linux only.
+ */
+export function processState(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name in parentheses may contain spaces: the state follows the last ')'.
+  const after = stat.slice(stat.lastIndexOf(')') + 2);
+  return after.charAt(0) || null;
+}
+
+/** Whether `pid` runs (a zombie or a missing process counts as not running). */
+export function isProcessRunning(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== 'Z' && state !== 'X';
+}
+
+/** Whether `pid` is stopped by a signal (SIGSTOP/SIGTSTP: state `T`). */
+export function isProcessStopped(pid: number): boolean {
+  return processState(pid) === 'T';
+}

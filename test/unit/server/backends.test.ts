@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentConfig } from '../../../shared/protocol';
+import { expandTemplate, resolveBackend } from '../../../server/backends';
+
+const cfg = (over: Partial<AgentConfig> = {}): AgentConfig => ({
+  name: 'agent-1',
+  model_backend: 'shell',
+  task: 'echo hi; exit 3',
+  environment: {},
+  ...over,
+});
+
+describe('expandTemplate', () => {
+  it('fills placeholders literally and drops an element that is exactly a None placeholder', () => {
+    expect(
+      expandTemplate(
+        ['p', '{task}', '{model}', '--name={name}', '--sp={system_prompt}', '{tool_level}'],
+        cfg({ model: null }),
+      ),
+    ).toEqual(['p', 'echo hi; exit 3', '--name=agent-1', '--sp=']);
+    expect(
+      expandTemplate(['p', '{model}', '{tool_level}'], cfg({ model: 'm1', tool_level: 'full' })),
+    ).toEqual(['p', 'm1', 'full']);
+    // A value containing a placeholder-like text is not expanded again.
+    expect(expandTemplate(['{task}', '{name}'], cfg({ task: '{name}' }))).toEqual(['{name}', 'agent-1']);
+  });
+});
+
+describe('resolveBackend', () => {
+  it('runs the shell backend with sh -c on POSIX and cmd.exe on Windows', () => {
+    expect(resolveBackend(cfg(), {}, 'linux')).toEqual({
+      ok: true,
+      command: { backend: 'shell', argv: ['sh', '-c', 'echo hi; exit 3'], env: {} },
+    });
+    const win = resolveBackend(cfg(), {}, 'win32');
+    expect(win.ok && win.command.argv).toEqual(['cmd.exe', '/d', '/s', '/c', 'echo hi; exit 3']);
+  });
+
+  it('builds the upstream claude, opencode and <x>-cli command lines', () => {
+    const claude = resolveBackend(cfg({ model_backend: 'claude', task: 'do it' }), {}, 'linux');
+    expect(claude.ok && claude.command.argv).toEqual([
+      'claude',
+      '-p',
+      'do it',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+    ]);
+    const withModel = resolveBackend(cfg({ model_backend: 'claude', task: 't', model: 'opus' }), {}, 'linux');
+    expect(withModel.ok && withModel.command.argv).toEqual([
+      'claude',
+      '-p',
+      't',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--model',
+      'opus',
+    ]);
+    const oc = resolveBackend(cfg({ model_backend: 'opencode', task: 't' }), {}, 'linux');
+    expect(oc.ok && oc.command.argv).toEqual(['opencode', 'run', '--format', 'json', 't']);
+    const cli = resolveBackend(cfg({ model_backend: 'gemini-cli', task: 't' }), {}, 'linux');
+    expect(cli.ok && cli.command.argv).toEqual(['gemini', 't']);
+  });
+
+  it('prefers a configured backend of the same name and passes its env', () => {
+    const r = resolveBackend(cfg({ model_backend: 'claude' }), {
+      claude: { argv: ['my-claude', '{task}'], env: { X: '1' } },
+    });
+    expect(r).toEqual({
+      ok: true,
+      command: { backend: 'claude', argv: ['my-claude', 'echo hi; exit 3'], env: { X: '1' } },
+    });
+  });
+
+  it('names an unknown backend and lists the known ones', () => {
+    const r = resolveBackend(cfg({ model_backend: 'gpt' }), { mine: { argv: ['x'], env: {} } });
+    expect(r).toEqual({
+      ok: false,
+      error: "unknown backend 'gpt' (known: claude, mine, opencode, shell, or any '<program>-cli')",
+    });
+  });
+
+  it('rejects a command line whose program is empty after expansion', () => {
+    const r = resolveBackend(cfg({ model: null }), { shell: { argv: ['{model}'], env: {} } });
+    expect(r.ok).toBe(false);
+  });
+});

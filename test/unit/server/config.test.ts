@@ -1,0 +1,82 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfigFile, validateConfig } from '../../../server/config';
+import { createTempDir } from '../../helpers/tempDir';
+import type { TempDir } from '../../helpers/tempDir';
+
+describe('validateConfig', () => {
+  it('defaults every key of an empty object', () => {
+    expect(validateConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.maxAgents).toBe(100);
+    expect(DEFAULT_CONFIG.lineStore).toEqual({
+      maxLines: 100_000,
+      maxBytes: 33_554_432,
+      maxLineBytes: 65_536,
+    });
+  });
+
+  it('reads backends, limits and timeouts', () => {
+    const config = validateConfig({
+      backends: { echoer: { argv: ['echo', '{task}', '--model={model}'], env: { A: '1' } } },
+      max_agents: 5,
+      heartbeat_ms: 200,
+      line_store: { max_lines: 10 },
+      action_timeout_secs: 3,
+    });
+    expect(config.backends.echoer).toEqual({ argv: ['echo', '{task}', '--model={model}'], env: { A: '1' } });
+    expect(config.maxAgents).toBe(5);
+    expect(config.heartbeatMs).toBe(200);
+    expect(config.lineStore).toEqual({ ...DEFAULT_CONFIG.lineStore, maxLines: 10 });
+    expect(config.actionTimeoutSecs).toBe(3);
+  });
+
+  it.each([
+    [{ max_agnets: 3 }, "cfg.json: top level: unknown key 'max_agnets'"],
+    [{ max_agents: 0 }, 'cfg.json: max_agents must be an integer from 1'],
+    [{ max_agents: '5' }, 'cfg.json: max_agents must be an integer'],
+    [{ heartbeat_ms: 1.5 }, 'cfg.json: heartbeat_ms must be an integer'],
+    [{ line_store: { max_line: 1 } }, "cfg.json: line_store: unknown key 'max_line'"],
+    [{ backends: { x: { argv: [] } } }, 'cfg.json: backends.x.argv must be a non-empty array of strings'],
+    [{ backends: { x: { argv: ['a', 3] } } }, 'cfg.json: backends.x.argv[1] must be a string'],
+    [
+      { backends: { x: { argv: ['a', '{prompt}'] } } },
+      "cfg.json: backends.x.argv[1]: unknown placeholder '{prompt}'",
+    ],
+    [{ backends: { x: { argv: ['a'], env: { K: 1 } } } }, 'cfg.json: backends.x.env.K must be a string'],
+    [
+      { backends: { x: { argv: ['a'], env: { 'A=B': 'v' } } } },
+      'cfg.json: backends.x.env: invalid variable name',
+    ],
+    [{ backends: { x: { args: ['a'] } } }, "cfg.json: backends.x: unknown key 'args'"],
+    [[], 'cfg.json: the top level must be a JSON object'],
+  ])('rejects %j naming the key', (input, message) => {
+    expect(() => validateConfig(input, 'cfg.json')).toThrow(ConfigError);
+    expect(() => validateConfig(input, 'cfg.json')).toThrow(message);
+  });
+});
+
+describe('loadConfigFile', () => {
+  let dir: TempDir;
+  beforeEach(async () => {
+    dir = await createTempDir('descartes-config-');
+  });
+  afterEach(async () => {
+    await dir.remove();
+  });
+
+  it('loads a file, and names the file when it is missing or not JSON', () => {
+    const good = join(dir.path, 'good.json');
+    writeFileSync(good, JSON.stringify({ max_agents: 7 }));
+    expect(loadConfigFile(good).maxAgents).toBe(7);
+    expect(() => loadConfigFile(join(dir.path, 'none.json'))).toThrow(
+      /cannot read config file .*none\.json: ENOENT/,
+    );
+    const bad = join(dir.path, 'bad.json');
+    writeFileSync(bad, '{"max_agents": ');
+    expect(() => loadConfigFile(bad)).toThrow(/bad\.json is not valid JSON/);
+    const wrong = join(dir.path, 'wrong.json');
+    writeFileSync(wrong, '{"max_agents": -1}');
+    expect(() => loadConfigFile(wrong)).toThrow(/wrong\.json: max_agents must be/);
+  });
+});
