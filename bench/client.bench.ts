@@ -1,0 +1,299 @@
+/**
+ * Console-side benchmarks (issue 4 item 7), each against a raw baseline in the same run. Both
+ * clients talk to the SAME raw echo ROUTER child process (`fixtures/echoRouter.ts`), so only
+ * the client differs.
+ *
+ * - `client-transport`: round trip p50/p99 through `Connection` vs a bare DEALER sending the
+ *   same bytes (goal ours/raw ≤ 1.5); pipelined throughput, 1000 in flight (goal ≥ 0.7).
+ * - `client-queue`: durable `CommandQueue.enqueue` rate vs a raw `writeSync` + `fdatasyncSync`
+ *   loop of a same-size record in the same directory (goal ≥ 0.7); draining 10,000 queued
+ *   commands through `Dispatcher` + `Connection` vs raw pipelined DEALER throughput with the
+ *   same window (goal ≥ 0.5).
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ControlCommand } from '../shared/protocol';
+import { CommandQueue } from '../main/core/queue/commandQueue';
+import { Dispatcher } from '../main/core/queue/dispatcher';
+import { SqliteCommandStore } from '../main/core/queue/sqliteCommandStore';
+import { Connection } from '../main/core/transport/connection';
+import { startChild, type Child } from './fixtures/children';
+import { encodeRequest, RawDealer } from './fixtures/rawDealer';
+import { median, percentile, report, result } from './harness';
+
+const ECHO = 'tcp://127.0.0.1:28011';
+const METADATA = {
+  server_id: 'srv-bench',
+  pub_endpoint: 'tcp://127.0.0.1:28012',
+  capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
+};
+const AGENT = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+const RTT_ROUNDS = 13; // the first is a warm-up and is not counted
+const RTT_PER_ROUND = 500;
+const PIPE_IN_FLIGHT = 1000;
+const PIPE_ROUNDS = 4;
+const PIPE_MS = 1500;
+const ENQUEUE_ROUNDS = 16;
+const ENQUEUE_BLOCK = 150;
+const DRAIN_COMMANDS = 10_000;
+const DRAIN_WINDOW = 16;
+
+function control(id: string): ControlCommand {
+  return {
+    type: 'control_command',
+    request_id: id,
+    agent_id: AGENT,
+    command_type: 'get_status',
+    payload: null,
+  };
+}
+
+export async function run(): Promise<void> {
+  let echo: Child | null = null;
+  let conn: Connection | null = null;
+  let raw: RawDealer | null = null;
+  const dirs: string[] = [];
+  try {
+    echo = await startChild('bench/fixtures/echoRouter.ts', [
+      '--bind',
+      ECHO,
+      '--metadata',
+      JSON.stringify(METADATA),
+    ]);
+    conn = new Connection({ endpoint: ECHO, heartbeatIntervalMs: 60_000 });
+    conn.start();
+    await waitOnline(conn, 10_000);
+    raw = new RawDealer(ECHO);
+    report('client-transport', [...(await roundTrip(conn, raw)), await pipelined(conn, raw)]);
+    const enqueueDir = mkdtempSync(join(tmpdir(), 'descartes-bench-'));
+    dirs.push(enqueueDir);
+    const drainDir = mkdtempSync(join(tmpdir(), 'descartes-bench-'));
+    dirs.push(drainDir);
+    report('client-queue', [await enqueueRate(enqueueDir), await drain(drainDir, conn, raw)]);
+  } finally {
+    await conn?.close();
+    await raw?.close();
+    await echo?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+function waitOnline(conn: Connection, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (conn.snapshot().state === 'online') {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      off();
+      reject(
+        new Error(
+          `Connection to ${conn.endpoint} not online after ${timeoutMs} ms: ${String(conn.snapshot().lastError)}`,
+        ),
+      );
+    }, timeoutMs);
+    const off = conn.onChange((s) => {
+      if (s.state !== 'online') return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+async function roundTrip(conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>[]> {
+  const msg = control(randomUUID());
+  const bytes = encodeRequest(msg);
+  const ours: number[] = [];
+  const base: number[] = [];
+  const oursRound = async (into: number[] | null): Promise<void> => {
+    for (let i = 0; i < RTT_PER_ROUND; i++) {
+      const t0 = performance.now();
+      const reply = await conn.request(msg, { timeoutMs: 5000 });
+      into?.push((performance.now() - t0) * 1000);
+      if (!reply.success) throw new Error('echo router answered success=false');
+    }
+  };
+  const rawRound = async (into: number[] | null): Promise<void> => {
+    for (let i = 0; i < RTT_PER_ROUND; i++) {
+      const t0 = performance.now();
+      const reply = await raw.request(bytes);
+      into?.push((performance.now() - t0) * 1000);
+      if (reply.type !== 'command_response') throw new Error(`raw got ${reply.type}`);
+    }
+  };
+  for (let r = 0; r < RTT_ROUNDS; r++) {
+    const keep = r > 0;
+    if (r % 2 === 0) {
+      await oursRound(keep ? ours : null);
+      await rawRound(keep ? base : null);
+    } else {
+      await rawRound(keep ? base : null);
+      await oursRound(keep ? ours : null);
+    }
+  }
+  const notes = `${(RTT_ROUNDS - 1) * RTT_PER_ROUND} sequential control_command round trips each, interleaved rounds`;
+  return [
+    result('round trip p50', percentile(ours, 50), percentile(base, 50), 'µs', '<= 1.5', notes),
+    result('round trip p99', percentile(ours, 99), percentile(base, 99), 'µs', '<= 1.5', notes),
+  ];
+}
+
+/** Keeps `messages.length` requests in flight through `conn` for `ms`; replies per second. */
+async function connectionPipelined(
+  conn: Connection,
+  messages: readonly ControlCommand[],
+  ms: number,
+): Promise<number> {
+  const deadline = performance.now() + ms;
+  let replies = 0;
+  const lane = async (msg: ControlCommand): Promise<void> => {
+    for (;;) {
+      await conn.request(msg, { timeoutMs: 10_000 });
+      if (performance.now() >= deadline) return;
+      replies++;
+    }
+  };
+  await Promise.all(messages.map(lane));
+  return (replies * 1000) / ms;
+}
+
+async function pipelined(conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>> {
+  const messages = Array.from({ length: PIPE_IN_FLIGHT }, () => control(randomUUID()));
+  const pool = messages.map(encodeRequest);
+  await connectionPipelined(conn, messages, 500);
+  await raw.pipelined(pool, 500);
+  const ours: number[] = [];
+  const base: number[] = [];
+  for (let r = 0; r < PIPE_ROUNDS; r++) {
+    if (r % 2 === 0) {
+      ours.push(await connectionPipelined(conn, messages, PIPE_MS));
+      base.push(await raw.pipelined(pool, PIPE_MS));
+    } else {
+      base.push(await raw.pipelined(pool, PIPE_MS));
+      ours.push(await connectionPipelined(conn, messages, PIPE_MS));
+    }
+  }
+  return result(
+    `pipelined round trips, ${PIPE_IN_FLIGHT} in flight`,
+    median(ours),
+    median(base),
+    'replies/s',
+    '>= 0.7',
+    `${PIPE_ROUNDS} rounds of ${PIPE_MS} ms, medians; ours: ${list(ours)}; raw: ${list(base)}`,
+  );
+}
+
+async function enqueueRate(dir: string): Promise<ReturnType<typeof result>> {
+  const store = SqliteCommandStore.open(join(dir, 'queue'));
+  const queue = new CommandQueue(store, { maxPending: ENQUEUE_ROUNDS * ENQUEUE_BLOCK + 10 });
+  const fd = openSync(join(dir, 'raw.log'), 'a');
+  // A record the size of a stored row: the encoded request plus the row's other columns.
+  const sample = control(randomUUID());
+  const record = Buffer.concat([
+    encodeRequest(sample).bytes,
+    Buffer.from(
+      JSON.stringify({
+        id: sample.request_id,
+        server: 'bench-enqueue',
+        kind: sample.type,
+        state: 'queued',
+        at: Date.now(),
+        summary: 'get_status 0f8fad5b',
+      }),
+    ),
+  ]);
+  const oursRates: number[] = [];
+  const rawRates: number[] = [];
+  try {
+    const oursBlock = async (): Promise<void> => {
+      const t0 = performance.now();
+      for (let i = 0; i < ENQUEUE_BLOCK; i++) await queue.enqueue('bench-enqueue', control(randomUUID()));
+      oursRates.push((ENQUEUE_BLOCK * 1000) / (performance.now() - t0));
+    };
+    const rawBlock = (): void => {
+      const t0 = performance.now();
+      for (let i = 0; i < ENQUEUE_BLOCK; i++) {
+        writeSync(fd, record);
+        fdatasyncSync(fd);
+      }
+      rawRates.push((ENQUEUE_BLOCK * 1000) / (performance.now() - t0));
+    };
+    for (let r = 0; r < ENQUEUE_ROUNDS; r++) {
+      if (r % 2 === 0) {
+        await oursBlock();
+        rawBlock();
+      } else {
+        rawBlock();
+        await oursBlock();
+      }
+    }
+  } finally {
+    closeSync(fd);
+    queue.close();
+  }
+  return result(
+    'durable enqueue',
+    median(oursRates),
+    median(rawRates),
+    'cmd/s',
+    '>= 0.7',
+    `${ENQUEUE_ROUNDS} interleaved blocks of ${ENQUEUE_BLOCK}, median block rate; ours: ${list(oursRates)}; raw: ${list(rawRates)}; raw: write + fdatasync of a ${record.length}-byte record, same dir (${dir})`,
+  );
+}
+
+async function drain(dir: string, conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>> {
+  const store = SqliteCommandStore.open(join(dir, 'queue'));
+  const queue = new CommandQueue(store, { maxPending: DRAIN_COMMANDS });
+  const serverId = 'bench-drain';
+  let dispatcher: Dispatcher | null = null;
+  try {
+    // Setup, not measured: one transaction for the 10,000 inserts instead of 10,000 fsyncs.
+    const enqueued: Promise<unknown>[] = [];
+    store.transaction(() => {
+      for (let i = 0; i < DRAIN_COMMANDS; i++) enqueued.push(queue.enqueue(serverId, control(randomUUID())));
+    });
+    await Promise.all(enqueued);
+    const pool = Array.from({ length: DRAIN_WINDOW }, () => encodeRequest(control(randomUUID())));
+    await raw.pipelined(pool, 300);
+    const rawBefore = await raw.pipelined(pool, 2000);
+
+    let settled = 0;
+    let failed = 0;
+    const t0 = performance.now();
+    const done = new Promise<void>((resolve) => {
+      dispatcher = new Dispatcher({ serverId, queue, connection: conn, window: DRAIN_WINDOW });
+      dispatcher.onResult((r) => {
+        if (r.command.state !== 'succeeded') failed++;
+        if (++settled === DRAIN_COMMANDS) resolve();
+      });
+    });
+    await done;
+    const oursRate = (DRAIN_COMMANDS * 1000) / (performance.now() - t0);
+    if (failed > 0 || queue.pendingCount(serverId) !== 0) {
+      throw new Error(
+        `drain: ${failed} commands did not succeed, ${queue.pendingCount(serverId)} still pending`,
+      );
+    }
+    const rawAfter = await raw.pipelined(pool, 2000);
+    return result(
+      `drain ${DRAIN_COMMANDS.toLocaleString('en-US')} queued commands, window ${DRAIN_WINDOW}`,
+      oursRate,
+      (rawBefore + rawAfter) / 2,
+      'cmd/s',
+      '>= 0.5',
+      `ours: Dispatcher + Connection, every command markSending + settle (2 durable writes); ` +
+        `raw: pipelined DEALER, ${DRAIN_WINDOW} in flight, no disk, mean of 2 s before (${Math.round(rawBefore)}) and after (${Math.round(rawAfter)}) the drain`,
+    );
+  } finally {
+    (dispatcher as Dispatcher | null)?.dispose();
+    queue.close();
+  }
+}
+
+function list(xs: readonly number[]): string {
+  return xs.map((x) => Math.round(x)).join(', ');
+}

@@ -1,0 +1,65 @@
+import { DEFAULT_SERVER } from './ctlArgs';
+
+/** The text of `ctl --help`. */
+export const CTL_USAGE = `Usage: npm run ctl -- <command> [options]
+
+Scripting client for descartes agent servers. Prints one JSON document on stdout; errors are
+one line on stderr.
+
+Queries (always sent directly; fail fast when the server is offline):
+  health                                  health_check_response
+  list [--status S] [--limit N]           list_agents_response
+  query <agent> [--stream stdout|stderr|both] [--filter REGEX] [--limit N] [--offset N]
+                                          output_query_response (non-destructive)
+
+Commands (sent directly, or through the durable queue with --queue):
+  spawn --backend B --task T [--name N] [--model M] [--context C] [--system-prompt P]
+        [--tool-level L] [--env K=V]... [--meta K=V]... [--timeout SECS]
+  control <agent> <pause|resume|stop|kill|signal|write_stdin|read_stdout|read_stderr|
+                   get_status|custom_action|query_output|stream_logs>
+        [--payload JSON | --force | --signal interrupt|terminate|kill|stop|continue
+         | --data TEXT | --line TEXT]        (--force: pause/resume by SIGSTOP/SIGCONT;
+                                             --line adds a newline to --data)
+  action <agent> <name> [--params JSON] [--timeout SECS]
+  batch <command> <agent>... [--fail-fast] [--payload JSON | --force]
+
+The local queue (in --data-dir; refused while a running console owns it):
+  queue list [--state S[,S…]|all] [--limit N]    pending commands (default states queued,sending)
+  queue history [--limit N]                       settled commands, newest first
+  queue cancel <request_id>                       withdraw a queued (or outcome-unknown) command
+  queue retry <request_id>                        queue an ended command again
+  queue flush [--wait SECS]                       deliver what is queued, wait up to --wait
+  (with --server, queue commands act on that server's commands only)
+
+Options:
+  --server tcp://HOST:PORT  command endpoint (default $DESCARTES_SERVER or ${DEFAULT_SERVER})
+  --queue                   store the command durably first, then deliver it; if it is not
+                            delivered within --wait it stays queued, and the next process that
+                            owns the queue (the console, another ctl --queue, ctl queue flush)
+                            delivers it, once
+  --data-dir DIR            the queue's directory (default $DESCARTES_DATA_DIR or the console's
+                            app-data directory)
+  --wait SECS               --queue: how long to wait for delivery (default 10)
+  --expires SECS            --queue: never send it after this many seconds from now
+  --max-pending N           --queue: pending commands allowed per server (default 1000)
+  --connect-timeout SECS    how long to wait for the server's first health reply (default 3)
+  --reply-timeout SECS      reply timeout (default 30; spawn/action add their --timeout, batch x2)
+  --pretty                  indent the JSON
+  --help                    this text
+
+Output:
+  without --queue: the server's reply, e.g. {"type":"command_response","success":true,...};
+    when no reply came in time: {"status":"unknown","request_id":...,"reason":...}
+  with --queue: {"status":"done"|"queued"|"unknown"|"failed","command":{...},"reply":{...}}
+  queue list/history: {"commands":[...]}; queue cancel/retry: {"command":{...}};
+  queue flush: {"pending":N,"commands":[...]}. Commands carry "server": their endpoint.
+
+Exit codes:
+  0  done, and the server reported success
+  1  error: the server answered success=false (its reply is printed), or a local error
+     (queue full, queue locked by a running console, unknown request id, ...)
+  2  usage error
+  3  offline: no answer within --connect-timeout; nothing was sent (without --queue)
+  4  not confirmed: queued but not delivered within --wait, or sent without a reply in
+     time (outcome unknown: the server may have run it)
+`;

@@ -1,0 +1,149 @@
+/**
+ * `ctl` without `--queue`: one Connection, one request, the reply printed. Nothing is stored,
+ * so an offline server is an immediate error (exit 3) rather than a queued command.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ReplyMessage, RequestMessage } from '../../shared/protocol';
+import { customActionAsControl, runBatchAsControls } from '../core/queue/legacyTranslation';
+import { Connection } from '../core/transport/connection';
+import { RequestError } from '../core/transport/requestError';
+import type { CtlCommand, CtlOptions } from './ctlArgs';
+import { EXIT, toJson, type ExitCode } from './ctlOutput';
+import { requestFor, replySucceeded, type CtlIo } from './ctlRequests';
+
+/** Extra wait over a request's own server-side timeout, so the server's timeout reply arrives first. */
+const MARGIN_MS = 5000;
+
+/** Thrown when the server does not answer its first health check in time. */
+export class OfflineError extends Error {
+  override readonly name = 'OfflineError';
+}
+
+/**
+ * Connects, waits for the first health reply (at most `--connect-timeout`), sends the request
+ * and prints the reply.
+ * @returns the exit code; never throws for server-side failures (they are reported)
+ * @throws OfflineError when the server is unreachable (nothing was sent)
+ */
+export async function runDirect(
+  command: Extract<
+    CtlCommand,
+    { kind: 'health' | 'list' | 'query' | 'spawn' | 'control' | 'action' | 'batch' }
+  >,
+  options: CtlOptions,
+  io: CtlIo,
+): Promise<ExitCode> {
+  const connection = new Connection({ endpoint: options.server, requestTimeoutMs: options.replyTimeoutMs });
+  try {
+    connection.start();
+    if (!(await waitOnline(connection, options.connectTimeoutMs))) {
+      const why = connection.snapshot().lastError;
+      throw new OfflineError(
+        `server ${options.server} is offline: no answer to a health check within ${options.connectTimeoutMs / 1000} s` +
+          `${why === null ? '' : ` (${why})`}; nothing was sent (use --queue to deliver it later)`,
+      );
+    }
+    const request = requestFor(command, randomUUID());
+    const legacy = connection.snapshot().info?.legacy ?? false;
+    if (legacy && request.type === 'output_query_request') {
+      io.err(`ctl: server ${options.server} is a descartes 1.0.0 server without output queries\n`);
+      return EXIT.error;
+    }
+    let reply: ReplyMessage;
+    try {
+      reply = await send(connection, request, legacy, options.replyTimeoutMs);
+    } catch (e) {
+      if (e instanceof RequestError && e.outcomeUnknown) {
+        io.out(
+          toJson({ status: 'unknown', request_id: request.request_id, reason: e.message }, options.pretty),
+        );
+        io.err(`ctl: outcome unknown: ${e.message}\n`);
+        return EXIT.unconfirmed;
+      }
+      if (e instanceof RequestError && e.code === 'offline') throw new OfflineError(e.message);
+      throw e;
+    }
+    io.out(toJson(reply, options.pretty));
+    if (replySucceeded(reply)) return EXIT.ok;
+    io.err(`ctl: ${request.type} failed: ${failureText(reply)}\n`);
+    return EXIT.error;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Resolves true once the connection is online, false after `timeoutMs`. */
+export function waitOnline(
+  connection: Pick<Connection, 'snapshot' | 'onChange'>,
+  timeoutMs: number,
+): Promise<boolean> {
+  if (connection.snapshot().state === 'online') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(false);
+    }, timeoutMs);
+    const stop = connection.onChange((s) => {
+      if (s.state !== 'online') return;
+      clearTimeout(timer);
+      stop();
+      resolve(true);
+    });
+  });
+}
+
+/** Sends `request`, translated for a Rust 1.0.0 server where it lacks the message (PROTOCOL.md §4). */
+function send(
+  connection: Connection,
+  request: RequestMessage,
+  legacy: boolean,
+  defaultTimeoutMs: number,
+): Promise<ReplyMessage> {
+  switch (request.type) {
+    case 'spawn_request':
+    case 'custom_action_request': {
+      const secs = request.timeout_secs;
+      const timeoutMs =
+        secs === null || secs === undefined ? defaultTimeoutMs : Number(secs) * 1000 + MARGIN_MS;
+      if (legacy && request.type === 'custom_action_request') {
+        return connection.request(customActionAsControl(request), { timeoutMs });
+      }
+      return connection.request(request, { timeoutMs });
+    }
+    case 'batch_control_command':
+      if (legacy) return runBatchAsControls(request, (cmd) => connection.request(cmd));
+      return connection.request(request, { timeoutMs: defaultTimeoutMs * 2 });
+    case 'control_command':
+    case 'list_agents_request':
+    case 'health_check_request':
+    case 'output_query_request':
+      return connection.request(request);
+    default: {
+      const never: never = request;
+      return never;
+    }
+  }
+}
+
+/** One line saying why a reply is not a success. */
+export function failureText(reply: ReplyMessage): string {
+  switch (reply.type) {
+    case 'health_check_response':
+      return 'the server reports it is not healthy';
+    case 'batch_control_response':
+      return `${String(reply.failed)} of ${reply.results.length} agent(s) failed${
+        reply.results.find((r) => !r.success)?.error
+          ? `: ${reply.results.find((r) => !r.success)?.error ?? ''}`
+          : ''
+      }`;
+    case 'spawn_response':
+    case 'command_response':
+    case 'list_agents_response':
+    case 'output_query_response':
+      return reply.error ?? 'the server reported failure without a reason';
+    default: {
+      const never: never = reply;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { QueueError, QueueLockedError } from '../core/queue/queueErrors';
+import { ProfileError } from '../core/services/profileStore';
+import { RequestError } from '../core/transport/requestError';
+import { CtlUsageError, parseCtlArgs, type ParseEnv } from './ctlArgs';
+import { EXIT, type ExitCode } from './ctlOutput';
+import type { CtlIo } from './ctlRequests';
+import { CTL_USAGE } from './ctlUsage';
+import { OfflineError, runDirect } from './directCommands';
+import { runQueueAdmin } from './queueAdmin';
+import { runFlush, runQueued } from './queuedCommands';
+
+/**
+ * Runs one ctl command line: parses it, runs it, writes one JSON document to `io.out` and any
+ * error as one line to `io.err`.
+ * @returns the exit code (see `EXIT`); never throws
+ */
+export async function runCtl(argv: readonly string[], io: CtlIo, env: ParseEnv): Promise<ExitCode> {
+  let invocation;
+  try {
+    invocation = parseCtlArgs(argv, env);
+  } catch (e) {
+    if (e instanceof CtlUsageError) {
+      io.err(`ctl: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (invocation.kind === 'help') {
+    io.out(CTL_USAGE);
+    return EXIT.ok;
+  }
+  const { command, options } = invocation;
+  try {
+    switch (command.kind) {
+      case 'health':
+      case 'list':
+      case 'query':
+        return await runDirect(command, options, io);
+      case 'spawn':
+      case 'control':
+      case 'action':
+      case 'batch':
+        return options.queue ? await runQueued(command, options, io) : await runDirect(command, options, io);
+      case 'queue_flush':
+        return await runFlush(options, io);
+      case 'queue_list':
+      case 'queue_history':
+      case 'queue_cancel':
+      case 'queue_retry':
+        return runQueueAdmin(command, options, io);
+      default: {
+        const never: never = command;
+        return never;
+      }
+    }
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(e: unknown, io: CtlIo): ExitCode {
+  if (e instanceof OfflineError) {
+    io.err(`ctl: ${e.message}\n`);
+    return EXIT.offline;
+  }
+  if (e instanceof QueueLockedError) {
+    io.err(
+      e.ownerPid > 0 && e.ownerPid !== process.pid
+        ? `ctl: the command queue in ${e.dataDir} is owned by another running process (pid ${e.ownerPid}), ` +
+            'e.g. an open console; queue through that console, close it, use another --data-dir, or send without --queue\n'
+        : `ctl: ${oneLine(e.message)}\n`,
+    );
+    return EXIT.error;
+  }
+  if (e instanceof QueueError || e instanceof ProfileError || e instanceof RequestError) {
+    io.err(`ctl: ${oneLine(e.message)}\n`);
+    return EXIT.error;
+  }
+  io.err(`ctl: unexpected error: ${oneLine(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+  return EXIT.error;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' | ');
+}

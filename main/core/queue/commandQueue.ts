@@ -1,0 +1,727 @@
+/**
+ * The durable command queue (ARCHITECTURE.md §3): the lifecycle state machine over a
+ * `CommandStore`. The network side (Dispatcher, Connection) drives it through
+ * `nextToSend` → `markSending` → `settle` / `markTimedOut`, and `recoverAfterRestart` after a
+ * reconnect or a restart.
+ *
+ * Pending commands (queued or sending) are mirrored in memory per server, so the limit, the
+ * window and FIFO checks cost no database round trip; the mirror is updated only after the
+ * store's write has committed, so it never runs ahead of the disk. One process owns the data
+ * directory (the store enforces it), which is what makes the mirror authoritative.
+ *
+ * Every method except `enqueue` is synchronous; each write is durable (committed and fsync'd)
+ * when it returns. Methods throw the `QueueError` subclasses named in their docs, and
+ * `QueueClosedError` after `close()`.
+ */
+import { randomUUID } from 'node:crypto';
+import { ProtocolError, REPLY_TYPE } from '../../../shared/protocol';
+import type { RequestMessage } from '../../../shared/protocol';
+import {
+  UUID_V4_PATTERN,
+  assertNever,
+  canTransition,
+  summarizeRequest,
+} from '../../../shared/domain/command';
+import type {
+  CommandChange,
+  CommandOutcome,
+  CommandState,
+  QueuedCommand,
+  SettleOutcome,
+} from '../../../shared/domain/command';
+import type { CommandPatch, CommandStore, HistoryCursor } from './commandStore';
+import {
+  CommandNotFoundError,
+  DuplicateCommandError,
+  InvalidCommandError,
+  InvalidTransitionError,
+  OutOfOrderError,
+  QueueClosedError,
+  QueueFullError,
+} from './queueErrors';
+
+/** Default limit of pending (queued + sending) commands per server. */
+export const DEFAULT_MAX_PENDING = 1000;
+
+export interface CommandQueueOptions {
+  /** Pending (queued + sending) commands allowed per server; default 1000. */
+  readonly maxPending?: number;
+  /** Clock in ms since the epoch; injectable for tests of expiry. */
+  readonly now?: () => number;
+  /** Makes request ids for retries that need a fresh one; UUID v4 text. */
+  readonly newId?: () => string;
+  /** Receives errors thrown by change listeners (which never break the queue); default console.error. */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+export interface EnqueueOptions {
+  /** Do not send after this time (ms since the epoch); must be in the future. */
+  readonly expiresAt?: number | null;
+  /** The human summary; derived from the request when left out. */
+  readonly summary?: string;
+}
+
+export interface RetryOptions {
+  /** A new deadline for the retried command (ms since the epoch); none when left out. */
+  readonly expiresAt?: number | null;
+}
+
+export interface HistoryOptions {
+  /** At most this many commands (1–10 000); default 100. */
+  readonly limit?: number;
+  /** Continue after this item: pass the last item's `{settledAt, seq}` of the previous page. */
+  readonly before?: HistoryCursor;
+  readonly serverId?: string;
+}
+
+/** The pending commands of one server, in issue order. */
+interface Lane {
+  /** Sorted by `seq`; the head is the next to send. */
+  readonly queued: QueuedCommand[];
+  readonly sending: Map<string, QueuedCommand>;
+  /**
+   * A lower bound of the earliest `expiresAt` among queued commands, or null when none has
+   * one: lets `expireLane` (run before every send) skip scanning a long queue when nothing
+   * can be due, which kept a 10,000-command drain quadratic.
+   */
+  nextExpiry: number | null;
+}
+
+const MAX_PAGE = 10_000;
+
+export class CommandQueue {
+  private readonly lanes = new Map<string, Lane>();
+  /** Every queued or sending command by id (the same objects as in the lanes). */
+  private readonly pendingById = new Map<string, QueuedCommand>();
+  private readonly listeners = new Set<(change: CommandChange) => void>();
+  private readonly maxPending: number;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly onListenerError: (error: unknown) => void;
+  private closed = false;
+
+  /**
+   * Loads every pending command from `store`. Commands left in `sending` by a previous
+   * process stay there until `recoverAfterRestart` is called for their server (the Dispatcher
+   * does so once it knows whether the server dedupes).
+   * @throws RangeError when `maxPending` is not a positive integer
+   */
+  constructor(
+    private readonly store: CommandStore,
+    options: CommandQueueOptions = {},
+  ) {
+    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
+      throw new RangeError(`maxPending must be a positive integer, got ${String(maxPending)}`);
+    }
+    this.maxPending = maxPending;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+    this.onListenerError =
+      options.onListenerError ??
+      ((error) => {
+        console.error('command queue listener failed', error);
+      });
+    for (const command of store.loadPending()) {
+      const lane = this.lane(command.serverId);
+      if (command.state === 'sending') lane.sending.set(command.id, command);
+      else pushQueued(lane, command);
+      this.pendingById.set(command.id, command);
+    }
+  }
+
+  /**
+   * Stores a command for `serverId`. Resolves only once it is on disk (committed and fsync'd).
+   * The command's id is `request.request_id`, which must be fresh UUID v4 text.
+   *
+   * @param expiresAt (in options) ms since the epoch after which it is never sent
+   * @throws (rejects with) QueueFullError when the server already has `maxPending` pending
+   *   commands; InvalidCommandError for an empty server id, an unknown request type, a
+   *   request_id that is not lowercase UUID v4 text, an expiry not in the future, or a request
+   *   the codec refuses; DuplicateCommandError when the request_id was used before
+   */
+  enqueue(serverId: string, request: RequestMessage, options: EnqueueOptions = {}): Promise<QueuedCommand> {
+    try {
+      return Promise.resolve(this.enqueueNow(serverId, request, options));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** `enqueue` without the promise: the insert is synchronous and durable on return. */
+  private enqueueNow(serverId: string, request: RequestMessage, options: EnqueueOptions): QueuedCommand {
+    this.assertOpen('enqueue a command');
+    if (typeof serverId !== 'string' || serverId.length === 0) {
+      throw new InvalidCommandError('serverId must be a non-empty string.');
+    }
+    const requestType: unknown = (request as { type?: unknown }).type;
+    if (typeof requestType !== 'string' || !Object.hasOwn(REPLY_TYPE, requestType)) {
+      throw new InvalidCommandError(
+        `Only request messages can be queued, got type ${JSON.stringify(requestType)}.`,
+      );
+    }
+    const id: unknown = (request as { request_id?: unknown }).request_id;
+    if (typeof id !== 'string' || !UUID_V4_PATTERN.test(id)) {
+      throw new InvalidCommandError(
+        `request_id must be a UUID v4 in lowercase hyphenated text, got ${JSON.stringify(id)}.`,
+      );
+    }
+    const now = this.now();
+    const expiresAt = this.checkExpiry(options.expiresAt, now);
+    const pending = this.pendingCount(serverId);
+    if (pending >= this.maxPending) throw new QueueFullError(serverId, this.maxPending, pending);
+    let command: QueuedCommand;
+    try {
+      command = this.store.insert({
+        id,
+        serverId,
+        kind: request.type,
+        request,
+        state: 'queued',
+        createdAt: now,
+        updatedAt: now,
+        sentAt: null,
+        settledAt: null,
+        attempts: 0,
+        expiresAt,
+        outcome: null,
+        summary: options.summary ?? summarizeRequest(request),
+        retryOf: null,
+      });
+    } catch (error) {
+      if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
+      if (error instanceof ProtocolError) {
+        throw new InvalidCommandError(`The ${request.type} cannot be encoded: ${error.message}`);
+      }
+      throw error;
+    }
+    pushQueued(this.lane(serverId), command);
+    this.pendingById.set(command.id, command);
+    this.emit({ type: 'enqueued', command });
+    return command;
+  }
+
+  /**
+   * The commands the Dispatcher may send now for `serverId`: the oldest queued ones, at most
+   * `window` minus those already `sending`. Expires due commands of that server first, so an
+   * expired command is never handed out. Does not change the returned commands' state: call
+   * `markSending` for each, in the returned order.
+   * @param window in-flight limit (≥ 1) for this server
+   * @throws RangeError when `window` is not a positive integer
+   */
+  nextToSend(serverId: string, window: number): QueuedCommand[] {
+    this.assertOpen('pick commands to send');
+    if (!Number.isSafeInteger(window) || window < 1) {
+      throw new RangeError(`window must be a positive integer, got ${String(window)}`);
+    }
+    this.expireLane(serverId, this.now());
+    const lane = this.lanes.get(serverId);
+    if (lane === undefined) return [];
+    const free = window - lane.sending.size;
+    return free > 0 ? lane.queued.slice(0, free) : [];
+  }
+
+  /**
+   * Records that the command is being handed to the connection: `queued → sending`,
+   * `attempts + 1`, `sentAt = now`.
+   * @throws CommandNotFoundError; InvalidTransitionError when it is not queued or its expiry
+   *   has passed (it is then marked expired); OutOfOrderError when an older command of the
+   *   same server is still queued
+   */
+  markSending(id: string): QueuedCommand {
+    this.assertOpen('mark a command as sending');
+    const command = this.find(id);
+    if (command.state !== 'queued') throw new InvalidTransitionError(id, command.state, 'send');
+    const lane = this.lane(command.serverId);
+    const head = lane.queued[0];
+    if (head !== undefined && head.id !== id) throw new OutOfOrderError(id, head.id, command.serverId);
+    const now = this.now();
+    if (command.expiresAt !== null && command.expiresAt <= now) {
+      this.expireLane(command.serverId, now);
+      throw new InvalidTransitionError(id, 'expired', 'send', 'Its expiry passed before it could be sent.');
+    }
+    return this.apply(command, {
+      state: 'sending',
+      updatedAt: now,
+      sentAt: now,
+      settledAt: null,
+      attempts: command.attempts + 1,
+      expiresAt: command.expiresAt,
+      outcome: null,
+    });
+  }
+
+  /**
+   * `nextToSend` + `markSending` for all of them in ONE transaction (one fsync for a whole
+   * window instead of one per command). Returns the commands now `sending`, in FIFO order.
+   * @param window in-flight limit (≥ 1) for this server
+   * @param options.durable false for a server that deduplicates by request_id: losing the
+   *   `sending` mark in a power cut only means a resend the server answers from its cache, so
+   *   it need not wait for the disk. Keep the default (true) for servers without dedupe, where
+   *   the mark is what stops a second send.
+   * @throws RangeError when `window` is not a positive integer
+   */
+  sendNext(serverId: string, window: number, options: { readonly durable?: boolean } = {}): QueuedCommand[] {
+    const next = this.nextToSend(serverId, window);
+    if (next.length === 0) return [];
+    const now = this.now();
+    return this.applyMany(
+      next,
+      next.map((command) => ({
+        state: 'sending' as const,
+        updatedAt: now,
+        sentAt: now,
+        settledAt: null,
+        attempts: command.attempts + 1,
+        expiresAt: command.expiresAt,
+        outcome: null,
+      })),
+      options.durable ?? true,
+    );
+  }
+
+  /**
+   * Like `settle` for several commands in ONE transaction (group commit of replies that
+   * arrive together). Items whose command is no longer `sending` or `timed_out` (e.g.
+   * cancelled meanwhile) are skipped rather than failing the others.
+   * @returns the settled commands
+   */
+  settleMany(items: readonly { readonly id: string; readonly outcome: SettleOutcome }[]): QueuedCommand[] {
+    this.assertOpen('settle commands');
+    const now = this.now();
+    const commands: QueuedCommand[] = [];
+    const patches: CommandPatch[] = [];
+    for (const { id, outcome } of items) {
+      const command = this.findPending(id) ?? this.store.get(id);
+      if (command === null || (command.state !== 'sending' && command.state !== 'timed_out')) continue;
+      if (commands.some((c) => c.id === id)) continue;
+      const state: CommandState = outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed';
+      commands.push(command);
+      patches.push({ ...this.keep(command), state, updatedAt: now, settledAt: now, outcome });
+    }
+    return commands.length === 0 ? [] : this.applyMany(commands, patches);
+  }
+
+  /**
+   * Ends a command with the server's reply (or a local send error): `succeeded` when the
+   * outcome is a successful reply, `failed` otherwise. Accepted from `sending`, and from
+   * `timed_out` (a late or deduplicated reply resolves the unknown outcome).
+   * @throws CommandNotFoundError; InvalidTransitionError from any other state
+   */
+  settle(id: string, outcome: SettleOutcome): QueuedCommand {
+    this.assertOpen('settle a command');
+    const command = this.find(id);
+    const state: CommandState = outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed';
+    if (command.state !== 'sending' && command.state !== 'timed_out') {
+      throw new InvalidTransitionError(id, command.state, `mark as ${state}`);
+    }
+    const now = this.now();
+    return this.apply(command, { ...this.keep(command), state, updatedAt: now, settledAt: now, outcome });
+  }
+
+  /**
+   * No reply in time: `sending → timed_out`, outcome unknown (not failed).
+   * @param reason shown to the operator; defaults to a timeout message
+   * @throws CommandNotFoundError; InvalidTransitionError when it is not sending
+   */
+  markTimedOut(id: string, reason = 'no reply within the timeout'): QueuedCommand {
+    this.assertOpen('mark a command as timed out');
+    const command = this.find(id);
+    if (command.state !== 'sending') throw new InvalidTransitionError(id, command.state, 'time out');
+    const now = this.now();
+    return this.apply(command, {
+      ...this.keep(command),
+      state: 'timed_out',
+      updatedAt: now,
+      settledAt: now,
+      outcome: { kind: 'unknown', reason },
+    });
+  }
+
+  /**
+   * Marks every queued command whose `expiresAt` ≤ `now` as expired (never sent), in one
+   * transaction. Commands already `sending` are not affected.
+   * @param now ms since the epoch; the queue's clock when left out
+   * @returns the expired commands
+   */
+  expireDue(now: number = this.now()): QueuedCommand[] {
+    this.assertOpen('expire commands');
+    const expired: QueuedCommand[] = [];
+    for (const serverId of [...this.lanes.keys()]) expired.push(...this.expireLane(serverId, now));
+    return expired;
+  }
+
+  /**
+   * Withdraws a command that is queued (it will not be sent) or timed out (the operator gives
+   * up on the unknown outcome).
+   * @throws CommandNotFoundError; InvalidTransitionError in any other state (a `sending`
+   *   command is on the wire and cannot be called back)
+   */
+  cancel(id: string, reason = 'cancelled by the operator'): QueuedCommand {
+    this.assertOpen('cancel a command');
+    const command = this.find(id);
+    if (command.state !== 'queued' && command.state !== 'timed_out') {
+      const hint =
+        command.state === 'sending'
+          ? 'It is already on its way to the server; wait for its reply or timeout.'
+          : 'It has already ended.';
+      throw new InvalidTransitionError(id, command.state, 'cancel', hint);
+    }
+    const now = this.now();
+    return this.apply(command, {
+      ...this.keep(command),
+      state: 'cancelled',
+      updatedAt: now,
+      settledAt: now,
+      outcome: { kind: 'cancelled', reason },
+    });
+  }
+
+  /**
+   * Queues an ended command again, at the END of its server's FIFO (a retry is a new decision
+   * by the operator, so it is ordered after everything issued before it).
+   *
+   * - Outcome unknown (`timed_out`, or `expired` / `cancelled` after it had been sent): the
+   *   SAME command goes back to `queued` with the same `request_id`, so a dedupe server answers
+   *   from its cache instead of running it twice.
+   * - `failed`, or `expired` / `cancelled` before it was ever sent: a NEW command with a fresh
+   *   `request_id` and `retryOf` = the old id; the old one stays in the history unchanged (a
+   *   dedupe server would only replay the cached failure for the old id).
+   *
+   * @returns the queued command (the same id or the new one)
+   * @throws CommandNotFoundError; InvalidTransitionError for queued, sending or succeeded
+   *   commands; QueueFullError when the server's queue is full; InvalidCommandError for an
+   *   expiry not in the future
+   */
+  retry(id: string, options: RetryOptions = {}): QueuedCommand {
+    this.assertOpen('retry a command');
+    const command = this.find(id);
+    switch (command.state) {
+      case 'queued':
+      case 'sending':
+        throw new InvalidTransitionError(id, command.state, 'retry', 'It is still pending.');
+      case 'succeeded':
+        throw new InvalidTransitionError(id, command.state, 'retry', 'Issue a new command to run it again.');
+      case 'failed':
+      case 'timed_out':
+      case 'expired':
+      case 'cancelled':
+        break;
+      default:
+        return assertNever(command.state);
+    }
+    const now = this.now();
+    const expiresAt = this.checkExpiry(options.expiresAt, now);
+    const pending = this.pendingCount(command.serverId);
+    if (pending >= this.maxPending) throw new QueueFullError(command.serverId, this.maxPending, pending);
+    const outcomeUnknown = command.state !== 'failed' && command.attempts > 0;
+    if (outcomeUnknown) {
+      return this.apply(command, {
+        ...this.keep(command),
+        state: 'queued',
+        updatedAt: now,
+        settledAt: null,
+        expiresAt,
+        outcome: null,
+        moveToEnd: true,
+      });
+    }
+    const newId = this.newId();
+    const request: RequestMessage = { ...command.request, request_id: newId };
+    const fresh = this.store.insert({
+      id: newId,
+      serverId: command.serverId,
+      kind: command.kind,
+      request,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+      settledAt: null,
+      attempts: 0,
+      expiresAt,
+      outcome: null,
+      summary: command.summary,
+      retryOf: command.id,
+    });
+    pushQueued(this.lane(fresh.serverId), fresh);
+    this.pendingById.set(fresh.id, fresh);
+    this.emit({ type: 'enqueued', command: fresh });
+    return fresh;
+  }
+
+  /**
+   * After a reconnect or a restart: every command of `serverId` still `sending` (sent, never
+   * answered) is, in one transaction,
+   * - with `dedupe`: put back in `queued` at its ORIGINAL position (same `request_id`), so it is
+   *   resent first and the server answers a repeat from its cache;
+   * - without: marked `timed_out` (outcome unknown) and never resent automatically.
+   * @returns the commands changed
+   */
+  recoverAfterRestart(serverId: string, options: { readonly dedupe: boolean }): QueuedCommand[] {
+    this.assertOpen('recover unanswered commands');
+    const lane = this.lanes.get(serverId);
+    if (lane === undefined || lane.sending.size === 0) return [];
+    const now = this.now();
+    const targets = [...lane.sending.values()].sort((a, b) => a.seq - b.seq);
+    const outcome: CommandOutcome = {
+      kind: 'unknown',
+      reason:
+        'sent, but the connection was lost or the console restarted before a reply; ' +
+        'the server does not deduplicate requests, so it was not resent automatically',
+    };
+    const patches = targets.map((command): CommandPatch =>
+      options.dedupe
+        ? { ...this.keep(command), state: 'queued', updatedAt: now }
+        : { ...this.keep(command), state: 'timed_out', updatedAt: now, settledAt: now, outcome },
+    );
+    return this.applyMany(targets, patches);
+  }
+
+  /**
+   * A send that never left this process (the connection refused it: offline, closed, or its
+   * writer was full): `sending → queued` at its ORIGINAL position, attempt not counted, so it
+   * goes out first once the server can take it. Unlike `recoverAfterRestart`, touches only this
+   * command: others of the lane may really be on the wire.
+   * @throws CommandNotFoundError; InvalidTransitionError when it is not sending
+   */
+  requeueUnsent(id: string): QueuedCommand {
+    this.assertOpen('requeue a command');
+    const command = this.find(id);
+    if (command.state !== 'sending') throw new InvalidTransitionError(id, command.state, 'requeue');
+    return this.apply(command, {
+      ...this.keep(command),
+      state: 'queued',
+      updatedAt: this.now(),
+      attempts: Math.max(0, command.attempts - 1),
+    });
+  }
+
+  /**
+   * The command with this id (pending or settled), or null.
+   */
+  get(id: string): QueuedCommand | null {
+    this.assertOpen('read a command');
+    return this.findPending(id) ?? this.store.get(id);
+  }
+
+  /**
+   * Commands in issue order, optionally of one server and/or in some states.
+   * @param limit at most this many (1–10 000); default 1000
+   */
+  list(serverId?: string, states?: readonly CommandState[], limit = 1000): QueuedCommand[] {
+    this.assertOpen('list commands');
+    return this.store.list({ serverId, states, limit: checkLimit(limit) });
+  }
+
+  /**
+   * Ended commands (succeeded, failed, timed out, expired, cancelled), newest first: the
+   * operator's audit log. Page with `before` = the last item's `{settledAt, seq}`.
+   * @throws RangeError when `limit` is outside 1–10 000
+   */
+  history(options: HistoryOptions = {}): QueuedCommand[] {
+    this.assertOpen('read the history');
+    return this.store.history({
+      serverId: options.serverId,
+      before: options.before,
+      limit: checkLimit(options.limit ?? 100),
+    });
+  }
+
+  /** Queued + sending commands of `serverId` (what counts toward `maxPending`). */
+  pendingCount(serverId: string): number {
+    const lane = this.lanes.get(serverId);
+    return lane === undefined ? 0 : lane.queued.length + lane.sending.size;
+  }
+
+  /** Servers with at least one queued or sending command (e.g. to connect to at start). */
+  serversWithPending(): string[] {
+    return [...this.lanes.entries()]
+      .filter(([, lane]) => lane.queued.length + lane.sending.size > 0)
+      .map(([serverId]) => serverId);
+  }
+
+  /**
+   * Calls `listener` after every change, once it is on disk. Listeners run synchronously;
+   * an error they throw goes to `onListenerError` and does not affect the queue.
+   * @returns a function that removes the listener
+   */
+  onChange(listener: (change: CommandChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Closes the store (flushing it) and drops listeners. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.lanes.clear();
+    this.pendingById.clear();
+    this.store.close();
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new QueueClosedError(operation);
+  }
+
+  private lane(serverId: string): Lane {
+    let lane = this.lanes.get(serverId);
+    if (lane === undefined) {
+      lane = { queued: [], sending: new Map(), nextExpiry: null };
+      this.lanes.set(serverId, lane);
+    }
+    return lane;
+  }
+
+  private findPending(id: string): QueuedCommand | null {
+    return this.pendingById.get(id) ?? null;
+  }
+
+  private find(id: string): QueuedCommand {
+    const command = this.findPending(id) ?? this.store.get(id);
+    if (command === null) throw new CommandNotFoundError(id);
+    return command;
+  }
+
+  /** The patch that leaves every field as it is (spread, then override what changes). */
+  private keep(command: QueuedCommand): CommandPatch {
+    return {
+      state: command.state,
+      updatedAt: command.updatedAt,
+      sentAt: command.sentAt,
+      settledAt: command.settledAt,
+      attempts: command.attempts,
+      expiresAt: command.expiresAt,
+      outcome: command.outcome,
+    };
+  }
+
+  private checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
+    if (expiresAt === undefined || expiresAt === null) return null;
+    if (!Number.isSafeInteger(expiresAt)) {
+      throw new InvalidCommandError(
+        `expiresAt must be whole milliseconds since the epoch, got ${String(expiresAt)}.`,
+      );
+    }
+    if (expiresAt <= now) {
+      throw new InvalidCommandError(
+        `expiresAt ${new Date(expiresAt).toISOString()} is not in the future (now ${new Date(now).toISOString()}).`,
+      );
+    }
+    return expiresAt;
+  }
+
+  private expireLane(serverId: string, now: number): QueuedCommand[] {
+    const lane = this.lanes.get(serverId);
+    if (lane === undefined || lane.nextExpiry === null || lane.nextExpiry > now) return [];
+    const due = lane.queued.filter((c) => c.expiresAt !== null && c.expiresAt <= now);
+    const dueSet = new Set(due);
+    lane.nextExpiry = null;
+    for (const c of lane.queued) if (!dueSet.has(c)) noteExpiry(lane, c);
+    if (due.length === 0) return [];
+    return this.applyMany(
+      due,
+      due.map((command) => ({
+        ...this.keep(command),
+        state: 'expired' as const,
+        updatedAt: now,
+        settledAt: now,
+        outcome: { kind: 'expired' as const, expiresAt: command.expiresAt ?? now },
+      })),
+    );
+  }
+
+  /** Checks, writes, then mirrors and announces one change. */
+  private apply(command: QueuedCommand, patch: CommandPatch): QueuedCommand {
+    if (!canTransition(command.state, patch.state)) {
+      throw new InvalidTransitionError(command.id, command.state, `move to ${patch.state}`);
+    }
+    const updated = this.store.update(command.id, patch, command);
+    this.mirror(command, updated);
+    this.emit({ type: 'updated', command: updated, previous: command.state });
+    return updated;
+  }
+
+  /** Like `apply` for several commands, in one transaction (all or none). */
+  private applyMany(
+    commands: readonly QueuedCommand[],
+    patches: readonly CommandPatch[],
+    durable = true,
+  ): QueuedCommand[] {
+    commands.forEach((command, i) => {
+      const to = patches[i]?.state;
+      if (to === undefined || !canTransition(command.state, to)) {
+        throw new InvalidTransitionError(command.id, command.state, `move to ${String(to)}`);
+      }
+    });
+    const updated = this.store.transaction(
+      () =>
+        commands.map((command, i) => {
+          const patch = patches[i];
+          if (patch === undefined) throw new Error('applyMany: one patch per command');
+          return this.store.update(command.id, patch, command);
+        }),
+      { durable },
+    );
+    updated.forEach((next, i) => {
+      const before = commands[i];
+      if (before !== undefined) this.mirror(before, next);
+    });
+    updated.forEach((next, i) => {
+      const before = commands[i];
+      if (before !== undefined) this.emit({ type: 'updated', command: next, previous: before.state });
+    });
+    return updated;
+  }
+
+  /** Moves a command between the in-memory queued list and sending map after a committed write. */
+  private mirror(before: QueuedCommand, after: QueuedCommand): void {
+    const lane = this.lane(after.serverId);
+    if (before.state === 'queued') {
+      const index = lane.queued.findIndex((c) => c.id === before.id);
+      if (index >= 0) lane.queued.splice(index, 1);
+    }
+    if (before.state === 'sending') lane.sending.delete(before.id);
+    this.pendingById.delete(before.id);
+    if (after.state === 'queued' || after.state === 'sending') this.pendingById.set(after.id, after);
+    if (after.state === 'sending') lane.sending.set(after.id, after);
+    if (after.state === 'queued') {
+      // Recovered commands keep their original seq; retried ones carry the newest seq.
+      let index = lane.queued.length;
+      while (index > 0 && (lane.queued[index - 1]?.seq ?? 0) > after.seq) index--;
+      lane.queued.splice(index, 0, after);
+      noteExpiry(lane, after);
+    }
+  }
+
+  private emit(change: CommandChange): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}
+
+function noteExpiry(lane: Lane, command: QueuedCommand): void {
+  if (command.expiresAt === null) return;
+  lane.nextExpiry =
+    lane.nextExpiry === null ? command.expiresAt : Math.min(lane.nextExpiry, command.expiresAt);
+}
+
+function pushQueued(lane: Lane, command: QueuedCommand): void {
+  lane.queued.push(command);
+  noteExpiry(lane, command);
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}`);
+  }
+  return limit;
+}

@@ -1,0 +1,82 @@
+/**
+ * Durable storage behind `CommandQueue`: a small interface so the engine can change
+ * (node-sqlite3-wasm today, `node:sqlite` once our Node has it) without touching the queue.
+ *
+ * The store persists rows; it does not enforce the lifecycle (that is the queue's job). Every
+ * write is durable when the call returns: the transaction is committed and fsync'd.
+ * All calls are synchronous and throw `StoreFailureError` when the engine fails,
+ * `QueueClosedError` after `close()`.
+ */
+import type { CommandOutcome, CommandState, QueuedCommand } from '../../../shared/domain/command';
+
+/** A command as the queue hands it to `insert`: everything but the store-assigned `seq`. */
+export type NewCommand = Omit<QueuedCommand, 'seq'>;
+
+/** The fields of a stored command that change over its life. */
+export interface CommandPatch {
+  readonly state: CommandState;
+  readonly updatedAt: number;
+  readonly sentAt: number | null;
+  readonly settledAt: number | null;
+  readonly attempts: number;
+  readonly expiresAt: number | null;
+  readonly outcome: CommandOutcome | null;
+  /** When true, the command gets a new `seq` after every existing one (the end of the FIFO). */
+  readonly moveToEnd?: boolean;
+}
+
+/** A position in the history, newest first: the `settledAt` and `seq` of the last item seen. */
+export interface HistoryCursor {
+  readonly settledAt: number;
+  readonly seq: number;
+}
+
+export interface ListQuery {
+  readonly serverId?: string;
+  /** Only these states; all states when left out. */
+  readonly states?: readonly CommandState[];
+  /** At most this many, oldest first (by `seq`). */
+  readonly limit: number;
+}
+
+export interface HistoryQuery {
+  readonly serverId?: string;
+  readonly limit: number;
+  /** Only commands settled strictly before this cursor. */
+  readonly before?: HistoryCursor;
+}
+
+export interface CommandStore {
+  /**
+   * Stores a new command and gives it the next `seq`. Durable on return.
+   * @throws DuplicateCommandError when a command with the same id exists (pending or settled)
+   */
+  insert(command: NewCommand): QueuedCommand;
+  /**
+   * Overwrites the mutable fields of a command. Durable on return.
+   * @throws CommandNotFoundError when no command has this id
+   */
+  /**
+   * @param current the command as the caller holds it; when given, the store may build the
+   *   result from it instead of reading the row back
+   */
+  update(id: string, patch: CommandPatch, current?: QueuedCommand): QueuedCommand;
+  /**
+   * Runs `work` in one transaction: every write inside is committed (and fsync'd) together, or
+   * none when `work` throws (the error is rethrown). Not reentrant.
+   * @param options.durable false: commit without waiting for the disk (no fsync). Only for
+   *   writes whose loss in a power cut is harmless; the next durable commit makes them durable
+   *   too (the log is sequential). Default true.
+   */
+  transaction<T>(work: () => T, options?: { readonly durable?: boolean }): T;
+  /** The command with this id, or null. */
+  get(id: string): QueuedCommand | null;
+  /** Every `queued` or `sending` command, across servers, in `seq` order (used at start). */
+  loadPending(): QueuedCommand[];
+  /** Commands matching the query, oldest first. */
+  list(query: ListQuery): QueuedCommand[];
+  /** Commands with a `settledAt`, newest first (ties by `seq`, newest first). */
+  history(query: HistoryQuery): QueuedCommand[];
+  /** Flushes and releases the database and the directory lock. Idempotent. */
+  close(): void;
+}

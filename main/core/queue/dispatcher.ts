@@ -1,0 +1,285 @@
+import { outcomeFromReply, type QueuedCommand } from '../../../shared/domain/command';
+import type { ReplyFor, ReplyMessage, RequestMessage } from '../../../shared/protocol';
+import type { ConnectionSnapshot, RequestOptions } from '../transport/connection';
+import { RequestError } from '../transport/requestError';
+import type { CommandQueue } from './commandQueue';
+import { customActionAsControl, runBatchAsControls } from './legacyTranslation';
+
+/** What the dispatcher needs of a connection; `Connection` provides it. */
+export interface DispatchConnection {
+  snapshot(): ConnectionSnapshot;
+  onChange(listener: (s: ConnectionSnapshot) => void): () => void;
+  onLateReply(listener: (reply: ReplyMessage) => void): () => void;
+  request<M extends RequestMessage>(msg: M, options?: RequestOptions): Promise<ReplyFor[M['type']]>;
+}
+
+export interface DispatcherOptions {
+  /** The queue's id of the server this dispatcher sends to. */
+  serverId: string;
+  queue: CommandQueue;
+  connection: DispatchConnection;
+  /** Commands on the wire at once for this server. Default 16. */
+  window?: number;
+  /** Default reply timeout, ms. Default 30 000 (PROTOCOL.md §5). */
+  defaultTimeoutMs?: number;
+  /** Sends of one command (the first included) before an unknown outcome is left to the operator. Default 3. */
+  maxAttempts?: number;
+}
+
+/** A settled command together with the reply that settled it (null when it ended otherwise). */
+export interface DispatchResult {
+  command: QueuedCommand;
+  reply: ReplyMessage | null;
+}
+
+/** Extra wait over a request's own server-side timeout, so the server's timeout reply arrives first. */
+const MARGIN_MS = 5000;
+
+/**
+ * Sends one server's queued commands, FIFO, with a bounded in-flight window, whenever the
+ * server is online; settles them with their replies.
+ *
+ * Unknown outcomes: a command whose reply does not come in time is `timed_out`. Against a
+ * server that advertises `dedupe` it is resent with the same `request_id` (the server
+ * answers a repeat from its cache) up to `maxAttempts` sends; a command cut off by a lost
+ * connection is put back at its place and resent once the server is back. Against a server
+ * without `dedupe` (Rust 1.0.0) nothing is resent: the outcome stays unknown for the operator.
+ */
+export class Dispatcher {
+  readonly serverId: string;
+  private readonly queue: CommandQueue;
+  private readonly connection: DispatchConnection;
+  private readonly window: number;
+  private readonly defaultTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly listeners = new Set<(r: DispatchResult) => void>();
+  /** Commands this process has handed to the connection and not yet settled. */
+  private readonly inFlight = new Set<string>();
+  private wasOnline = false;
+  private readonly replies: { id: string; reply: ReplyMessage }[] = [];
+  private flushScheduled = false;
+  private pumping = false;
+  private again = false;
+  private disposed = false;
+
+  constructor(options: DispatcherOptions) {
+    this.serverId = options.serverId;
+    this.queue = options.queue;
+    this.connection = options.connection;
+    this.window = options.window ?? 16;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.unsubscribe.push(
+      this.connection.onChange(() => {
+        this.pump();
+      }),
+      this.queue.onChange((change) => {
+        if (change.command.serverId === this.serverId && change.command.state === 'queued') this.pump();
+      }),
+      this.connection.onLateReply((reply) => {
+        this.onLateReply(reply);
+      }),
+    );
+    this.pump();
+  }
+
+  /** Called with every command this dispatcher settled or timed out. Returns an unsubscribe. */
+  onResult(listener: (r: DispatchResult) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Looks for work now (also done on every queue or connection change). */
+  pump(): void {
+    if (this.disposed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      // A change raised while pumping (markSending emits one) asks for one more round.
+      do this.pumpOnce();
+      while (this.takeAgain());
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private takeAgain(): boolean {
+    const again = this.again && !this.disposed;
+    this.again = false;
+    return again;
+  }
+
+  /** Stops sending; commands on the wire keep their state and are recovered at the next start. */
+  dispose(): void {
+    // Replies already received are settled, not thrown away with the dispatcher.
+    this.flushReplies();
+    this.disposed = true;
+    for (const u of this.unsubscribe) u();
+    this.listeners.clear();
+  }
+
+  private pumpOnce(): void {
+    const snap = this.connection.snapshot();
+    const online = snap.state === 'online';
+    if (!online) {
+      this.wasOnline = false;
+      return;
+    }
+    const dedupe = snap.info?.capabilities.has('dedupe') ?? false;
+    if (!this.wasOnline) {
+      // Back online (or first contact since start): commands sent before and never answered.
+      this.wasOnline = true;
+      const orphans = this.queue.list(this.serverId, ['sending']).filter((c) => !this.inFlight.has(c.id));
+      if (orphans.length > 0) {
+        for (const c of this.queue.recoverAfterRestart(this.serverId, { dedupe })) {
+          if (c.state === 'timed_out') this.emit({ command: c, reply: null });
+        }
+      }
+      if (dedupe) this.resendUnknown();
+    }
+    // One transaction (one fsync) marks the whole window as sending before anything leaves.
+    // Commands answered but not yet settled (their group commit is pending) still count as
+    // `sending` in the queue, but are off the wire: they do not use up the window.
+    const window = this.window + this.replies.length;
+    for (const sending of this.queue.sendNext(this.serverId, window, { durable: !dedupe })) {
+      this.inFlight.add(sending.id);
+      void this.send(sending, snap);
+    }
+  }
+
+  /** Resends timed-out commands of a dedupe server that still have attempts left. */
+  private resendUnknown(): void {
+    for (const c of this.queue.list(this.serverId, ['timed_out'])) {
+      if (c.attempts < this.maxAttempts) this.queue.retry(c.id);
+    }
+  }
+
+  private async send(command: QueuedCommand, snap: ConnectionSnapshot): Promise<void> {
+    let reply: ReplyMessage;
+    try {
+      reply = await this.deliver(command.request, snap);
+    } catch (e) {
+      this.inFlight.delete(command.id);
+      // Disposed: the connection was closed under a command that may be on the wire. Leave it
+      // `sending` (as dispose() promises) so the next owner resends it to a dedupe server or
+      // reports its outcome unknown, rather than requeueing it as if it had never left.
+      if (this.disposed) return;
+      this.onSendError(command, e);
+      this.pump();
+      return;
+    }
+    this.settleSoon(command.id, reply);
+  }
+
+  /**
+   * Replies that arrive in the same turn of the event loop are settled in one transaction
+   * (group commit): a settle is durable before its result is announced, at one fsync per
+   * group instead of one per reply. The command keeps its in-flight slot until then.
+   */
+  private settleSoon(id: string, reply: ReplyMessage): void {
+    this.replies.push({ id, reply });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.disposed || this.replies.length === 0) return;
+      // Answered commands are off the wire: refill their slots first, so the next requests
+      // travel while this group's settle waits for the disk.
+      this.pump();
+      this.flushReplies();
+      this.pump();
+    });
+  }
+
+  private flushReplies(): void {
+    const batch = this.replies.splice(0);
+    if (batch.length === 0) return;
+    for (const r of batch) this.inFlight.delete(r.id);
+    const byId = new Map(batch.map((r) => [r.id, r.reply]));
+    const settled = this.queue.settleMany(
+      batch.map((r) => ({ id: r.id, outcome: outcomeFromReply(r.reply) })),
+    );
+    for (const command of settled) this.emit({ command, reply: byId.get(command.id) ?? null });
+  }
+
+  /** Sends the request, translated for a Rust 1.0.0 server where that server lacks the message. */
+  private deliver(request: RequestMessage, snap: ConnectionSnapshot): Promise<ReplyMessage> {
+    const timeoutMs = this.timeoutFor(request);
+    const legacy = snap.info?.legacy ?? false;
+    if (legacy && request.type === 'custom_action_request') {
+      return this.connection.request(customActionAsControl(request), { timeoutMs });
+    }
+    if (legacy && request.type === 'batch_control_command') {
+      return runBatchAsControls(request, (cmd) =>
+        this.connection.request(cmd, { timeoutMs: this.defaultTimeoutMs }),
+      );
+    }
+    return this.connection.request(request, { timeoutMs });
+  }
+
+  private onSendError(command: QueuedCommand, e: unknown): void {
+    const current = this.queue.get(command.id);
+    if (current?.state !== 'sending') return;
+    const err =
+      e instanceof RequestError
+        ? e
+        : new RequestError('protocol', e instanceof Error ? e.message : String(e), true);
+    if (err.code === 'connection_lost') {
+      // Left in `sending`: recovered (resent or marked unknown) once the server is back.
+      return;
+    }
+    if (!err.outcomeUnknown) {
+      if (err.code === 'offline' || err.code === 'closed' || err.code === 'backpressure') {
+        // Never left this process: back to its place in the FIFO.
+        this.queue.requeueUnsent(command.id);
+        return;
+      }
+      const settled = this.queue.settle(command.id, { kind: 'send_error', message: err.message });
+      this.emit({ command: settled, reply: null });
+      return;
+    }
+    const timedOut = this.queue.markTimedOut(command.id, err.message);
+    this.emit({ command: timedOut, reply: null });
+    const dedupe = this.connection.snapshot().info?.capabilities.has('dedupe') ?? false;
+    if (dedupe && timedOut.attempts < this.maxAttempts && this.connection.snapshot().state === 'online') {
+      this.queue.retry(timedOut.id);
+    }
+  }
+
+  private onLateReply(reply: ReplyMessage): void {
+    const c = this.queue.get(reply.request_id);
+    if (c?.serverId !== this.serverId || c.state !== 'timed_out') return;
+    const settled = this.queue.settle(c.id, outcomeFromReply(reply));
+    this.emit({ command: settled, reply });
+  }
+
+  /** Reply timeout per PROTOCOL.md §5: spawn and custom action use their own, batch 2×. */
+  private timeoutFor(request: RequestMessage): number {
+    switch (request.type) {
+      case 'spawn_request':
+      case 'custom_action_request':
+        return request.timeout_secs === null || request.timeout_secs === undefined
+          ? this.defaultTimeoutMs
+          : Number(request.timeout_secs) * 1000 + MARGIN_MS;
+      case 'batch_control_command':
+        return this.defaultTimeoutMs * 2;
+      case 'control_command':
+      case 'list_agents_request':
+      case 'health_check_request':
+      case 'output_query_request':
+        return this.defaultTimeoutMs;
+      default: {
+        const never: never = request;
+        return never;
+      }
+    }
+  }
+
+  private emit(r: DispatchResult): void {
+    for (const l of this.listeners) l(r);
+  }
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  BatchAgentResult,
+  BatchControlCommand,
+  BatchControlResponse,
+  CommandResponse,
+  ControlCommand,
+  CustomActionRequest,
+  JsonValue,
+} from '../../../shared/protocol';
+
+/**
+ * A Rust descartes 1.0.0 server (no `capabilities` in its health metadata) never answers a
+ * `custom_action_request` or a `batch_control_command`. These translate them into the
+ * `control_command`s it does answer (PROTOCOL.md §4, "Capabilities").
+ */
+
+/** `custom_action_request` → `control_command{custom_action}` with the same request_id. */
+export function customActionAsControl(req: CustomActionRequest): ControlCommand {
+  const payload: { [k: string]: JsonValue } = { action: req.action, params: req.params ?? null };
+  if (req.timeout_secs !== null && req.timeout_secs !== undefined) payload.timeout_secs = req.timeout_secs;
+  return {
+    type: 'control_command',
+    request_id: req.request_id,
+    agent_id: req.agent_id,
+    command_type: 'custom_action',
+    payload,
+  };
+}
+
+/**
+ * Runs a batch as single control commands through `send` and builds the reply our server
+ * would give: fail-fast runs in order and stops at the first failure; otherwise every agent
+ * runs (one at a time: a Rust server handles one request at a time anyway). A repeated id is
+ * acted on once. `send` rejections propagate: the batch's outcome is then unknown.
+ */
+export async function runBatchAsControls(
+  batch: BatchControlCommand,
+  send: (cmd: ControlCommand) => Promise<CommandResponse>,
+): Promise<BatchControlResponse> {
+  const results: BatchAgentResult[] = [];
+  for (const agentId of new Set(batch.agent_ids)) {
+    const reply = await send({
+      type: 'control_command',
+      request_id: randomUUID(),
+      agent_id: agentId,
+      command_type: batch.command_type,
+      payload: batch.payload ?? null,
+    });
+    results.push({
+      agent_id: agentId,
+      success: reply.success,
+      status: reply.status ?? null,
+      error: reply.error ?? null,
+    });
+    if (batch.fail_fast && !reply.success) break;
+  }
+  const successful = results.filter((r) => r.success).length;
+  const unique = new Set(batch.agent_ids).size;
+  return {
+    type: 'batch_control_response',
+    request_id: batch.request_id,
+    success: successful === unique,
+    results,
+    successful,
+    failed: results.length - successful,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Errors the command queue and its store throw. Each has a stable `code` so hosts can map it
+ * to an `IpcResult` error without matching on message text; messages are written for the
+ * operator (what happened, to what, and what to do).
+ */
+
+/** Stable codes for every queue error. */
+export type QueueErrorCode =
+  | 'queue_full'
+  | 'queue_locked'
+  | 'queue_closed'
+  | 'command_not_found'
+  | 'invalid_transition'
+  | 'out_of_order'
+  | 'duplicate_command'
+  | 'invalid_command'
+  | 'store_failure';
+
+/** Base class: every queue error carries a `code`. */
+export abstract class QueueError extends Error {
+  abstract readonly code: QueueErrorCode;
+}
+
+/** The server already has `limit` pending (queued or sending) commands. Nothing was stored. */
+export class QueueFullError extends QueueError {
+  readonly code = 'queue_full';
+  constructor(
+    readonly serverId: string,
+    readonly limit: number,
+    readonly pending: number,
+  ) {
+    super(
+      `The queue for server "${serverId}" is full: ${pending} commands are pending and the limit is ${limit}. ` +
+        'The command was not queued. Wait until the server works through its queue (is it online?), ' +
+        'cancel queued commands you no longer need, or raise the maxPending setting.',
+    );
+    this.name = 'QueueFullError';
+  }
+}
+
+/** Another live process owns the data directory. */
+export class QueueLockedError extends QueueError {
+  readonly code = 'queue_locked';
+  constructor(
+    readonly dataDir: string,
+    readonly ownerPid: number,
+    detail?: string,
+  ) {
+    super(
+      detail ??
+        `The command queue in "${dataDir}" is in use by another process (pid ${ownerPid}). ` +
+          'Close that instance first, or use another data directory. If no such process exists, ' +
+          `delete "${dataDir}/owner.lock" and start again.`,
+    );
+    this.name = 'QueueLockedError';
+  }
+}
+
+/** The queue or store was used after `close()`. */
+export class QueueClosedError extends QueueError {
+  readonly code = 'queue_closed';
+  constructor(operation: string) {
+    super(`The command queue is closed; cannot ${operation}.`);
+    this.name = 'QueueClosedError';
+  }
+}
+
+export class CommandNotFoundError extends QueueError {
+  readonly code = 'command_not_found';
+  constructor(readonly commandId: string) {
+    super(`No command with request_id ${commandId} in the queue or its history.`);
+    this.name = 'CommandNotFoundError';
+  }
+}
+
+/** The requested operation is not allowed in the command's current state. */
+export class InvalidTransitionError extends QueueError {
+  readonly code = 'invalid_transition';
+  constructor(
+    readonly commandId: string,
+    readonly from: string,
+    readonly operation: string,
+    hint?: string,
+  ) {
+    super(`Cannot ${operation} command ${commandId}: it is ${from}.${hint ? ` ${hint}` : ''}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+/** `markSending` on a command that is not the oldest queued one of its server. */
+export class OutOfOrderError extends QueueError {
+  readonly code = 'out_of_order';
+  constructor(
+    readonly commandId: string,
+    readonly expectedId: string,
+    readonly serverId: string,
+  ) {
+    super(
+      `Cannot send command ${commandId} yet: command ${expectedId} was issued earlier to server "${serverId}" ` +
+        'and must be sent first (commands go out in the order they were issued).',
+    );
+    this.name = 'OutOfOrderError';
+  }
+}
+
+export class DuplicateCommandError extends QueueError {
+  readonly code = 'duplicate_command';
+  constructor(readonly commandId: string) {
+    super(
+      `A command with request_id ${commandId} is already in the queue or its history; request ids are never reused.`,
+    );
+    this.name = 'DuplicateCommandError';
+  }
+}
+
+/** The command itself is unusable (bad request_id, bad expiry, cannot be encoded, too large…). */
+export class InvalidCommandError extends QueueError {
+  readonly code = 'invalid_command';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidCommandError';
+  }
+}
+
+/** The database could not be opened, configured or written; `cause` holds the engine's error. */
+export class StoreFailureError extends QueueError {
+  readonly code = 'store_failure';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreFailureError';
+  }
+}

@@ -1,0 +1,606 @@
+/**
+ * `CommandStore` on SQLite through node-sqlite3-wasm (ARCHITECTURE.md §3).
+ *
+ * Durability settings, each read back after it is set:
+ * - `locking_mode=EXCLUSIVE`: we are the only user of the file, and it is what lets WAL work at
+ *   all here (the package's VFS has no shared memory, so SQLite keeps the WAL index in heap
+ *   memory, which it only does in exclusive mode);
+ * - `journal_mode=WAL`: one sequential append + one fsync per commit;
+ * - `synchronous=FULL`: the WAL is fsync'd at every commit, so a returned write survives a
+ *   crash, kill -9 or power loss (checked under strace: one fsync on the -wal file per commit,
+ *   before the call returns).
+ *
+ * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
+ * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import type { Database, RunResult, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import { COMMAND_STATES } from '../../../shared/domain/command';
+import type {
+  CommandKind,
+  CommandOutcome,
+  CommandState,
+  QueuedCommand,
+} from '../../../shared/domain/command';
+import { MAX_MESSAGE_BYTES, REPLY_TYPE } from '../../../shared/protocol';
+import type { CommandPatch, CommandStore, HistoryQuery, ListQuery, NewCommand } from './commandStore';
+import { acquireOwnerLock } from './ownerLock';
+import type { OwnerLock } from './ownerLock';
+import {
+  CommandNotFoundError,
+  DuplicateCommandError,
+  InvalidCommandError,
+  QueueClosedError,
+  QueueError,
+  StoreFailureError,
+} from './queueErrors';
+import { wireRequestCodec } from './requestCodec';
+import type { RequestCodec } from './requestCodec';
+
+/** The database file's name inside the data directory. */
+export const DATABASE_FILE = 'commands.sqlite';
+
+/** Schema migrations; index i upgrades `user_version` i to i + 1. Append only, never edit. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE commands (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     server_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     request BLOB NOT NULL,
+     state TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     sent_at INTEGER,
+     settled_at INTEGER,
+     attempts INTEGER NOT NULL,
+     expires_at INTEGER,
+     outcome TEXT,
+     summary TEXT NOT NULL,
+     retry_of TEXT
+   );
+   CREATE INDEX commands_pending ON commands (seq) WHERE state IN ('queued', 'sending');
+   CREATE INDEX commands_history ON commands (settled_at, seq) WHERE settled_at IS NOT NULL;`,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const COLUMNS =
+  'seq, id, server_id, kind, request, state, created_at, updated_at, sent_at, settled_at, attempts, expires_at, outcome, summary, retry_of';
+
+export interface SqliteCommandStoreOptions {
+  /** Request serialisation; the wire codec unless a test needs otherwise. */
+  readonly codec?: RequestCodec;
+}
+
+type Row = Record<string, SQLiteValue>;
+
+/** What `open` found and set, for logs and tests. */
+export interface SqliteStoreInfo {
+  readonly databasePath: string;
+  /** `wal`, or the rollback-journal mode used when the engine refused WAL. */
+  readonly journalMode: string;
+  /** A lock left by a killed owner (owner.lock and/or `<db>.lock`) was removed at open. */
+  readonly recoveredStaleLock: boolean;
+  /** `user_version` before migrations ran (0 for a new file). */
+  readonly migratedFrom: number;
+}
+
+export class SqliteCommandStore implements CommandStore {
+  private closed = false;
+  private readonly insertStmt: Prepared;
+  private readonly updateStmt: Prepared;
+  private readonly updatePlainStmt: Prepared;
+  private readonly updateToEndStmt: Prepared;
+  private readonly getStmt: Prepared;
+  private readonly pendingStmt: Prepared;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly lock: OwnerLock,
+    private readonly codec: RequestCodec,
+    readonly info: SqliteStoreInfo,
+  ) {
+    const set =
+      'state = ?, updated_at = ?, sent_at = ?, settled_at = ?, attempts = ?, expires_at = ?, outcome = ?';
+    this.insertStmt = new Prepared(
+      db,
+      `INSERT INTO commands (${COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.updateStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? RETURNING ${COLUMNS}`);
+    this.updatePlainStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ?`);
+    this.updateToEndStmt = new Prepared(
+      db,
+      `UPDATE commands SET ${set}, seq = (SELECT max(seq) FROM commands) + 1 WHERE id = ? RETURNING ${COLUMNS}`,
+    );
+    this.getStmt = new Prepared(db, `SELECT ${COLUMNS} FROM commands WHERE id = ?`);
+    this.pendingStmt = new Prepared(
+      db,
+      `SELECT ${COLUMNS} FROM commands WHERE state IN ('queued', 'sending') ORDER BY seq`,
+    );
+  }
+
+  /**
+   * Opens (creating when needed) the store in `dataDir`: takes the directory's owner lock,
+   * removes a `<db>.lock` left by a killed owner, sets and verifies the durability pragmas,
+   * and migrates the schema.
+   *
+   * @throws QueueLockedError when another live process owns `dataDir`
+   * @throws StoreFailureError when the database cannot be opened, configured durably, or was
+   *   written by a newer build (schema version above `SCHEMA_VERSION`)
+   */
+  static open(dataDir: string, options: SqliteCommandStoreOptions = {}): SqliteCommandStore {
+    const dir = resolve(dataDir);
+    mkdirSync(dir, { recursive: true });
+    const lock = acquireOwnerLock(dir);
+    const databasePath = join(dir, DATABASE_FILE);
+    let db: Database | undefined;
+    try {
+      // Safe only because we hold the owner lock: nobody else can be using the database.
+      const recoveredDbLock = removeDirIfPresent(`${databasePath}.lock`);
+      try {
+        db = new sqlite.Database(databasePath);
+      } catch (error) {
+        throw new StoreFailureError(`Cannot open the command database "${databasePath}": ${message(error)}`, {
+          cause: error,
+        });
+      }
+      const journalMode = configureDurability(db, databasePath);
+      const migratedFrom = migrate(db, databasePath);
+      // The -wal file was just created: make its directory entry durable too (xSync does not).
+      syncDirectory(dir);
+      const info: SqliteStoreInfo = {
+        databasePath,
+        journalMode,
+        recoveredStaleLock: recoveredDbLock || lock.recoveredStale,
+        migratedFrom,
+      };
+      return new SqliteCommandStore(db, lock, options.codec ?? wireRequestCodec, info);
+    } catch (error) {
+      try {
+        if (db?.isOpen) db.close();
+      } finally {
+        lock.release();
+      }
+      throw error;
+    }
+  }
+
+  insert(command: NewCommand): QueuedCommand {
+    this.assertOpen('store a command');
+    const bytes = this.codec.encode(command.request);
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      throw new InvalidCommandError(
+        `The ${command.kind} is ${bytes.length} bytes encoded, over the protocol's limit of ${MAX_MESSAGE_BYTES} bytes.`,
+      );
+    }
+    let rowid: number | bigint;
+    try {
+      rowid = this.insertStmt.run([
+        command.id,
+        command.serverId,
+        command.kind,
+        bytes,
+        command.state,
+        command.createdAt,
+        command.updatedAt,
+        command.sentAt,
+        command.settledAt,
+        command.attempts,
+        command.expiresAt,
+        command.outcome === null ? null : JSON.stringify(command.outcome),
+        command.summary,
+        command.retryOf,
+      ]).lastInsertRowid;
+    } catch (error) {
+      if (message(error).includes('UNIQUE constraint failed: commands.id')) {
+        throw new DuplicateCommandError(command.id);
+      }
+      throw this.failure(`store command ${command.id}`, error);
+    }
+    return { ...command, seq: Number(rowid) };
+  }
+
+  update(id: string, patch: CommandPatch, current?: QueuedCommand): QueuedCommand {
+    this.assertOpen('update a command');
+    const values = [
+      patch.state,
+      patch.updatedAt,
+      patch.sentAt,
+      patch.settledAt,
+      patch.attempts,
+      patch.expiresAt,
+      patch.outcome === null ? null : JSON.stringify(patch.outcome),
+      id,
+    ];
+    if (current !== undefined && current.id === id && patch.moveToEnd !== true) {
+      // The caller holds the row: skip reading it back (and decoding its request blob), which
+      // was most of the cost of an update on the drain path.
+      let changes: number;
+      try {
+        changes = this.updatePlainStmt.run(values).changes;
+      } catch (error) {
+        throw this.failure(`update command ${id}`, error);
+      }
+      if (changes === 0) throw new CommandNotFoundError(id);
+      return {
+        ...current,
+        state: patch.state,
+        updatedAt: patch.updatedAt,
+        sentAt: patch.sentAt,
+        settledAt: patch.settledAt,
+        attempts: patch.attempts,
+        expiresAt: patch.expiresAt,
+        outcome: patch.outcome,
+      };
+    }
+    const stmt = patch.moveToEnd === true ? this.updateToEndStmt : this.updateStmt;
+    let rows: Row[];
+    try {
+      // all(): runs the statement to completion, which is what commits an autocommit write.
+      rows = stmt.all(values);
+    } catch (error) {
+      throw this.failure(`update command ${id}`, error);
+    }
+    const row = rows[0];
+    if (row === undefined) throw new CommandNotFoundError(id);
+    return this.toCommand(row);
+  }
+
+  transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
+    this.assertOpen('start a transaction');
+    if (this.db.inTransaction)
+      throw new StoreFailureError('Nested command-store transactions are not supported.');
+    if (options.durable === false) {
+      // In WAL mode synchronous=OFF skips this commit's fsync; frames stay in order in the log,
+      // so the next FULL commit's fsync covers them as well.
+      this.db.exec('PRAGMA synchronous = OFF');
+      try {
+        return this.transaction(work);
+      } finally {
+        this.db.exec('PRAGMA synchronous = FULL');
+      }
+    }
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw this.failure('begin a transaction', error);
+    }
+    let result: T;
+    try {
+      result = work();
+    } catch (error) {
+      this.rollbackIfOpen();
+      throw error;
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.rollbackIfOpen();
+      throw this.failure('commit a transaction', error);
+    }
+    return result;
+  }
+
+  /** SQLite may already have rolled back on its own (e.g. after an I/O error). */
+  private rollbackIfOpen(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  get(id: string): QueuedCommand | null {
+    this.assertOpen('read a command');
+    const rows = this.query(this.getStmt, [id], `read command ${id}`);
+    const row = rows[0];
+    return row === undefined ? null : this.toCommand(row);
+  }
+
+  loadPending(): QueuedCommand[] {
+    this.assertOpen('load pending commands');
+    return this.query(this.pendingStmt, [], 'load pending commands').map((row) => this.toCommand(row));
+  }
+
+  list(query: ListQuery): QueuedCommand[] {
+    this.assertOpen('list commands');
+    const where: string[] = [];
+    const values: SQLiteValue[] = [];
+    if (query.serverId !== undefined) {
+      where.push('server_id = ?');
+      values.push(query.serverId);
+    }
+    if (query.states !== undefined) {
+      if (query.states.length === 0) return [];
+      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+      values.push(...query.states);
+    }
+    values.push(query.limit);
+    const sql = `SELECT ${COLUMNS} FROM commands ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    return this.queryOnce(sql, values, 'list commands').map((row) => this.toCommand(row));
+  }
+
+  history(query: HistoryQuery): QueuedCommand[] {
+    this.assertOpen('read the history');
+    const where = ['settled_at IS NOT NULL'];
+    const values: SQLiteValue[] = [];
+    if (query.serverId !== undefined) {
+      where.push('server_id = ?');
+      values.push(query.serverId);
+    }
+    if (query.before !== undefined) {
+      where.push('(settled_at < ? OR (settled_at = ? AND seq < ?))');
+      values.push(query.before.settledAt, query.before.settledAt, query.before.seq);
+    }
+    values.push(query.limit);
+    const sql = `SELECT ${COLUMNS} FROM commands WHERE ${where.join(' AND ')} ORDER BY settled_at DESC, seq DESC LIMIT ?`;
+    return this.queryOnce(sql, values, 'read the history').map((row) => this.toCommand(row));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      for (const stmt of [
+        this.insertStmt,
+        this.updateStmt,
+        this.updatePlainStmt,
+        this.updateToEndStmt,
+        this.getStmt,
+        this.pendingStmt,
+      ]) {
+        stmt.finalize();
+      }
+      // Checkpoints the WAL into the database file and removes `<db>.lock`.
+      this.db.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private query(stmt: Prepared, values: SQLiteValue[], what: string): Row[] {
+    try {
+      return stmt.all(values);
+    } catch (error) {
+      throw this.failure(what, error);
+    }
+  }
+
+  private queryOnce(sql: string, values: SQLiteValue[], what: string): Row[] {
+    try {
+      return this.db.all(sql, values) as Row[];
+    } catch (error) {
+      throw this.failure(what, error);
+    }
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new QueueClosedError(operation);
+  }
+
+  private failure(what: string, error: unknown): QueueError {
+    if (error instanceof QueueError) return error;
+    return new StoreFailureError(
+      `Command store (${this.info.databasePath}) could not ${what}: ${message(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  private toCommand(row: Row): QueuedCommand {
+    const id = text(row, 'id');
+    let request;
+    try {
+      request = this.codec.decode(blob(row, 'request'));
+    } catch (error) {
+      throw new StoreFailureError(`Stored command ${id} holds an unreadable request: ${message(error)}`, {
+        cause: error,
+      });
+    }
+    return {
+      id,
+      seq: int(row, 'seq'),
+      serverId: text(row, 'server_id'),
+      kind: kindOf(text(row, 'kind')),
+      request,
+      state: stateOf(text(row, 'state')),
+      createdAt: int(row, 'created_at'),
+      updatedAt: int(row, 'updated_at'),
+      sentAt: optInt(row, 'sent_at'),
+      settledAt: optInt(row, 'settled_at'),
+      attempts: int(row, 'attempts'),
+      expiresAt: optInt(row, 'expires_at'),
+      outcome: parseOutcome(row.outcome ?? null),
+      summary: text(row, 'summary'),
+      retryOf: optText(row, 'retry_of'),
+    };
+  }
+}
+
+/**
+ * A prepared statement that survives a failed step. node-sqlite3-wasm resets a statement before
+ * each use and gives up when the reset reports the previous step's error (as SQLite's reset
+ * does after, e.g., a UNIQUE violation), so a failed statement is finalized and prepared again.
+ */
+class Prepared {
+  private stmt: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sql: string,
+  ) {
+    this.stmt = db.prepare(sql);
+  }
+
+  run(values: SQLiteValue[]): RunResult {
+    return this.guard(() => this.stmt.run(values));
+  }
+
+  /** Runs to completion (SQLITE_DONE), which is what commits an autocommit write. */
+  all(values: SQLiteValue[]): Row[] {
+    return this.guard(() => this.stmt.all(values) as Row[]);
+  }
+
+  finalize(): void {
+    if (this.stmt.isFinalized) return;
+    try {
+      this.stmt.finalize();
+    } catch {
+      // finalize repeats the last step's error; the statement is released all the same.
+    }
+  }
+
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      this.finalize();
+      this.stmt = this.db.prepare(this.sql);
+      throw error;
+    }
+  }
+}
+
+/** Sets and reads back each durability pragma; returns the journal mode in effect. */
+function configureDurability(db: Database, databasePath: string): string {
+  const pragma = (sql: string): SQLiteValue | undefined => {
+    const row = db.get(sql) as Row | null;
+    return row === null ? undefined : Object.values(row)[0];
+  };
+  const fail = (what: string, got: SQLiteValue | undefined): never => {
+    throw new StoreFailureError(
+      `Cannot make the command database "${databasePath}" durable: ${what} (got ${String(got)}).`,
+    );
+  };
+  try {
+    // Must come before the first read, or SQLite would look for shared memory the VFS lacks.
+    pragma('PRAGMA locking_mode = EXCLUSIVE');
+    let journal = pragma('PRAGMA journal_mode = WAL');
+    if (journal !== 'wal') {
+      // The most durable mode without WAL: a rollback journal, fsync'd with synchronous=FULL.
+      journal = pragma('PRAGMA journal_mode = DELETE');
+      if (journal !== 'delete') fail('journal_mode is neither WAL nor DELETE', journal);
+    }
+    db.exec('PRAGMA synchronous = FULL');
+    const locking = pragma('PRAGMA locking_mode');
+    if (locking !== 'exclusive') fail('locking_mode did not become EXCLUSIVE', locking);
+    const synchronous = pragma('PRAGMA synchronous');
+    if (synchronous !== 2) fail('synchronous did not become FULL (2)', synchronous);
+    const mode = pragma('PRAGMA journal_mode');
+    if (mode !== journal) fail(`journal_mode did not stay ${String(journal)}`, mode);
+    return String(journal);
+  } catch (error) {
+    if (error instanceof QueueError) throw error;
+    throw new StoreFailureError(
+      `Cannot configure the command database "${databasePath}": ${message(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** Runs pending migrations, each in its own transaction with its `user_version` bump. */
+function migrate(db: Database, databasePath: string): number {
+  const row = db.get('PRAGMA user_version') as Row | null;
+  const from = Number(row?.user_version ?? 0);
+  if (from > SCHEMA_VERSION) {
+    throw new StoreFailureError(
+      `The command database "${databasePath}" has schema version ${from}, newer than this build knows (${SCHEMA_VERSION}). ` +
+        'Use a newer version of the console, or another data directory.',
+    );
+  }
+  for (let version = from; version < SCHEMA_VERSION; version++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[version] ?? '');
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw new StoreFailureError(
+        `Cannot migrate the command database "${databasePath}" to schema ${version + 1}: ${message(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  return from;
+}
+
+function removeDirIfPresent(path: string): boolean {
+  try {
+    rmdirSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return false;
+    throw new StoreFailureError(`Cannot remove the stale database lock "${path}": ${message(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function syncDirectory(dir: string): void {
+  // Windows cannot open a directory for fsync; NTFS journals directory entries itself.
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function corrupt(column: string, value: SQLiteValue | undefined): never {
+  throw new StoreFailureError(`Command database row has an invalid ${column}: ${String(value)}`);
+}
+
+function int(row: Row, column: string): number {
+  const value = row[column];
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(column, value);
+}
+
+function optInt(row: Row, column: string): number | null {
+  return row[column] === null ? null : int(row, column);
+}
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  return typeof value === 'string' ? value : corrupt(column, value);
+}
+
+function optText(row: Row, column: string): string | null {
+  return row[column] === null ? null : text(row, column);
+}
+
+function blob(row: Row, column: string): Uint8Array {
+  const value = row[column];
+  return value instanceof Uint8Array ? value : corrupt(column, value);
+}
+
+function stateOf(value: string): CommandState {
+  const state = COMMAND_STATES.find((s) => s === value);
+  return state ?? corrupt('state', value);
+}
+
+function kindOf(value: string): CommandKind {
+  const kinds = Object.keys(REPLY_TYPE) as CommandKind[];
+  const kind = kinds.find((k) => k === value);
+  return kind ?? corrupt('kind', value);
+}
+
+/** Parses an outcome this store wrote; anything else is reported as corruption. */
+function parseOutcome(value: SQLiteValue): CommandOutcome | null {
+  if (value === null) return null;
+  if (typeof value !== 'string') return corrupt('outcome', value);
+  const parsed: unknown = JSON.parse(value);
+  if (typeof parsed !== 'object' || parsed === null || !('kind' in parsed)) return corrupt('outcome', value);
+  const kinds: readonly CommandOutcome['kind'][] = ['reply', 'send_error', 'unknown', 'expired', 'cancelled'];
+  if (!kinds.some((k) => k === parsed.kind)) return corrupt('outcome', value);
+  // The shape per kind is what this store itself serialised from a typed CommandOutcome.
+  return parsed as CommandOutcome;
+}

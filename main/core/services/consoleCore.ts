@@ -1,0 +1,90 @@
+import { CommandQueue } from '../queue/commandQueue';
+import { SqliteCommandStore } from '../queue/sqliteCommandStore';
+import { AgentControlService } from './agentControlService';
+import { ProfileStore } from './profileStore';
+import { ServerRegistry } from './serverRegistry';
+
+export interface ConsoleCoreOptions {
+  /** The app-data directory: holds the command database, its owner lock and `servers.json`. */
+  dataDir: string;
+  /** Pending (queued + sending) commands allowed per server; default 1000. */
+  maxPending?: number;
+  /** Commands on the wire at once per server; default 16. */
+  window?: number;
+  /** Default reply timeout of a request, ms; default 30 000. */
+  requestTimeoutMs?: number;
+}
+
+/** Everything a process that owns the command queue holds, wired together. */
+export interface ConsoleCore {
+  readonly dataDir: string;
+  readonly queue: CommandQueue;
+  readonly profiles: ProfileStore;
+  readonly registry: ServerRegistry;
+  readonly service: AgentControlService;
+  /**
+   * Stops sending, closes every socket and then the queue, in reverse order of creation.
+   * Commands still on the wire stay `sending` on disk and are recovered by the next owner.
+   * Idempotent.
+   * @param lingerMs how long sockets may keep flushing queued sends
+   */
+  dispose(lingerMs?: number): Promise<void>;
+}
+
+/**
+ * The composition root of the core, shared by every host (Electron, browser, `ctl --queue`):
+ * the durable queue in `dataDir`, the server profiles, one session per server and the service.
+ * Connections to every configured server start at once, and their dispatchers deliver what
+ * earlier processes left queued.
+ *
+ * @throws QueueLockedError when another live process (a running console, another
+ *   `ctl --queue`) owns `dataDir`; StoreFailureError when the database cannot be opened
+ *   durably; ProfileError('corrupt') when `servers.json` is unreadable (the queue is closed
+ *   again first)
+ */
+export function openConsoleCore(options: ConsoleCoreOptions): ConsoleCore {
+  const store = SqliteCommandStore.open(options.dataDir);
+  let queue: CommandQueue;
+  try {
+    queue = new CommandQueue(
+      store,
+      options.maxPending === undefined ? {} : { maxPending: options.maxPending },
+    );
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  let profiles: ProfileStore;
+  try {
+    profiles = new ProfileStore(options.dataDir);
+  } catch (error) {
+    queue.close();
+    throw error;
+  }
+  const registry = new ServerRegistry({
+    profiles,
+    queue,
+    ...(options.window === undefined ? {} : { window: options.window }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+  });
+  const service = new AgentControlService(registry, queue);
+  let disposed: Promise<void> | null = null;
+  return {
+    dataDir: options.dataDir,
+    queue,
+    profiles,
+    registry,
+    service,
+    dispose: (lingerMs = 0) => {
+      disposed ??= (async () => {
+        service.dispose();
+        try {
+          await registry.dispose(lingerMs);
+        } finally {
+          queue.close();
+        }
+      })();
+      return disposed;
+    },
+  };
+}

@@ -1,0 +1,457 @@
+import { randomUUID } from 'node:crypto';
+import * as zmq from 'zeromq';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  ProtocolError,
+  REPLY_TYPE,
+  type HealthCheckResponse,
+  type ReplyFor,
+  type ReplyMessage,
+  type RequestMessage,
+  type ZmqMessage,
+} from '../../../shared/protocol';
+import { backoffDelay } from './backoff';
+import { RequestError } from './requestError';
+import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
+import { SocketWriter, WriterError } from './socketWriter';
+
+/**
+ * `connecting`: a socket exists, no reply yet. `online`: the last health check was answered.
+ * `degraded`: at least one health check in a row went unanswered. `offline`: too many did;
+ * the socket is closed and a reconnect is scheduled. `closed`: {@link Connection.close} ran.
+ */
+export type ConnectionState = 'connecting' | 'online' | 'degraded' | 'offline' | 'closed';
+
+export interface ConnectionOptions {
+  /** Command endpoint, e.g. `tcp://127.0.0.1:5555`. */
+  endpoint: string;
+  /** Health check period and the timeout of each health check, ms. Default 5000. */
+  heartbeatIntervalMs?: number;
+  /** Default reply timeout of a request, ms. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Unanswered health checks in a row after which the server is offline. Default 3. */
+  missesUntilOffline?: number;
+  /** First reconnect delay after going offline, ms (doubles, with jitter). Default 500. */
+  reconnectInitialMs?: number;
+  /** Reconnect delay cap, ms. Default 30 000. */
+  reconnectMaxMs?: number;
+  /** Requests waiting for a reply at once; more are refused with `backpressure`. Default 100 000. */
+  maxInFlight?: number;
+  /** Source of jitter in [0, 1); tests make it deterministic. */
+  random?: () => number;
+}
+
+/** A point-in-time view of a connection, safe to hand to the UI. */
+export interface ConnectionSnapshot {
+  endpoint: string;
+  state: ConnectionState;
+  /** When any valid reply last arrived (ms since epoch), or null if never. */
+  lastHeardAt: number | null;
+  /** From the last health reply; null until one arrives. */
+  info: ServerInfo | null;
+  /** Why the connection is not online, for the operator. */
+  lastError: string | null;
+  /** Reconnect attempts since the server was last online. */
+  reconnectAttempt: number;
+  /** When the next reconnect happens (ms since epoch), while offline. */
+  nextAttemptAt: number | null;
+}
+
+export interface RequestOptions {
+  /** Reply timeout, ms. Defaults to the connection's `requestTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  expect: ReplyMessage['type'];
+  resolve: (reply: ReplyMessage) => void;
+  reject: (err: RequestError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const EMPTY = new Uint8Array(0);
+const REQUEST_TYPES: ReadonlySet<string> = new Set(Object.keys(REPLY_TYPE));
+/** How many timed-out request ids are remembered to recognise their late replies. */
+const LATE_MEMORY = 10_000;
+
+/**
+ * One DEALER to one agent server: request/reply matched by `request_id`, per-request
+ * timeouts, liveness by health checks, reconnect with capped exponential backoff and jitter.
+ *
+ * It never enables ZMTP heartbeats (Rust peers crash on PING) and sends every request as
+ * `[empty, msgpack]`, which both our ROUTER server and the Rust REP server accept.
+ * Callers must {@link close} it.
+ */
+export class Connection {
+  readonly endpoint: string;
+  private readonly heartbeatMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly missesUntilOffline: number;
+  private readonly reconnectInitialMs: number;
+  private readonly reconnectMaxMs: number;
+  private readonly maxInFlight: number;
+  private readonly random: () => number;
+
+  private socket: zmq.Dealer | null = null;
+  private writer: SocketWriter | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private readonly timedOut = new Set<string>();
+  private state: ConnectionState = 'connecting';
+  private lastHeardAt: number | null = null;
+  private info: ServerInfo | null = null;
+  private lastError: string | null = null;
+  private misses = 0;
+  private healthInFlight = false;
+  private attempt = 0;
+  private nextAttemptAt: number | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private readonly changeListeners = new Set<(s: ConnectionSnapshot) => void>();
+  private readonly lateListeners = new Set<(reply: ReplyMessage) => void>();
+
+  constructor(options: ConnectionOptions) {
+    this.endpoint = options.endpoint;
+    this.heartbeatMs = options.heartbeatIntervalMs ?? 5000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.missesUntilOffline = Math.max(1, options.missesUntilOffline ?? 3);
+    this.reconnectInitialMs = options.reconnectInitialMs ?? 500;
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
+    this.maxInFlight = options.maxInFlight ?? 100_000;
+    this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Opens the socket and starts liveness checks. Idempotent.
+   * @throws Error when the endpoint is malformed (zeromq rejects it synchronously)
+   */
+  start(): void {
+    if (this.started || this.state === 'closed') return;
+    this.started = true;
+    this.openSocket();
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat();
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** The current state, for the UI and the dispatcher. */
+  snapshot(): ConnectionSnapshot {
+    return {
+      endpoint: this.endpoint,
+      state: this.state,
+      lastHeardAt: this.lastHeardAt,
+      info: this.info,
+      lastError: this.lastError,
+      reconnectAttempt: this.attempt,
+      nextAttemptAt: this.nextAttemptAt,
+    };
+  }
+
+  /** Calls `listener` on every state change and every health reply. Returns an unsubscribe. */
+  onChange(listener: (s: ConnectionSnapshot) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with replies that arrive after their request timed out: such a reply
+   * settles an outcome that was reported unknown. Returns an unsubscribe.
+   */
+  onLateReply(listener: (reply: ReplyMessage) => void): () => void {
+    this.lateListeners.add(listener);
+    return () => this.lateListeners.delete(listener);
+  }
+
+  /** Requests waiting for their reply. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Sends one request and resolves with its reply.
+   *
+   * Fails fast with `offline` when the server is known to be unreachable (nothing is sent).
+   * A reply with the request's id but of the wrong type rejects with `protocol`. No reply
+   * within the timeout rejects with `timeout`: the server may still have run it.
+   *
+   * @throws RequestError (as a rejection), never anything else
+   */
+  request<M extends RequestMessage>(msg: M, options: RequestOptions = {}): Promise<ReplyFor[M['type']]> {
+    if (this.state === 'closed') return Promise.reject(new RequestError('closed', 'connection is closed'));
+    if (this.state === 'offline' || this.writer === null) {
+      return Promise.reject(new RequestError('offline', this.offlineMessage()));
+    }
+    if (this.pending.has(msg.request_id)) {
+      return Promise.reject(
+        new RequestError('protocol', `request ${msg.request_id} is already waiting for a reply`, false),
+      );
+    }
+    if (this.pending.size >= this.maxInFlight) {
+      return Promise.reject(
+        new RequestError('backpressure', `${this.pending.size} requests already wait for ${this.endpoint}`),
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeMessage(msg);
+    } catch (e) {
+      const tooLarge = e instanceof ProtocolError && e.code === 'too_large';
+      return Promise.reject(
+        new RequestError(
+          tooLarge ? 'too_large' : 'protocol',
+          `cannot send ${msg.type}: ${errorText(e)}`,
+          false,
+        ),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const expect = REPLY_TYPE[msg.type];
+    const id = msg.request_id;
+    const writer = this.writer;
+    return new Promise<ReplyFor[M['type']]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) {
+          this.rememberTimedOut(id);
+          reject(
+            new RequestError(
+              'timeout',
+              `no reply to ${msg.type} ${id} from ${this.endpoint} within ${timeoutMs} ms; the server may still have run it`,
+            ),
+          );
+        }
+      }, timeoutMs);
+      this.pending.set(id, {
+        expect,
+        resolve: resolve as (reply: ReplyMessage) => void,
+        reject,
+        timer,
+      });
+      writer.send([EMPTY, bytes]).catch((e: unknown) => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.pending.delete(id);
+        clearTimeout(p.timer);
+        const full = e instanceof WriterError && e.code === 'full';
+        p.reject(
+          new RequestError(
+            full ? 'backpressure' : 'offline',
+            `not sent to ${this.endpoint}: ${errorText(e)}`,
+            false,
+          ),
+        );
+      });
+    });
+  }
+
+  /** Runs one health check now and resolves with the reply, updating state like a liveness check. */
+  async healthCheck(timeoutMs = this.heartbeatMs): Promise<HealthCheckResponse> {
+    return this.request({ type: 'health_check_request', request_id: randomUUID() }, { timeoutMs });
+  }
+
+  /** Treats an event from the server (e.g. a PUB heartbeat) as a sign of life. */
+  noteAlive(): void {
+    this.heard();
+  }
+
+  /**
+   * Closes the socket, rejects every waiting request with `closed` and stops reconnecting.
+   * Waits at most `lingerMs` for queued sends to leave.
+   */
+  async close(lingerMs = 0): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeatTimer = null;
+    this.reconnectTimer = null;
+    if (lingerMs > 0 && this.writer && this.writer.pending > 0) {
+      const deadline = Date.now() + lingerMs;
+      while (this.writer.pending > 0 && Date.now() < deadline) await delay(10);
+    }
+    this.dropSocket('closed', 'connection closed');
+    this.setState('closed', null);
+  }
+
+  private openSocket(): void {
+    const socket = new zmq.Dealer({
+      linger: 0,
+      maxMessageSize: MAX_MESSAGE_BYTES,
+      // Our writer bounds the queue; libzmq's HWM would block sends silently instead.
+      sendHighWaterMark: 0,
+      receiveHighWaterMark: 0,
+      // libzmq retries a lost TCP connection by itself while we decide liveness; the socket is
+      // replaced (with jittered backoff) only once the server is declared offline.
+      reconnectInterval: 100,
+      reconnectMaxInterval: 2000,
+    });
+    socket.connect(this.endpoint);
+    this.socket = socket;
+    this.writer = new SocketWriter(socket);
+    this.healthInFlight = false;
+    void this.receiveLoop(socket);
+    this.heartbeat();
+  }
+
+  private async receiveLoop(socket: zmq.Dealer): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        if (socket !== this.socket) break;
+        this.onFrames(frames);
+      }
+    } catch (e) {
+      // Closing the socket ends the iterator with an error; anything else is worth reporting.
+      if (socket === this.socket) this.lastError = `receive failed: ${errorText(e)}`;
+    }
+  }
+
+  private onFrames(frames: Buffer[]): void {
+    // A reply is [empty, msgpack]; a bare one-frame reply is tolerated.
+    const payload = frames.length >= 2 && frames[0]?.length === 0 ? frames[1] : frames[frames.length - 1];
+    if (!payload) return;
+    let msg: ZmqMessage;
+    try {
+      msg = decodeMessage(payload);
+    } catch (e) {
+      this.lastError = `undecodable reply from ${this.endpoint}: ${errorText(e)}`;
+      return;
+    }
+    if (REQUEST_TYPES.has(msg.type)) {
+      // A DEALER that reconnects to a dead port in the ephemeral range can connect to itself
+      // and "receive" its own requests. Whatever the cause, this peer is not a server.
+      this.lastError = `peer at ${this.endpoint} sent a ${msg.type}, not a reply; reconnecting`;
+      this.goOffline(this.lastError);
+      return;
+    }
+    if (!('request_id' in msg)) return; // events are not expected on the command socket
+    const reply = msg as ReplyMessage;
+    const p = this.pending.get(reply.request_id);
+    if (reply.type === 'health_check_response' && p?.expect === reply.type) {
+      // Before heard(): whoever reacts to the state turning online (the dispatcher deciding
+      // whether to resend or how to translate for a Rust server) must see this server's info.
+      this.info = serverInfoFromHealth(reply);
+    }
+    this.heard();
+    if (!p) {
+      if (this.timedOut.delete(reply.request_id)) for (const l of this.lateListeners) l(reply);
+      return;
+    }
+    this.pending.delete(reply.request_id);
+    clearTimeout(p.timer);
+    if (reply.type !== p.expect) {
+      p.reject(
+        new RequestError(
+          'protocol',
+          `expected ${p.expect} for request ${reply.request_id}, got ${reply.type}`,
+          true,
+        ),
+      );
+      return;
+    }
+    if (reply.type === 'health_check_response') this.emit();
+    p.resolve(reply);
+  }
+
+  private heartbeat(): void {
+    if (this.state === 'closed' || this.state === 'offline' || this.healthInFlight || !this.writer) return;
+    this.healthInFlight = true;
+    const socket = this.socket;
+    this.healthCheck().then(
+      () => {
+        if (socket === this.socket) this.healthInFlight = false;
+      },
+      (e: unknown) => {
+        if (socket !== this.socket) return;
+        this.healthInFlight = false;
+        if (e instanceof RequestError && (e.code === 'timeout' || e.code === 'offline')) this.missed();
+      },
+    );
+  }
+
+  private missed(): void {
+    this.misses++;
+    const why = `no answer to ${this.misses} health check${this.misses > 1 ? 's' : ''} in a row`;
+    if (this.state === 'connecting' || this.misses >= this.missesUntilOffline) this.goOffline(why);
+    else this.setState('degraded', why);
+  }
+
+  private heard(): void {
+    this.lastHeardAt = Date.now();
+    this.misses = 0;
+    this.attempt = 0;
+    if (this.state !== 'online' && this.state !== 'closed' && this.state !== 'offline')
+      this.setState('online', null);
+  }
+
+  private goOffline(why: string): void {
+    if (this.state === 'closed') return;
+    this.dropSocket(
+      'connection_lost',
+      `connection to ${this.endpoint} lost (${why}); the server may have run it`,
+    );
+    const wait = backoffDelay(this.attempt, this.reconnectInitialMs, this.reconnectMaxMs, this.random);
+    this.attempt++;
+    this.nextAttemptAt = Date.now() + wait;
+    this.setState('offline', why);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.nextAttemptAt = null;
+      if (this.state !== 'offline') return;
+      this.setState('connecting', why);
+      this.openSocket();
+    }, wait);
+    this.reconnectTimer.unref();
+  }
+
+  private dropSocket(code: 'closed' | 'connection_lost', message: string): void {
+    const socket = this.socket;
+    this.socket = null;
+    this.writer?.close();
+    this.writer = null;
+    this.healthInFlight = false;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      if (code === 'connection_lost') this.rememberTimedOut(id);
+      p.reject(new RequestError(code, message));
+    }
+    this.pending.clear();
+    socket?.close();
+  }
+
+  private rememberTimedOut(id: string): void {
+    this.timedOut.add(id);
+    if (this.timedOut.size > LATE_MEMORY) {
+      const oldest = this.timedOut.values().next();
+      if (!oldest.done) this.timedOut.delete(oldest.value);
+    }
+  }
+
+  private setState(state: ConnectionState, why: string | null): void {
+    const changed = this.state !== state || this.lastError !== why;
+    this.state = state;
+    this.lastError = why;
+    if (changed) this.emit();
+  }
+
+  private emit(): void {
+    const s = this.snapshot();
+    for (const l of this.changeListeners) l(s);
+  }
+
+  private offlineMessage(): string {
+    const heard =
+      this.lastHeardAt === null
+        ? 'never reached'
+        : `last heard ${Math.round((Date.now() - this.lastHeardAt) / 1000)} s ago`;
+    return `server ${this.endpoint} is offline (${heard}${this.lastError ? `: ${this.lastError}` : ''})`;
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,36 @@
+/**
+ * ZeroMQ TCP endpoint helpers. Only `tcp://host:port` endpoints are parsed here; other
+ * transports (ipc://, inproc://) are passed through unchanged.
+ */
+
+export interface TcpEndpoint {
+  host: string;
+  port: number;
+}
+
+/** Parses `tcp://host:port` (IPv6 hosts in brackets). Returns null for anything else. */
+export function parseTcpEndpoint(endpoint: string): TcpEndpoint | null {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(endpoint.trim());
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1] as string, port };
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '*', '[::]', '[*]', '::']);
+
+/**
+ * The endpoint to subscribe to for a server's events. A server bound to every interface
+ * advertises a wildcard host (`0.0.0.0`, `*`), which is not routable: use the host of the
+ * command endpoint we reached it by instead (PROTOCOL.md §5).
+ *
+ * @returns the routable pub endpoint, or null when none is advertised or it is malformed
+ */
+export function routablePubEndpoint(advertised: string | null, commandEndpoint: string): string | null {
+  if (advertised === null) return null;
+  const pub = parseTcpEndpoint(advertised);
+  if (!pub) return advertised.startsWith('tcp://') ? null : advertised;
+  if (!WILDCARD_HOSTS.has(pub.host)) return advertised;
+  const cmd = parseTcpEndpoint(commandEndpoint);
+  return `tcp://${cmd?.host ?? '127.0.0.1'}:${pub.port}`;
+}

@@ -1,0 +1,190 @@
+import * as zmq from 'zeromq';
+import {
+  decodeMessage,
+  MAX_MESSAGE_BYTES,
+  type LogStream,
+  type StatusUpdate,
+} from '../../../shared/protocol';
+
+/** Topic prefix of every status update; heartbeats use the nil UUID after it. */
+export const STATUS_TOPIC = 'status.';
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** A status-stream discontinuity: updates were lost (PUB drops under load) or the server restarted. */
+export interface StatusGap {
+  /** The seq we expected next, or null after a restart was detected. */
+  expected: number | null;
+  received: number;
+  reason: 'gap' | 'restart';
+}
+
+/** A log discontinuity for one agent: chunks `expected … received-1` were never seen. */
+export interface LogGap {
+  agentId: string;
+  expected: number;
+  received: number;
+}
+
+export interface LogTailListener {
+  onChunk: (chunk: LogStream) => void;
+  onGap?: (gap: LogGap) => void;
+}
+
+/**
+ * One SUB socket per server. Decodes `<topic>\0<msgpack>` frames, hands status updates to
+ * listeners, detects gaps in `data.seq` (so the owner re-lists agents) and in each agent's
+ * log `sequence` (so the owner backfills through an output query). Agent log topics are
+ * subscribed only while someone tails them. Callers must {@link close} it.
+ */
+export class EventSubscriber {
+  private socket: zmq.Subscriber | null = null;
+  private endpoint: string | null = null;
+  private lastSeq: number | null = null;
+  private readonly lastLogSeq = new Map<string, number>();
+  private readonly statusListeners = new Set<(u: StatusUpdate) => void>();
+  private readonly gapListeners = new Set<(g: StatusGap) => void>();
+  private readonly tails = new Map<string, Set<LogTailListener>>();
+  private closed = false;
+  /** Frames that did not decode: counted so the UI can say the stream is damaged. */
+  decodeErrors = 0;
+
+  /**
+   * (Re)connects to `endpoint`, e.g. when the server advertised it or moved. Subscriptions
+   * carry over. A null endpoint disconnects. Idempotent for the same endpoint.
+   * @throws Error when the endpoint is malformed
+   */
+  connect(endpoint: string | null): void {
+    if (this.closed || endpoint === this.endpoint) return;
+    this.socket?.close();
+    this.socket = null;
+    this.endpoint = endpoint;
+    this.lastSeq = null;
+    this.lastLogSeq.clear();
+    if (endpoint === null) return;
+    const socket = new zmq.Subscriber({
+      linger: 0,
+      maxMessageSize: MAX_MESSAGE_BYTES,
+      receiveHighWaterMark: 100_000,
+      reconnectInterval: 100,
+      reconnectMaxInterval: 5000,
+    });
+    socket.connect(endpoint);
+    socket.subscribe(STATUS_TOPIC);
+    for (const agentId of this.tails.keys()) socket.subscribe(agentId);
+    this.socket = socket;
+    void this.receiveLoop(socket);
+  }
+
+  /** The endpoint subscribed to, or null. */
+  get connectedTo(): string | null {
+    return this.endpoint;
+  }
+
+  /** Every status update, heartbeats included. Returns an unsubscribe. */
+  onStatus(listener: (u: StatusUpdate) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Gaps in the status stream; the listener should re-list agents. Returns an unsubscribe. */
+  onStatusGap(listener: (g: StatusGap) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
+  /** Starts receiving one agent's log chunks. Returns an unsubscribe that drops the topic when unused. */
+  tail(agentId: string, listener: LogTailListener): () => void {
+    let set = this.tails.get(agentId);
+    if (!set) {
+      set = new Set();
+      this.tails.set(agentId, set);
+      this.socket?.subscribe(agentId);
+    }
+    set.add(listener);
+    return () => {
+      const s = this.tails.get(agentId);
+      if (!s) return;
+      s.delete(listener);
+      if (s.size === 0) {
+        this.tails.delete(agentId);
+        this.lastLogSeq.delete(agentId);
+        this.socket?.unsubscribe(agentId);
+      }
+    };
+  }
+
+  /** Closes the socket and drops every listener. */
+  close(): void {
+    this.closed = true;
+    this.socket?.close();
+    this.socket = null;
+    this.statusListeners.clear();
+    this.gapListeners.clear();
+    this.tails.clear();
+  }
+
+  private async receiveLoop(socket: zmq.Subscriber): Promise<void> {
+    try {
+      for await (const [frame] of socket) {
+        if (socket !== this.socket) break;
+        if (frame) this.onFrame(frame);
+      }
+    } catch {
+      // Closing the socket ends the iterator; nothing else ends it.
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const zero = frame.indexOf(0);
+    if (zero < 0) {
+      this.decodeErrors++;
+      return;
+    }
+    let msg;
+    try {
+      msg = decodeMessage(frame.subarray(zero + 1));
+    } catch {
+      this.decodeErrors++;
+      return;
+    }
+    if (msg.type === 'status_update') this.onStatusUpdate(msg);
+    else if (msg.type === 'log_stream') this.onLog(msg);
+  }
+
+  private onStatusUpdate(u: StatusUpdate): void {
+    const seq = seqOf(u);
+    if (seq !== null) {
+      const last = this.lastSeq;
+      this.lastSeq = seq;
+      if (last !== null && seq !== last + 1) {
+        const gap: StatusGap =
+          seq <= last
+            ? { expected: null, received: seq, reason: 'restart' }
+            : { expected: last + 1, received: seq, reason: 'gap' };
+        for (const l of this.gapListeners) l(gap);
+      }
+    }
+    for (const l of this.statusListeners) l(u);
+  }
+
+  private onLog(chunk: LogStream): void {
+    const listeners = this.tails.get(chunk.agent_id);
+    if (!listeners) return;
+    const seq = Number(chunk.sequence);
+    const last = this.lastLogSeq.get(chunk.agent_id);
+    this.lastLogSeq.set(chunk.agent_id, seq);
+    if (last !== undefined && seq > last + 1) {
+      const gap: LogGap = { agentId: chunk.agent_id, expected: last + 1, received: seq };
+      for (const l of listeners) l.onGap?.(gap);
+    }
+    for (const l of listeners) l.onChunk(chunk);
+  }
+}
+
+/** `data.seq` of a status update, when the server sends one (ours does; Rust servers do not publish). */
+function seqOf(u: StatusUpdate): number | null {
+  const data = u.data;
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) return null;
+  const seq = (data as Record<string, unknown>).seq;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : null;
+}

@@ -1,0 +1,50 @@
+import type { HealthCheckResponse } from '../../../shared/protocol';
+
+/** Features a server may advertise in `health_check_response.metadata.capabilities`. */
+export type Capability = 'custom_action' | 'batch' | 'output_query' | 'dedupe' | 'status_stream';
+
+/** What the console knows of a server from its last health reply. */
+export interface ServerInfo {
+  /** `metadata.server_id`, or null for servers that do not say. */
+  serverId: string | null;
+  protocolVersion: string;
+  /** Where the server publishes events, as advertised (may hold a wildcard host). */
+  advertisedPubEndpoint: string | null;
+  capabilities: ReadonlySet<string>;
+  /**
+   * True for a server that advertises no capabilities: a Rust descartes 1.0.0 server. The
+   * client then never resends by itself and sends batches and actions as control commands.
+   */
+  legacy: boolean;
+  uptimeSecs: number | null;
+  activeAgents: number | null;
+  metadata: Readonly<Record<string, string>>;
+}
+
+/** Reads a health reply into {@link ServerInfo}. Never throws: missing fields become null. */
+export function serverInfoFromHealth(reply: HealthCheckResponse): ServerInfo {
+  const metadata = reply.metadata ?? {};
+  const caps = metadata.capabilities;
+  const capabilities = new Set(
+    (caps ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c.length > 0),
+  );
+  const num = (v: number | bigint | null | undefined): number | null => (v == null ? null : Number(v));
+  return {
+    serverId: metadata.server_id ?? null,
+    protocolVersion: reply.protocol_version,
+    advertisedPubEndpoint: metadata.pub_endpoint ?? null,
+    capabilities,
+    legacy: caps === undefined,
+    uptimeSecs: num(reply.uptime_secs),
+    activeAgents: num(reply.active_agents),
+    metadata,
+  };
+}
+
+/** Whether the server advertised `cap`. */
+export function hasCapability(info: ServerInfo | null, cap: Capability): boolean {
+  return info?.capabilities.has(cap) ?? false;
+}

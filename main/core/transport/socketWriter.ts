@@ -1,0 +1,96 @@
+/**
+ * One writer per socket. zeromq.js rejects a second concurrent `send()` on a socket with
+ * EBUSY, so every send on a socket goes through one of these: a bounded FIFO drained by a
+ * single loop.
+ */
+
+/** What a writer needs of a socket: zeromq.js sockets satisfy it. */
+export interface Sendable {
+  send(message: Uint8Array[]): Promise<void>;
+}
+
+/** Thrown by {@link SocketWriter.send} when the queue is full or the writer was closed. */
+export class WriterError extends Error {
+  override readonly name = 'WriterError';
+  constructor(
+    readonly code: 'full' | 'closed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Item {
+  frames: Uint8Array[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class SocketWriter {
+  private readonly queue: Item[] = [];
+  private head = 0;
+  private draining = false;
+  private closed = false;
+
+  /**
+   * @param socket the socket this writer owns the sending side of
+   * @param maxQueued sends waiting beyond this many are refused with WriterError('full')
+   */
+  constructor(
+    private readonly socket: Sendable,
+    private readonly maxQueued = 100_000,
+  ) {}
+
+  /** Messages waiting to be handed to the socket. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * Queues one multipart message. Resolves when the socket has accepted it (not when the
+   * peer received it); rejects with the socket's error, or WriterError when full or closed.
+   */
+  send(frames: Uint8Array[]): Promise<void> {
+    if (this.closed) return Promise.reject(new WriterError('closed', 'socket writer is closed'));
+    if (this.pending >= this.maxQueued) {
+      return Promise.reject(
+        new WriterError(
+          'full',
+          `send queue full (${this.maxQueued} messages waiting); the peer is not reading`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ frames, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  /** Refuses further sends and fails those still waiting. */
+  close(): void {
+    this.closed = true;
+    const err = new WriterError('closed', 'socket closed before the message was sent');
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.reject(err);
+    this.queue.length = 0;
+    this.head = 0;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head++] as Item;
+      // Compact now and then instead of shift() on every message (shift is O(n)).
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      try {
+        await this.socket.send(item.frames);
+        item.resolve();
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    this.draining = false;
+  }
+}

@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import sqlite from 'node-sqlite3-wasm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempDir } from '../../../../helpers/tempDir';
+import type { TempDir } from '../../../../helpers/tempDir';
+import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
+import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
+import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
+import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
+import { controlCommand, ok, openQueue, openStore, spawnRequest } from './queueTestKit';
+
+let temp: TempDir;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  temp = await createTempDir('descartes-store-');
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  await temp.remove();
+});
+
+/** The pid of a process that has exited (so `kill(pid, 0)` fails with ESRCH). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await once(child, 'exit');
+  if (child.pid === undefined) throw new Error('no pid');
+  return child.pid;
+}
+
+async function livePid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  children.push(child);
+  await once(child, 'spawn');
+  if (child.pid === undefined) throw new Error('no pid');
+  return child.pid;
+}
+
+describe('opening', () => {
+  it('creates the data directory and the database with WAL, exclusive locking and the current schema', () => {
+    const dir = join(temp.path, 'nested', 'data');
+    const store = openStore(dir);
+    try {
+      expect(store.info).toMatchObject({ journalMode: 'wal', recoveredStaleLock: false, migratedFrom: 0 });
+      expect(existsSync(join(dir, DATABASE_FILE))).toBe(true);
+      expect(readFileSync(join(dir, OWNER_LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(process.pid));
+      // The engine's own lock directory exists while we hold the database.
+      expect(existsSync(join(dir, `${DATABASE_FILE}.lock`))).toBe(true);
+    } finally {
+      store.close();
+    }
+    expect(existsSync(join(dir, OWNER_LOCK_FILE))).toBe(false);
+    expect(existsSync(join(dir, `${DATABASE_FILE}.lock`))).toBe(false);
+    const again = openStore(dir);
+    expect(again.info.migratedFrom).toBe(SCHEMA_VERSION);
+    again.close();
+  });
+
+  it('persists the settings it verified (read back through a second connection after close)', () => {
+    openStore(temp.path).close();
+    const db = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      expect(db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+      expect(db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema, and releases its locks', () => {
+    openStore(temp.path).close();
+    const db = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openStore(temp.path)).toThrow(
+      `schema version ${SCHEMA_VERSION + 1}, newer than this build knows`,
+    );
+    expect(existsSync(join(temp.path, OWNER_LOCK_FILE))).toBe(false);
+  });
+
+  it('refuses a second owner in the same process', () => {
+    const store = openStore(temp.path);
+    try {
+      expect(() => openStore(temp.path)).toThrow(/already open in this process/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a data directory owned by another live process, naming the directory and the pid', async () => {
+    const pid = await livePid();
+    writeFileSync(join(temp.path, OWNER_LOCK_FILE), `${pid}\n`);
+    let error: unknown;
+    try {
+      openStore(temp.path).close();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(QueueLockedError);
+    expect((error as Error).message).toContain(temp.path);
+    expect((error as Error).message).toContain(`pid ${pid}`);
+    expect(readFileSync(join(temp.path, OWNER_LOCK_FILE), 'utf8')).toBe(`${pid}\n`);
+  });
+
+  it('recovers the locks left by a killed owner (dead pid in owner.lock, leftover <db>.lock dir)', async () => {
+    const q1 = openQueue(temp.path);
+    const a = await q1.enqueue('s1', controlCommand());
+    q1.close();
+    writeFileSync(join(temp.path, OWNER_LOCK_FILE), `${await deadPid()}\n`);
+    mkdirSync(join(temp.path, `${DATABASE_FILE}.lock`));
+    const store = openStore(temp.path);
+    expect(store.info.recoveredStaleLock).toBe(true);
+    const q2 = new CommandQueue(store);
+    expect(q2.get(a.id)?.state).toBe('queued');
+    q2.close();
+  });
+
+  it('treats an unreadable owner.lock as stale', () => {
+    writeFileSync(join(temp.path, OWNER_LOCK_FILE), 'garbage');
+    const store = openStore(temp.path);
+    expect(store.info.recoveredStaleLock).toBe(true);
+    store.close();
+  });
+
+  it('reports a store failure when the engine cannot open the file', () => {
+    mkdirSync(join(temp.path, DATABASE_FILE));
+    expect(() => openStore(temp.path)).toThrow(StoreFailureError);
+    expect(existsSync(join(temp.path, OWNER_LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('restart', () => {
+  it('keeps every command, state, order and the history across close and reopen', async () => {
+    const q1 = openQueue(temp.path);
+    const spawnReq = spawnRequest('kept');
+    const a = await q1.enqueue('s1', spawnReq, { expiresAt: Date.now() + 60_000 });
+    const b = await q1.enqueue('s1', controlCommand());
+    const c = await q1.enqueue('s2', controlCommand());
+    q1.markSending(a.id);
+    q1.settle(a.id, ok);
+    q1.cancel(c.id);
+    q1.close();
+
+    const q2 = openQueue(temp.path);
+    try {
+      expect(q2.get(a.id)).toMatchObject({
+        state: 'succeeded',
+        outcome: ok,
+        attempts: 1,
+        expiresAt: a.expiresAt,
+      });
+      expect(q2.get(a.id)?.request).toMatchObject({
+        type: 'spawn_request',
+        request_id: a.id,
+        config: { name: 'kept', environment: { A: '1' } },
+      });
+      expect(q2.nextToSend('s1', 5).map((x) => x.id)).toEqual([b.id]);
+      expect(q2.history().map((x) => x.id)).toEqual([c.id, a.id]);
+      expect(q2.pendingCount('s1')).toBe(1);
+    } finally {
+      q2.close();
+    }
+  });
+
+  it('with dedupe: resends unanswered commands with the same request_id, at their original position', async () => {
+    const q1 = openQueue(temp.path);
+    const a = await q1.enqueue('s1', controlCommand());
+    const b = await q1.enqueue('s1', controlCommand());
+    const c = await q1.enqueue('s1', controlCommand());
+    q1.markSending(a.id);
+    q1.markSending(b.id);
+    q1.close();
+
+    const q2 = openQueue(temp.path);
+    try {
+      expect(q2.get(a.id)?.state).toBe('sending');
+      expect(q2.nextToSend('s1', 2)).toEqual([]);
+      const recovered = q2.recoverAfterRestart('s1', { dedupe: true });
+      expect(recovered.map((x) => [x.id, x.state, x.attempts])).toEqual([
+        [a.id, 'queued', 1],
+        [b.id, 'queued', 1],
+      ]);
+      expect(q2.nextToSend('s1', 10).map((x) => x.id)).toEqual([a.id, b.id, c.id]);
+      expect(q2.markSending(a.id)).toMatchObject({ attempts: 2, request: { request_id: a.id } });
+      expect(q2.recoverAfterRestart('s2', { dedupe: true })).toEqual([]);
+    } finally {
+      q2.close();
+    }
+  });
+
+  it('without dedupe: marks unanswered commands outcome-unknown and never resends them', async () => {
+    const q1 = openQueue(temp.path);
+    const a = await q1.enqueue('s1', controlCommand());
+    const b = await q1.enqueue('s1', controlCommand());
+    q1.markSending(a.id);
+    q1.close();
+
+    const q2 = openQueue(temp.path);
+    try {
+      const [recovered] = q2.recoverAfterRestart('s1', { dedupe: false });
+      expect(recovered).toMatchObject({ id: a.id, state: 'timed_out', outcome: { kind: 'unknown' } });
+      expect(recovered?.outcome?.kind === 'unknown' && recovered.outcome.reason).toMatch(/not resent/);
+      expect(q2.nextToSend('s1', 10).map((x) => x.id)).toEqual([b.id]);
+    } finally {
+      q2.close();
+    }
+    // The recovery itself was durable.
+    const q3 = openQueue(temp.path);
+    expect(q3.get(a.id)?.state).toBe('timed_out');
+    q3.close();
+  });
+});
