@@ -61,7 +61,7 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['main/electron/**', 'main/browser/**', 'main/*.ts'],
+    files: ['main/electron/**', 'main/browser/**', 'main/cli/**', 'main/*.ts'],
     rules: forbid('main never imports server/ (it starts it as a process) nor the renderer.', [
       ...ours.server,
       ...ours.renderer,

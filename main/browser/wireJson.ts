@@ -1,0 +1,22 @@
+/**
+ * JSON for the browser host's WebSocket: protocol integers above 2^53 are `bigint`, which JSON
+ * cannot carry, so they travel as `{"$bigint":"123"}`. The renderer's client
+ * (`renderer/src/api/wireJson.ts`) is the mirror of this file; keep them in step.
+ */
+
+/** Encodes a value, writing every bigint as `{"$bigint":"<decimal>"}`. @throws TypeError on cycles */
+export function stringifyWire(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
+}
+
+/** Decodes text written by {@link stringifyWire}. @throws SyntaxError when it is not JSON */
+export function parseWire(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const keys = Object.keys(v);
+      const big = (v as { $bigint?: unknown }).$bigint;
+      if (keys.length === 1 && typeof big === 'string' && /^-?\d{1,40}$/.test(big)) return BigInt(big);
+    }
+    return v;
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The Electron entry (bundled to `dist/electron/main.cjs`, package.json `main`). It only wires:
+ * single-instance lock → data dir → console core → embedded server when nothing is configured
+ * → window + IPC registrar → a bounded shutdown on quit. The logic lives in `main/core`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { app, dialog, type BrowserWindow } from 'electron';
+import { APP_DIR_NAME } from '../core/dataDir';
+import { createConsoleHandlers, type ConsoleHandlers } from '../core/ipc';
+import { openConsoleCore, type ConsoleCore } from '../core/services/consoleCore';
+import { ensureEmbeddedServer, type EmbeddedDefault } from '../embeddedDefault';
+import { embeddedServerCommand, type ServerCommand } from '../embeddedServer';
+import { devPageOf, type AppPage } from './appPage';
+import { registerIpc } from './ipc';
+import { claimSingleInstance, installQuitHandler } from './lifecycle';
+import { createMainWindow } from './window';
+
+/** The longest the app waits on quit for the queue to flush and the sockets to close, ms. */
+const SHUTDOWN_TIMEOUT_MS = 3000;
+/** How long closing sockets may keep flushing queued sends, ms (within the timeout above). */
+const SOCKET_LINGER_MS = 1000;
+
+/** Where the bundles sit: `dist/electron` (this file is bundled to `dist/electron/main.cjs`). */
+const here = __dirname;
+
+interface Running {
+  core: ConsoleCore;
+  handlers: ConsoleHandlers;
+  embedded: EmbeddedDefault | null;
+  page: AppPage;
+  window: BrowserWindow | null;
+}
+
+let running: Running | null = null;
+
+/**
+ * Same folder as the browser host (`defaultDataDir`): both hosts share one queue and history.
+ * Electron would otherwise use the product name ("Descartes Console").
+ */
+function resolveDataDir(): string {
+  const override = process.env.DESCARTES_DATA_DIR;
+  if (override !== undefined && override !== '') return override;
+  app.setPath('userData', join(app.getPath('appData'), APP_DIR_NAME));
+  return app.getPath('userData');
+}
+
+function resolvePage(): AppPage {
+  const devUrl = process.env.DESCARTES_RENDERER_URL;
+  // A packaged app never loads a URL from its environment.
+  if (!app.isPackaged && devUrl !== undefined && devUrl !== '') return devPageOf(devUrl);
+  return { kind: 'file', indexHtml: join(here, '..', 'renderer', 'index.html') };
+}
+
+/**
+ * The bundled server next to this bundle (`dist/server/cli.cjs`), run by the Electron binary
+ * as Node. Its working directory is the data dir: inside a packaged app the script's own
+ * folder is in the asar archive, which a process cannot `chdir` into.
+ */
+function serverCommand(dataDir: string): ServerCommand {
+  const bundled = join(here, '..', 'server', 'cli.cjs');
+  if (existsSync(bundled)) return { ...embeddedServerCommand({ bundledScript: bundled }), cwd: dataDir };
+  return embeddedServerCommand({ appRoot: join(here, '..', '..') });
+}
+
+function openWindow(state: Running): BrowserWindow {
+  const win = createMainWindow({ preloadPath: join(here, 'preload.cjs'), page: state.page });
+  registerIpc({ window: win, page: state.page, handlers: state.handlers });
+  win.on('closed', () => {
+    if (state.window === win) state.window = null;
+  });
+  state.window = win;
+  return win;
+}
+
+async function shutdown(state: Running): Promise<void> {
+  state.handlers.dispose();
+  try {
+    await state.core.dispose(SOCKET_LINGER_MS);
+  } finally {
+    await state.embedded?.server.stop(SHUTDOWN_TIMEOUT_MS);
+  }
+}
+
+async function start(): Promise<void> {
+  if (!claimSingleInstance(app, () => running?.window ?? null)) return;
+  const dataDir = resolveDataDir();
+  await app.whenReady();
+
+  let core: ConsoleCore;
+  try {
+    core = openConsoleCore({ dataDir });
+  } catch (error) {
+    dialog.showErrorBox(
+      'Descartes Console cannot start',
+      `${error instanceof Error ? error.message : String(error)}\n\nData folder: ${dataDir}`,
+    );
+    app.exit(1);
+    return;
+  }
+
+  let embedded: EmbeddedDefault | null = null;
+  try {
+    embedded = await ensureEmbeddedServer(core.registry, { dataDir, command: serverCommand(dataDir) });
+  } catch (error) {
+    // The console still works with servers added by hand; say why the local one is missing.
+    dialog.showErrorBox(
+      'The local agent server did not start',
+      `${error instanceof Error ? error.message : String(error)}\n\nAdd a server in the Servers view to continue.`,
+    );
+  }
+
+  const handlers = createConsoleHandlers(core, {
+    info: {
+      version: app.getVersion(),
+      host: 'electron',
+      embeddedServer:
+        embedded === null ? null : { serverId: embedded.profile.id, endpoint: embedded.server.endpoint },
+    },
+  });
+  const state: Running = { core, handlers, embedded, page: resolvePage(), window: null };
+  running = state;
+
+  installQuitHandler(app, {
+    shutdown: () => shutdown(state),
+    timeoutMs: SHUTDOWN_TIMEOUT_MS,
+    onOutcome: (outcome) => {
+      if (outcome.kind === 'timeout')
+        console.error(`descartes: shutdown cut off after ${outcome.afterMs} ms`);
+      if (outcome.kind === 'failed') console.error(`descartes: shutdown failed: ${String(outcome.error)}`);
+    },
+  });
+  app.on('window-all-closed', () => {
+    // macOS apps stay in the dock without windows; the queue keeps delivering meanwhile.
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (state.window === null) openWindow(state);
+  });
+  openWindow(state);
+}
+
+start().catch((error: unknown) => {
+  dialog.showErrorBox(
+    'Descartes Console failed',
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
+  app.exit(1);
+});

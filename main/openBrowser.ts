@@ -1,0 +1,23 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Asks the desktop to open `url` in the default browser (`xdg-open`, `open`, `start`). Best
+ * effort: never throws; a missing opener is ignored (the URL is printed anyway).
+ */
+export function openInBrowser(url: string, platform: NodeJS.Platform = process.platform): void {
+  const [command, args] =
+    platform === 'darwin'
+      ? ['open', [url]]
+      : platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {
+      // No opener on this machine: the printed URL is the way in.
+    });
+    child.unref();
+  } catch {
+    // Same as above.
+  }
+}

@@ -1,0 +1,64 @@
+/** What the operator reads after issuing a command: the `CommandResult` with a next step. */
+import type { CommandResult } from '../../../shared/domain/result';
+import { assertNever } from '../../../shared/domain/command';
+import { formatTime } from './format';
+
+export type Tone = 'ok' | 'info' | 'warn' | 'error';
+
+export interface OutcomeView {
+  readonly tone: Tone;
+  /** A few words: "Done", "Queued", "Outcome unknown", "Not sent", "Refused". */
+  readonly title: string;
+  /** What happened and what to do next. */
+  readonly detail: string;
+  readonly commandId: string;
+}
+
+/** The fields every reply of a mutating command has. */
+export interface ReplyLike {
+  readonly success: boolean;
+  readonly error?: string | null;
+}
+
+/** Describes a command result; `what` names the command, e.g. "pause agent 1b4e28ba". */
+export function describeOutcome(what: string, result: CommandResult<ReplyLike>): OutcomeView {
+  const commandId = result.command.id;
+  switch (result.status) {
+    case 'done':
+      return result.reply.success
+        ? { tone: 'ok', title: 'Done', detail: `The server ran ${what}.`, commandId }
+        : {
+            tone: 'error',
+            title: 'Refused',
+            detail: `The server refused ${what}: ${result.reply.error ?? 'no reason given'}. Check the agent's state and try again.`,
+            commandId,
+          };
+    case 'queued': {
+      const expiry = result.command.expiresAt;
+      return {
+        tone: 'info',
+        title: 'Queued',
+        detail: `The server is not reachable: ${what} is saved and will be delivered once when it is back${
+          expiry === null ? '' : `, unless it expires at ${formatTime(expiry)}`
+        }. Cancel it in the queue panel (q) if it is no longer wanted.`,
+        commandId,
+      };
+    }
+    case 'unknown':
+      return {
+        tone: 'warn',
+        title: 'Outcome unknown',
+        detail: `${what} was sent but no reply came (${result.reason}); the server may have run it. Check the agent's status, then retry or cancel it in the queue panel.`,
+        commandId,
+      };
+    case 'failed':
+      return {
+        tone: 'error',
+        title: 'Not sent',
+        detail: `${what} could not be sent: ${result.error}. Fix the cause and issue it again.`,
+        commandId,
+      };
+    default:
+      return assertNever(result);
+  }
+}

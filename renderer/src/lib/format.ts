@@ -1,0 +1,49 @@
+/** Formatting helpers for times, ids and counts as the console shows them. */
+import type { SystemTime, WireInt } from '../../../shared/protocol/types';
+
+/** A wire integer as a number (bigints beyond 2^53 lose precision, fine for display). */
+export const toNumber = (value: WireInt | null | undefined): number | null =>
+  value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : value;
+
+/** A protocol `SystemTime` as milliseconds since the epoch. */
+export const systemTimeToMs = (time: SystemTime): number =>
+  (toNumber(time.secs_since_epoch) ?? 0) * 1000 + Math.floor(time.nanos_since_epoch / 1e6);
+
+/**
+ * "never", "just now", "12 s ago", "3 min ago", "2 h ago", "4 d ago" for a past time in ms
+ * since the epoch, relative to `now` (ms). A time in the future reads "just now".
+ */
+export function formatAgo(now: number, then: number | null): string {
+  if (then === null) return 'never';
+  const seconds = Math.max(0, Math.floor((now - then) / 1000));
+  if (seconds < 1) return 'just now';
+  if (seconds < 120) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 120) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+/** A duration in ms as "45 s", "12 min 3 s", "2 h 5 min". Negative durations read "0 s". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Local date and time of ms since the epoch, e.g. "2024-05-01 14:03:22". */
+export function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** First 8 characters of a UUID, as the console abbreviates ids. */
+export const shortId = (id: string): string => id.slice(0, 8);
+
+/** "1 agent", "10,000 agents". */
+export const plural = (count: number, word: string): string =>
+  `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;

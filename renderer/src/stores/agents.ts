@@ -1,0 +1,339 @@
+/**
+ * The agents of the open server: a Map keyed by agent id that status updates patch in place
+ * (applied once per animation frame), a filtered and sorted view of it, and the selection.
+ * Built for 10,000 agents and thousands of updates per second.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, onScopeDispose, ref, shallowRef } from 'vue';
+import type { AgentInfo, AgentStatus, PauseMode, StatusUpdate } from '../../../shared/protocol/types';
+import type { ConsoleEvents } from '../../../shared/ipc';
+import { getApi } from '../api';
+import { describeError } from '../lib/errors';
+import { FrameBatcher, animationFrameScheduler, type Scheduler } from '../lib/frameBatcher';
+import { systemTimeToMs } from '../lib/format';
+import {
+  clickSelect,
+  emptySelection,
+  toggleAll,
+  toggleOne,
+  type ClickModifiers,
+  type SelectionState,
+} from '../lib/selection';
+
+/** One agent as the table shows it. Plain and mutable: updates patch it in place. */
+export interface AgentRow {
+  readonly id: string;
+  name: string;
+  status: AgentStatus;
+  backend: string;
+  task: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  pausedAt: number | null;
+  pauseMode: PauseMode | null;
+  /** The last status message, if any. */
+  message: string | null;
+  /** When the last update about it arrived (ms since the epoch). */
+  updatedAt: number;
+}
+
+export type SortKey = 'name' | 'status' | 'backend' | 'startedAt' | 'updatedAt';
+export type SortDir = 'asc' | 'desc';
+
+/** Largest list we ask for; the contract's maximum. */
+export const LIST_LIMIT = 100_000;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+export function rowFromInfo(info: AgentInfo, now: number = Date.now()): AgentRow {
+  return {
+    id: info.id,
+    name: info.name,
+    status: info.status,
+    backend: info.model_backend,
+    task: info.task,
+    startedAt: systemTimeToMs(info.started_at),
+    pausedAt: info.paused_at ? systemTimeToMs(info.paused_at) : null,
+    pauseMode: info.pause_mode ?? null,
+    message: null,
+    updatedAt: now,
+  };
+}
+
+const compare: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
+  name: (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  status: (a, b) => a.status.localeCompare(b.status) || a.name.localeCompare(b.name),
+  backend: (a, b) => a.backend.localeCompare(b.backend) || a.name.localeCompare(b.name),
+  startedAt: (a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id),
+  updatedAt: (a, b) => a.updatedAt - b.updatedAt || a.id.localeCompare(b.id),
+};
+
+/** Rows matching `text` (in id, name, task or backend; case-insensitive) and `status`, sorted. */
+export function filterAndSort(
+  rows: Iterable<AgentRow>,
+  text: string,
+  status: AgentStatus | '',
+  key: SortKey,
+  dir: SortDir,
+): AgentRow[] {
+  const needle = text.trim().toLowerCase();
+  const out: AgentRow[] = [];
+  for (const row of rows) {
+    if (status !== '' && row.status !== status) continue;
+    if (
+      needle !== '' &&
+      !row.name.toLowerCase().includes(needle) &&
+      !row.id.includes(needle) &&
+      !row.task.toLowerCase().includes(needle) &&
+      !row.backend.toLowerCase().includes(needle)
+    ) {
+      continue;
+    }
+    out.push(row);
+  }
+  const cmp = compare[key];
+  out.sort(dir === 'asc' ? cmp : (a, b) => cmp(b, a));
+  return out;
+}
+
+export const useAgentsStore = defineStore('agents', () => {
+  const serverId = ref<string | null>(null);
+  /** Not reactive on purpose: updates patch rows in place and bump `version` once per frame. */
+  const rows = markRaw(new Map<string, AgentRow>());
+  const version = ref(0);
+  /** Makes the calling computed re-run whenever `version` is bumped. */
+  const dependOnVersion = (): number => version.value;
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const subscriptionId = ref<string | null>(null);
+  const filterText = ref('');
+  const statusFilter = ref<AgentStatus | ''>('');
+  const sortKey = ref<SortKey>('name');
+  const sortDir = ref<SortDir>('asc');
+  const selection = shallowRef<SelectionState>(emptySelection());
+  /** Updates applied since the table was opened (for diagnostics and the bench). */
+  const appliedUpdates = ref(0);
+  let scheduler: Scheduler = animationFrameScheduler;
+  let batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
+  let offs: (() => void)[] = [];
+  let resyncTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const count = computed(() => {
+    dependOnVersion();
+    return rows.size;
+  });
+
+  /** The rows as shown: filtered and sorted. Recomputed once per applied batch, not per update. */
+  const visible = computed(() => {
+    dependOnVersion();
+    return filterAndSort(rows.values(), filterText.value, statusFilter.value, sortKey.value, sortDir.value);
+  });
+
+  const visibleIds = computed(() => visible.value.map((r) => r.id));
+
+  const statusCounts = computed(() => {
+    dependOnVersion();
+    const counts = new Map<AgentStatus, number>();
+    for (const row of rows.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+    return counts;
+  });
+
+  const selectedIds = computed(() => [...selection.value.selected].filter((id) => rows.has(id)));
+
+  function getRow(id: string): AgentRow | undefined {
+    dependOnVersion();
+    return rows.get(id);
+  }
+
+  /** Patches rows in place. Unknown agents (spawned elsewhere) trigger one debounced re-list. */
+  function applyUpdates(updates: StatusUpdate[]): void {
+    let unknown = false;
+    const now = Date.now();
+    for (const update of updates) {
+      if (update.agent_id === NIL_UUID) continue; // server heartbeat
+      const row = rows.get(update.agent_id);
+      if (!row) {
+        if (update.update_type !== 'heartbeat') unknown = true;
+        continue;
+      }
+      if (update.status) {
+        if (update.status === 'paused' && row.status !== 'paused') row.pausedAt = now;
+        if (update.status !== 'paused') {
+          row.pausedAt = null;
+          row.pauseMode = null;
+        }
+        row.status = update.status;
+      }
+      if (update.message) row.message = update.message;
+      row.updatedAt = now;
+    }
+    appliedUpdates.value += updates.length;
+    version.value++;
+    if (unknown) scheduleResync();
+  }
+
+  function scheduleResync(): void {
+    if (resyncTimer !== null) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = null;
+      void reload();
+    }, 1000);
+  }
+
+  function onStatus(payload: ConsoleEvents['status']): void {
+    if (payload.serverId === serverId.value) batcher.push(...payload.updates);
+  }
+
+  function onResync(payload: ConsoleEvents['resync']): void {
+    if (payload.serverId === serverId.value) void reload();
+  }
+
+  function listen(): void {
+    if (offs.length > 0) return;
+    const api = getApi();
+    offs = [api.on('status', onStatus), api.on('resync', onResync)];
+  }
+
+  /**
+   * Shows `id`'s agents: lists them and subscribes to its status stream. Opening another
+   * server releases the previous subscription.
+   */
+  async function open(id: string): Promise<void> {
+    listen();
+    if (serverId.value === id && subscriptionId.value !== null) return;
+    await close();
+    serverId.value = id;
+    selection.value = emptySelection();
+    await reload();
+    if (serverId.value !== id) return;
+    const sub = await getApi().subscribeStatus({ serverId: id });
+    if (serverId.value !== id) {
+      if (sub.ok) await getApi().unsubscribe({ subscriptionId: sub.value.subscriptionId });
+      return;
+    }
+    if (sub.ok) subscriptionId.value = sub.value.subscriptionId;
+    else error.value = describeError('Live status is off', sub.error);
+  }
+
+  /** Re-lists the open server's agents (keeps the selection of agents that still exist). */
+  async function reload(): Promise<void> {
+    const id = serverId.value;
+    if (id === null) return;
+    loading.value = true;
+    const result = await getApi().listAgents({ serverId: id, limit: LIST_LIMIT });
+    if (serverId.value !== id) return;
+    loading.value = false;
+    if (!result.ok) {
+      error.value = describeError('Could not list the agents', result.error);
+      return;
+    }
+    error.value = null;
+    batcher.flush();
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const info of result.value) {
+      seen.add(info.id);
+      const row = rows.get(info.id);
+      const fresh = rowFromInfo(info, now);
+      if (row) Object.assign(row, { ...fresh, message: row.message });
+      else rows.set(info.id, fresh);
+    }
+    for (const id of rows.keys()) if (!seen.has(id)) rows.delete(id);
+    version.value++;
+  }
+
+  /** Adds or refreshes one agent (e.g. from a spawn reply) without a full re-list. */
+  function upsert(info: AgentInfo): void {
+    const row = rows.get(info.id);
+    if (row) Object.assign(row, rowFromInfo(info));
+    else rows.set(info.id, rowFromInfo(info));
+    version.value++;
+  }
+
+  /** Releases the open server's status subscription and clears the table. */
+  async function close(): Promise<void> {
+    batcher.dispose();
+    batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
+    const sub = subscriptionId.value;
+    subscriptionId.value = null;
+    serverId.value = null;
+    rows.clear();
+    version.value++;
+    error.value = null;
+    if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
+  }
+
+  function click(id: string, modifiers: ClickModifiers): void {
+    selection.value = clickSelect(selection.value, id, visibleIds.value, modifiers);
+  }
+  function toggle(id: string): void {
+    selection.value = toggleOne(selection.value, id);
+  }
+  /** Selects every agent the filter shows (or clears them when all already are). */
+  function toggleAllFiltered(): void {
+    selection.value = toggleAll(selection.value, visibleIds.value);
+  }
+  function clearSelection(): void {
+    selection.value = emptySelection();
+  }
+  function setSort(key: SortKey): void {
+    if (sortKey.value === key) sortDir.value = sortDir.value === 'asc' ? 'desc' : 'asc';
+    else {
+      sortKey.value = key;
+      sortDir.value = 'asc';
+    }
+  }
+
+  /** Tests drive frames by hand. */
+  function setScheduler(next: Scheduler): void {
+    scheduler = next;
+    batcher.dispose();
+    batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
+  }
+
+  function dispose(): void {
+    for (const off of offs) off();
+    offs = [];
+    if (resyncTimer !== null) clearTimeout(resyncTimer);
+    resyncTimer = null;
+    batcher.dispose();
+    const sub = subscriptionId.value;
+    subscriptionId.value = null;
+    if (sub !== null) void getApi().unsubscribe({ subscriptionId: sub });
+  }
+  onScopeDispose(dispose);
+
+  return {
+    serverId,
+    version,
+    loading,
+    error,
+    subscriptionId,
+    filterText,
+    statusFilter,
+    sortKey,
+    sortDir,
+    selection,
+    appliedUpdates,
+    count,
+    visible,
+    visibleIds,
+    statusCounts,
+    selectedIds,
+    getRow,
+    open,
+    reload,
+    upsert,
+    close,
+    click,
+    toggle,
+    toggleAllFiltered,
+    clearSelection,
+    setSort,
+    applyUpdates,
+    flush: () => {
+      batcher.flush();
+    },
+    setScheduler,
+    dispose,
+  };
+});

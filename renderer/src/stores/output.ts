@@ -1,0 +1,282 @@
+/**
+ * The output viewer of one agent: paged, bounded access to its lines through `queryOutput`
+ * (see {@link OutputPager}) plus a live tail (`tailLogs`) with follow and pause.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, onScopeDispose, ref, shallowRef } from 'vue';
+import type { ConsoleEvents } from '../../../shared/ipc';
+import type { OutputStream } from '../../../shared/protocol/types';
+import { getApi } from '../api';
+import { describeError } from '../lib/errors';
+import { LineSplitter, OutputPager, type FetchResult, type PageSource } from '../lib/outputPager';
+import { checkRegex } from '../lib/regexFilter';
+
+/** Lines held while the tail is paused; beyond this the view re-counts on resume. */
+export const PAUSE_BUFFER_LINES = 50_000;
+
+export const useOutputStore = defineStore('output', () => {
+  const serverId = ref<string | null>(null);
+  const agentId = ref<string | null>(null);
+  const stream = ref<OutputStream>('both');
+  /** The filter as typed. */
+  const filterText = ref('');
+  /** The filter in force (validated and sent). */
+  const appliedFilter = ref('');
+  /** Invalid pattern, caught before sending. */
+  const filterError = ref<string | null>(null);
+  const following = ref(true);
+  const paused = ref(false);
+  const tailId = ref<string | null>(null);
+  const tailError = ref<string | null>(null);
+  /** Bumped whenever lines or the count change; the viewer re-reads on it. */
+  const version = ref(0);
+  /** Makes the calling computed re-run whenever `version` is bumped. */
+  const dependOnVersion = (): number => version.value;
+  const pager = shallowRef<OutputPager | null>(null);
+  let regex: RegExp | null = null;
+  let splitter = new LineSplitter();
+  let held: string[] = [];
+  let heldOverflow = false;
+  let offs: (() => void)[] = [];
+
+  const total = computed(() => {
+    dependOnVersion();
+    return pager.value?.total ?? 0;
+  });
+  const counted = computed(() => {
+    dependOnVersion();
+    return pager.value?.counted ?? false;
+  });
+  const loading = computed(() => {
+    dependOnVersion();
+    return (pager.value?.pending ?? 0) > 0;
+  });
+  /** The server's error for the last query (e.g. a pattern it rejected), with a next step. */
+  const serverError = computed(() => {
+    dependOnVersion();
+    return pager.value?.error ?? null;
+  });
+  const heldCount = ref(0);
+
+  function query(offset: number, limit: number): Promise<FetchResult<{ lines: string[]; total: number }>> {
+    const sid = serverId.value;
+    const aid = agentId.value;
+    if (sid === null || aid === null) return Promise.resolve({ ok: false, message: 'No agent is open.' });
+    const filter = appliedFilter.value;
+    return getApi()
+      .queryOutput({
+        serverId: sid,
+        agentId: aid,
+        stream: stream.value,
+        filter: filter === '' ? null : filter,
+        limit,
+        offset,
+      })
+      .then((result): FetchResult<{ lines: string[]; total: number }> => {
+        if (!result.ok)
+          return { ok: false, message: describeError('Could not read the output', result.error) };
+        const reply = result.value;
+        if (!reply.success) {
+          return {
+            ok: false,
+            message: `The server rejected the query: ${reply.error ?? 'no reason given'}. ${filter === '' ? 'Try again.' : 'Change or clear the filter.'}`,
+          };
+        }
+        const totalLines = reply.total_lines;
+        return {
+          ok: true,
+          value: {
+            lines: reply.lines,
+            total:
+              totalLines === undefined || totalLines === null
+                ? offset + reply.lines.length
+                : Number(totalLines),
+          },
+        };
+      });
+  }
+
+  const source: PageSource = {
+    count: () => query(0, 0).then((r) => (r.ok ? { ok: true, value: r.value.total } : r)),
+    page: (offset, limit) =>
+      query(offset, limit).then((r) => (r.ok ? { ok: true, value: r.value.lines } : r)),
+  };
+
+  function changed(): void {
+    version.value++;
+  }
+
+  function onLogs(payload: ConsoleEvents['logs']): void {
+    if (payload.subscriptionId !== tailId.value || !pager.value) return;
+    const lines: string[] = [];
+    for (const chunk of payload.chunks) {
+      const split = splitter.push(chunk.stream, chunk.text);
+      if (stream.value !== 'both' && chunk.stream !== stream.value) continue;
+      for (const line of split) if (regex === null || regex.test(line)) lines.push(line);
+    }
+    if (lines.length === 0) return;
+    if (paused.value) {
+      if (held.length + lines.length > PAUSE_BUFFER_LINES) heldOverflow = true;
+      else held.push(...lines);
+      heldCount.value = held.length;
+      return;
+    }
+    pager.value.append(lines);
+  }
+
+  function onBackfill(payload: ConsoleEvents['backfill']): void {
+    if (payload.subscriptionId !== tailId.value || !pager.value) return;
+    // Lines were lost between chunks: the server's store is the truth; count and page again.
+    splitter = new LineSplitter();
+    held = [];
+    heldCount.value = 0;
+    void pager.value.reset();
+  }
+
+  /** Opens an agent's output: counts its lines, shows the tail and starts the live tail. */
+  async function open(sid: string, aid: string): Promise<void> {
+    if (serverId.value === sid && agentId.value === aid && pager.value) return;
+    await close();
+    serverId.value = sid;
+    agentId.value = aid;
+    following.value = true;
+    paused.value = false;
+    if (offs.length === 0) {
+      const api = getApi();
+      offs = [api.on('logs', onLogs), api.on('backfill', onBackfill)];
+    }
+    pager.value = markRaw(new OutputPager(source, { pageSize: 500, maxPages: 40, onChange: changed }));
+    const counting = pager.value.reset();
+    const tail = await getApi().tailLogs({ serverId: sid, agentId: aid });
+    if (agentId.value !== aid) {
+      if (tail.ok) await getApi().unsubscribe({ subscriptionId: tail.value.subscriptionId });
+      return;
+    }
+    if (tail.ok) {
+      tailId.value = tail.value.subscriptionId;
+      tailError.value = null;
+    } else {
+      tailError.value = describeError('Live output is off', tail.error);
+    }
+    await counting;
+  }
+
+  /** Stops the live tail and forgets the pages. */
+  async function close(): Promise<void> {
+    const sub = tailId.value;
+    tailId.value = null;
+    pager.value = null;
+    serverId.value = null;
+    agentId.value = null;
+    held = [];
+    heldCount.value = 0;
+    splitter = new LineSplitter();
+    changed();
+    if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
+  }
+
+  /** Re-reads from the server with the current stream and filter. */
+  function reload(): Promise<void> {
+    held = [];
+    heldCount.value = 0;
+    return pager.value ? pager.value.reset() : Promise.resolve();
+  }
+
+  function setStream(next: OutputStream): Promise<void> {
+    stream.value = next;
+    return reload();
+  }
+
+  /**
+   * Applies the typed filter. An invalid pattern is reported here and not sent (the previous
+   * filter stays in force). Returns whether it was applied.
+   */
+  async function applyFilter(text: string = filterText.value): Promise<boolean> {
+    filterText.value = text;
+    const check = checkRegex(text);
+    if (!check.ok) {
+      filterError.value = check.message;
+      return false;
+    }
+    filterError.value = null;
+    regex = check.regex;
+    appliedFilter.value = text;
+    await reload();
+    return true;
+  }
+
+  /** Live validation while typing (no request). */
+  function validateFilter(text: string): void {
+    filterText.value = text;
+    const check = checkRegex(text);
+    filterError.value = check.ok ? null : check.message;
+  }
+
+  function setFollowing(on: boolean): void {
+    following.value = on;
+  }
+
+  /** Pauses or resumes the live tail; lines that arrived while paused are shown on resume. */
+  function setPaused(on: boolean): void {
+    paused.value = on;
+    if (on || !pager.value) return;
+    if (heldOverflow) {
+      heldOverflow = false;
+      held = [];
+      heldCount.value = 0;
+      void pager.value.reset();
+      return;
+    }
+    const lines = held;
+    held = [];
+    heldCount.value = 0;
+    pager.value.append(lines);
+  }
+
+  /** Loads the pages covering lines `start … end - 1`. */
+  function ensureRange(start: number, end: number): Promise<void> {
+    return pager.value ? pager.value.ensureRange(start, end) : Promise.resolve();
+  }
+
+  function lineAt(index: number): string | undefined {
+    return pager.value?.lineAt(index);
+  }
+
+  function dispose(): void {
+    for (const off of offs) off();
+    offs = [];
+    void close();
+  }
+  onScopeDispose(dispose);
+
+  return {
+    serverId,
+    agentId,
+    stream,
+    filterText,
+    appliedFilter,
+    filterError,
+    serverError,
+    following,
+    paused,
+    heldCount,
+    tailId,
+    tailError,
+    version,
+    total,
+    counted,
+    loading,
+    pager,
+    open,
+    close,
+    reload,
+    setStream,
+    applyFilter,
+    validateFilter,
+    setFollowing,
+    setPaused,
+    ensureRange,
+    lineAt,
+    dispose,
+  };
+});

@@ -1,0 +1,206 @@
+/**
+ * The command queue as the operator sees it: pending commands (queued, sending, or with an
+ * unknown outcome awaiting a decision) kept live by `queue` events, and the history, paged
+ * newest first, with filters and export.
+ */
+import { defineStore } from 'pinia';
+import { computed, onScopeDispose, ref, shallowRef } from 'vue';
+import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
+import { getApi } from '../api';
+import { downloadText } from '../lib/download';
+import { describeError } from '../lib/errors';
+
+/** States shown in the pending list: still to be sent, or sent with no known outcome. */
+export const OPEN_STATES: readonly CommandState[] = ['queued', 'sending', 'timed_out'];
+const isOpen = (state: CommandState): boolean => OPEN_STATES.includes(state);
+
+/** History page size. */
+export const HISTORY_PAGE = 100;
+
+export type HistoryFilter = 'all' | 'succeeded' | 'failed' | 'timed_out' | 'expired' | 'cancelled';
+
+export const useQueueStore = defineStore('queue', () => {
+  const pendingMap = shallowRef(new Map<string, QueuedCommand>());
+  const history = shallowRef<QueuedCommand[]>([]);
+  const historyDone = ref(false);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const serverFilter = ref<string>('');
+  const outcomeFilter = ref<HistoryFilter>('all');
+  const textFilter = ref('');
+  const busy = ref<Record<string, string>>({});
+  const exporting = ref(false);
+  let off: (() => void) | null = null;
+
+  const pending = computed(() =>
+    [...pendingMap.value.values()]
+      .filter((c) => serverFilter.value === '' || c.serverId === serverFilter.value)
+      .sort((a, b) => a.seq - b.seq),
+  );
+
+  const filteredHistory = computed(() => {
+    const needle = textFilter.value.trim().toLowerCase();
+    return history.value.filter(
+      (c) =>
+        (outcomeFilter.value === 'all' || c.state === outcomeFilter.value) &&
+        (needle === '' || c.summary.toLowerCase().includes(needle) || c.id.includes(needle)),
+    );
+  });
+
+  function onQueue(commands: QueuedCommand[]): void {
+    const next = new Map(pendingMap.value);
+    let settled: QueuedCommand[] = [];
+    for (const command of commands) {
+      if (isOpen(command.state)) next.set(command.id, command);
+      else {
+        next.delete(command.id);
+        if (command.settledAt !== null) settled.push(command);
+      }
+    }
+    pendingMap.value = next;
+    if (serverFilter.value !== '') settled = settled.filter((c) => c.serverId === serverFilter.value);
+    if (settled.length > 0) {
+      const ids = new Set(settled.map((c) => c.id));
+      history.value = [...settled.reverse(), ...history.value.filter((c) => !ids.has(c.id))];
+    }
+  }
+
+  /** Loads the pending list and the first history page; keeps them live until `stop`. */
+  async function start(): Promise<void> {
+    off ??= getApi().on('queue', onQueue);
+    await refresh();
+  }
+
+  function stop(): void {
+    off?.();
+    off = null;
+  }
+  onScopeDispose(stop);
+
+  async function refresh(): Promise<void> {
+    loading.value = true;
+    const serverId = serverFilter.value === '' ? {} : { serverId: serverFilter.value };
+    try {
+      const [queued, past] = await Promise.all([
+        getApi().listQueue({ ...serverId, states: [...OPEN_STATES] }),
+        getApi().history({ ...serverId, limit: HISTORY_PAGE }),
+      ]);
+      if (queued.ok) pendingMap.value = new Map(queued.value.map((c) => [c.id, c]));
+      if (past.ok) {
+        history.value = past.value;
+        historyDone.value = past.value.length < HISTORY_PAGE;
+      }
+      const failure = !queued.ok ? queued.error : !past.ok ? past.error : null;
+      error.value = failure ? describeError('Could not load the queue', failure) : null;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  /** Loads the next (older) history page. */
+  async function loadMore(): Promise<void> {
+    const last = history.value[history.value.length - 1];
+    if (!last || historyDone.value || last.settledAt === null) return;
+    loading.value = true;
+    try {
+      const result = await getApi().history({
+        ...(serverFilter.value === '' ? {} : { serverId: serverFilter.value }),
+        limit: HISTORY_PAGE,
+        before: { settledAt: last.settledAt, seq: last.seq },
+      });
+      if (!result.ok) {
+        error.value = describeError('Could not load older history', result.error);
+        return;
+      }
+      const known = new Set(history.value.map((c) => c.id));
+      history.value = [...history.value, ...result.value.filter((c) => !known.has(c.id))];
+      historyDone.value = result.value.length < HISTORY_PAGE;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function withBusy(
+    id: string,
+    label: string,
+    work: () => Promise<string | null>,
+  ): Promise<string | null> {
+    busy.value = { ...busy.value, [id]: label };
+    try {
+      return await work();
+    } finally {
+      const { [id]: _done, ...rest } = busy.value;
+      busy.value = rest;
+    }
+  }
+
+  /** Cancels a queued (or outcome-unknown) command. Returns an error sentence or null. */
+  function cancel(id: string): Promise<string | null> {
+    return withBusy(id, 'cancelling', async () => {
+      const result = await getApi().cancelCommand({ id });
+      if (!result.ok) return describeError('Could not cancel the command', result.error);
+      onQueue([result.value]);
+      return null;
+    });
+  }
+
+  /** Retries a command (same request id while its outcome is unknown). Returns an error sentence or null. */
+  function retry(id: string, expiresAt?: number): Promise<string | null> {
+    return withBusy(id, 'retrying', async () => {
+      const result = await getApi().retryCommand({ id, ...(expiresAt === undefined ? {} : { expiresAt }) });
+      if (!result.ok) return describeError('Could not retry the command', result.error);
+      onQueue([result.value]);
+      return null;
+    });
+  }
+
+  /** Downloads the history as JSON or CSV. Returns an error sentence or null. */
+  async function exportHistory(format: 'json' | 'csv'): Promise<string | null> {
+    exporting.value = true;
+    try {
+      const result = await getApi().exportHistory({
+        format,
+        ...(serverFilter.value === '' ? {} : { serverId: serverFilter.value }),
+      });
+      if (!result.ok) return describeError('Could not export the history', result.error);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      downloadText(
+        `descartes-history-${stamp}.${format}`,
+        result.value,
+        format === 'json' ? 'application/json' : 'text/csv',
+      );
+      return null;
+    } finally {
+      exporting.value = false;
+    }
+  }
+
+  function setServerFilter(serverId: string): Promise<void> {
+    serverFilter.value = serverId;
+    return refresh();
+  }
+
+  return {
+    pending,
+    pendingMap,
+    history,
+    filteredHistory,
+    historyDone,
+    loading,
+    error,
+    serverFilter,
+    outcomeFilter,
+    textFilter,
+    busy,
+    exporting,
+    start,
+    stop,
+    refresh,
+    loadMore,
+    cancel,
+    retry,
+    exportHistory,
+    setServerFilter,
+    onQueue,
+  };
+});

@@ -1,0 +1,145 @@
+/**
+ * The one contract between the renderer and the main process (or the browser host). The
+ * preload exposes exactly {@link ConsoleApi} as `window.descartes`; the registrar binds one
+ * handler per channel; the renderer calls it through `renderer/src/api.ts`. Nobody redeclares
+ * these types.
+ */
+import type { QueuedCommand } from '../domain/command';
+import type { CommandResult } from '../domain/result';
+import type { ServerProfile, ServerStatus } from '../domain/server';
+import type {
+  AgentInfo,
+  BatchControlResponse,
+  CommandResponse,
+  HealthCheckResponse,
+  OutputQueryResponse,
+  SpawnResponse,
+  StatusUpdate,
+} from '../protocol/types';
+import type { IpcResult } from './result';
+import type { ChannelName, InputOf } from './schemas';
+
+/** Prefix of every IPC channel name. */
+export const CHANNEL_PREFIX = 'descartes:';
+/** The single channel on which main pushes {@link ConsoleEvents}. */
+export const EVENT_CHANNEL = 'descartes:event';
+
+/** The IPC channel of a contract method. */
+export const channelOf = (name: ChannelName): string => `${CHANNEL_PREFIX}${name}`;
+
+/** Which host serves the console. */
+export type HostKind = 'electron' | 'browser';
+
+export interface AppInfo {
+  readonly version: string;
+  readonly host: HostKind;
+  /** Where queue, profiles and history live. */
+  readonly dataDir: string;
+  /** The local agent server the console started, if it did. */
+  readonly embeddedServer: { readonly serverId: string; readonly endpoint: string } | null;
+  /** The platform (`linux`, `darwin`, `win32`…), e.g. for signal support. */
+  readonly platform: string;
+}
+
+/** A server as the servers view lists it. */
+export interface ServerView {
+  readonly profile: ServerProfile;
+  readonly status: ServerStatus;
+}
+
+/** What each channel resolves with (inside `IpcResult`). */
+export interface ApiOutputs {
+  appInfo: AppInfo;
+  listServers: ServerView[];
+  addServer: ServerProfile;
+  updateServer: ServerProfile;
+  removeServer: null;
+  health: HealthCheckResponse;
+  listAgents: AgentInfo[];
+  spawnAgent: CommandResult<SpawnResponse>;
+  controlAgent: CommandResult<CommandResponse>;
+  sendAction: CommandResult<CommandResponse>;
+  batchControl: CommandResult<BatchControlResponse>;
+  queryOutput: OutputQueryResponse;
+  listQueue: QueuedCommand[];
+  history: QueuedCommand[];
+  cancelCommand: QueuedCommand;
+  retryCommand: QueuedCommand;
+  exportHistory: string;
+  subscribeStatus: { subscriptionId: string };
+  tailLogs: { subscriptionId: string };
+  unsubscribe: null;
+}
+
+/** Every contract method: takes its channel's input, never throws, resolves an IpcResult. */
+export type ConsoleMethods = {
+  [K in ChannelName]: InputOf<K> extends undefined
+    ? () => Promise<IpcResult<ApiOutputs[K]>>
+    : (input: InputOf<K>) => Promise<IpcResult<ApiOutputs[K]>>;
+};
+
+/** A log chunk as the output viewer receives it: decoded text, not bytes. */
+export interface LogChunkView {
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+  readonly sequence: number;
+}
+
+/** Events main pushes to the renderer, coalesced to at most ~20 batches per second. */
+export interface ConsoleEvents {
+  /** Server states changed (every server's latest status). */
+  servers: ServerStatus[];
+  /** Status updates of subscribed servers, oldest first. */
+  status: { serverId: string; updates: StatusUpdate[] };
+  /** The status stream lost updates or the server restarted: re-list that server's agents. */
+  resync: { serverId: string; reason: string };
+  /** Log chunks of a tail subscription, oldest first. */
+  logs: { subscriptionId: string; chunks: LogChunkView[] };
+  /** Chunks were lost; these are the newest stored lines to replace the tail view. */
+  backfill: { subscriptionId: string; lines: string[] };
+  /** Commands whose state changed (newest version of each). */
+  queue: QueuedCommand[];
+  /** Something the operator should notice (e.g. a failed command, a server gone offline). */
+  notification: { level: 'info' | 'warning' | 'error'; title: string; body: string };
+}
+
+export type ConsoleEventName = keyof ConsoleEvents;
+
+/** One pushed event on {@link EVENT_CHANNEL}. */
+export type ConsoleEventEnvelope = {
+  [K in ConsoleEventName]: { name: K; payload: ConsoleEvents[K] };
+}[ConsoleEventName];
+
+/** What the preload exposes as `window.descartes` (and the browser client implements). */
+export interface ConsoleApi extends ConsoleMethods {
+  /** Listens to one event kind. Returns an unsubscribe function. */
+  on<K extends ConsoleEventName>(name: K, handler: (payload: ConsoleEvents[K]) => void): () => void;
+}
+
+/** Every contract method name, in a stable order (the preload and registrar iterate it). */
+export const CHANNEL_NAMES = [
+  'appInfo',
+  'listServers',
+  'addServer',
+  'updateServer',
+  'removeServer',
+  'health',
+  'listAgents',
+  'spawnAgent',
+  'controlAgent',
+  'sendAction',
+  'batchControl',
+  'queryOutput',
+  'listQueue',
+  'history',
+  'cancelCommand',
+  'retryCommand',
+  'exportHistory',
+  'subscribeStatus',
+  'tailLogs',
+  'unsubscribe',
+] as const satisfies readonly ChannelName[];
+
+/** Fails to compile when a channel of `schemas` is missing from CHANNEL_NAMES. */
+type MissingChannel = Exclude<ChannelName, (typeof CHANNEL_NAMES)[number]>;
+export const CHANNELS_COMPLETE: [MissingChannel] extends [never] ? true : MissingChannel = true;

@@ -1,0 +1,128 @@
+/**
+ * Input schemas of every IPC channel (zod). The registrar and the browser host parse each
+ * argument with these before a service sees it; the renderer may use them to validate forms.
+ */
+import { z } from 'zod';
+import { AGENT_STATUSES, CONTROL_COMMAND_TYPES, OUTPUT_STREAMS } from '../protocol/types';
+import { COMMAND_STATES } from '../domain/command';
+
+const uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a UUID');
+const serverId = z.string().min(1, 'serverId is required').max(200);
+const expiresAt = z.number().int().positive().nullable().optional();
+/** Any JSON value (what custom action params and payloads are). */
+export const jsonValue: z.ZodType = z.lazy(() =>
+  z.union([
+    z.null(),
+    z.boolean(),
+    z.number(),
+    z.string(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+);
+
+export const serverProfileInput = z.strictObject({
+  name: z.string().trim().min(1, 'name is required').max(100),
+  endpoint: z
+    .string()
+    .trim()
+    .regex(/^tcp:\/\/(\[[^\]]+\]|[^:/\s]+):\d{1,5}$/, 'endpoint must look like tcp://host:port'),
+  heartbeatIntervalMs: z.number().int().min(100).max(600_000).nullable().optional(),
+});
+
+export const schemas = {
+  appInfo: z.undefined(),
+  listServers: z.undefined(),
+  addServer: serverProfileInput,
+  updateServer: z.strictObject({ serverId, input: serverProfileInput }),
+  removeServer: z.strictObject({ serverId, cancelPending: z.boolean().optional() }),
+
+  health: z.strictObject({ serverId }),
+  listAgents: z.strictObject({
+    serverId,
+    status: z.enum(AGENT_STATUSES).optional(),
+    limit: z.number().int().min(1).max(100_000).optional(),
+  }),
+  spawnAgent: z.strictObject({
+    serverId,
+    config: z.strictObject({
+      name: z.string().min(1, 'name is required').max(200),
+      model_backend: z.string().min(1, 'backend is required').max(100),
+      task: z.string().max(1_000_000),
+      context: z.string().max(1_000_000).nullable().optional(),
+      system_prompt: z.string().max(1_000_000).nullable().optional(),
+      environment: z
+        .record(
+          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'),
+          z.string(),
+        )
+        .optional(),
+      model: z.string().max(200).nullable().optional(),
+      tool_level: z.string().max(100).nullable().optional(),
+    }),
+    timeoutSecs: z.number().int().min(1).max(86_400).optional(),
+    expiresAt,
+  }),
+  controlAgent: z.strictObject({
+    serverId,
+    agentId: uuid,
+    command: z.enum(CONTROL_COMMAND_TYPES),
+    payload: jsonValue.optional(),
+    expiresAt,
+  }),
+  sendAction: z.strictObject({
+    serverId,
+    agentId: uuid,
+    action: z.string().min(1, 'action is required').max(200),
+    params: jsonValue.optional(),
+    timeoutSecs: z.number().int().min(1).max(86_400).optional(),
+    expiresAt,
+  }),
+  batchControl: z.strictObject({
+    serverId,
+    agentIds: z.array(uuid).max(100_000),
+    command: z.enum(CONTROL_COMMAND_TYPES),
+    payload: jsonValue.optional(),
+    failFast: z.boolean(),
+    expiresAt,
+  }),
+  queryOutput: z.strictObject({
+    serverId,
+    agentId: uuid,
+    stream: z.enum(OUTPUT_STREAMS),
+    filter: z.string().max(1024, 'a filter is at most 1 KiB').nullable().optional(),
+    limit: z.number().int().min(0).max(10_000).optional(),
+    offset: z.number().int().min(0).optional(),
+  }),
+
+  listQueue: z.strictObject({
+    serverId: serverId.optional(),
+    states: z.array(z.enum(COMMAND_STATES as unknown as [string, ...string[]])).optional(),
+  }),
+  history: z.strictObject({
+    serverId: serverId.optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+    before: z.strictObject({ settledAt: z.number(), seq: z.number() }).optional(),
+  }),
+  cancelCommand: z.strictObject({ id: uuid }),
+  retryCommand: z.strictObject({ id: uuid, expiresAt }),
+  exportHistory: z.strictObject({ format: z.enum(['json', 'csv']), serverId: serverId.optional() }),
+
+  subscribeStatus: z.strictObject({ serverId }),
+  tailLogs: z.strictObject({ serverId, agentId: uuid }),
+  unsubscribe: z.strictObject({ subscriptionId: z.string().min(1).max(100) }),
+} as const;
+
+export type Schemas = typeof schemas;
+export type ChannelName = keyof Schemas;
+export type InputOf<K extends ChannelName> = z.input<Schemas[K]>;
+
+/** Formats a zod error as one sentence naming the field(s). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,105 @@
+import { mount } from '@vue/test-utils';
+import { beforeEach, describe, expect, it } from 'vitest';
+import ActionForm from '../../../../renderer/src/components/ActionForm.vue';
+import ServerForm from '../../../../renderer/src/components/ServerForm.vue';
+import SpawnDialog from '../../../../renderer/src/components/SpawnDialog.vue';
+import { freshApp, settle } from '../setup';
+
+describe('ActionForm', () => {
+  let ctx: ReturnType<typeof freshApp>;
+  let serverId: string;
+  let agentId: string;
+  beforeEach(() => {
+    ctx = freshApp();
+    serverId = ctx.fake.addServer('s');
+    agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+  });
+
+  it('lists actions with list_actions and validates params live, with the error position', async () => {
+    const wrapper = mount(ActionForm, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    await settle();
+    expect(ctx.fake.callsOf('sendAction')).toEqual([{ serverId, agentId, action: 'list_actions' }]);
+    expect((wrapper.get('[data-testid="action-name"]').element as HTMLInputElement).value).toBe('echo');
+    expect(wrapper.get('[data-testid="action-description"]').text()).toContain('Returns its params');
+    await wrapper.get('[data-testid="action-params"]').setValue('{"a": 1,\n "b": }');
+    expect(wrapper.get('[data-testid="action-params-error"]').text()).toContain('Line 2, column 7');
+    expect(wrapper.get('[data-testid="action-run"]').attributes('disabled')).toBeDefined();
+    await wrapper.get('[data-testid="action-params"]').setValue('{"a": 1, "b": [true]}');
+    expect(wrapper.find('[data-testid="action-params-error"]').exists()).toBe(false);
+    await wrapper.get('[data-testid="action-form"]').trigger('submit');
+    await settle();
+    expect(ctx.fake.callsOf('sendAction').at(-1)).toEqual({
+      serverId,
+      agentId,
+      action: 'echo',
+      params: { a: 1, b: [true] },
+      timeoutSecs: 30,
+    });
+    expect(wrapper.get('[data-testid="action-outcome"]').text()).toContain('Done');
+    expect(JSON.parse(wrapper.get('[data-testid="action-result"]').text())).toEqual({ a: 1, b: [true] });
+  });
+
+  it('rejects a bad timeout before sending', async () => {
+    const wrapper = mount(ActionForm, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    await settle();
+    await wrapper.get('[data-testid="action-timeout"]').setValue('0');
+    expect(wrapper.get('[data-testid="action-timeout-error"]').text()).toContain('1 to 86400');
+    expect(wrapper.get('[data-testid="action-run"]').attributes('disabled')).toBeDefined();
+  });
+});
+
+describe('ServerForm', () => {
+  it('shows the schema messages next to the fields and does not call the API', async () => {
+    const ctx = freshApp();
+    const wrapper = mount(ServerForm, { global: { plugins: [ctx.pinia] } });
+    await wrapper.get('[data-testid="server-endpoint"]').setValue('localhost:5555');
+    await wrapper.get('[data-testid="server-form"]').trigger('submit');
+    await settle();
+    expect(wrapper.get('[data-testid="server-name-error"]').text()).toBe('name is required');
+    expect(wrapper.get('[data-testid="server-endpoint-error"]').text()).toBe(
+      'endpoint must look like tcp://host:port',
+    );
+    expect(ctx.fake.callsOf('addServer')).toHaveLength(0);
+    await wrapper.get('[data-testid="server-name"]').setValue('lab');
+    await wrapper.get('[data-testid="server-endpoint"]').setValue('tcp://10.1.2.3:5555');
+    expect(wrapper.find('[data-testid="server-name-error"]').exists()).toBe(false);
+    await wrapper.get('[data-testid="server-form"]').trigger('submit');
+    await settle();
+    expect(ctx.fake.callsOf('addServer')).toEqual([
+      { name: 'lab', endpoint: 'tcp://10.1.2.3:5555', heartbeatIntervalMs: null },
+    ]);
+    expect(wrapper.emitted('done')).toHaveLength(1);
+  });
+});
+
+describe('SpawnDialog', () => {
+  it('validates env rows and required fields, then spawns with the environment', async () => {
+    const ctx = freshApp();
+    const serverId = ctx.fake.addServer('s');
+    const wrapper = mount(SpawnDialog, { props: { serverId }, global: { plugins: [ctx.pinia] } });
+    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('1BAD');
+    await wrapper.get('[data-testid="spawn-dialog"]').trigger('submit');
+    await settle();
+    expect(wrapper.get('[data-testid="spawn-name-error"]').text()).toBe('name is required');
+    expect(wrapper.get('[data-testid="spawn-env-error-0"]').text()).toBe(
+      'environment names are letters, digits and _',
+    );
+    expect(ctx.fake.callsOf('spawnAgent')).toHaveLength(0);
+    await wrapper.get('[data-testid="spawn-name"]').setValue('job');
+    await wrapper.get('[data-testid="spawn-task"]').setValue('echo hi');
+    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('MODE');
+    await wrapper.get('[data-testid="spawn-env-value-0"]').setValue('fast');
+    await wrapper.get('[data-testid="spawn-timeout"]').setValue('60');
+    await wrapper.get('[data-testid="spawn-dialog"]').trigger('submit');
+    await settle();
+    expect(ctx.fake.callsOf('spawnAgent')).toEqual([
+      {
+        serverId,
+        config: { name: 'job', model_backend: 'shell', task: 'echo hi', environment: { MODE: 'fast' } },
+        timeoutSecs: 60,
+      },
+    ]);
+    expect(wrapper.get('[data-testid="spawn-outcome"]').text()).toContain('Done');
+    expect(wrapper.emitted('spawned')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,91 @@
+import { mount } from '@vue/test-utils';
+import { beforeEach, describe, expect, it } from 'vitest';
+import OutputViewer from '../../../../renderer/src/components/OutputViewer.vue';
+import { useOutputStore } from '../../../../renderer/src/stores/output';
+import { freshApp, settle } from '../setup';
+
+describe('OutputViewer', () => {
+  let ctx: ReturnType<typeof freshApp>;
+  let serverId: string;
+  let agentId: string;
+  beforeEach(() => {
+    ctx = freshApp();
+    serverId = ctx.fake.addServer('s');
+    agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+  });
+
+  it('opens 1,000,000 lines at the tail: one count, pages near the viewport, a small DOM', async () => {
+    ctx.fake.synthetic.set(agentId, 1_000_000);
+    const store = useOutputStore();
+    const wrapper = mount(OutputViewer, {
+      props: { viewportFallback: 480 },
+      global: { plugins: [ctx.pinia] },
+    });
+    await store.open(serverId, agentId);
+    await settle(10);
+    expect(wrapper.get('[data-testid="output-count"]').text()).toContain('1,000,000 line(s)');
+    const queries = ctx.fake.callsOf('queryOutput') as { offset: number; limit: number }[];
+    expect(queries[0]).toMatchObject({ limit: 0 });
+    expect(queries.slice(1).every((q) => q.offset >= 999_000 && q.limit === 500)).toBe(true);
+    const lines = wrapper.findAll('[data-testid="output-line"]');
+    expect(lines.length).toBeLessThan(60);
+    expect(lines.at(-1)?.text()).toBe('1000000line 999999');
+    expect(store.pager?.cachedPages).toBeLessThanOrEqual(2);
+  });
+
+  it('scrolling to the top fetches the first page and stops following', async () => {
+    ctx.fake.synthetic.set(agentId, 1_000_000);
+    const store = useOutputStore();
+    const wrapper = mount(OutputViewer, {
+      props: { viewportFallback: 480 },
+      global: { plugins: [ctx.pinia] },
+    });
+    await store.open(serverId, agentId);
+    await settle(10);
+    const viewport = wrapper.get('[data-testid="output-viewport"]');
+    (viewport.element as HTMLElement).scrollTop = 0;
+    await viewport.trigger('scroll');
+    await settle(10);
+    expect(store.following).toBe(false);
+    expect(ctx.fake.callsOf('queryOutput').at(-1)).toMatchObject({ offset: 0, limit: 500 });
+    expect(wrapper.get('[data-testid="output-line"]').text()).toBe('1line 0');
+  });
+
+  it('shows an invalid regex inline without sending it, then the server error for one it rejects', async () => {
+    ctx.fake.output.set(agentId, [{ stream: 'stdout', text: 'hello' }]);
+    const store = useOutputStore();
+    const wrapper = mount(OutputViewer, { global: { plugins: [ctx.pinia] } });
+    await store.open(serverId, agentId);
+    const sent = ctx.fake.callsOf('queryOutput').length;
+    const input = wrapper.get('[data-testid="output-filter"]');
+    await input.setValue('(unclosed');
+    expect(wrapper.get('[data-testid="output-filter-error"]').text()).toMatch(/Invalid regular expression/);
+    expect(wrapper.get('[data-testid="output-filter-apply"]').attributes('disabled')).toBeDefined();
+    await input.trigger('keydown', { key: 'Enter' });
+    expect(ctx.fake.callsOf('queryOutput')).toHaveLength(sent);
+    await input.setValue('hel+o');
+    expect(wrapper.find('[data-testid="output-filter-error"]').exists()).toBe(false);
+    ctx.fake.queryError = 'pattern ran past its time budget';
+    await input.trigger('keydown', { key: 'Enter' });
+    await settle();
+    expect(wrapper.get('[data-testid="output-server-error"]').text()).toContain(
+      'pattern ran past its time budget',
+    );
+  });
+
+  it('stream toggle re-queries that stream', async () => {
+    ctx.fake.output.set(agentId, [
+      { stream: 'stdout', text: 'o1' },
+      { stream: 'stderr', text: 'e1' },
+    ]);
+    const store = useOutputStore();
+    const wrapper = mount(OutputViewer, { global: { plugins: [ctx.pinia] } });
+    await store.open(serverId, agentId);
+    await wrapper.get('[data-testid="output-stream-stderr"]').trigger('click');
+    await settle();
+    expect(ctx.fake.callsOf('queryOutput').some((q) => (q as { stream: string }).stream === 'stderr')).toBe(
+      true,
+    );
+    expect(wrapper.findAll('[data-testid="output-line"]').map((l) => l.text())).toEqual(['1e1']);
+  });
+});

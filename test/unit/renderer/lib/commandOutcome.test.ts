@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { describeOutcome } from '../../../../renderer/src/lib/commandOutcome';
+import { describeError } from '../../../../renderer/src/lib/errors';
+import { FakeApi } from '../fakeApi';
+
+const fake = new FakeApi();
+const request = {
+  type: 'control_command' as const,
+  request_id: '00000000-0000-4000-8000-00000000aaaa',
+  agent_id: 'x',
+  command_type: 'pause' as const,
+};
+
+describe('describeOutcome', () => {
+  it('gives each status a tone and a next step', () => {
+    const done = fake.makeCommand('s', request, 'succeeded');
+    expect(
+      describeOutcome('pause agent x', { status: 'done', command: done, reply: { success: true } }).tone,
+    ).toBe('ok');
+    const refused = describeOutcome('pause agent x', {
+      status: 'done',
+      command: done,
+      reply: { success: false, error: 'Agent not found: x' },
+    });
+    expect(refused).toMatchObject({ tone: 'error', title: 'Refused' });
+    expect(refused.detail).toContain('Agent not found: x');
+    const queued = describeOutcome('pause agent x', {
+      status: 'queued',
+      command: fake.makeCommand('s', request, 'queued', { expiresAt: Date.now() + 60_000 }),
+    });
+    expect(queued.detail).toMatch(/delivered once.*expires at.*queue panel/);
+    const unknown = describeOutcome('pause agent x', {
+      status: 'unknown',
+      command: done,
+      reason: 'no reply in 30 s',
+    });
+    expect(unknown).toMatchObject({ tone: 'warn', title: 'Outcome unknown' });
+    expect(unknown.detail).toContain('may have run');
+    expect(
+      describeOutcome('pause agent x', { status: 'failed', command: done, error: 'too large' }).detail,
+    ).toContain('too large');
+  });
+
+  it('describeError adds context and a next step to the IpcError message', () => {
+    expect(
+      describeError('Could not pause agent 1', { code: 'offline', message: 'Server build is offline' }),
+    ).toBe(
+      'Could not pause agent 1: Server build is offline. Check that the server is running and reachable; the console reconnects by itself.',
+    );
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { shortcutFor } from '../../../../renderer/src/lib/shortcuts';
+
+const key = (k: string, target: EventTarget | null = document.body, mods: Partial<KeyboardEvent> = {}) => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  target,
+  ...mods,
+});
+
+describe('shortcutFor', () => {
+  it('maps the main keys', () => {
+    expect(shortcutFor(key('p'))).toBe('pause');
+    expect(shortcutFor(key('k'))).toBe('kill');
+    expect(shortcutFor(key('/'))).toBe('focusFilter');
+    expect(shortcutFor(key('?'))).toBe('help');
+    expect(shortcutFor(key('x'))).toBeNull();
+  });
+
+  it('ignores keys typed into fields and keys with modifiers', () => {
+    const input = document.createElement('input');
+    const textarea = document.createElement('textarea');
+    const checkbox = document.createElement('input');
+    checkbox.type = 'checkbox';
+    expect(shortcutFor(key('p', input))).toBeNull();
+    expect(shortcutFor(key('s', textarea))).toBeNull();
+    expect(shortcutFor(key('s', checkbox))).toBe('stop');
+    expect(shortcutFor(key('p', document.body, { ctrlKey: true }))).toBeNull();
+    expect(shortcutFor(key('Escape', input))).toBe('close');
+  });
+});

@@ -1,0 +1,124 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useAgentsStore } from '../../../../renderer/src/stores/agents';
+import { agentInfo } from '../fakeApi';
+import { freshApp, manualFrames, settle } from '../setup';
+import type { StatusUpdate } from '../../../../shared/protocol/types';
+
+const update = (
+  agentId: string,
+  status: StatusUpdate['status'],
+  message: string | null = null,
+): StatusUpdate => ({
+  type: 'status_update',
+  agent_id: agentId,
+  update_type: 'status_changed',
+  status,
+  message,
+  timestamp: { secs_since_epoch: 1, nanos_since_epoch: 0 },
+});
+
+describe('agents store', () => {
+  let ctx: ReturnType<typeof freshApp>;
+  let serverId: string;
+  beforeEach(() => {
+    ctx = freshApp();
+    serverId = ctx.fake.addServer('s');
+  });
+
+  it('lists the agents and subscribes to the status stream; close releases it', async () => {
+    ctx.fake.addAgents(serverId, 3);
+    const store = useAgentsStore();
+    await store.open(serverId);
+    expect(store.count).toBe(3);
+    expect(ctx.fake.callsOf('listAgents')).toEqual([{ serverId, limit: 100_000 }]);
+    expect([...ctx.fake.subscriptions.values()]).toEqual([{ kind: 'status', serverId }]);
+    await store.close();
+    expect(ctx.fake.subscriptions.size).toBe(0);
+    expect(store.count).toBe(0);
+  });
+
+  it('applies a burst of status updates in place, once per frame', async () => {
+    const agents = ctx.fake.addAgents(serverId, 10_000);
+    const frames = manualFrames();
+    const store = useAgentsStore();
+    store.setScheduler(frames.schedule);
+    await store.open(serverId);
+    const versionBefore = store.version;
+    const first = agents[0];
+    const last = agents[9999];
+    if (!first || !last) throw new Error('agents missing');
+    const rowBefore = store.getRow(first.id);
+    for (let i = 0; i < 10; i++) {
+      ctx.fake.emit('status', {
+        serverId,
+        updates: agents.slice(i * 1000, (i + 1) * 1000).map((a) => update(a.id, 'paused')),
+      });
+    }
+    expect(store.version).toBe(versionBefore); // nothing applied until the frame
+    expect(frames.pending()).toBe(1);
+    frames.run();
+    expect(store.version).toBe(versionBefore + 1);
+    expect(store.appliedUpdates).toBe(10_000);
+    expect(store.getRow(first.id)).toBe(rowBefore); // the same object, patched
+    expect(store.getRow(last.id)?.status).toBe('paused');
+    expect(store.statusCounts.get('paused')).toBe(10_000);
+  });
+
+  it('ignores other servers and re-lists on resync or an unknown agent', async () => {
+    const [a] = ctx.fake.addAgents(serverId, 1);
+    const frames = manualFrames();
+    const store = useAgentsStore();
+    store.setScheduler(frames.schedule);
+    await store.open(serverId);
+    ctx.fake.emit('status', { serverId: 'other', updates: [update(a?.id ?? '', 'failed')] });
+    frames.run();
+    expect(store.getRow(a?.id ?? '')?.status).toBe('running');
+    const extra = agentInfo('late');
+    ctx.fake.agents.get(serverId)?.set(extra.id, extra);
+    ctx.fake.emit('resync', { serverId, reason: 'seq gap' });
+    await settle();
+    expect(store.count).toBe(2);
+    expect(ctx.fake.callsOf('listAgents')).toHaveLength(2);
+  });
+
+  it('filters by text and status, sorts, and selects all filtered', async () => {
+    ctx.fake.addAgents(serverId, 30);
+    const paused = ctx.fake.addAgents(serverId, 5, 'paused');
+    const store = useAgentsStore();
+    await store.open(serverId);
+    store.statusFilter = 'paused';
+    expect(store.visible.map((r) => r.id).sort()).toEqual(paused.map((p) => p.id).sort());
+    store.statusFilter = '';
+    store.filterText = 'agent-0001';
+    expect(store.visible.map((r) => r.name)).toEqual([
+      'agent-00010',
+      'agent-00011',
+      'agent-00012',
+      'agent-00013',
+      'agent-00014',
+      'agent-00015',
+      'agent-00016',
+      'agent-00017',
+      'agent-00018',
+      'agent-00019',
+    ]);
+    store.setSort('name');
+    expect(store.visible[0]?.name).toBe('agent-00019');
+    store.toggleAllFiltered();
+    expect(store.selectedIds).toHaveLength(10);
+    store.filterText = '';
+    store.click(store.visible[0]?.id ?? '', {});
+    store.click(store.visible[4]?.id ?? '', { shift: true });
+    expect(store.selectedIds).toHaveLength(5);
+  });
+
+  it('dispose removes its event listeners and releases the subscription', async () => {
+    const store = useAgentsStore();
+    await store.open(serverId);
+    expect(ctx.fake.listenerCount('status')).toBe(1);
+    store.$dispose();
+    await settle();
+    expect(ctx.fake.listenerCount('status')).toBe(0);
+    expect(ctx.fake.subscriptions.size).toBe(0);
+  });
+});
