@@ -162,7 +162,17 @@ function launch(
   const pubEndpoint = `tcp://127.0.0.1:${port + 1}`;
   const child: ChildProcess = spawn(
     command.command,
-    [...command.args, '--bind', endpoint, '--pub', pubEndpoint, '--state-dir', stateDir],
+    [
+      ...command.args,
+      '--bind',
+      endpoint,
+      '--pub',
+      pubEndpoint,
+      '--state-dir',
+      stateDir,
+      '--parent-pid',
+      String(process.pid),
+    ],
     { cwd: command.cwd, env: command.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

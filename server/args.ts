@@ -8,6 +8,8 @@ export interface ServerArgs {
   readonly maxAgents: number | null;
   readonly stateDir: string | null;
   readonly execLog: string | null;
+  /** Stop when this process is gone (the console that started us as its embedded server). */
+  readonly parentPid: number | null;
 }
 
 export type ParsedArgs = { readonly kind: 'run'; readonly args: ServerArgs } | { readonly kind: 'help' };
@@ -30,6 +32,7 @@ export const USAGE = `Usage: npm run server -- [options]
   --max-agents N       most agents running at once (default 100)
   --state-dir DIR      keep the dedupe journal in DIR so dedupe survives a restart
   --exec-log FILE      append one JSON line per executed mutating request
+  --parent-pid PID     shut down gracefully when process PID is gone (embedded use)
   --help               show this help
 
 Listens on loopback unless told otherwise. SIGINT/SIGTERM stop agents and exit.`;
@@ -43,6 +46,7 @@ const VALUE_FLAGS = [
   '--max-agents',
   '--state-dir',
   '--exec-log',
+  '--parent-pid',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -85,6 +89,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const get = (flag: ValueFlag): string | null => values.get(flag) ?? null;
   const heartbeat = get('--heartbeat-ms');
   const maxAgents = get('--max-agents');
+  const parentPid = get('--parent-pid');
   return {
     kind: 'run',
     args: {
@@ -96,6 +101,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       maxAgents: maxAgents === null ? null : intValue('--max-agents', maxAgents, 1, 100_000),
       stateDir: get('--state-dir'),
       execLog: get('--exec-log'),
+      parentPid: parentPid === null ? null : intValue('--parent-pid', parentPid, 1, 4_194_304),
     },
   };
 }

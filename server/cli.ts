@@ -68,9 +68,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const parentPid = args.parentPid;
+  if (parentPid !== null) {
+    // An embedded server must not outlive a console that was killed without a chance to stop it.
+    setInterval(() => {
+      if (!isAlive(parentPid)) stop('SIGTERM');
+    }, 1000).unref();
+  }
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', bind: server.bindEndpoint, pub: server.pubEndpoint, server_id: server.serverId, pid: process.pid })}\n`,
   );
+}
+
+/** Whether a process exists (EPERM: it exists but is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 main().catch((error: unknown) => {

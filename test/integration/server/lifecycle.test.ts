@@ -79,6 +79,32 @@ describe('agent server: process lifecycle', () => {
     expect(await server.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 
+  it('--parent-pid: shuts down gracefully once that process is gone (an embedded server never outlives its console)', async () => {
+    const { spawn } = await import('node:child_process');
+    const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    const parentPid = parent.pid;
+    if (parentPid === undefined) throw new Error('could not start the stand-in parent');
+    const server = await startServerProcess({
+      port: await ports.next(),
+      pubPort: await ports.next(),
+      args: ['--parent-pid', String(parentPid)],
+    });
+    // Alive while the parent lives.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(server.exit).toBeNull();
+    parent.kill('SIGKILL');
+    const exit = await Promise.race([
+      server.exited,
+      new Promise<null>((resolve) => {
+        setTimeout(() => {
+          resolve(null);
+        }, 10_000);
+      }),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await isPortFree(server.port)).toBe(true);
+  });
+
   it('--server-id sets the id in the ready line, health metadata and spawn replies', async () => {
     const server = await startServerProcess({
       port: await ports.next(),

@@ -14,6 +14,7 @@ describe('parseArgs', () => {
         maxAgents: null,
         stateDir: null,
         execLog: null,
+        parentPid: null,
       },
     });
     expect(DEFAULT_BIND).toBe('tcp://127.0.0.1:5555');
@@ -36,6 +37,8 @@ describe('parseArgs', () => {
       '/tmp/s',
       '--exec-log',
       '/tmp/e.log',
+      '--parent-pid',
+      '4242',
     ]);
     expect(parsed).toEqual({
       kind: 'run',
@@ -48,6 +51,7 @@ describe('parseArgs', () => {
         maxAgents: 3,
         stateDir: '/tmp/s',
         execLog: '/tmp/e.log',
+        parentPid: 4242,
       },
     });
   });
