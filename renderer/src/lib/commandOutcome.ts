@@ -18,13 +18,31 @@ export interface OutcomeView {
 export interface ReplyLike {
   readonly success: boolean;
   readonly error?: string | null;
+  /** Batch replies: how many agents succeeded and failed. */
+  readonly successful?: number | bigint;
+  readonly failed?: number | bigint;
 }
 
 /** Describes a command result; `what` names the command, e.g. "pause agent 1b4e28ba". */
 export function describeOutcome(what: string, result: CommandResult<ReplyLike>): OutcomeView {
   const commandId = result.command.id;
   switch (result.status) {
-    case 'done':
+    case 'done': {
+      const { successful, failed } = result.reply;
+      if (
+        !result.reply.success &&
+        successful !== undefined &&
+        failed !== undefined &&
+        Number(successful) > 0
+      ) {
+        // A batch where some agents failed is not a refusal: say how it split.
+        return {
+          tone: 'warn',
+          title: 'Partly done',
+          detail: `${what}: ${Number(successful)} succeeded, ${Number(failed)} failed. Read each failure below; "Retry failed only" runs it again for those.`,
+          commandId,
+        };
+      }
       return result.reply.success
         ? { tone: 'ok', title: 'Done', detail: `The server ran ${what}.`, commandId }
         : {
@@ -33,6 +51,7 @@ export function describeOutcome(what: string, result: CommandResult<ReplyLike>):
             detail: `The server refused ${what}: ${result.reply.error ?? 'no reason given'}. Check the agent's state and try again.`,
             commandId,
           };
+    }
     case 'queued': {
       const expiry = result.command.expiresAt;
       return {

@@ -12,6 +12,24 @@ const request = {
 };
 
 describe('describeOutcome', () => {
+  it('reports a batch where some agents failed as partly done, not as a refusal', () => {
+    const done = fake.makeCommand('s', request, 'failed');
+    const partly = describeOutcome('stop 4 agent(s)', {
+      status: 'done',
+      command: done,
+      reply: { success: false, successful: 3, failed: 1 },
+    });
+    expect(partly).toMatchObject({ tone: 'warn', title: 'Partly done' });
+    expect(partly.detail).toContain('3 succeeded, 1 failed');
+    // Every agent failing is still a refusal.
+    const none = describeOutcome('stop 2 agent(s)', {
+      status: 'done',
+      command: done,
+      reply: { success: false, successful: 0, failed: 2, error: null },
+    });
+    expect(none.title).toBe('Refused');
+  });
+
   it('gives each status a tone and a next step', () => {
     const done = fake.makeCommand('s', request, 'succeeded');
     expect(

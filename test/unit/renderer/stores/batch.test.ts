@@ -22,7 +22,7 @@ describe('batch store', () => {
     await running;
     expect(store.cells.map((c) => c.state)).toEqual(['success', 'failure', 'success', 'failure', 'success']);
     expect(store.cells[1]?.error).toBe('Agent is not running');
-    expect(store.outcome?.title).toBe('Refused');
+    expect(store.outcome?.title).toBe('Partly done');
     ctx.fake.failing.clear();
     await store.retryFailed();
     expect(ctx.fake.callsOf('batchControl').at(-1)).toEqual({
