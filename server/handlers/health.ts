@@ -1,4 +1,7 @@
 import { hostname } from 'node:os';
+
+/** Read once: os.hostname() is a syscall, and health checks come every few seconds from every console. */
+const HOSTNAME = hostname();
 import type { HealthCheckRequest, HealthCheckResponse } from '../../shared/protocol';
 import { PROTOCOL_VERSION } from '../../shared/protocol';
 import type { HandlerContext } from './context';
@@ -24,7 +27,7 @@ export function runHealth(ctx: HandlerContext, req: HealthCheckRequest): HealthC
       pub_endpoint: ctx.pubEndpoint,
       capabilities: CAPABILITIES,
       version: ctx.version,
-      hostname: hostname(),
+      hostname: HOSTNAME,
       platform: process.platform,
       max_agents: String(ctx.config.maxAgents),
       heartbeat_ms: String(ctx.config.heartbeatMs),
