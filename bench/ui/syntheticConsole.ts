@@ -1,0 +1,222 @@
+/**
+ * A test double of the console core for the UI benchmark: the real browser host, the real
+ * WebSocket event path and the real per-client {@link EventBatcher} (≤ 20 batches/s), but the
+ * data comes from a generator instead of agent servers, which cannot produce 10,000 status
+ * updates per second for 10,000 agents or keep a 1,000,000-line output on demand.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerStatus } from '../../shared/domain/server';
+import type { ServerView } from '../../shared/ipc';
+import type { AgentInfo, AgentStatus, OutputQueryResponse, StatusUpdate } from '../../shared/protocol';
+import type { ClientContext } from '../../main/core/ipc/clientContext';
+import type { ConsoleHandlers, HandlerTable } from '../../main/core/ipc/consoleHandlers';
+import { EventBatcher } from '../../main/core/ipc/eventBatcher';
+
+export const BENCH_SERVER_ID = '00000000-0000-4000-8000-00000000b001';
+export const BENCH_SERVER_NAME = 'bench server';
+
+export interface SyntheticConsoleOptions {
+  /** Agents the server lists. */
+  agents: number;
+  /** Lines of every agent's output. */
+  outputLines: number;
+}
+
+/** Handlers plus the knobs the benchmark turns. */
+export interface SyntheticConsole {
+  readonly handlers: ConsoleHandlers;
+  /** Agent ids, in list order. */
+  readonly agentIds: readonly string[];
+  /**
+   * Pushes `perSecond` status updates per second (in 10 ms slices) to every client subscribed
+   * to the bench server, through its EventBatcher, for `seconds`. Resolves with how many were
+   * generated.
+   */
+  flood(perSecond: number, seconds: number): Promise<number>;
+  /** queryOutput calls answered so far. */
+  outputQueries(): number;
+}
+
+const BUSY: readonly AgentStatus[] = ['running', 'thinking'];
+
+function uuidFor(i: number): string {
+  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+}
+
+function outputLine(i: number): string {
+  return `${String(i).padStart(7, '0')} synthetic output: step ${i % 977} of job ${Math.floor(i / 977)}, all good`;
+}
+
+/**
+ * Builds the synthetic console.
+ * @throws RangeError when `agents` or `outputLines` is not a positive integer
+ */
+export function createSyntheticConsole(options: SyntheticConsoleOptions): SyntheticConsole {
+  const { agents, outputLines } = options;
+  if (!Number.isInteger(agents) || agents < 1) throw new RangeError(`agents must be >= 1, got ${agents}`);
+  if (!Number.isInteger(outputLines) || outputLines < 1)
+    throw new RangeError(`outputLines must be >= 1, got ${outputLines}`);
+  const now = Math.floor(Date.now() / 1000);
+  const agentIds = Array.from({ length: agents }, (_, i) => uuidFor(i + 1));
+  const infos: AgentInfo[] = agentIds.map((id, i) => ({
+    id,
+    name: `agent-${String(i).padStart(5, '0')}`,
+    status: BUSY[i % 2] ?? 'running',
+    model_backend: i % 3 === 0 ? 'claude' : 'shell',
+    started_at: { secs_since_epoch: now - (i % 3600), nanos_since_epoch: 0 },
+    task: `synthetic task ${i}`,
+    paused_at: null,
+    pause_mode: null,
+    attach_info: null,
+  }));
+
+  const status: ServerStatus = {
+    serverId: BENCH_SERVER_ID,
+    state: 'online',
+    lastHeardAt: Date.now(),
+    lastError: null,
+    remoteServerId: 'srv-bench',
+    capabilities: ['custom_action', 'batch', 'output_query', 'dedupe', 'status_stream'],
+    legacy: false,
+    activeAgents: agents,
+    pubEndpoint: 'tcp://127.0.0.1:1',
+    pendingCommands: 0,
+    nextAttemptAt: null,
+  };
+  const view: ServerView = {
+    profile: {
+      id: BENCH_SERVER_ID,
+      name: BENCH_SERVER_NAME,
+      endpoint: 'tcp://127.0.0.1:1',
+      heartbeatIntervalMs: null,
+      embedded: false,
+    },
+    status,
+  };
+
+  const batchers = new Map<string, EventBatcher>();
+  /** subscriptionId → client id, for status subscriptions. */
+  const statusSubs = new Map<string, string>();
+  let queries = 0;
+  let seq = 0;
+
+  const unavailable = (what: string): never => {
+    throw new Error(`${what} is not available in the UI benchmark`);
+  };
+
+  const table: HandlerTable = {
+    appInfo: () => ({
+      version: 'bench',
+      host: 'browser',
+      dataDir: '(synthetic)',
+      embeddedServer: null,
+      platform: process.platform,
+    }),
+    listServers: () => [view],
+    addServer: () => unavailable('addServer'),
+    updateServer: () => unavailable('updateServer'),
+    removeServer: () => unavailable('removeServer'),
+    health: () => unavailable('health'),
+    listAgents: (input) => infos.slice(0, input.limit ?? infos.length),
+    spawnAgent: () => unavailable('spawnAgent'),
+    controlAgent: () => unavailable('controlAgent'),
+    sendAction: () => unavailable('sendAction'),
+    batchControl: () => unavailable('batchControl'),
+    queryOutput: (input): OutputQueryResponse => {
+      queries++;
+      const offset = Math.min(input.offset ?? 0, outputLines);
+      const limit = input.limit ?? 100;
+      const end = Math.min(outputLines, offset + limit);
+      const lines: string[] = [];
+      for (let i = offset; i < end; i++) lines.push(outputLine(i));
+      return {
+        type: 'output_query_response',
+        request_id: randomUUID(),
+        agent_id: input.agentId,
+        success: true,
+        lines,
+        total_lines: outputLines,
+        has_more: end < outputLines,
+        error: null,
+      };
+    },
+    listQueue: () => [],
+    history: () => [],
+    cancelCommand: () => unavailable('cancelCommand'),
+    retryCommand: () => unavailable('retryCommand'),
+    exportHistory: () => unavailable('exportHistory'),
+    subscribeStatus: (_input, client) => {
+      const subscriptionId = randomUUID();
+      statusSubs.set(subscriptionId, client.id);
+      return { subscriptionId };
+    },
+    tailLogs: () => ({ subscriptionId: randomUUID() }),
+    unsubscribe: (input) => {
+      statusSubs.delete(input.subscriptionId);
+      return null;
+    },
+  };
+
+  const attach = (client: ClientContext): void => {
+    if (batchers.has(client.id)) return;
+    const batcher = new EventBatcher((envelopes) => {
+      client.push(envelopes);
+    });
+    batchers.set(client.id, batcher);
+    batcher.add({ name: 'servers', payload: [status] });
+    client.onClose(() => {
+      batcher.dispose();
+      batchers.delete(client.id);
+      for (const [sub, owner] of statusSubs) if (owner === client.id) statusSubs.delete(sub);
+    });
+  };
+
+  const flood = async (perSecond: number, seconds: number): Promise<number> => {
+    const sliceMs = 10;
+    const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1000));
+    const start = Date.now();
+    const end = start + seconds * 1000;
+    let generated = 0;
+    let slice = 0;
+    while (Date.now() < end) {
+      const updates: StatusUpdate[] = [];
+      const t = Date.now();
+      for (let k = 0; k < perSlice; k++) {
+        const i = (generated + k) % agents;
+        seq++;
+        updates.push({
+          type: 'status_update',
+          agent_id: agentIds[i] ?? uuidFor(1),
+          update_type: 'status_changed',
+          status: BUSY[(seq + i) % 2] ?? 'running',
+          message: `tick ${seq}`,
+          data: { seq },
+          timestamp: { secs_since_epoch: Math.floor(t / 1000), nanos_since_epoch: (t % 1000) * 1_000_000 },
+        });
+      }
+      generated += updates.length;
+      const owners = new Set(statusSubs.values());
+      for (const owner of owners) {
+        batchers.get(owner)?.add({ name: 'status', payload: { serverId: BENCH_SERVER_ID, updates } });
+      }
+      slice++;
+      // Keep the rate: sleep until this slice's due time (never drift ahead of the clock).
+      const due = start + slice * sliceMs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+    }
+    return generated;
+  };
+
+  const handlers: ConsoleHandlers = {
+    table,
+    attach,
+    clientCount: () => batchers.size,
+    subscriptionCount: () => statusSubs.size,
+    dispose: () => {
+      for (const b of batchers.values()) b.dispose();
+      batchers.clear();
+      statusSubs.clear();
+    },
+  };
+  return { handlers, agentIds, flood, outputQueries: () => queries };
+}

@@ -1,0 +1,212 @@
+/**
+ * What an operator does in the console, as WebdriverIO steps on `data-testid` hooks
+ * (`renderer/TESTIDS.md`). Every wait names what it waited for, so a failure says which step.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { $, $$, browser } from '@wdio/globals';
+import type { FixtureAgent } from '../../helpers/agents';
+import { AGENT_FIXTURE_DIR, NODE_BACKEND } from '../../helpers/agents';
+
+/** Where screenshots go (never committed): `E2E_SHOTS_DIR` or `/tmp/e2e-shots`. */
+export const SHOTS_DIR = process.env.E2E_SHOTS_DIR ?? '/tmp/e2e-shots';
+
+/** CSS selector of a test id. */
+export const tid = (id: string): string => `[data-testid="${id}"]`;
+
+/** Default wait for UI changes, ms (server round trips plus the ~20 Hz event batching). */
+export const UI_WAIT_MS = 15_000;
+
+/** Saves a PNG of the whole window as `<SHOTS_DIR>/<name>.png`. */
+export async function shot(name: string): Promise<void> {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  // Let transitions and the frame batcher settle so the picture shows the final state.
+  await browser.pause(250);
+  await browser.saveScreenshot(join(SHOTS_DIR, `${name}.png`));
+}
+
+/** Waits until `probe` returns true; the error names `what`. */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  what: string,
+  timeout = UI_WAIT_MS,
+): Promise<void> {
+  await browser.waitUntil(probe, { timeout, interval: 100, timeoutMsg: `timed out waiting for ${what}` });
+}
+
+/** Opens the console page (an empty URL: the page already shown, e.g. Electron's window) and waits for the shell. */
+export async function openConsole(url: string): Promise<void> {
+  if (url !== '') await browser.url(url);
+  await $(tid('nav-servers')).waitForExist({ timeout: UI_WAIT_MS, timeoutMsg: 'the console shell' });
+}
+
+/** Replaces an input's value (clearValue alone does not fire Vue's input event everywhere). */
+export async function typeInto(id: string, text: string): Promise<void> {
+  const el = $(tid(id));
+  await el.waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: `input ${id}` });
+  await el.click();
+  await browser.keys(['Control', 'a']);
+  await browser.keys(['Backspace']);
+  if (text !== '') await el.addValue(text);
+}
+
+/** The first element matching `selector` whose `inner` element's text is exactly `text`, or null. */
+async function findByText(
+  selector: string,
+  inner: string,
+  text: string,
+): Promise<WebdriverIO.Element | null> {
+  for (const el of await $$(selector).getElements()) {
+    const label = el.$(inner);
+    if ((await label.isExisting()) && (await label.getText()).trim() === text) return el;
+  }
+  return null;
+}
+
+/** The server card named `name`, once it exists. */
+export async function serverCard(name: string): Promise<WebdriverIO.Element> {
+  return waitForElement(
+    () => findByText(tid('server-card'), tid('server-card-name'), name),
+    `server card "${name}"`,
+  );
+}
+
+/** Polls `find` until it returns an element. @throws Error naming `what` after {@link UI_WAIT_MS} */
+async function waitForElement(
+  find: () => Promise<WebdriverIO.Element | null>,
+  what: string,
+): Promise<WebdriverIO.Element> {
+  const found: { el: WebdriverIO.Element | null } = { el: null };
+  await waitFor(async () => {
+    found.el = await find();
+    return found.el !== null;
+  }, what);
+  if (found.el === null) throw new Error(`${what} not found`);
+  return found.el;
+}
+
+/** Waits for a server card to reach `state` and returns its server id. */
+export async function waitServerState(name: string, state: string, timeout = UI_WAIT_MS): Promise<string> {
+  await waitFor(
+    async () => (await (await serverCard(name)).getAttribute('data-state')) === state,
+    `server "${name}" to be ${state}`,
+    timeout,
+  );
+  return (await (await serverCard(name)).getAttribute('data-server-id')) ?? '';
+}
+
+/** Adds a server in the servers view and waits until it is online; returns its id. */
+export async function addServer(name: string, endpoint: string, heartbeatMs: number): Promise<string> {
+  await $(tid('nav-servers')).click();
+  await $(tid('server-add')).click();
+  await typeInto('server-name', name);
+  await typeInto('server-endpoint', endpoint);
+  await typeInto('server-heartbeat', String(heartbeatMs));
+  await $(tid('server-save')).click();
+  return waitServerState(name, 'online', 20_000);
+}
+
+/** Opens a server's agents view from the servers view. */
+export async function openServer(name: string): Promise<void> {
+  await $(tid('nav-servers')).click();
+  await (await serverCard(name)).$(tid('server-open')).click();
+  await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the agents view' });
+}
+
+/** What the spawn dialog reported. */
+export interface SpawnOutcome {
+  /** `data-status` of the outcome banner: `Done`, `Queued`, `Refused`… */
+  status: string;
+  text: string;
+}
+
+/**
+ * Fills the spawn dialog for a fixture agent (node backend) and submits it; leaves the dialog
+ * open (call {@link closeSpawnDialog}).
+ */
+export async function spawnFixture(
+  name: string,
+  script: FixtureAgent,
+  env: Record<string, string> = {},
+): Promise<SpawnOutcome> {
+  if (!(await $(tid('spawn-dialog')).isExisting())) await $(tid('spawn-open')).click();
+  await $(tid('spawn-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the spawn dialog' });
+  await typeInto('spawn-backend', NODE_BACKEND);
+  await typeInto('spawn-name', name);
+  await typeInto('spawn-task', AGENT_FIXTURE_DIR + script);
+  const entries = Object.entries(env);
+  for (let i = 0; i < entries.length; i++) {
+    if (!(await $(tid(`spawn-env-key-${i}`)).isExisting())) await $(tid('spawn-env-add')).click();
+    const [key, value] = entries[i] ?? ['', ''];
+    await typeInto(`spawn-env-key-${i}`, key);
+    await typeInto(`spawn-env-value-${i}`, value);
+  }
+  // Rows left over from a previous spawn in the same dialog are emptied (an empty row is ignored).
+  for (let i = entries.length; await $(tid(`spawn-env-key-${i}`)).isExisting(); i++) {
+    await typeInto(`spawn-env-key-${i}`, '');
+    await typeInto(`spawn-env-value-${i}`, '');
+  }
+  const previous = await outcomeBannerText('spawn-outcome');
+  await $(tid('spawn-submit')).click();
+  let outcome: SpawnOutcome = { status: '', text: '' };
+  await waitFor(async () => {
+    const banner = $(`${tid('spawn-outcome')} [data-status]`);
+    if (!(await banner.isExisting())) return false;
+    const text = await banner.getText();
+    if (text === previous) return false;
+    outcome = { status: (await banner.getAttribute('data-status')) ?? '', text };
+    return true;
+  }, `the outcome of spawning "${name}"`);
+  return outcome;
+}
+
+async function outcomeBannerText(id: string): Promise<string> {
+  const banner = $(`${tid(id)} [data-status]`);
+  return (await banner.isExisting()) ? banner.getText() : '';
+}
+
+export async function closeSpawnDialog(): Promise<void> {
+  await $(tid('spawn-cancel')).click();
+  await $(tid('spawn-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+}
+
+/** The row of the agent named `name` (clears the table filter so the row is rendered). */
+export async function agentRow(name: string): Promise<WebdriverIO.Element> {
+  if ((await $(tid('agents-filter')).getValue()) !== '') await typeInto('agents-filter', '');
+  return waitForElement(
+    () => findByText(tid('agent-row'), tid('agent-open'), name),
+    `the row of agent "${name}"`,
+  );
+}
+
+/** Waits for the row of `name` to show `status`; returns the agent id. */
+export async function waitAgentStatus(name: string, status: string, timeout = UI_WAIT_MS): Promise<string> {
+  await waitFor(
+    async () => (await (await agentRow(name)).getAttribute('data-status')) === status,
+    `agent "${name}" to be ${status}`,
+    timeout,
+  );
+  return (await (await agentRow(name)).getAttribute('data-agent-id')) ?? '';
+}
+
+/** Texts of the rendered output lines (line number column stripped). */
+export async function outputLines(): Promise<string[]> {
+  const lines = await $$(`${tid('output-line')} .text`).map((el) => el.getText());
+  return [...lines];
+}
+
+/** Shows or hides the status feed. */
+export async function showFeed(show: boolean): Promise<void> {
+  if ((await $(tid('status-feed')).isDisplayed()) !== show) await $(tid('feed-toggle')).click();
+  await $(tid('status-feed')).waitForDisplayed({ reverse: !show, timeout: UI_WAIT_MS });
+}
+
+/** Sets the theme to `want` by clicking the toggle until it shows it. */
+export async function setTheme(want: 'dark' | 'light'): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    const current = await browser.execute(() => document.documentElement.dataset.theme ?? '');
+    if (current === want) return;
+    await $(tid('theme-toggle')).click();
+  }
+  throw new Error(`the theme toggle did not switch to ${want}`);
+}
