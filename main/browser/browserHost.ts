@@ -9,7 +9,7 @@ import type { ClientContext } from '../core/ipc/clientContext';
 import type { ConsoleHandlers } from '../core/ipc/consoleHandlers';
 import { invokeChannel } from '../core/ipc/invokeChannel';
 import { serveStatic } from './staticFiles';
-import { parseWire, stringifyWire } from './wireJson';
+import { parseWire, stringifyWire } from '../../shared/ipc/wireJson';
 
 /** Query parameter and cookie carrying the access token (the renderer reads the same names). */
 export const TOKEN_PARAM = 'token';

@@ -20,7 +20,7 @@ import {
   type ConsoleEvents,
   type IpcResult,
 } from '../../../shared/ipc';
-import { parseWire, stringifyWire } from './wireJson';
+import { parseWire, stringifyWire } from '../../../shared/ipc/wireJson';
 
 export interface BrowserClientOptions {
   /** How long a request waits for a connection before resolving `offline`, ms; default 3000. */

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserHost, type BrowserHost } from '../../../main/browser/browserHost';
-import { parseWire, stringifyWire } from '../../../main/browser/wireJson';
+import { parseWire, stringifyWire } from '../../../shared/ipc/wireJson';
 import { createConsoleHandlers, type ConsoleHandlers } from '../../../main/core/ipc/consoleHandlers';
 import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
 import type { ConsoleEventEnvelope, IpcResult } from '../../../shared/ipc';

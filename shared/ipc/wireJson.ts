@@ -1,7 +1,7 @@
 /**
- * JSON for the browser host's WebSocket: protocol integers above 2^53 are `bigint`, which JSON
- * cannot carry, so they travel as `{"$bigint":"123"}`. The renderer's client
- * (`renderer/src/api/wireJson.ts`) is the mirror of this file; keep them in step.
+ * JSON for the browser host's WebSocket, used by both ends (main/browser and the renderer's
+ * client): protocol integers above 2^53 are `bigint`, which JSON cannot carry, so they travel
+ * as `{"$bigint":"123"}`.
  */
 
 /** Encodes a value, writing every bigint as `{"$bigint":"<decimal>"}`. @throws TypeError on cycles */
