@@ -172,22 +172,14 @@ export class CommandQueue {
     if (pending >= this.maxPending) throw new QueueFullError(serverId, this.maxPending, pending);
     let command: QueuedCommand;
     try {
-      command = this.store.insert({
-        id,
+      command = this.insertQueued(
         serverId,
-        kind: request.type,
         request,
-        state: 'queued',
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-        settledAt: null,
-        attempts: 0,
+        now,
         expiresAt,
-        outcome: null,
-        summary: options.summary ?? summarizeRequest(request),
-        retryOf: null,
-      });
+        options.summary ?? summarizeRequest(request),
+        null,
+      );
     } catch (error) {
       if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
       if (error instanceof ProtocolError) {
@@ -195,9 +187,6 @@ export class CommandQueue {
       }
       throw error;
     }
-    pushQueued(this.lane(serverId), command);
-    this.pendingById.set(command.id, command);
-    this.emit({ type: 'enqueued', command });
     return command;
   }
 
@@ -426,28 +415,8 @@ export class CommandQueue {
         moveToEnd: true,
       });
     }
-    const newId = this.newId();
-    const request: RequestMessage = { ...command.request, request_id: newId };
-    const fresh = this.store.insert({
-      id: newId,
-      serverId: command.serverId,
-      kind: command.kind,
-      request,
-      state: 'queued',
-      createdAt: now,
-      updatedAt: now,
-      sentAt: null,
-      settledAt: null,
-      attempts: 0,
-      expiresAt,
-      outcome: null,
-      summary: command.summary,
-      retryOf: command.id,
-    });
-    pushQueued(this.lane(fresh.serverId), fresh);
-    this.pendingById.set(fresh.id, fresh);
-    this.emit({ type: 'enqueued', command: fresh });
-    return fresh;
+    const request: RequestMessage = { ...command.request, request_id: this.newId() };
+    return this.insertQueued(command.serverId, request, now, expiresAt, command.summary, command.id);
   }
 
   /**
@@ -632,6 +601,37 @@ export class CommandQueue {
         outcome: { kind: 'expired' as const, expiresAt: command.expiresAt ?? now },
       })),
     );
+  }
+
+  /** Stores a new queued command (id = its request_id), then mirrors and announces it. */
+  private insertQueued(
+    serverId: string,
+    request: RequestMessage,
+    now: number,
+    expiresAt: number | null,
+    summary: string,
+    retryOf: string | null,
+  ): QueuedCommand {
+    const command = this.store.insert({
+      id: request.request_id,
+      serverId,
+      kind: request.type,
+      request,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+      settledAt: null,
+      attempts: 0,
+      expiresAt,
+      outcome: null,
+      summary,
+      retryOf,
+    });
+    pushQueued(this.lane(serverId), command);
+    this.pendingById.set(command.id, command);
+    this.emit({ type: 'enqueued', command });
+    return command;
   }
 
   /** Checks, writes, then mirrors and announces one change. */

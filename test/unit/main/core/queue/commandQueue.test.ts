@@ -1,8 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTempDir } from '../../../../helpers/tempDir';
-import type { TempDir } from '../../../../helpers/tempDir';
+import { describe, expect, it } from 'vitest';
+import type { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandChange } from '../../../../../shared/domain/command';
-import type { CommandQueue, CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
 import {
   CommandNotFoundError,
   DuplicateCommandError,
@@ -12,25 +10,9 @@ import {
   QueueClosedError,
   QueueFullError,
 } from '../../../../../main/core/queue/queueErrors';
-import { controlCommand, manualClock, ok, openQueue, refused, spawnRequest } from './queueTestKit';
+import { controlCommand, manualClock, ok, refused, spawnRequest, useQueueDir } from './queueTestKit';
 
-let temp: TempDir;
-const open: CommandQueue[] = [];
-
-function queue(options: CommandQueueOptions = {}): CommandQueue {
-  const q = openQueue(temp.path, options);
-  open.push(q);
-  return q;
-}
-
-beforeEach(async () => {
-  temp = await createTempDir('descartes-queue-');
-});
-
-afterEach(async () => {
-  for (const q of open.splice(0)) q.close();
-  await temp.remove();
-});
+const queue = useQueueDir('descartes-queue-');
 
 describe('enqueue', () => {
   it('stores the command as queued with its request_id as id and a summary', async () => {

@@ -1,26 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTempDir } from '../../../../helpers/tempDir';
-import type { TempDir } from '../../../../helpers/tempDir';
-import type { CommandQueue, CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
-import { controlCommand, manualClock, ok, openQueue, refused } from './queueTestKit';
+import { describe, expect, it } from 'vitest';
+import { controlCommand, manualClock, ok, refused, useQueueDir } from './queueTestKit';
 
-let temp: TempDir;
-const open: CommandQueue[] = [];
-
-function queue(options: CommandQueueOptions = {}): CommandQueue {
-  const q = openQueue(temp.path, options);
-  open.push(q);
-  return q;
-}
-
-beforeEach(async () => {
-  temp = await createTempDir('descartes-group-');
-});
-
-afterEach(async () => {
-  for (const q of open.splice(0)) q.close();
-  await temp.remove();
-});
+const queue = useQueueDir('descartes-group-');
 
 describe('sendNext (a whole window marked sending in one transaction)', () => {
   it('takes the oldest queued commands up to the window, in order, and counts an attempt each', async () => {
@@ -41,7 +22,6 @@ describe('sendNext (a whole window marked sending in one transaction)', () => {
     for (let i = 0; i < 3; i++) await q.enqueue('s1', controlCommand());
     q.sendNext('s1', 2);
     q.close();
-    open.splice(0);
     const again = queue();
     expect(again.list('s1', ['sending'])).toHaveLength(2);
     expect(again.list('s1', ['queued'])).toHaveLength(1);

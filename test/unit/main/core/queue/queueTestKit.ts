@@ -1,5 +1,8 @@
 /** Shared builders for the queue tests: real stores in real temp directories. */
 import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
+import { createTempDir } from '../../../../helpers/tempDir';
+import type { TempDir } from '../../../../helpers/tempDir';
 import type { ControlCommand, RequestMessage, SpawnRequest } from '../../../../../shared/protocol';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
@@ -59,3 +62,25 @@ export const refused = {
 } as const;
 
 export type { RequestMessage };
+
+/**
+ * Gives each test a fresh temp directory and returns a function that opens queues in it;
+ * every queue opened that way is closed (and the directory removed) after the test.
+ */
+export function useQueueDir(prefix = 'descartes-queue-'): (options?: CommandQueueOptions) => CommandQueue {
+  let temp: TempDir | null = null;
+  const open: CommandQueue[] = [];
+  beforeEach(async () => {
+    temp = await createTempDir(prefix);
+  });
+  afterEach(async () => {
+    for (const q of open.splice(0)) q.close();
+    await temp?.remove();
+  });
+  return (options = {}) => {
+    if (temp === null) throw new Error('useQueueDir: open queues inside a test');
+    const q = openQueue(temp.path, options);
+    open.push(q);
+    return q;
+  };
+}
