@@ -10,7 +10,8 @@
  * directory (the store enforces it), which is what makes the mirror authoritative.
  *
  * Every method except `enqueue` is synchronous; each write is durable (committed and fsync'd)
- * when it returns. Methods throw the `QueueError` subclasses named in their docs, and
+ * when it returns, except those a caller makes with `durable: false` (allowed only where a
+ * lost write is recovered by a dedupe resend), which the queue syncs within `syncLagMs`. Methods throw the `QueueError` subclasses named in their docs, and
  * `QueueClosedError` after `close()`.
  */
 import { randomUUID } from 'node:crypto';
@@ -52,6 +53,13 @@ export interface CommandQueueOptions {
   readonly newId?: () => string;
   /** Receives errors thrown by change listeners (which never break the queue); default console.error. */
   readonly onListenerError?: (error: unknown) => void;
+  /**
+   * Longest time, ms, a write made with `durable: false` may wait before the queue makes it
+   * durable (one fsync for all of them); default 100. Bounds what a power cut can take back.
+   */
+  readonly syncLagMs?: number;
+  /** Receives a failure of that background sync; default console.error. */
+  readonly onSyncError?: (error: unknown) => void;
 }
 
 export interface EnqueueOptions {
@@ -89,6 +97,18 @@ interface Lane {
 
 const MAX_PAGE = 10_000;
 
+/** One command to settle and the outcome to settle it with. */
+export interface SettleItem {
+  readonly id: string;
+  readonly outcome: SettleOutcome;
+}
+
+/** Commands with the patch each will get, before anything is written. */
+interface PreparedChanges {
+  readonly commands: readonly QueuedCommand[];
+  readonly patches: readonly CommandPatch[];
+}
+
 export class CommandQueue {
   private readonly lanes = new Map<string, Lane>();
   /** Every queued or sending command by id (the same objects as in the lanes). */
@@ -98,6 +118,11 @@ export class CommandQueue {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly onListenerError: (error: unknown) => void;
+  private readonly syncLagMs: number;
+  private readonly onSyncError: (error: unknown) => void;
+  private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Sending marks made in memory and not yet written (see `sendNext`'s `writeBehind`), by id. */
+  private readonly writeBehind = new Map<string, { current: QueuedCommand; patch: CommandPatch }>();
   private closed = false;
 
   /**
@@ -121,6 +146,15 @@ export class CommandQueue {
       options.onListenerError ??
       ((error) => {
         console.error('command queue listener failed', error);
+      });
+    this.syncLagMs = options.syncLagMs ?? 100;
+    if (!Number.isFinite(this.syncLagMs) || this.syncLagMs < 0) {
+      throw new RangeError(`syncLagMs must be a non-negative number, got ${String(options.syncLagMs)}`);
+    }
+    this.onSyncError =
+      options.onSyncError ??
+      ((error) => {
+        console.error('command queue: making recent writes durable failed', error);
       });
     for (const command of store.loadPending()) {
       const lane = this.lane(command.serverId);
@@ -248,25 +282,74 @@ export class CommandQueue {
    *   `sending` mark in a power cut only means a resend the server answers from its cache, so
    *   it need not wait for the disk. Keep the default (true) for servers without dedupe, where
    *   the mark is what stops a second send.
+   * @param options.writeBehind true (dedupe servers only, for the same reason): the marks are
+   *   made in memory now and written within `syncLagMs` (and before `list` reads), so a command
+   *   answered sooner is written once, settled, instead of twice.
    * @throws RangeError when `window` is not a positive integer
    */
-  sendNext(serverId: string, window: number, options: { readonly durable?: boolean } = {}): QueuedCommand[] {
-    const next = this.nextToSend(serverId, window);
-    if (next.length === 0) return [];
+  sendNext(
+    serverId: string,
+    window: number,
+    options: { readonly durable?: boolean; readonly writeBehind?: boolean } = {},
+  ): QueuedCommand[] {
+    const next = this.prepareSend(serverId, window);
+    if (next.commands.length === 0) return [];
+    if (options.writeBehind !== true)
+      return this.applyMany(next.commands, next.patches, options.durable ?? true);
+    const updated = next.commands.map((command, i) => {
+      const patch = next.patches[i] as CommandPatch;
+      this.writeBehind.set(command.id, { current: command, patch });
+      return withPatch(command, patch);
+    });
+    this.scheduleSync();
+    this.settleMirror(next.commands, updated);
+    return updated;
+  }
+
+  /** Writes the sending marks held back by `sendNext({ writeBehind: true })`, not durably. */
+  private flushWriteBehind(): void {
+    if (this.writeBehind.size === 0) return;
+    const held = new Map(this.writeBehind);
+    try {
+      this.store.transaction(
+        () => {
+          this.writeHeldMarks();
+        },
+        { durable: false },
+      );
+    } catch (error) {
+      this.restoreHeld(held);
+      throw error;
+    }
+  }
+
+  /** After a rolled-back transaction: the marks it was to write are still owed. */
+  private restoreHeld(held: ReadonlyMap<string, { current: QueuedCommand; patch: CommandPatch }>): void {
+    for (const [id, mark] of held) {
+      if (this.pendingById.get(id)?.state === 'sending') this.writeBehind.set(id, mark);
+    }
+  }
+
+  /** Inside a transaction: writes the held-back marks and forgets them. */
+  private writeHeldMarks(): void {
+    for (const [id, { current, patch }] of this.writeBehind) this.store.update(id, patch, current);
+    this.writeBehind.clear();
+  }
+
+  /** The window's next commands and their `sending` patches (nothing written yet). */
+  private prepareSend(serverId: string, window: number): PreparedChanges {
+    const commands = this.nextToSend(serverId, window);
     const now = this.now();
-    return this.applyMany(
-      next,
-      next.map((command) => ({
-        state: 'sending' as const,
-        updatedAt: now,
-        sentAt: now,
-        settledAt: null,
-        attempts: command.attempts + 1,
-        expiresAt: command.expiresAt,
-        outcome: null,
-      })),
-      options.durable ?? true,
-    );
+    const patches = commands.map((command) => ({
+      state: 'sending' as const,
+      updatedAt: now,
+      sentAt: now,
+      settledAt: null,
+      attempts: command.attempts + 1,
+      expiresAt: command.expiresAt,
+      outcome: null,
+    }));
+    return { commands, patches };
   }
 
   /**
@@ -275,20 +358,66 @@ export class CommandQueue {
    * cancelled meanwhile) are skipped rather than failing the others.
    * @returns the settled commands
    */
-  settleMany(items: readonly { readonly id: string; readonly outcome: SettleOutcome }[]): QueuedCommand[] {
+  settleMany(items: readonly SettleItem[], options: { readonly durable?: boolean } = {}): QueuedCommand[] {
     this.assertOpen('settle commands');
+    const settle = this.prepareSettle(items);
+    return settle.commands.length === 0
+      ? []
+      : this.applyMany(settle.commands, settle.patches, options.durable ?? true);
+  }
+
+  /**
+   * One step of a dispatcher, in ONE transaction: settles `items` (as `settleMany`) and marks
+   * the server's next commands as sending (as `sendNext`, the settled ones no longer counting
+   * against `window`). Announces the settles first.
+   * @param window in-flight limit for `serverId`; 0 settles only
+   * @param options.durable false only for a server that deduplicates by request_id: a lost
+   *   settle or mark then means a resend that the server answers from its cache. The queue
+   *   makes such writes durable within `syncLagMs`.
+   * @throws RangeError when `window` is not a non-negative integer
+   */
+  settleAndSendNext(
+    serverId: string,
+    items: readonly SettleItem[],
+    window: number,
+    options: { readonly durable?: boolean } = {},
+  ): { settled: QueuedCommand[]; sending: QueuedCommand[] } {
+    this.assertOpen('settle and send commands');
+    if (!Number.isSafeInteger(window) || window < 0) {
+      throw new RangeError(`window must be a non-negative integer, got ${String(window)}`);
+    }
+    const settle = this.prepareSettle(items);
+    // Settled commands still count as sending in their lane until this step commits.
+    const freed = settle.commands.filter((c) => c.state === 'sending' && c.serverId === serverId).length;
+    const send = window > 0 ? this.prepareSend(serverId, window + freed) : { commands: [], patches: [] };
+    if (settle.commands.length + send.commands.length === 0) return { settled: [], sending: [] };
+    const updated = this.applyMany(
+      [...settle.commands, ...send.commands],
+      [...settle.patches, ...send.patches],
+      options.durable ?? true,
+    );
+    return {
+      settled: updated.slice(0, settle.commands.length),
+      sending: updated.slice(settle.commands.length),
+    };
+  }
+
+  /** The settle patches of the items whose command can still be settled (nothing written yet). */
+  private prepareSettle(items: readonly SettleItem[]): PreparedChanges {
     const now = this.now();
     const commands: QueuedCommand[] = [];
     const patches: CommandPatch[] = [];
+    const seen = new Set<string>();
     for (const { id, outcome } of items) {
+      if (seen.has(id)) continue;
       const command = this.findPending(id) ?? this.store.get(id);
       if (command === null || (command.state !== 'sending' && command.state !== 'timed_out')) continue;
-      if (commands.some((c) => c.id === id)) continue;
+      seen.add(id);
       const state: CommandState = outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed';
       commands.push(command);
       patches.push({ ...this.keep(command), state, updatedAt: now, settledAt: now, outcome });
     }
-    return commands.length === 0 ? [] : this.applyMany(commands, patches);
+    return { commands, patches };
   }
 
   /**
@@ -480,6 +609,7 @@ export class CommandQueue {
    */
   list(serverId?: string, states?: readonly CommandState[], limit = 1000): QueuedCommand[] {
     this.assertOpen('list commands');
+    this.flushWriteBehind();
     return this.store.list({ serverId, states, limit: checkLimit(limit) });
   }
 
@@ -522,14 +652,54 @@ export class CommandQueue {
     };
   }
 
-  /** Closes the store (flushing it) and drops listeners. Idempotent. */
+  /**
+   * Makes every write durable now, including those made with `durable: false` (which the queue
+   * otherwise syncs within `syncLagMs`).
+   * @throws StoreFailureError when the disk refuses
+   */
+  sync(): void {
+    this.assertOpen('sync the queue');
+    this.clearSyncTimer();
+    this.flushWriteBehind();
+    this.store.sync();
+  }
+
+  /** Makes every write durable, closes the store and drops listeners. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearSyncTimer();
     this.listeners.clear();
     this.lanes.clear();
     this.pendingById.clear();
-    this.store.close();
+    try {
+      this.flushWriteBehind();
+      this.store.sync();
+    } finally {
+      this.store.close();
+    }
+  }
+
+  private scheduleSync(): void {
+    if (this.syncTimer !== null) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      if (this.closed) return;
+      try {
+        this.flushWriteBehind();
+        this.store.sync();
+      } catch (error) {
+        this.onSyncError(error);
+      }
+    }, this.syncLagMs);
+    // A pending sync must not keep the process alive; close() syncs on the way out.
+    this.syncTimer.unref();
+  }
+
+  private clearSyncTimer(): void {
+    if (this.syncTimer === null) return;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = null;
   }
 
   private assertOpen(operation: string): void {
@@ -640,6 +810,8 @@ export class CommandQueue {
       throw new InvalidTransitionError(command.id, command.state, `move to ${patch.state}`);
     }
     const updated = this.store.update(command.id, patch, command);
+    // Every patch writes all mutable fields, so this write also covers a held-back mark.
+    this.writeBehind.delete(command.id);
     this.mirror(command, updated);
     this.emit({ type: 'updated', command: updated, previous: command.state });
     return updated;
@@ -666,24 +838,58 @@ export class CommandQueue {
         }),
       { durable },
     );
+    // Every patch writes all mutable fields, so these writes also cover held-back marks.
+    for (const command of commands) this.writeBehind.delete(command.id);
+    if (!durable) this.scheduleSync();
+    this.settleMirror(commands, updated);
+    return updated;
+  }
+
+  /** Mirrors, then announces, changes already made. */
+  private settleMirror(commands: readonly QueuedCommand[], updated: readonly QueuedCommand[]): void {
+    this.removeFromQueued(commands);
     updated.forEach((next, i) => {
       const before = commands[i];
-      if (before !== undefined) this.mirror(before, next);
+      if (before !== undefined) this.mirror(before, next, false);
     });
     updated.forEach((next, i) => {
       const before = commands[i];
       if (before !== undefined) this.emit({ type: 'updated', command: next, previous: before.state });
     });
-    return updated;
+  }
+
+  /**
+   * Takes commands that were `queued` out of their lanes' queued lists, for `mirror`. A window
+   * taken from the head of a long queue costs no search.
+   */
+  private removeFromQueued(befores: readonly QueuedCommand[]): void {
+    const byLane = new Map<string, Set<string>>();
+    for (const c of befores) {
+      if (c.state !== 'queued') continue;
+      let ids = byLane.get(c.serverId);
+      if (ids === undefined) byLane.set(c.serverId, (ids = new Set()));
+      ids.add(c.id);
+    }
+    for (const [serverId, ids] of byLane) {
+      const queued = this.lane(serverId).queued;
+      let head = 0;
+      while (head < queued.length && ids.has((queued[head] as QueuedCommand).id)) head++;
+      if (head === ids.size) {
+        // shift() rather than splice(0, n): V8 drops an array's head in place, without copying
+        // the rest, so a long queue drains in linear time.
+        for (let i = 0; i < head; i++) queued.shift();
+        continue;
+      }
+      let kept = 0;
+      for (const c of queued) if (!ids.has(c.id)) queued[kept++] = c;
+      queued.length = kept;
+    }
   }
 
   /** Moves a command between the in-memory queued list and sending map after a committed write. */
-  private mirror(before: QueuedCommand, after: QueuedCommand): void {
+  private mirror(before: QueuedCommand, after: QueuedCommand, removeQueued = true): void {
     const lane = this.lane(after.serverId);
-    if (before.state === 'queued') {
-      const index = lane.queued.findIndex((c) => c.id === before.id);
-      if (index >= 0) lane.queued.splice(index, 1);
-    }
+    if (removeQueued && before.state === 'queued') this.removeFromQueued([before]);
     if (before.state === 'sending') lane.sending.delete(before.id);
     this.pendingById.delete(before.id);
     if (after.state === 'queued' || after.state === 'sending') this.pendingById.set(after.id, after);
@@ -706,6 +912,20 @@ export class CommandQueue {
       }
     }
   }
+}
+
+/** What `store.update(command.id, patch, command)` returns, without writing. */
+function withPatch(command: QueuedCommand, patch: CommandPatch): QueuedCommand {
+  return {
+    ...command,
+    state: patch.state,
+    updatedAt: patch.updatedAt,
+    sentAt: patch.sentAt,
+    settledAt: patch.settledAt,
+    attempts: patch.attempts,
+    expiresAt: patch.expiresAt,
+    outcome: patch.outcome,
+  };
 }
 
 function noteExpiry(lane: Lane, command: QueuedCommand): void {

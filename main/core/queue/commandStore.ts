@@ -3,7 +3,8 @@
  * (node-sqlite3-wasm today, `node:sqlite` once our Node has it) without touching the queue.
  *
  * The store persists rows; it does not enforce the lifecycle (that is the queue's job). Every
- * write is durable when the call returns: the transaction is committed and fsync'd.
+ * write is durable when the call returns (the transaction is committed and fsync'd), except
+ * inside a transaction that asks for `durable: false`.
  * All calls are synchronous and throw `StoreFailureError` when the engine fails,
  * `QueueClosedError` after `close()`.
  */
@@ -65,10 +66,18 @@ export interface CommandStore {
    * Runs `work` in one transaction: every write inside is committed (and fsync'd) together, or
    * none when `work` throws (the error is rethrown). Not reentrant.
    * @param options.durable false: commit without waiting for the disk (no fsync). Only for
-   *   writes whose loss in a power cut is harmless; the next durable commit makes them durable
-   *   too (the log is sequential). Default true.
+   *   writes whose loss in a power cut is harmless; the next durable commit, or `sync()`,
+   *   makes them durable too (the log is sequential). A power cut can lose such a commit but
+   *   never leaves a partial one. Default true.
    */
   transaction<T>(work: () => T, options?: { readonly durable?: boolean }): T;
+  /** True while a `durable: false` commit has not yet been made durable. */
+  readonly hasUnsyncedWrites: boolean;
+  /**
+   * Makes every committed write durable (fsync). Cheap when `hasUnsyncedWrites` is false.
+   * @throws StoreFailureError when the disk refuses; QueueClosedError after `close()`
+   */
+  sync(): void;
   /** The command with this id, or null. */
   get(id: string): QueuedCommand | null;
   /** Every `queued` or `sending` command, across servers, in `seq` order (used at start). */

@@ -116,7 +116,7 @@ export class Dispatcher {
   /** Stops sending; commands on the wire keep their state and are recovered at the next start. */
   dispose(): void {
     // Replies already received are settled, not thrown away with the dispatcher.
-    this.flushReplies();
+    this.flushReplies(false);
     this.disposed = true;
     for (const u of this.unsubscribe) u();
     this.listeners.clear();
@@ -145,7 +145,13 @@ export class Dispatcher {
     // Commands answered but not yet settled (their group commit is pending) still count as
     // `sending` in the queue, but are off the wire: they do not use up the window.
     const window = this.window + this.replies.length;
-    for (const sending of this.queue.sendNext(this.serverId, window, { durable: !dedupe })) {
+    // A dedupe server's marks are written behind (with the next group commit), so a slot
+    // freed by a reply is refilled at once, without a transaction of its own.
+    this.launch(this.queue.sendNext(this.serverId, window, { durable: !dedupe, writeBehind: dedupe }), snap);
+  }
+
+  private launch(commands: readonly QueuedCommand[], snap: ConnectionSnapshot): void {
+    for (const sending of commands) {
       this.inFlight.add(sending.id);
       void this.send(sending, snap);
     }
@@ -172,37 +178,50 @@ export class Dispatcher {
       this.pump();
       return;
     }
-    this.settleSoon(command.id, reply);
+    this.settleSoon(command.id, reply, this.connection.snapshot());
   }
 
   /**
-   * Replies that arrive in the same turn of the event loop are settled in one transaction
-   * (group commit): a settle is durable before its result is announced, at one fsync per
-   * group instead of one per reply. The command keeps its in-flight slot until then.
+   * Replies that arrive in the same turn of the event loop are settled together (group
+   * commit), in the same transaction that marks the commands taking their slots as sending:
+   * one commit per turn instead of two per command. A settle is committed before its result
+   * is announced; the command keeps its in-flight slot until then.
    */
-  private settleSoon(id: string, reply: ReplyMessage): void {
+  private settleSoon(id: string, reply: ReplyMessage, snap: ConnectionSnapshot): void {
     this.replies.push({ id, reply });
+    if (snap.info?.capabilities.has('dedupe') === true) this.pump();
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      if (this.disposed || this.replies.length === 0) return;
-      // Answered commands are off the wire: refill their slots first, so the next requests
-      // travel while this group's settle waits for the disk.
-      this.pump();
-      this.flushReplies();
+      if (this.disposed) return;
+      this.flushReplies(true);
       this.pump();
     });
   }
 
-  private flushReplies(): void {
+  /**
+   * Settles the replies received so far and, when `refill` and the server is online, sends
+   * the commands that take their slots, in one transaction. Against a dedupe server that
+   * transaction does not wait for the disk: losing it in a power cut means a resend with the
+   * same request_id, answered from the server's cache (the queue syncs within its `syncLagMs`).
+   */
+  private flushReplies(refill: boolean): void {
     const batch = this.replies.splice(0);
     if (batch.length === 0) return;
     for (const r of batch) this.inFlight.delete(r.id);
     const byId = new Map(batch.map((r) => [r.id, r.reply]));
-    const settled = this.queue.settleMany(
+    const snap = this.connection.snapshot();
+    const dedupe = snap.info?.capabilities.has('dedupe') ?? false;
+    // Refill only once the reconnect recovery in pumpOnce has run for this connection.
+    const sendNow = refill && snap.state === 'online' && this.wasOnline;
+    const { settled, sending } = this.queue.settleAndSendNext(
+      this.serverId,
       batch.map((r) => ({ id: r.id, outcome: outcomeFromReply(r.reply) })),
+      sendNow ? this.window : 0,
+      { durable: !dedupe },
     );
+    this.launch(sending, snap);
     for (const command of settled) this.emit({ command, reply: byId.get(command.id) ?? null });
   }
 

@@ -91,9 +91,15 @@ export interface SqliteStoreInfo {
 
 export class SqliteCommandStore implements CommandStore {
   private closed = false;
+  /** A commit since the last fsync of the log was made with `durable: false`. */
+  private unsynced = false;
   private readonly insertStmt: Prepared;
   private readonly updateStmt: Prepared;
   private readonly updatePlainStmt: Prepared;
+  private readonly beginStmt: Prepared;
+  private readonly commitStmt: Prepared;
+  /** The connection's `synchronous` setting now: FULL except while a non-durable commit runs. */
+  private syncMode: 'full' | 'normal' = 'full';
   private readonly updateToEndStmt: Prepared;
   private readonly getStmt: Prepared;
   private readonly pendingStmt: Prepared;
@@ -111,7 +117,12 @@ export class SqliteCommandStore implements CommandStore {
       `INSERT INTO commands (${COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? RETURNING ${COLUMNS}`);
-    this.updatePlainStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ?`);
+    // By rowid (seq): one B-tree search instead of the id index's plus the table's; the id
+    // check guards against a caller holding a stale row.
+    this.updatePlainStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? AND seq = ?`);
+    this.beginStmt = new Prepared(db, 'BEGIN IMMEDIATE');
+    this.commitStmt = new Prepared(db, 'COMMIT');
+
     this.updateToEndStmt = new Prepared(
       db,
       `UPDATE commands SET ${set}, seq = (SELECT max(seq) FROM commands) + 1 WHERE id = ? RETURNING ${COLUMNS}`,
@@ -179,6 +190,7 @@ export class SqliteCommandStore implements CommandStore {
     }
     let rowid: number | bigint;
     try {
+      if (!this.db.inTransaction) this.setSyncMode('full');
       rowid = this.insertStmt.run([
         command.id,
         command.serverId,
@@ -201,12 +213,13 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
+    this.committedIfAutocommit();
     return { ...command, seq: Number(rowid) };
   }
 
   update(id: string, patch: CommandPatch, current?: QueuedCommand): QueuedCommand {
     this.assertOpen('update a command');
-    const values = [
+    const values: SQLiteValue[] = [
       patch.state,
       patch.updatedAt,
       patch.sentAt,
@@ -219,13 +232,16 @@ export class SqliteCommandStore implements CommandStore {
     if (current !== undefined && current.id === id && patch.moveToEnd !== true) {
       // The caller holds the row: skip reading it back (and decoding its request blob), which
       // was most of the cost of an update on the drain path.
+      values.push(current.seq);
       let changes: number;
       try {
+        if (!this.db.inTransaction) this.setSyncMode('full');
         changes = this.updatePlainStmt.run(values).changes;
       } catch (error) {
         throw this.failure(`update command ${id}`, error);
       }
       if (changes === 0) throw new CommandNotFoundError(id);
+      this.committedIfAutocommit();
       return {
         ...current,
         state: patch.state,
@@ -240,6 +256,7 @@ export class SqliteCommandStore implements CommandStore {
     const stmt = patch.moveToEnd === true ? this.updateToEndStmt : this.updateStmt;
     let rows: Row[];
     try {
+      if (!this.db.inTransaction) this.setSyncMode('full');
       // all(): runs the statement to completion, which is what commits an autocommit write.
       rows = stmt.all(values);
     } catch (error) {
@@ -247,25 +264,28 @@ export class SqliteCommandStore implements CommandStore {
     }
     const row = rows[0];
     if (row === undefined) throw new CommandNotFoundError(id);
+    this.committedIfAutocommit();
     return this.toCommand(row);
+  }
+
+  /** A write outside `transaction()` committed on its own, under synchronous=FULL. */
+  private committedIfAutocommit(): void {
+    if (!this.db.inTransaction) this.unsynced = false;
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
     this.assertOpen('start a transaction');
     if (this.db.inTransaction)
       throw new StoreFailureError('Nested command-store transactions are not supported.');
-    if (options.durable === false) {
-      // In WAL mode synchronous=OFF skips this commit's fsync; frames stay in order in the log,
-      // so the next FULL commit's fsync covers them as well.
-      this.db.exec('PRAGMA synchronous = OFF');
-      try {
-        return this.transaction(work);
-      } finally {
-        this.db.exec('PRAGMA synchronous = FULL');
-      }
-    }
+    // In WAL mode synchronous=NORMAL skips the commit's fsync but still syncs at checkpoints
+    // (OFF would not, and a checkpoint that reuses the log before the database file is on disk
+    // can corrupt it in a power cut). Frames stay in order in the log, so the next FULL
+    // commit's fsync, or sync(), covers them as well. A rollback journal gets no such
+    // guarantee from NORMAL, so without WAL every commit stays durable.
+    const durable = options.durable !== false || this.info.journalMode !== 'wal';
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.setSyncMode(durable ? 'full' : 'normal');
+      this.beginStmt.run([]);
     } catch (error) {
       throw this.failure('begin a transaction', error);
     }
@@ -277,12 +297,54 @@ export class SqliteCommandStore implements CommandStore {
       throw error;
     }
     try {
-      this.db.exec('COMMIT');
+      this.commitStmt.run([]);
     } catch (error) {
       this.rollbackIfOpen();
       throw this.failure('commit a transaction', error);
     }
+    this.unsynced = !durable;
     return result;
+  }
+
+  /** Switches `synchronous` only when it changes: a run of non-durable commits pays for it once. */
+  private setSyncMode(mode: 'full' | 'normal'): void {
+    if (this.syncMode === mode) return;
+    // Not a prepared statement: SQLite applies this pragma when it compiles it, so preparing
+    // one ahead would switch the connection there and then.
+    this.db.exec(mode === 'full' ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
+    this.syncMode = mode;
+  }
+
+  get hasUnsyncedWrites(): boolean {
+    return this.unsynced;
+  }
+
+  sync(): void {
+    this.assertOpen('sync the command database');
+    if (!this.unsynced) return;
+    if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
+    // An fsync of the log is exactly what a FULL commit adds (it syncs the file, whichever
+    // descriptor asks). A checkpoint would sync too, but it also copies the log into the
+    // database file and makes the next commit restart the log with an fsync of its own.
+    const log = `${this.info.databasePath}-wal`;
+    let fd: number;
+    try {
+      fd = openSync(log, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.unsynced = false; // no log: every commit went straight to the database file
+        return;
+      }
+      throw this.failure('sync the command database', error);
+    }
+    try {
+      fsyncSync(fd);
+    } catch (error) {
+      throw this.failure('sync the command database', error);
+    } finally {
+      closeSync(fd);
+    }
+    this.unsynced = false;
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */
@@ -348,6 +410,8 @@ export class SqliteCommandStore implements CommandStore {
         this.updateToEndStmt,
         this.getStmt,
         this.pendingStmt,
+        this.beginStmt,
+        this.commitStmt,
       ]) {
         stmt.finalize();
       }
@@ -483,6 +547,8 @@ function configureDurability(db: Database, databasePath: string): string {
       if (journal !== 'delete') fail('journal_mode is neither WAL nor DELETE', journal);
     }
     db.exec('PRAGMA synchronous = FULL');
+    // 8 MiB of page cache (default 2 MiB): a drain of thousands of commands re-reads evicted pages otherwise.
+    db.exec('PRAGMA cache_size = -8192');
     const locking = pragma('PRAGMA locking_mode');
     if (locking !== 'exclusive') fail('locking_mode did not become EXCLUSIVE', locking);
     const synchronous = pragma('PRAGMA synchronous');

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createTempDir } from '../../../../helpers/tempDir';
+import type { TempDir } from '../../../../helpers/tempDir';
+import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
+import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
+import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
+import { controlCommand, ok, openStore, refused } from './queueTestKit';
+
+let temp: TempDir;
+let store: SqliteCommandStore;
+let queue: CommandQueue;
+
+beforeEach(async () => {
+  temp = await createTempDir('descartes-behind-');
+});
+
+afterEach(async () => {
+  queue.close();
+  await temp.remove();
+});
+
+function open(options: CommandQueueOptions = {}): CommandQueue {
+  store = openStore(temp.path);
+  queue = new CommandQueue(store, options);
+  return queue;
+}
+
+async function enqueueMany(q: CommandQueue, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
+  return ids;
+}
+
+describe('settleAndSendNext (one transaction per dispatcher step)', () => {
+  it('settles the replies and hands out the slots they free, in order', async () => {
+    const q = open();
+    const ids = await enqueueMany(q, 6);
+    q.sendNext('s1', 2);
+    const step = q.settleAndSendNext(
+      's1',
+      [
+        { id: ids[0] as string, outcome: ok },
+        { id: ids[1] as string, outcome: refused },
+      ],
+      2,
+    );
+    expect(step.settled.map((c) => [c.id, c.state])).toEqual([
+      [ids[0], 'succeeded'],
+      [ids[1], 'failed'],
+    ]);
+    expect(step.sending.map((c) => c.id)).toEqual(ids.slice(2, 4));
+    expect(store.get(ids[0] as string)?.state).toBe('succeeded');
+    expect(store.get(ids[3] as string)?.state).toBe('sending');
+  });
+
+  it('with window 0 only settles; a timed-out command frees no slot', async () => {
+    const q = open();
+    const ids = await enqueueMany(q, 6);
+    q.sendNext('s1', 2);
+    q.markTimedOut(ids[0] as string);
+    expect(q.settleAndSendNext('s1', [{ id: ids[1] as string, outcome: ok }], 0).sending).toEqual([]);
+    // One slot of two is taken by nothing now (ids[0] timed out, ids[1] settled): two go out,
+    // not three, although the late reply to ids[0] is settled in the same step.
+    const step = q.settleAndSendNext('s1', [{ id: ids[0] as string, outcome: ok }], 2);
+    expect(step.settled.map((c) => c.id)).toEqual([ids[0]]);
+    expect(step.sending.map((c) => c.id)).toEqual(ids.slice(2, 4));
+  });
+
+  it('refuses a negative window by name', () => {
+    const q = open();
+    expect(() => q.settleAndSendNext('s1', [], -1)).toThrow(/window must be a non-negative integer, got -1/);
+  });
+});
+
+describe('write-behind sending marks (dedupe servers)', () => {
+  it('marks in memory at once and writes nothing until something needs it', async () => {
+    const q = open();
+    const ids = await enqueueMany(q, 3);
+    const sent = q.sendNext('s1', 2, { writeBehind: true });
+    expect(sent.map((c) => [c.id, c.state, c.attempts])).toEqual([
+      [ids[0], 'sending', 1],
+      [ids[1], 'sending', 1],
+    ]);
+    expect(q.get(ids[0] as string)?.state).toBe('sending');
+    expect(q.nextToSend('s1', 2)).toEqual([]);
+    expect(store.get(ids[0] as string)?.state).toBe('queued');
+  });
+
+  it('a settle writes the row once, with the mark’s attempt and send time', async () => {
+    const q = open();
+    const [id] = await enqueueMany(q, 1);
+    const [sent] = q.sendNext('s1', 1, { writeBehind: true });
+    q.settleMany([{ id: id as string, outcome: ok }], { durable: false });
+    const row = store.get(id as string);
+    expect(row?.state).toBe('succeeded');
+    expect(row?.attempts).toBe(1);
+    expect(row?.sentAt).toBe(sent?.sentAt);
+  });
+
+  it('list() writes held marks first, so it reports what memory reports', async () => {
+    const q = open();
+    await enqueueMany(q, 3);
+    q.sendNext('s1', 2, { writeBehind: true });
+    expect(q.list('s1', ['sending'])).toHaveLength(2);
+    expect(q.list('s1', ['queued'])).toHaveLength(1);
+  });
+
+  it('held marks are written within syncLagMs, and made durable', async () => {
+    const q = open({ syncLagMs: 20 });
+    const [id] = await enqueueMany(q, 1);
+    q.sendNext('s1', 1, { writeBehind: true });
+    expect(store.get(id as string)?.state).toBe('queued');
+    await delay(200);
+    expect(store.get(id as string)?.state).toBe('sending');
+    expect(store.hasUnsyncedWrites).toBe(false);
+  });
+
+  it('close() writes held marks: a reopened queue sees them sending', async () => {
+    const q = open();
+    await enqueueMany(q, 2);
+    q.sendNext('s1', 2, { writeBehind: true });
+    q.close();
+    const again = open();
+    expect(again.list('s1', ['sending'])).toHaveLength(2);
+  });
+
+  it('cancel or requeue of a marked command supersedes its held mark', async () => {
+    const q = open();
+    const ids = await enqueueMany(q, 2);
+    q.sendNext('s1', 2, { writeBehind: true });
+    q.requeueUnsent(ids[0] as string);
+    q.sync();
+    expect(store.get(ids[0] as string)?.state).toBe('queued');
+    expect(store.get(ids[1] as string)?.state).toBe('sending');
+  });
+});
+
+describe('durable: false writes', () => {
+  it('are synced by the queue within syncLagMs, or at once by sync()', async () => {
+    const q = open({ syncLagMs: 20 });
+    await enqueueMany(q, 2);
+    expect(store.hasUnsyncedWrites).toBe(false);
+    q.sendNext('s1', 1, { durable: false });
+    expect(store.hasUnsyncedWrites).toBe(true);
+    await delay(200);
+    expect(store.hasUnsyncedWrites).toBe(false);
+    q.sendNext('s1', 2, { durable: false });
+    expect(store.hasUnsyncedWrites).toBe(true);
+    q.sync();
+    expect(store.hasUnsyncedWrites).toBe(false);
+  });
+
+  it('a durable write afterwards covers them (the log is synced as a whole)', async () => {
+    const q = open({ syncLagMs: 60_000 });
+    await enqueueMany(q, 1);
+    q.sendNext('s1', 1, { durable: false });
+    expect(store.hasUnsyncedWrites).toBe(true);
+    await q.enqueue('s1', controlCommand());
+    expect(store.hasUnsyncedWrites).toBe(false);
+  });
+
+  it('refuses a negative syncLagMs by name', () => {
+    store = openStore(temp.path);
+    expect(() => new CommandQueue(store, { syncLagMs: -1 })).toThrow(
+      /syncLagMs must be a non-negative number/,
+    );
+    queue = new CommandQueue(store);
+  });
+});
