@@ -40,6 +40,7 @@ import {
   QueueClosedError,
   QueueFullError,
 } from './queueErrors';
+import { Fifo } from './fifo';
 
 /** Default limit of pending (queued + sending) commands per server. */
 export const DEFAULT_MAX_PENDING = 1000;
@@ -85,7 +86,7 @@ export interface HistoryOptions {
 /** The pending commands of one server, in issue order. */
 interface Lane {
   /** Sorted by `seq`; the head is the next to send. */
-  readonly queued: QueuedCommand[];
+  readonly queued: Fifo<QueuedCommand>;
   readonly sending: Map<string, QueuedCommand>;
   /**
    * A lower bound of the earliest `expiresAt` among queued commands, or null when none has
@@ -241,7 +242,7 @@ export class CommandQueue {
     const lane = this.lanes.get(serverId);
     if (lane === undefined) return [];
     const free = window - lane.sending.size;
-    return free > 0 ? lane.queued.slice(0, free) : [];
+    return free > 0 ? lane.queued.peek(free) : [];
   }
 
   /**
@@ -256,7 +257,7 @@ export class CommandQueue {
     const command = this.find(id);
     if (command.state !== 'queued') throw new InvalidTransitionError(id, command.state, 'send');
     const lane = this.lane(command.serverId);
-    const head = lane.queued[0];
+    const head = lane.queued.at(0);
     if (head !== undefined && head.id !== id) throw new OutOfOrderError(id, head.id, command.serverId);
     const now = this.now();
     if (command.expiresAt !== null && command.expiresAt <= now) {
@@ -687,10 +688,14 @@ export class CommandQueue {
       if (this.closed) return;
       try {
         this.flushWriteBehind();
-        this.store.sync();
       } catch (error) {
         this.onSyncError(error);
+        return;
       }
+      // The fsync itself runs off this thread: it can take milliseconds after a busy spell.
+      this.store.syncInBackground().catch((error: unknown) => {
+        this.onSyncError(error);
+      });
     }, this.syncLagMs);
     // A pending sync must not keep the process alive; close() syncs on the way out.
     this.syncTimer.unref();
@@ -709,7 +714,7 @@ export class CommandQueue {
   private lane(serverId: string): Lane {
     let lane = this.lanes.get(serverId);
     if (lane === undefined) {
-      lane = { queued: [], sending: new Map(), nextExpiry: null };
+      lane = { queued: new Fifo(), sending: new Map(), nextExpiry: null };
       this.lanes.set(serverId, lane);
     }
     return lane;
@@ -756,7 +761,7 @@ export class CommandQueue {
   private expireLane(serverId: string, now: number): QueuedCommand[] {
     const lane = this.lanes.get(serverId);
     if (lane === undefined || lane.nextExpiry === null || lane.nextExpiry > now) return [];
-    const due = lane.queued.filter((c) => c.expiresAt !== null && c.expiresAt <= now);
+    const due = [...lane.queued].filter((c) => c.expiresAt !== null && c.expiresAt <= now);
     const dueSet = new Set(due);
     lane.nextExpiry = null;
     for (const c of lane.queued) if (!dueSet.has(c)) noteExpiry(lane, c);
@@ -873,16 +878,9 @@ export class CommandQueue {
     for (const [serverId, ids] of byLane) {
       const queued = this.lane(serverId).queued;
       let head = 0;
-      while (head < queued.length && ids.has((queued[head] as QueuedCommand).id)) head++;
-      if (head === ids.size) {
-        // shift() rather than splice(0, n): V8 drops an array's head in place, without copying
-        // the rest, so a long queue drains in linear time.
-        for (let i = 0; i < head; i++) queued.shift();
-        continue;
-      }
-      let kept = 0;
-      for (const c of queued) if (!ids.has(c.id)) queued[kept++] = c;
-      queued.length = kept;
+      while (head < queued.length && ids.has((queued.at(head) as QueuedCommand).id)) head++;
+      if (head === ids.size) queued.dropHead(head);
+      else queued.retain((c) => !ids.has(c.id));
     }
   }
 
@@ -896,9 +894,7 @@ export class CommandQueue {
     if (after.state === 'sending') lane.sending.set(after.id, after);
     if (after.state === 'queued') {
       // Recovered commands keep their original seq; retried ones carry the newest seq.
-      let index = lane.queued.length;
-      while (index > 0 && (lane.queued[index - 1]?.seq ?? 0) > after.seq) index--;
-      lane.queued.splice(index, 0, after);
+      lane.queued.insertFromTail(after, (existing) => existing.seq > after.seq);
       noteExpiry(lane, after);
     }
   }

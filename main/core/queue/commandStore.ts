@@ -78,6 +78,11 @@ export interface CommandStore {
    * @throws StoreFailureError when the disk refuses; QueueClosedError after `close()`
    */
   sync(): void;
+  /**
+   * Like `sync`, without blocking the caller: resolves once every write committed before the
+   * call is durable. Rejects with StoreFailureError when the disk refuses.
+   */
+  syncInBackground(): Promise<void>;
   /** The command with this id, or null. */
   get(id: string): QueuedCommand | null;
   /** Every `queued` or `sending` command, across servers, in `seq` order (used at start). */

@@ -13,7 +13,7 @@
  * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { Database, RunResult, SQLiteValue, Statement } from 'node-sqlite3-wasm';
@@ -91,8 +91,10 @@ export interface SqliteStoreInfo {
 
 export class SqliteCommandStore implements CommandStore {
   private closed = false;
-  /** A commit since the last fsync of the log was made with `durable: false`. */
-  private unsynced = false;
+  /** Counts commits made with `durable: false`. */
+  private lazyCommits = 0;
+  /** `lazyCommits` as it was at the last fsync of the log: all of those are durable. */
+  private syncedThrough = 0;
   private readonly insertStmt: Prepared;
   private readonly updateStmt: Prepared;
   private readonly updatePlainStmt: Prepared;
@@ -270,7 +272,7 @@ export class SqliteCommandStore implements CommandStore {
 
   /** A write outside `transaction()` committed on its own, under synchronous=FULL. */
   private committedIfAutocommit(): void {
-    if (!this.db.inTransaction) this.unsynced = false;
+    if (!this.db.inTransaction) this.syncedThrough = this.lazyCommits;
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
@@ -302,7 +304,8 @@ export class SqliteCommandStore implements CommandStore {
       this.rollbackIfOpen();
       throw this.failure('commit a transaction', error);
     }
-    this.unsynced = !durable;
+    if (durable) this.syncedThrough = this.lazyCommits;
+    else this.lazyCommits++;
     return result;
   }
 
@@ -316,35 +319,67 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   get hasUnsyncedWrites(): boolean {
-    return this.unsynced;
+    return this.syncedThrough !== this.lazyCommits;
   }
+
+  // An fsync of the log is exactly what a FULL commit adds (it syncs the file, whichever
+  // descriptor asks). A checkpoint would sync too, but it also copies the log into the
+  // database file and makes the next commit restart the log with an fsync of its own.
 
   sync(): void {
     this.assertOpen('sync the command database');
-    if (!this.unsynced) return;
+    if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    // An fsync of the log is exactly what a FULL commit adds (it syncs the file, whichever
-    // descriptor asks). A checkpoint would sync too, but it also copies the log into the
-    // database file and makes the next commit restart the log with an fsync of its own.
-    const log = `${this.info.databasePath}-wal`;
-    let fd: number;
-    try {
-      fd = openSync(log, 'r+');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.unsynced = false; // no log: every commit went straight to the database file
-        return;
+    const through = this.lazyCommits;
+    const fd = this.openLog();
+    if (fd !== null) {
+      try {
+        fsyncSync(fd);
+      } catch (error) {
+        throw this.failure('sync the command database', error);
+      } finally {
+        closeSync(fd);
       }
-      throw this.failure('sync the command database', error);
     }
+    this.syncedThrough = Math.max(this.syncedThrough, through);
+  }
+
+  syncInBackground(): Promise<void> {
+    if (this.closed || !this.hasUnsyncedWrites) return Promise.resolve();
+    const through = this.lazyCommits;
+    let fd: number | null;
     try {
-      fsyncSync(fd);
+      fd = this.openLog();
     } catch (error) {
-      throw this.failure('sync the command database', error);
-    } finally {
-      closeSync(fd);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    this.unsynced = false;
+    if (fd === null) {
+      this.syncedThrough = Math.max(this.syncedThrough, through);
+      return Promise.resolve();
+    }
+    const log = fd;
+    return new Promise((resolve, reject) => {
+      // On libuv's thread pool: commits go on meanwhile; only those before `through` count.
+      fsync(log, (error) => {
+        closeSync(log);
+        if (error) {
+          reject(this.failure('sync the command database', error));
+          return;
+        }
+        this.syncedThrough = Math.max(this.syncedThrough, through);
+        resolve();
+      });
+    });
+  }
+
+  /** A descriptor of the log, or null when there is none (every commit went to the database file). */
+  private openLog(): number | null {
+    try {
+      return openSync(`${this.info.databasePath}-wal`, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw this.failure('sync the command database', error);
+    }
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */
