@@ -145,8 +145,9 @@ export class Dispatcher {
     // Commands answered but not yet settled (their group commit is pending) still count as
     // `sending` in the queue, but are off the wire: they do not use up the window.
     const window = this.window + this.replies.length;
-    // A dedupe server's marks are written behind (with the next group commit), so a slot
-    // freed by a reply is refilled at once, without a transaction of its own.
+    // A dedupe server's marks are written behind (within the queue's syncLagMs, or never when
+    // the reply comes first), so a slot freed by a reply is refilled at once, without a
+    // transaction of its own.
     this.launch(this.queue.sendNext(this.serverId, window, { durable: !dedupe, writeBehind: dedupe }), snap);
   }
 
@@ -185,7 +186,8 @@ export class Dispatcher {
    * Replies that arrive in the same turn of the event loop are settled together (group
    * commit), in the same transaction that marks the commands taking their slots as sending:
    * one commit per turn instead of two per command. A settle is committed before its result
-   * is announced; the command keeps its in-flight slot until then.
+   * is announced. Against a dedupe server the freed slot is refilled at once (its mark is
+   * written behind); otherwise the command keeps its slot until its settle is on disk.
    */
   private settleSoon(id: string, reply: ReplyMessage, snap: ConnectionSnapshot): void {
     this.replies.push({ id, reply });
