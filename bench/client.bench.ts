@@ -8,8 +8,8 @@
  * - `client-queue`: durable `CommandQueue.enqueue` rate vs a raw `writeSync` + `fdatasyncSync`
  *   loop of a same-size record in the same directory (goal ≥ 0.7); draining 10,000 queued
  *   commands through `Dispatcher` + `Connection` vs raw pipelined DEALER throughput with the
- *   same window (goal ≥ 0.5): after a 2,000-command warm-up, the median of 3 drains against
- *   the median of 4 raw runs, interleaved.
+ *   same window (goal ≥ 0.5): after a 2,000-command warm-up, the median of 5 drains against
+ *   the median of 6 raw runs, interleaved.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -43,7 +43,7 @@ const DRAIN_COMMANDS = 10_000;
 const DRAIN_WINDOW = 16;
 /** Drained first and not counted, as the raw client is warmed up before it is measured. */
 const DRAIN_WARMUP = 2_000;
-const DRAIN_ROUNDS = 3;
+const DRAIN_ROUNDS = 5;
 const RAW_MS = 1500;
 
 function control(id: string): ControlCommand {

@@ -9,4 +9,5 @@
 export * from './types';
 export { ProtocolError, type ProtocolErrorCode } from './errors';
 export { encodeMessage } from './codec/encode';
+export { encodeMessageOnce, rememberEncoding } from './codec/encodedOnce';
 export { decodeMessage } from './codec/decode';

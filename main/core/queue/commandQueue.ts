@@ -30,6 +30,7 @@ import type {
   QueuedCommand,
   SettleOutcome,
 } from '../../../shared/domain/command';
+import { withPatch } from './commandStore';
 import type { CommandPatch, CommandStore, HistoryCursor } from './commandStore';
 import {
   CommandNotFoundError,
@@ -414,9 +415,8 @@ export class CommandQueue {
       const command = this.findPending(id) ?? this.store.get(id);
       if (command === null || (command.state !== 'sending' && command.state !== 'timed_out')) continue;
       seen.add(id);
-      const state: CommandState = outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed';
       commands.push(command);
-      patches.push({ ...this.keep(command), state, updatedAt: now, settledAt: now, outcome });
+      patches.push(settlePatch(command, outcome, now));
     }
     return { commands, patches };
   }
@@ -434,8 +434,7 @@ export class CommandQueue {
     if (command.state !== 'sending' && command.state !== 'timed_out') {
       throw new InvalidTransitionError(id, command.state, `mark as ${state}`);
     }
-    const now = this.now();
-    return this.apply(command, { ...this.keep(command), state, updatedAt: now, settledAt: now, outcome });
+    return this.apply(command, settlePatch(command, outcome, this.now()));
   }
 
   /**
@@ -910,17 +909,16 @@ export class CommandQueue {
   }
 }
 
-/** What `store.update(command.id, patch, command)` returns, without writing. */
-function withPatch(command: QueuedCommand, patch: CommandPatch): QueuedCommand {
+/** The patch that settles `command` with `outcome`: succeeded for a successful reply, else failed. */
+function settlePatch(command: QueuedCommand, outcome: SettleOutcome, now: number): CommandPatch {
   return {
-    ...command,
-    state: patch.state,
-    updatedAt: patch.updatedAt,
-    sentAt: patch.sentAt,
-    settledAt: patch.settledAt,
-    attempts: patch.attempts,
-    expiresAt: patch.expiresAt,
-    outcome: patch.outcome,
+    state: outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed',
+    updatedAt: now,
+    sentAt: command.sentAt,
+    settledAt: now,
+    attempts: command.attempts,
+    expiresAt: command.expiresAt,
+    outcome,
   };
 }
 

@@ -4,7 +4,7 @@
  * enqueue, and u64/bigint values, nested JSON and map key order survive without a second
  * serialisation format to keep in sync with the protocol.
  */
-import { REPLY_TYPE, decodeMessage, encodeMessage } from '../../../shared/protocol';
+import { REPLY_TYPE, decodeMessage, encodeMessage, rememberEncoding } from '../../../shared/protocol';
 import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
 
 export interface RequestCodec {
@@ -19,14 +19,22 @@ export function isRequestMessage(message: ZmqMessage): message is RequestMessage
   return Object.hasOwn(REPLY_TYPE, message.type);
 }
 
-/** The descartes 1.0.0 wire codec (positional msgpack). */
+/**
+ * The descartes 1.0.0 wire codec (positional msgpack). It remembers the bytes of each request
+ * it encodes or decodes, so the connection sends those very bytes (`encodeMessageOnce`).
+ */
 export const wireRequestCodec: RequestCodec = {
-  encode: (request) => encodeMessage(request),
+  encode: (request) => {
+    const bytes = encodeMessage(request);
+    rememberEncoding(request, bytes);
+    return bytes;
+  },
   decode: (bytes) => {
     const message = decodeMessage(bytes);
     if (!isRequestMessage(message)) {
       throw new Error(`stored command holds a ${message.type}, not a request message`);
     }
+    rememberEncoding(message, bytes);
     return message;
   },
 };

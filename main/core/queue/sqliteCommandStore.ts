@@ -25,6 +25,7 @@ import type {
   QueuedCommand,
 } from '../../../shared/domain/command';
 import { MAX_MESSAGE_BYTES, REPLY_TYPE } from '../../../shared/protocol';
+import { withPatch } from './commandStore';
 import type { CommandPatch, CommandStore, HistoryQuery, ListQuery, NewCommand } from './commandStore';
 import { acquireOwnerLock } from './ownerLock';
 import type { OwnerLock } from './ownerLock';
@@ -244,16 +245,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       if (changes === 0) throw new CommandNotFoundError(id);
       this.committedIfAutocommit();
-      return {
-        ...current,
-        state: patch.state,
-        updatedAt: patch.updatedAt,
-        sentAt: patch.sentAt,
-        settledAt: patch.settledAt,
-        attempts: patch.attempts,
-        expiresAt: patch.expiresAt,
-        outcome: patch.outcome,
-      };
+      return withPatch(current, patch);
     }
     const stmt = patch.moveToEnd === true ? this.updateToEndStmt : this.updateStmt;
     let rows: Row[];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as zmq from 'zeromq';
 import {
   decodeMessage,
-  encodeMessage,
+  encodeMessageOnce,
   MAX_MESSAGE_BYTES,
   ProtocolError,
   REPLY_TYPE,
@@ -196,7 +196,7 @@ export class Connection {
     }
     let bytes: Uint8Array;
     try {
-      bytes = encodeMessage(msg);
+      bytes = encodeMessageOnce(msg);
     } catch (e) {
       const tooLarge = e instanceof ProtocolError && e.code === 'too_large';
       return Promise.reject(
