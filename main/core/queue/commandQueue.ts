@@ -1,18 +1,21 @@
 /**
  * The durable command queue (ARCHITECTURE.md §3): the lifecycle state machine over a
  * `CommandStore`. The network side (Dispatcher, Connection) drives it through
- * `nextToSend` → `markSending` → `settle` / `markTimedOut`, and `recoverAfterRestart` after a
- * reconnect or a restart.
+ * `nextToSend` → `markSending` → `settle` / `markTimedOut` (or, batched, `sendNext` and
+ * `settleAndSendNext`), and `recoverAfterRestart` after a reconnect or a restart.
  *
  * Pending commands (queued or sending) are mirrored in memory per server, so the limit, the
- * window and FIFO checks cost no database round trip; the mirror is updated only after the
- * store's write has committed, so it never runs ahead of the disk. One process owns the data
- * directory (the store enforces it), which is what makes the mirror authoritative.
+ * window and FIFO checks cost no database round trip. One process owns the data directory
+ * (the store enforces it), which is what makes the mirror authoritative. The mirror is updated
+ * after the store's write has committed, with one exception: a write-behind sending mark
+ * (`sendNext({ writeBehind: true })`, dedupe servers only) is in memory first and written
+ * within `syncLagMs`.
  *
  * Every method except `enqueue` is synchronous; each write is durable (committed and fsync'd)
- * when it returns, except those a caller makes with `durable: false` (allowed only where a
- * lost write is recovered by a dedupe resend), which the queue syncs within `syncLagMs`. Methods throw the `QueueError` subclasses named in their docs, and
- * `QueueClosedError` after `close()`.
+ * when it returns, except those a caller makes with `durable: false` or `writeBehind` (allowed
+ * only where a lost write is recovered by a resend the server answers from its dedupe cache),
+ * which the queue makes durable within `syncLagMs`. Methods throw the `QueueError` subclasses
+ * named in their docs, and `QueueClosedError` after `close()`.
  */
 import { randomUUID } from 'node:crypto';
 import { ProtocolError, REPLY_TYPE } from '../../../shared/protocol';
@@ -265,15 +268,7 @@ export class CommandQueue {
       this.expireLane(command.serverId, now);
       throw new InvalidTransitionError(id, 'expired', 'send', 'Its expiry passed before it could be sent.');
     }
-    return this.apply(command, {
-      state: 'sending',
-      updatedAt: now,
-      sentAt: now,
-      settledAt: null,
-      attempts: command.attempts + 1,
-      expiresAt: command.expiresAt,
-      outcome: null,
-    });
+    return this.apply(command, sendingPatch(command, now));
   }
 
   /**
@@ -342,16 +337,7 @@ export class CommandQueue {
   private prepareSend(serverId: string, window: number): PreparedChanges {
     const commands = this.nextToSend(serverId, window);
     const now = this.now();
-    const patches = commands.map((command) => ({
-      state: 'sending' as const,
-      updatedAt: now,
-      sentAt: now,
-      settledAt: null,
-      attempts: command.attempts + 1,
-      expiresAt: command.expiresAt,
-      outcome: null,
-    }));
-    return { commands, patches };
+    return { commands, patches: commands.map((command) => sendingPatch(command, now)) };
   }
 
   /**
@@ -907,6 +893,19 @@ export class CommandQueue {
       }
     }
   }
+}
+
+/** The patch that hands `command` to the connection: one more attempt, sent now. */
+function sendingPatch(command: QueuedCommand, now: number): CommandPatch {
+  return {
+    state: 'sending',
+    updatedAt: now,
+    sentAt: now,
+    settledAt: null,
+    attempts: command.attempts + 1,
+    expiresAt: command.expiresAt,
+    outcome: null,
+  };
 }
 
 /** The patch that settles `command` with `outcome`: succeeded for a successful reply, else failed. */
