@@ -98,7 +98,19 @@ interface Lane {
    * can be due, which kept a 10,000-command drain quadratic.
    */
   nextExpiry: number | null;
+  /**
+   * The recorded send frontier (`CommandStore.setSendFrontier`): no command above this seq has
+   * been handed out with a write-behind mark. Null when none is recorded.
+   */
+  frontier: number | null;
 }
+
+/**
+ * How far past the last command handed out a recorded send frontier reaches: one durable
+ * write covers this many write-behind sends, and after a crash at most this many never-sent
+ * commands are counted as possibly sent.
+ */
+const FRONTIER_RESERVE = 256;
 
 const MAX_PAGE = 10_000;
 
@@ -161,12 +173,35 @@ export class CommandQueue {
       ((error) => {
         console.error('command queue: making recent writes durable failed', error);
       });
-    for (const command of store.loadPending()) {
+    for (const command of this.pendingAfterCrash(store)) {
       const lane = this.lane(command.serverId);
       if (command.state === 'sending') lane.sending.set(command.id, command);
       else pushQueued(lane, command);
       this.pendingById.set(command.id, command);
     }
+  }
+
+  /**
+   * The pending commands, after turning those a dead process may have sent into `sending`:
+   * a `queued` command at or below its server's recorded send frontier may have left with a
+   * write-behind mark that never reached the disk. Counting it as sent (one more attempt) lets
+   * recovery resend it with the same request_id, and keeps expiry, cancel and retry from
+   * treating it as never sent. The frontiers are then cleared, in the same transaction.
+   */
+  private pendingAfterCrash(store: CommandStore): QueuedCommand[] {
+    const pending = store.loadPending();
+    const frontiers = store.sendFrontiers();
+    if (frontiers.size === 0) return pending;
+    const now = this.now();
+    return store.transaction(() => {
+      const out = pending.map((command) => {
+        const frontier = frontiers.get(command.serverId);
+        if (command.state !== 'queued' || frontier === undefined || command.seq > frontier) return command;
+        return store.update(command.id, { ...sendingPatch(command, now), sentAt: null }, command);
+      });
+      for (const serverId of frontiers.keys()) store.setSendFrontier(serverId, null);
+      return out;
+    });
   }
 
   /**
@@ -293,6 +328,7 @@ export class CommandQueue {
     if (next.commands.length === 0) return [];
     if (options.writeBehind !== true)
       return this.applyMany(next.commands, next.patches, options.durable ?? true);
+    this.coverBySendFrontier(serverId, next.commands);
     const updated = next.commands.map((command, i) => {
       const patch = next.patches[i] as CommandPatch;
       this.writeBehind.set(command.id, { current: command, patch });
@@ -301,6 +337,20 @@ export class CommandQueue {
     this.scheduleSync();
     this.settleMirror(next.commands, updated);
     return updated;
+  }
+
+  /**
+   * Before commands leave with write-behind marks: makes sure the recorded send frontier of
+   * their server covers them, moving it (durably) FRONTIER_RESERVE commands further when not.
+   */
+  private coverBySendFrontier(serverId: string, commands: readonly QueuedCommand[]): void {
+    const lane = this.lane(serverId);
+    const last = commands[commands.length - 1];
+    if (last === undefined || (lane.frontier !== null && lane.frontier >= last.seq)) return;
+    const reach = lane.queued.at(Math.min(lane.queued.length - 1, commands.length - 1 + FRONTIER_RESERVE));
+    const frontier = Math.max(last.seq, reach?.seq ?? last.seq);
+    this.store.setSendFrontier(serverId, frontier);
+    lane.frontier = frontier;
   }
 
   /** Writes the sending marks held back by `sendNext({ writeBehind: true })`, not durably. */
@@ -627,8 +677,10 @@ export class CommandQueue {
   }
 
   /**
-   * Calls `listener` after every change, once it is on disk. Listeners run synchronously;
-   * an error they throw goes to `onListenerError` and does not affect the queue.
+   * Calls `listener` after every change, once it is committed (durable unless the caller asked
+   * for `durable: false`), or, for a write-behind sending mark, once it is made in memory.
+   * Listeners run synchronously; an error they throw goes to `onListenerError` and does not
+   * affect the queue.
    * @returns a function that removes the listener
    */
   onChange(listener: (change: CommandChange) => void): () => void {
@@ -656,17 +708,25 @@ export class CommandQueue {
     this.closed = true;
     this.clearSyncTimer();
     this.listeners.clear();
-    this.lanes.clear();
-    this.pendingById.clear();
     try {
-      this.flushWriteBehind();
-      this.store.sync();
+      try {
+        this.flushWriteBehind();
+        // Every mark is on disk now: nothing was sent beyond what the rows say.
+        for (const [serverId, lane] of this.lanes) {
+          if (lane.frontier !== null) this.store.setSendFrontier(serverId, null);
+        }
+      } finally {
+        this.store.sync();
+      }
     } finally {
+      this.lanes.clear();
+      this.pendingById.clear();
+      this.writeBehind.clear();
       this.store.close();
     }
   }
 
-  private scheduleSync(): void {
+  private scheduleSync(delayMs = this.syncLagMs): void {
     if (this.syncTimer !== null) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
@@ -674,14 +734,17 @@ export class CommandQueue {
       try {
         this.flushWriteBehind();
       } catch (error) {
+        // The marks are still held (restored): try again, less and less often.
         this.onSyncError(error);
+        this.scheduleSync(Math.min(60_000, Math.max(delayMs, 50) * 2));
         return;
       }
       // The fsync itself runs off this thread: it can take milliseconds after a busy spell.
+      // A failed fsync poisons the store (every later write is refused), so no retry here.
       this.store.syncInBackground().catch((error: unknown) => {
         this.onSyncError(error);
       });
-    }, this.syncLagMs);
+    }, delayMs);
     // A pending sync must not keep the process alive; close() syncs on the way out.
     this.syncTimer.unref();
   }
@@ -699,7 +762,7 @@ export class CommandQueue {
   private lane(serverId: string): Lane {
     let lane = this.lanes.get(serverId);
     if (lane === undefined) {
-      lane = { queued: new Fifo(), sending: new Map(), nextExpiry: null };
+      lane = { queued: new Fifo(), sending: new Map(), nextExpiry: null, frontier: null };
       this.lanes.set(serverId, lane);
     }
     return lane;
@@ -747,11 +810,13 @@ export class CommandQueue {
     const lane = this.lanes.get(serverId);
     if (lane === undefined || lane.nextExpiry === null || lane.nextExpiry > now) return [];
     const due = [...lane.queued].filter((c) => c.expiresAt !== null && c.expiresAt <= now);
-    const dueSet = new Set(due);
-    lane.nextExpiry = null;
-    for (const c of lane.queued) if (!dueSet.has(c)) noteExpiry(lane, c);
-    if (due.length === 0) return [];
-    return this.applyMany(
+    if (due.length === 0) {
+      lane.nextExpiry = null;
+      for (const c of lane.queued) noteExpiry(lane, c);
+      return [];
+    }
+    // If the write fails, the bound stays low and the due commands are expired next time.
+    const expired = this.applyMany(
       due,
       due.map((command) => ({
         ...this.keep(command),
@@ -761,6 +826,9 @@ export class CommandQueue {
         outcome: { kind: 'expired' as const, expiresAt: command.expiresAt ?? now },
       })),
     );
+    lane.nextExpiry = null;
+    for (const c of lane.queued) noteExpiry(lane, c);
+    return expired;
   }
 
   /** Stores a new queued command (id = its request_id), then mirrors and announces it. */

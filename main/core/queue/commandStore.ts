@@ -110,6 +110,14 @@ export interface CommandStore {
   syncInBackground(): Promise<void>;
   /** The command with this id, or null. */
   get(id: string): QueuedCommand | null;
+  /**
+   * Records, per server, the highest `seq` that may have been handed to the connection without
+   * its sending mark being written yet (null: none). Commands up to it that are still `queued`
+   * at the next start may have been sent by a process that died. Durable like any write.
+   */
+  setSendFrontier(serverId: string, seq: number | null): void;
+  /** Every recorded send frontier, by server id. */
+  sendFrontiers(): Map<string, number>;
   /** Every `queued` or `sending` command, across servers, in `seq` order (used at start). */
   loadPending(): QueuedCommand[];
   /** Commands matching the query, oldest first. */

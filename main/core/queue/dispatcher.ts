@@ -24,6 +24,12 @@ export interface DispatcherOptions {
   defaultTimeoutMs?: number;
   /** Sends of one command (the first included) before an unknown outcome is left to the operator. Default 3. */
   maxAttempts?: number;
+  /**
+   * Receives a queue failure met while sending or settling (a store that refuses writes); the
+   * commands concerned stay `sending` and are recovered at the next reconnect or start.
+   * Default console.error.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A settled command together with the reply that settled it (null when it ended otherwise). */
@@ -52,6 +58,7 @@ export class Dispatcher {
   private readonly window: number;
   private readonly defaultTimeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly onError: (error: unknown) => void;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly listeners = new Set<(r: DispatchResult) => void>();
   /** Commands this process has handed to the connection and not yet settled. */
@@ -70,6 +77,11 @@ export class Dispatcher {
     this.window = options.window ?? 16;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 3;
+    this.onError =
+      options.onError ??
+      ((error) => {
+        console.error(`dispatcher for ${options.serverId}: the queue failed`, error);
+      });
     this.unsubscribe.push(
       this.connection.onChange(() => {
         this.pump();
@@ -102,6 +114,10 @@ export class Dispatcher {
       // A change raised while pumping (markSending emits one) asks for one more round.
       do this.pumpOnce();
       while (this.takeAgain());
+    } catch (error) {
+      // Called from event handlers and reply continuations: report rather than throw there.
+      this.again = false;
+      this.onError(error);
     } finally {
       this.pumping = false;
     }
@@ -116,7 +132,11 @@ export class Dispatcher {
   /** Stops sending; commands on the wire keep their state and are recovered at the next start. */
   dispose(): void {
     // Replies already received are settled, not thrown away with the dispatcher.
-    this.flushReplies(false);
+    try {
+      this.flushReplies(false);
+    } catch (error) {
+      this.onError(error);
+    }
     this.disposed = true;
     for (const u of this.unsubscribe) u();
     this.listeners.clear();
@@ -197,7 +217,11 @@ export class Dispatcher {
     setImmediate(() => {
       this.flushScheduled = false;
       if (this.disposed) return;
-      this.flushReplies(true);
+      try {
+        this.flushReplies(true);
+      } catch (error) {
+        this.onError(error);
+      }
       this.pump();
     });
   }

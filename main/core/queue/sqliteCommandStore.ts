@@ -64,6 +64,9 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX commands_pending ON commands (seq) WHERE state IN ('queued', 'sending');
    CREATE INDEX commands_history ON commands (settled_at, seq) WHERE settled_at IS NOT NULL;`,
+  // Per server, the highest seq that may have been handed to the connection by a write-behind
+  // send whose mark is not yet written (see CommandStore.setSendFrontier).
+  `CREATE TABLE send_frontier (server_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 ];
 
 /** The schema version this build writes. */
@@ -96,10 +99,18 @@ export class SqliteCommandStore implements CommandStore {
   private lazyCommits = 0;
   /** `lazyCommits` as it was at the last fsync of the log: all of those are durable. */
   private syncedThrough = 0;
+  /**
+   * Set when an fsync of ours failed. The kernel may have dropped the pages it could not write
+   * and report the next fsync as a success, so no later write can be called durable: every
+   * write is refused from then on.
+   */
+  private failedSync: StoreFailureError | null = null;
   private readonly insertStmt: Prepared;
   private readonly updateStmt: Prepared;
   private readonly updatePlainStmt: Prepared;
   private readonly beginStmt: Prepared;
+  private readonly frontierUpsertStmt: Prepared;
+  private readonly frontierDeleteStmt: Prepared;
   private readonly commitStmt: Prepared;
   /** The connection's `synchronous` setting now: FULL except while a non-durable commit runs. */
   private syncMode: 'full' | 'normal' = 'full';
@@ -124,6 +135,11 @@ export class SqliteCommandStore implements CommandStore {
     // check guards against a caller holding a stale row.
     this.updatePlainStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? AND seq = ?`);
     this.beginStmt = new Prepared(db, 'BEGIN IMMEDIATE');
+    this.frontierUpsertStmt = new Prepared(
+      db,
+      'INSERT INTO send_frontier (server_id, seq) VALUES (?, ?) ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq',
+    );
+    this.frontierDeleteStmt = new Prepared(db, 'DELETE FROM send_frontier WHERE server_id = ?');
     this.commitStmt = new Prepared(db, 'COMMIT');
 
     this.updateToEndStmt = new Prepared(
@@ -184,7 +200,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   insert(command: NewCommand): QueuedCommand {
-    this.assertOpen('store a command');
+    this.assertWritable('store a command');
     const bytes = this.codec.encode(command.request);
     if (bytes.length > MAX_MESSAGE_BYTES) {
       throw new InvalidCommandError(
@@ -221,7 +237,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   update(id: string, patch: CommandPatch, current?: QueuedCommand): QueuedCommand {
-    this.assertOpen('update a command');
+    this.assertWritable('update a command');
     const values: SQLiteValue[] = [
       patch.state,
       patch.updatedAt,
@@ -262,13 +278,33 @@ export class SqliteCommandStore implements CommandStore {
     return this.toCommand(row);
   }
 
+  private assertWritable(operation: string): void {
+    this.assertOpen(operation);
+    if (this.failedSync !== null) {
+      throw new StoreFailureError(
+        `Cannot ${operation}: an earlier fsync of the command database failed (${this.failedSync.message}); restart the console once the disk is fixed.`,
+        { cause: this.failedSync },
+      );
+    }
+  }
+
+  /** An fsync of ours failed: see `failedSync`. */
+  private syncFailed(error: unknown): StoreFailureError {
+    const failure = new StoreFailureError(
+      `Command store (${this.info.databasePath}) could not sync the command database: ${message(error)}`,
+      { cause: error },
+    );
+    this.failedSync ??= failure;
+    return failure;
+  }
+
   /** A write outside `transaction()` committed on its own, under synchronous=FULL. */
   private committedIfAutocommit(): void {
     if (!this.db.inTransaction) this.syncedThrough = this.lazyCommits;
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
-    this.assertOpen('start a transaction');
+    this.assertWritable('start a transaction');
     if (this.db.inTransaction)
       throw new StoreFailureError('Nested command-store transactions are not supported.');
     // In WAL mode synchronous=NORMAL skips the commit's fsync but still syncs at checkpoints
@@ -328,7 +364,7 @@ export class SqliteCommandStore implements CommandStore {
       try {
         fsyncSync(fd);
       } catch (error) {
-        throw this.failure('sync the command database', error);
+        throw this.syncFailed(error);
       } finally {
         closeSync(fd);
       }
@@ -355,7 +391,7 @@ export class SqliteCommandStore implements CommandStore {
       fsync(log, (error) => {
         closeSync(log);
         if (error) {
-          reject(this.failure('sync the command database', error));
+          reject(this.syncFailed(error));
           return;
         }
         this.syncedThrough = Math.max(this.syncedThrough, through);
@@ -384,6 +420,31 @@ export class SqliteCommandStore implements CommandStore {
     const rows = this.query(this.getStmt, [id], `read command ${id}`);
     const row = rows[0];
     return row === undefined ? null : this.toCommand(row);
+  }
+
+  sendFrontiers(): Map<string, number> {
+    this.assertOpen('read the send frontiers');
+    const rows = this.queryOnce('SELECT server_id, seq FROM send_frontier', [], 'read the send frontiers');
+    const out = new Map<string, number>();
+    for (const row of rows) {
+      const serverId = row.server_id;
+      const seq = row.seq;
+      if (typeof serverId !== 'string' || typeof seq !== 'number') corrupt('send_frontier', serverId);
+      else out.set(serverId, seq);
+    }
+    return out;
+  }
+
+  setSendFrontier(serverId: string, seq: number | null): void {
+    this.assertWritable('record a send frontier');
+    try {
+      if (!this.db.inTransaction) this.setSyncMode('full');
+      if (seq === null) this.frontierDeleteStmt.run([serverId]);
+      else this.frontierUpsertStmt.run([serverId, seq]);
+    } catch (error) {
+      throw this.failure(`record the send frontier of ${serverId}`, error);
+    }
+    this.committedIfAutocommit();
   }
 
   loadPending(): QueuedCommand[] {
@@ -439,6 +500,8 @@ export class SqliteCommandStore implements CommandStore {
         this.pendingStmt,
         this.beginStmt,
         this.commitStmt,
+        this.frontierUpsertStmt,
+        this.frontierDeleteStmt,
       ]) {
         stmt.finalize();
       }

@@ -10,11 +10,21 @@ import type { ZmqMessage } from '../types';
 const known = new WeakMap<ZmqMessage, Uint8Array>();
 
 /**
- * Records that `bytes` are the encoding of `message` (as `encodeMessage` made or read them).
- * The message must not be changed afterwards: its bytes would no longer match.
+ * Records that `bytes` are the encoding of `message` (as `encodeMessage` made or read them),
+ * and freezes the message, deeply: a change would make it disagree with the bytes that are
+ * sent (a changed request_id would leave the reply unmatched), so a change now throws.
  */
 export function rememberEncoding(message: ZmqMessage, bytes: Uint8Array): void {
+  deepFreeze(message);
   known.set(message, bytes);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  // Typed arrays cannot be frozen (their bytes live in a buffer); their owner holds them as is.
+  if (ArrayBuffer.isView(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 /**

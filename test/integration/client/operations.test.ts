@@ -6,14 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import * as zmq from 'zeromq';
-import {
-  decodeMessage,
-  encodeMessage,
-  type RequestMessage,
-  type StatusUpdate,
-  type ZmqMessage,
-} from '../../../shared/protocol';
+import type * as zmq from 'zeromq';
+import { type RequestMessage, type StatusUpdate, type ZmqMessage } from '../../../shared/protocol';
 import type { CommandResult } from '../../../shared/domain/result';
 import { UnsupportedError } from '../../../main/core/services/agentControlService';
 import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
@@ -24,10 +18,9 @@ import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
-import { readExecLog, startNodeServer, waitServerOnline, nodeAgent } from './clientKit';
+import { readExecLog, startNodeServer, startRustLikeRouter, waitServerOnline, nodeAgent } from './clientKit';
 
 const ports = new PortAllocator(30300, 30599);
-const EMPTY = new Uint8Array(0);
 
 let temp: TempDir;
 const cores: ConsoleCore[] = [];
@@ -301,39 +294,13 @@ describe('several servers at once', () => {
 });
 
 describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
-  /** A ROUTER that answers like the Rust server and records every request it receives. */
   async function rustLike(
     port: number,
     received: RequestMessage[],
     answer: (req: RequestMessage) => ZmqMessage | null,
   ): Promise<zmq.Router> {
-    const router = new zmq.Router({ linger: 0 });
-    await router.bind(`tcp://127.0.0.1:${port}`);
+    const router = await startRustLikeRouter(port, received, answer);
     routers.push(router);
-    void (async () => {
-      try {
-        for await (const [id, , payload] of router) {
-          if (!id || !payload) continue;
-          const req = decodeMessage(payload) as RequestMessage;
-          received.push(req);
-          const reply =
-            req.type === 'health_check_request'
-              ? {
-                  type: 'health_check_response' as const,
-                  request_id: req.request_id,
-                  healthy: true,
-                  protocol_version: '1.0.0',
-                  uptime_secs: 1,
-                  active_agents: 0,
-                  metadata: null,
-                }
-              : answer(req);
-          if (reply !== null) await router.send([id, EMPTY, encodeMessage(reply)]);
-        }
-      } catch {
-        // closed
-      }
-    })();
     return router;
   }
 

@@ -167,3 +167,44 @@ describe('one owner per data directory across processes', () => {
     store.close();
   });
 });
+
+describe('kill -9 while commands are out with write-behind marks (dedupe servers)', () => {
+  it('counts every command the dead process may have sent as sent, and no more than the frontier reserve', async () => {
+    const dir = join(temp.path, 'behind');
+    const child = startOwner(['sendbehind', dir, '300', '4']);
+    await new Promise<void>((resolve) => {
+      readLines(child, (lines) => {
+        if (lines.includes('sent')) resolve();
+      });
+    });
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+
+    const queue = new CommandQueue(openStore(dir));
+    try {
+      const all = queue.list('crash', undefined, 1000);
+      expect(all).toHaveLength(300);
+      // The four that left had marks only in memory; the recorded frontier reaches 256
+      // commands past them. Those 260 count as sent (one attempt, resent with the same id by
+      // a dedupe server; never reported as expired or cancelled "before it was sent").
+      const possiblySent = all.filter((c) => c.state === 'sending');
+      expect(possiblySent.map((c) => c.id)).toEqual(all.slice(0, 260).map((c) => c.id));
+      expect(possiblySent.every((c) => c.attempts === 1)).toBe(true);
+      expect(all.slice(260).every((c) => c.state === 'queued' && c.attempts === 0)).toBe(true);
+      // Recovery for a dedupe server puts them back in order, to be resent with their ids.
+      const recovered = queue.recoverAfterRestart('crash', { dedupe: true });
+      expect(recovered.map((c) => c.id)).toEqual(all.slice(0, 260).map((c) => c.id));
+      expect(queue.nextToSend('crash', 3).map((c) => c.id)).toEqual(all.slice(0, 3).map((c) => c.id));
+    } finally {
+      queue.close();
+    }
+    // The frontier was cleared with the conversion: a second start changes nothing.
+    const again = new CommandQueue(openStore(dir));
+    try {
+      expect(again.list('crash', ['sending'])).toEqual([]);
+    } finally {
+      again.close();
+    }
+  });
+});

@@ -101,7 +101,8 @@ describe.runIf(process.platform === 'linux')('what reaches the disk, under strac
 
   it('a write-behind mark is not written until a settle, a read or a sync needs it', () => {
     expect(phase('send-write-behind')).toEqual({ syncs: 0, logWrites: 0 });
-    // The step writes the two settles (their marks never reach the disk), without an fsync.
+    // The step writes the two settles (a settle writes the whole row, so their held marks are
+    // dropped), without an fsync.
     expect(phase('settle-write-behind').logWrites).toBeGreaterThan(0);
     expect(phase('settle-write-behind').syncs).toBe(0);
     // list() writes the two marks still held first, so it reports them as sending.

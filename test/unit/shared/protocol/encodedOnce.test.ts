@@ -26,6 +26,15 @@ describe('encodeMessageOnce', () => {
     expect(encodeMessageOnce(control())).not.toBe(bytes);
   });
 
+  it('freezes a remembered message, so it cannot drift from its bytes', () => {
+    const msg = { ...control(), payload: { nested: { n: 1 } } };
+    rememberEncoding(msg, encodeMessage(msg));
+    expect(() => {
+      (msg as { request_id: string }).request_id = 'changed';
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(msg.payload.nested)).toBe(true);
+  });
+
   it('the queue’s codec remembers what it encodes and decodes, so a send reuses the stored bytes', () => {
     const msg = control();
     const stored = wireRequestCodec.encode(msg);

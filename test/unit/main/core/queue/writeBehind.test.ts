@@ -116,23 +116,43 @@ describe('write-behind sending marks (dedupe servers)', () => {
     expect(store.hasUnsyncedWrites).toBe(false);
   });
 
-  it('close() writes held marks: a reopened queue sees them sending', async () => {
+  it('close() writes held marks and clears the send frontier: a reopened queue sees exactly those sending', async () => {
     const q = open();
-    await enqueueMany(q, 2);
+    const ids = await enqueueMany(q, 5);
     q.sendNext('s1', 2, { writeBehind: true });
+    expect(store.sendFrontiers().get('s1')).toBeGreaterThan(0);
     q.close();
     const again = open();
-    expect(again.list('s1', ['sending'])).toHaveLength(2);
+    expect(store.sendFrontiers().size).toBe(0);
+    expect(again.list('s1', ['sending']).map((c) => c.id)).toEqual(ids.slice(0, 2));
+    expect(again.list('s1', ['queued']).every((c) => c.attempts === 0)).toBe(true);
   });
 
-  it('cancel or requeue of a marked command supersedes its held mark', async () => {
+  it('a requeue or a time-out of a marked command supersedes its held mark', async () => {
     const q = open();
     const ids = await enqueueMany(q, 2);
     q.sendNext('s1', 2, { writeBehind: true });
     q.requeueUnsent(ids[0] as string);
+    q.markTimedOut(ids[1] as string);
     q.sync();
     expect(store.get(ids[0] as string)?.state).toBe('queued');
-    expect(store.get(ids[1] as string)?.state).toBe('sending');
+    expect(store.get(ids[1] as string)).toMatchObject({ state: 'timed_out', attempts: 1 });
+  });
+
+  it('a failed background flush is reported and keeps the marks held', async () => {
+    const errors: unknown[] = [];
+    const q = open({ syncLagMs: 10, onSyncError: (e) => errors.push(e) });
+    const [id] = await enqueueMany(q, 1);
+    q.sendNext('s1', 1, { writeBehind: true });
+    store.close(); // the disk goes away under the queue
+    await delay(100);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(String(errors[0])).toMatch(/closed/i);
+    expect(q.get(id as string)?.state).toBe('sending');
+    // Closing cannot write them either, and says so (once: close is idempotent).
+    expect(() => {
+      q.close();
+    }).toThrow(/closed/i);
   });
 });
 
