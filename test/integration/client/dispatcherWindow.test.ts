@@ -19,7 +19,7 @@ import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
 import { openStore } from '../../unit/main/core/queue/queueTestKit';
-import { startNodeServer, startRustLikeRouter } from './clientKit';
+import { runningReply, startNodeServer, startRustLikeRouter } from './clientKit';
 
 const ports = new PortAllocator(31200, 31299);
 const WINDOW = 4;
@@ -141,15 +141,7 @@ describe('Dispatcher window and order', () => {
     const answer = (req: RequestMessage): ZmqMessage | null => {
       if (req.type !== 'control_command') return null;
       onDiskWhenReceived.push(store?.get(req.request_id)?.state ?? 'missing');
-      return {
-        type: 'command_response',
-        request_id: req.request_id,
-        agent_id: req.agent_id,
-        success: true,
-        status: 'running',
-        data: null,
-        error: null,
-      };
+      return runningReply(req);
     };
     const router: zmq.Router = await startRustLikeRouter(port, received, answer);
     cleanups.push(() => {

@@ -18,7 +18,14 @@ import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
-import { readExecLog, startNodeServer, startRustLikeRouter, waitServerOnline, nodeAgent } from './clientKit';
+import {
+  readExecLog,
+  runningReply,
+  startNodeServer,
+  startRustLikeRouter,
+  waitServerOnline,
+  nodeAgent,
+} from './clientKit';
 
 const ports = new PortAllocator(30300, 30599);
 
@@ -305,17 +312,7 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
   }
 
   const ok = (req: RequestMessage): ZmqMessage | null =>
-    req.type === 'control_command'
-      ? {
-          type: 'command_response',
-          request_id: req.request_id,
-          agent_id: req.agent_id,
-          success: true,
-          status: 'running',
-          data: null,
-          error: null,
-        }
-      : null;
+    req.type === 'control_command' ? runningReply(req) : null;
 
   it('gets batches as single control_commands and custom actions as control_command{custom_action}', async () => {
     const port = await ports.next();
