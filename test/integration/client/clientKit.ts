@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as zmq from 'zeromq';
-import { decodeMessage, encodeMessage } from '../../../shared/protocol';
+import type * as zmq from 'zeromq';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import type {
   AgentConfig,
   CommandResponse,
@@ -139,38 +139,27 @@ export function nodeAgent(
  * replies without metadata, so no capabilities), records every request it receives in
  * `received`, and answers the others with `answer` (null: no reply). Close it when done.
  */
-export async function startRustLikeRouter(
+export function startRustLikeRouter(
   port: number,
   received: RequestMessage[],
   answer: (req: RequestMessage) => ZmqMessage | null,
 ): Promise<zmq.Router> {
-  const router = new zmq.Router({ linger: 0 });
-  await router.bind(`tcp://127.0.0.1:${port}`);
-  void (async () => {
-    try {
-      for await (const [id, , payload] of router) {
-        if (!id || !payload) continue;
-        const req = decodeMessage(payload) as RequestMessage;
-        received.push(req);
-        const reply =
-          req.type === 'health_check_request'
-            ? {
-                type: 'health_check_response' as const,
-                request_id: req.request_id,
-                healthy: true,
-                protocol_version: '1.0.0',
-                uptime_secs: 1,
-                active_agents: 0,
-                metadata: null,
-              }
-            : answer(req);
-        if (reply !== null) await router.send([id, new Uint8Array(0), encodeMessage(reply)]);
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return router;
+  return startScriptedRouter(port, async (req, send) => {
+    received.push(req);
+    const reply =
+      req.type === 'health_check_request'
+        ? {
+            type: 'health_check_response' as const,
+            request_id: req.request_id,
+            healthy: true,
+            protocol_version: '1.0.0',
+            uptime_secs: 1,
+            active_agents: 0,
+            metadata: null,
+          }
+        : answer(req);
+    if (reply !== null) await send(reply);
+  });
 }
 
 /** The reply a Rust-like server gives a control command it carried out: success, `running`. */

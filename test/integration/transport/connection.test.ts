@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import * as zmq from 'zeromq';
-import { decodeMessage, encodeMessage, type RequestMessage, type ZmqMessage } from '../../../shared/protocol';
+import type * as zmq from 'zeromq';
+import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { Connection, type ConnectionState } from '../../../main/core/transport/connection';
 import { RequestError } from '../../../main/core/transport/requestError';
 import { PortAllocator } from '../../helpers/ports';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { stopAllServers, startServerProcess } from '../../helpers/serverProcess';
 import { waitUntil } from '../../helpers/wait';
 
 const ports = new PortAllocator(26000, 26499);
-const EMPTY = new Uint8Array(0);
 const open: { close(): unknown }[] = [];
 
 afterEach(async () => {
@@ -19,29 +19,12 @@ afterAll(async () => {
   await stopAllServers();
 });
 
-/** A ROUTER whose answers a test scripts, to make a server misbehave in ways ours never does. */
+/** A scripted ROUTER (see startScriptedRouter), closed after the test. */
 async function scriptedRouter(
   port: number,
-  answer: (
-    req: RequestMessage,
-    send: (msg: ZmqMessage | Uint8Array) => Promise<void>,
-  ) => Promise<void> | void,
+  answer: Parameters<typeof startScriptedRouter>[1],
 ): Promise<zmq.Router> {
-  const router = new zmq.Router({ linger: 0 });
-  await router.bind(`tcp://127.0.0.1:${port}`);
-  void (async () => {
-    try {
-      for await (const [id, , payload] of router) {
-        if (!id || !payload) continue;
-        const req = decodeMessage(payload) as RequestMessage;
-        await answer(req, (msg) =>
-          router.send([id, EMPTY, msg instanceof Uint8Array ? msg : encodeMessage(msg)]),
-        );
-      }
-    } catch {
-      // closed
-    }
-  })();
+  const router = await startScriptedRouter(port, answer);
   open.push(router);
   return router;
 }
