@@ -60,21 +60,23 @@ interface PageMetrics {
 
 type Browser = Awaited<ReturnType<typeof remote>>;
 
+/** What the in-page probe keeps on `window.__probe` (a type only: the closures run in the page). */
+interface Probe {
+  running: boolean;
+  frames: number;
+  first: number;
+  last: number;
+  longestGap: number;
+  longTasks: number[];
+  longTaskStarts: number[];
+  placeholderFrames: number;
+  observer: PerformanceObserver | null;
+}
+
 /** Starts the in-page probe; with `scroll`, the rAF loop also scrolls the output viewport. */
 async function startProbe(browser: Browser, scroll: boolean, jumpEvery = 90): Promise<void> {
   await browser.execute(
     (withScroll: boolean, every: number) => {
-      interface Probe {
-        running: boolean;
-        frames: number;
-        first: number;
-        last: number;
-        longestGap: number;
-        longTasks: number[];
-        longTaskStarts: number[];
-        placeholderFrames: number;
-        observer: PerformanceObserver | null;
-      }
       const probe: Probe = {
         running: true,
         frames: 0,
@@ -128,17 +130,7 @@ async function stopProbe(browser: Browser): Promise<PageMetrics> {
   return browser.execute(() => {
     const probe = (
       window as unknown as {
-        __probe: {
-          running: boolean;
-          frames: number;
-          first: number;
-          last: number;
-          longestGap: number;
-          longTasks: number[];
-          longTaskStarts: number[];
-          placeholderFrames: number;
-          observer: PerformanceObserver | null;
-        };
+        __probe: Probe;
       }
     ).__probe;
     probe.running = false;
