@@ -6,9 +6,13 @@
  *   all here (the package's VFS has no shared memory, so SQLite keeps the WAL index in heap
  *   memory, which it only does in exclusive mode);
  * - `journal_mode=WAL`: one sequential append + one fsync per commit;
- * - `synchronous=FULL`: the WAL is fsync'd at every commit, so a returned write survives a
- *   crash, kill -9 or power loss (checked under strace: one fsync on the -wal file per commit,
- *   before the call returns).
+ * - `synchronous=NORMAL`, and the store fsyncs the log itself after every durable commit, so a
+ *   returned write survives a crash, kill -9 or power loss (checked under strace: an fsync of
+ *   the -wal file after the commit's last log write, before the call returns). It is the fsync
+ *   `synchronous=FULL` would make, without FULL's padding: this package's VFS does not claim
+ *   powersafe overwrite, so FULL rewrites the commit frame up to the next 512-byte boundary,
+ *   one extra 4 KiB frame per commit. SQLite's native Unix VFS assumes powersafe overwrite and
+ *   does not pad either. Without WAL the store keeps `synchronous=FULL`.
  *
  * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
@@ -112,8 +116,8 @@ export class SqliteCommandStore implements CommandStore {
   private readonly frontierUpsertStmt: Prepared;
   private readonly frontierDeleteStmt: Prepared;
   private readonly commitStmt: Prepared;
-  /** The connection's `synchronous` setting now: FULL except while a non-durable commit runs. */
-  private syncMode: 'full' | 'normal' = 'full';
+  /** The log (-wal file), opened at the first durable commit and kept: an fsync per commit. */
+  private logFd: number | null = null;
   private readonly updateToEndStmt: Prepared;
   private readonly getStmt: Prepared;
   private readonly pendingStmt: Prepared;
@@ -188,7 +192,10 @@ export class SqliteCommandStore implements CommandStore {
         recoveredStaleLock: recoveredDbLock || lock.recoveredStale,
         migratedFrom,
       };
-      return new SqliteCommandStore(db, lock, options.codec ?? wireRequestCodec, info);
+      const store = new SqliteCommandStore(db, lock, options.codec ?? wireRequestCodec, info);
+      // The migrations committed under synchronous=NORMAL.
+      store.syncCommitted();
+      return store;
     } catch (error) {
       try {
         if (db?.isOpen) db.close();
@@ -209,7 +216,6 @@ export class SqliteCommandStore implements CommandStore {
     }
     let rowid: number | bigint;
     try {
-      if (!this.db.inTransaction) this.setSyncMode('full');
       rowid = this.insertStmt.run([
         command.id,
         command.serverId,
@@ -232,7 +238,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
-    this.committedIfAutocommit();
+    this.syncIfAutocommit();
     return { ...command, seq: Number(rowid) };
   }
 
@@ -254,19 +260,17 @@ export class SqliteCommandStore implements CommandStore {
       values.push(current.seq);
       let changes: number;
       try {
-        if (!this.db.inTransaction) this.setSyncMode('full');
         changes = this.updatePlainStmt.run(values).changes;
       } catch (error) {
         throw this.failure(`update command ${id}`, error);
       }
       if (changes === 0) throw new CommandNotFoundError(id);
-      this.committedIfAutocommit();
+      this.syncIfAutocommit();
       return withPatch(current, patch);
     }
     const stmt = patch.moveToEnd === true ? this.updateToEndStmt : this.updateStmt;
     let rows: Row[];
     try {
-      if (!this.db.inTransaction) this.setSyncMode('full');
       // all(): runs the statement to completion, which is what commits an autocommit write.
       rows = stmt.all(values);
     } catch (error) {
@@ -274,7 +278,7 @@ export class SqliteCommandStore implements CommandStore {
     }
     const row = rows[0];
     if (row === undefined) throw new CommandNotFoundError(id);
-    this.committedIfAutocommit();
+    this.syncIfAutocommit();
     return this.toCommand(row);
   }
 
@@ -298,23 +302,44 @@ export class SqliteCommandStore implements CommandStore {
     return failure;
   }
 
-  /** A write outside `transaction()` committed on its own, under synchronous=FULL. */
-  private committedIfAutocommit(): void {
-    if (!this.db.inTransaction) this.syncedThrough = this.lazyCommits;
+  /** A write outside `transaction()` committed on its own: make it durable before returning. */
+  private syncIfAutocommit(): void {
+    if (!this.db.inTransaction) this.syncCommitted();
+  }
+
+  /**
+   * The fsync that ends every durable commit (synchronous=NORMAL skips it). The frames are in
+   * the log in commit order, so it makes every earlier non-durable commit durable as well.
+   *
+   * @throws StoreFailureError when the fsync fails; the commit stands in the log, may or may
+   *   not survive a crash, and the store refuses all later writes (see `failedSync`)
+   */
+  private syncCommitted(): void {
+    if (this.info.journalMode === 'wal') {
+      this.logFd ??= this.openLog();
+      if (this.logFd === null) {
+        throw this.syncFailed(new Error('the log (-wal file) is missing after a commit'));
+      }
+      try {
+        fsyncSync(this.logFd);
+      } catch (error) {
+        throw this.syncFailed(error);
+      }
+    }
+    this.syncedThrough = this.lazyCommits;
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
     this.assertWritable('start a transaction');
     if (this.db.inTransaction)
       throw new StoreFailureError('Nested command-store transactions are not supported.');
-    // In WAL mode synchronous=NORMAL skips the commit's fsync but still syncs at checkpoints
-    // (OFF would not, and a checkpoint that reuses the log before the database file is on disk
-    // can corrupt it in a power cut). Frames stay in order in the log, so the next FULL
-    // commit's fsync, or sync(), covers them as well. A rollback journal gets no such
-    // guarantee from NORMAL, so without WAL every commit stays durable.
+    // A non-durable commit skips only our fsync of the log: synchronous=NORMAL still syncs at
+    // checkpoints (OFF would not, and a checkpoint that reuses the log before the database file
+    // is on disk can corrupt it in a power cut). Frames stay in order in the log, so the next
+    // durable commit's fsync, or sync(), covers them as well. Without WAL the connection runs
+    // synchronous=FULL, so every commit there is durable.
     const durable = options.durable !== false || this.info.journalMode !== 'wal';
     try {
-      this.setSyncMode(durable ? 'full' : 'normal');
       this.beginStmt.run([]);
     } catch (error) {
       throw this.failure('begin a transaction', error);
@@ -332,25 +357,16 @@ export class SqliteCommandStore implements CommandStore {
       this.rollbackIfOpen();
       throw this.failure('commit a transaction', error);
     }
-    if (durable) this.syncedThrough = this.lazyCommits;
+    if (durable) this.syncCommitted();
     else this.lazyCommits++;
     return result;
-  }
-
-  /** Switches `synchronous` only when it changes: a run of non-durable commits pays for it once. */
-  private setSyncMode(mode: 'full' | 'normal'): void {
-    if (this.syncMode === mode) return;
-    // Not a prepared statement: SQLite applies this pragma when it compiles it, so preparing
-    // one ahead would switch the connection there and then.
-    this.db.exec(mode === 'full' ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
-    this.syncMode = mode;
   }
 
   get hasUnsyncedWrites(): boolean {
     return this.syncedThrough !== this.lazyCommits;
   }
 
-  // An fsync of the log is exactly what a FULL commit adds (it syncs the file, whichever
+  // An fsync of the log is exactly what a durable commit adds (it syncs the file, whichever
   // descriptor asks). A checkpoint would sync too, but it also copies the log into the
   // database file and makes the next commit restart the log with an fsync of its own.
 
@@ -358,18 +374,7 @@ export class SqliteCommandStore implements CommandStore {
     this.assertOpen('sync the command database');
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    const through = this.lazyCommits;
-    const fd = this.openLog();
-    if (fd !== null) {
-      try {
-        fsyncSync(fd);
-      } catch (error) {
-        throw this.syncFailed(error);
-      } finally {
-        closeSync(fd);
-      }
-    }
-    this.syncedThrough = Math.max(this.syncedThrough, through);
+    this.syncCommitted();
   }
 
   syncInBackground(): Promise<void> {
@@ -438,13 +443,12 @@ export class SqliteCommandStore implements CommandStore {
   setSendFrontier(serverId: string, seq: number | null): void {
     this.assertWritable('record a send frontier');
     try {
-      if (!this.db.inTransaction) this.setSyncMode('full');
       if (seq === null) this.frontierDeleteStmt.run([serverId]);
       else this.frontierUpsertStmt.run([serverId, seq]);
     } catch (error) {
       throw this.failure(`record the send frontier of ${serverId}`, error);
     }
-    this.committedIfAutocommit();
+    this.syncIfAutocommit();
   }
 
   loadPending(): QueuedCommand[] {
@@ -505,6 +509,8 @@ export class SqliteCommandStore implements CommandStore {
       ]) {
         stmt.finalize();
       }
+      if (this.logFd !== null) closeSync(this.logFd);
+      this.logFd = null;
       // Checkpoints the WAL into the database file and removes `<db>.lock`.
       this.db.close();
     } finally {
@@ -636,13 +642,15 @@ function configureDurability(db: Database, databasePath: string): string {
       journal = pragma('PRAGMA journal_mode = DELETE');
       if (journal !== 'delete') fail('journal_mode is neither WAL nor DELETE', journal);
     }
-    db.exec('PRAGMA synchronous = FULL');
+    // WAL: the store fsyncs the log itself after each durable commit (see the file's header).
+    const wanted = journal === 'wal' ? 1 : 2;
+    db.exec(`PRAGMA synchronous = ${wanted === 1 ? 'NORMAL' : 'FULL'}`);
     // 8 MiB of page cache (default 2 MiB): a drain of thousands of commands re-reads evicted pages otherwise.
     db.exec('PRAGMA cache_size = -8192');
     const locking = pragma('PRAGMA locking_mode');
     if (locking !== 'exclusive') fail('locking_mode did not become EXCLUSIVE', locking);
     const synchronous = pragma('PRAGMA synchronous');
-    if (synchronous !== 2) fail('synchronous did not become FULL (2)', synchronous);
+    if (synchronous !== wanted) fail(`synchronous did not become ${wanted === 1 ? 'NORMAL (1)' : 'FULL (2)'}`, synchronous);
     const mode = pragma('PRAGMA journal_mode');
     if (mode !== journal) fail(`journal_mode did not stay ${String(journal)}`, mode);
     return String(journal);
