@@ -650,7 +650,8 @@ function configureDurability(db: Database, databasePath: string): string {
     const locking = pragma('PRAGMA locking_mode');
     if (locking !== 'exclusive') fail('locking_mode did not become EXCLUSIVE', locking);
     const synchronous = pragma('PRAGMA synchronous');
-    if (synchronous !== wanted) fail(`synchronous did not become ${wanted === 1 ? 'NORMAL (1)' : 'FULL (2)'}`, synchronous);
+    if (synchronous !== wanted)
+      fail(`synchronous did not become ${wanted === 1 ? 'NORMAL (1)' : 'FULL (2)'}`, synchronous);
     const mode = pragma('PRAGMA journal_mode');
     if (mode !== journal) fail(`journal_mode did not stay ${String(journal)}`, mode);
     return String(journal);
