@@ -12,7 +12,9 @@
  *   `synchronous=FULL` would make, without FULL's padding: this package's VFS does not claim
  *   powersafe overwrite, so FULL rewrites the commit frame up to the next 512-byte boundary,
  *   one extra 4 KiB frame per commit. SQLite's native Unix VFS assumes powersafe overwrite and
- *   does not pad either. Without WAL the store keeps `synchronous=FULL`.
+ *   does not pad either, and the padding protected little here: the page cache writes whole
+ *   4 KiB pages, so the next commit shared the synced commit's page all the same. Without WAL
+ *   the store keeps `synchronous=FULL`.
  *
  * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
