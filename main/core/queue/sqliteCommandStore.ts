@@ -118,8 +118,10 @@ export class SqliteCommandStore implements CommandStore {
   private readonly frontierUpsertStmt: Prepared;
   private readonly frontierDeleteStmt: Prepared;
   private readonly commitStmt: Prepared;
-  /** The log (-wal file), opened at the first durable commit and kept: an fsync per commit. */
+  /** The log (-wal file), opened by `open()` and kept until `close()`: what a durable commit fsyncs. */
   private logFd: number | null = null;
+  /** Background fsyncs of `logFd` still running: `close()` leaves the descriptor to the last one. */
+  private backgroundSyncs = 0;
   private readonly updateToEndStmt: Prepared;
   private readonly getStmt: Prepared;
   private readonly pendingStmt: Prepared;
@@ -195,8 +197,14 @@ export class SqliteCommandStore implements CommandStore {
         migratedFrom,
       };
       const store = new SqliteCommandStore(db, lock, options.codec ?? wireRequestCodec, info);
-      // The migrations committed under synchronous=NORMAL.
-      store.syncCommitted();
+      try {
+        // The migrations committed under synchronous=NORMAL, and a killed owner may have left
+        // commits in the log that it never synced.
+        store.syncCommitted('the opened database');
+      } catch (error) {
+        store.closeLog();
+        throw error;
+      }
       return store;
     } catch (error) {
       try {
@@ -240,7 +248,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
-    this.syncIfAutocommit();
+    this.syncIfAutocommit(`command ${command.id}`);
     return { ...command, seq: Number(rowid) };
   }
 
@@ -267,7 +275,7 @@ export class SqliteCommandStore implements CommandStore {
         throw this.failure(`update command ${id}`, error);
       }
       if (changes === 0) throw new CommandNotFoundError(id);
-      this.syncIfAutocommit();
+      this.syncIfAutocommit(`the update of command ${id}`);
       return withPatch(current, patch);
     }
     const stmt = patch.moveToEnd === true ? this.updateToEndStmt : this.updateStmt;
@@ -280,7 +288,7 @@ export class SqliteCommandStore implements CommandStore {
     }
     const row = rows[0];
     if (row === undefined) throw new CommandNotFoundError(id);
-    this.syncIfAutocommit();
+    this.syncIfAutocommit(`the update of command ${id}`);
     return this.toCommand(row);
   }
 
@@ -294,10 +302,12 @@ export class SqliteCommandStore implements CommandStore {
     }
   }
 
-  /** An fsync of ours failed: see `failedSync`. */
-  private syncFailed(error: unknown): StoreFailureError {
+  /** An fsync of ours failed: see `failedSync`. `what` names the write it was to make durable. */
+  private syncFailed(what: string, error: unknown): StoreFailureError {
     const failure = new StoreFailureError(
-      `Command store (${this.info.databasePath}) could not sync the command database: ${message(error)}`,
+      `Command store (${this.info.databasePath}) could not make ${what} durable (${message(error)}): ` +
+        'it is written but may not survive a crash, and may still take effect after a restart. ' +
+        'Every later write is refused until the console restarts.',
       { cause: error },
     );
     this.failedSync ??= failure;
@@ -305,30 +315,51 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   /** A write outside `transaction()` committed on its own: make it durable before returning. */
-  private syncIfAutocommit(): void {
-    if (!this.db.inTransaction) this.syncCommitted();
+  private syncIfAutocommit(what: string): void {
+    if (!this.db.inTransaction) this.syncCommitted(what);
   }
 
   /**
    * The fsync that ends every durable commit (synchronous=NORMAL skips it). The frames are in
    * the log in commit order, so it makes every earlier non-durable commit durable as well.
    *
-   * @throws StoreFailureError when the fsync fails; the commit stands in the log, may or may
-   *   not survive a crash, and the store refuses all later writes (see `failedSync`)
+   * @throws StoreFailureError when this or an earlier fsync failed; the commit stands in the
+   *   log, may or may not survive a crash, and the store refuses all later writes
    */
-  private syncCommitted(): void {
+  private syncCommitted(what: string): void {
+    // After a failed fsync a later one may succeed although pages were dropped: never let it
+    // count earlier writes as durable.
+    if (this.failedSync !== null) throw this.failedSync;
     if (this.info.journalMode === 'wal') {
-      this.logFd ??= this.openLog();
-      if (this.logFd === null) {
-        throw this.syncFailed(new Error('the log (-wal file) is missing after a commit'));
-      }
       try {
-        fsyncSync(this.logFd);
+        fsyncSync(this.log());
       } catch (error) {
-        throw this.syncFailed(error);
+        throw this.syncFailed(what, error);
       }
     }
     this.syncedThrough = this.lazyCommits;
+  }
+
+  /**
+   * The kept descriptor of the log. Kept rather than opened per sync: the kernel reports a
+   * failed write-back to descriptors open when it happened, not to one opened afterwards.
+   * In exclusive WAL mode SQLite keeps the -wal file (rewriting it in place after
+   * checkpoints) until the connection closes.
+   */
+  private log(): number {
+    this.logFd ??= openSync(`${this.info.databasePath}-wal`, 'r+');
+    return this.logFd;
+  }
+
+  private closeLog(): void {
+    const fd = this.logFd;
+    this.logFd = null;
+    if (fd === null) return;
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing to report: every write that counts was fsync'd, and its result checked, before.
+    }
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
@@ -359,7 +390,7 @@ export class SqliteCommandStore implements CommandStore {
       this.rollbackIfOpen();
       throw this.failure('commit a transaction', error);
     }
-    if (durable) this.syncCommitted();
+    if (durable) this.syncCommitted('a transaction');
     else this.lazyCommits++;
     return result;
   }
@@ -376,45 +407,34 @@ export class SqliteCommandStore implements CommandStore {
     this.assertOpen('sync the command database');
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    this.syncCommitted();
+    this.syncCommitted('recent writes');
   }
 
   syncInBackground(): Promise<void> {
+    // Without WAL every commit is durable, so there is never anything to sync.
     if (this.closed || !this.hasUnsyncedWrites) return Promise.resolve();
+    if (this.failedSync !== null) return Promise.reject(this.failedSync);
     const through = this.lazyCommits;
-    let fd: number | null;
+    let fd: number;
     try {
-      fd = this.openLog();
+      fd = this.log();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(this.syncFailed('recent writes', error));
     }
-    if (fd === null) {
-      this.syncedThrough = Math.max(this.syncedThrough, through);
-      return Promise.resolve();
-    }
-    const log = fd;
+    this.backgroundSyncs++;
     return new Promise((resolve, reject) => {
       // On libuv's thread pool: commits go on meanwhile; only those before `through` count.
-      fsync(log, (error) => {
-        closeSync(log);
+      fsync(fd, (error) => {
+        this.backgroundSyncs--;
+        if (this.closed && this.backgroundSyncs === 0) this.closeLog();
         if (error) {
-          reject(this.syncFailed(error));
+          reject(this.syncFailed('recent writes', error));
           return;
         }
         this.syncedThrough = Math.max(this.syncedThrough, through);
         resolve();
       });
     });
-  }
-
-  /** A descriptor of the log, or null when there is none (every commit went to the database file). */
-  private openLog(): number | null {
-    try {
-      return openSync(`${this.info.databasePath}-wal`, 'r+');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw this.failure('sync the command database', error);
-    }
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */
@@ -450,7 +470,7 @@ export class SqliteCommandStore implements CommandStore {
     } catch (error) {
       throw this.failure(`record the send frontier of ${serverId}`, error);
     }
-    this.syncIfAutocommit();
+    this.syncIfAutocommit(`the send frontier of ${serverId}`);
   }
 
   loadPending(): QueuedCommand[] {
@@ -511,8 +531,9 @@ export class SqliteCommandStore implements CommandStore {
       ]) {
         stmt.finalize();
       }
-      if (this.logFd !== null) closeSync(this.logFd);
-      this.logFd = null;
+      // A background fsync still running closes it when it ends (its number must not be reused
+      // under it).
+      if (this.backgroundSyncs === 0) this.closeLog();
       // Checkpoints the WAL into the database file and removes `<db>.lock`.
       this.db.close();
     } finally {

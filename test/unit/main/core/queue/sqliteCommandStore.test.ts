@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import sqlite from 'node-sqlite3-wasm';
@@ -10,6 +10,7 @@ import type { TempDir } from '../../../../helpers/tempDir';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
+import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import { controlCommand, ok, openQueue, openStore, spawnRequest } from './queueTestKit';
 
@@ -133,6 +134,101 @@ describe('opening', () => {
     mkdirSync(join(temp.path, DATABASE_FILE));
     expect(() => openStore(temp.path)).toThrow(StoreFailureError);
     expect(existsSync(join(temp.path, OWNER_LOCK_FILE))).toBe(false);
+  });
+});
+
+/**
+ * Makes the store's fsyncs of its log fail for real: its kept descriptor is swapped for one of
+ * /dev/null, whose fsync fails with EINVAL. (An unprivileged process has no other way to make
+ * fsync of a regular file fail.) The private field is read for this alone.
+ * @returns a function that swaps the log back in, after which an fsync would succeed again
+ */
+function breakLogSync(store: SqliteCommandStore, dir: string): () => void {
+  const fd = (store as unknown as { logFd: number | null }).logFd;
+  if (fd === null) throw new Error('setup: the store has no log descriptor');
+  const swap = (path: string): void => {
+    closeSync(fd);
+    const got = openSync(path, 'r+');
+    if (got !== fd) throw new Error(`setup: ${path} got descriptor ${got}, not ${fd}`);
+  };
+  swap('/dev/null');
+  return () => {
+    swap(join(dir, `${DATABASE_FILE}-wal`));
+  };
+}
+
+describe.runIf(process.platform === 'linux')('a failed fsync of the log', () => {
+  it('rejects the write that waited for it, names the risk, and refuses every later write', async () => {
+    const store = openStore(temp.path);
+    const queue = new CommandQueue(store);
+    const kept = await queue.enqueue('s1', controlCommand());
+    breakLogSync(store, temp.path);
+    const lost = controlCommand();
+    const failed = await queue.enqueue('s1', lost).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(StoreFailureError);
+    expect((failed as Error).message).toMatch(
+      new RegExp(
+        `could not make command ${lost.request_id} durable \\(.*EINVAL.*\\): it is written but may not survive a crash, and may still take effect after a restart`,
+      ),
+    );
+    // A later fsync could succeed although the kernel dropped pages: nothing may count as durable.
+    await expect(queue.enqueue('s1', controlCommand())).rejects.toThrow(
+      /an earlier fsync of the command database failed/,
+    );
+    queue.close();
+
+    // The rejected command did reach the log, so it comes back: what the message warns of.
+    const again = openQueue(temp.path);
+    try {
+      expect(again.nextToSend('s1', 10).map((c) => c.id)).toEqual([kept.id, lost.request_id]);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('makes sync() fail rather than count unsynced writes as durable', () => {
+    const store = openStore(temp.path);
+    try {
+      const command = store.insert({
+        id: controlCommand().request_id,
+        serverId: 's1',
+        kind: 'control_command',
+        request: controlCommand(),
+        state: 'queued',
+        createdAt: 1,
+        updatedAt: 1,
+        sentAt: null,
+        settledAt: null,
+        attempts: 0,
+        expiresAt: null,
+        outcome: null,
+        summary: 'pause',
+        retryOf: null,
+      });
+      store.transaction(
+        () => store.update(command.id, { ...command, state: 'sending', attempts: 1 }, command),
+        {
+          durable: false,
+        },
+      );
+      expect(store.hasUnsyncedWrites).toBe(true);
+      const heal = breakLogSync(store, temp.path);
+      expect(() => {
+        store.sync();
+      }).toThrow(/could not make recent writes durable \(.*EINVAL/);
+      // Now an fsync would succeed, but the kernel may have dropped the pages it failed to
+      // write: the unsynced write must not be called durable.
+      heal();
+      expect(() => {
+        store.sync();
+      }).toThrow(/could not make recent writes durable \(.*EINVAL/);
+      expect(store.hasUnsyncedWrites).toBe(true);
+    } finally {
+      store.close();
+    }
   });
 });
 
