@@ -22,8 +22,10 @@ export class WriterError extends Error {
 
 interface Item {
   frames: Uint8Array[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  /** Called when the socket took the message; null when nobody waits for that. */
+  onSent: (() => void) | null;
+  onFailed: (error: unknown, tag: string) => void;
+  tag: string;
 }
 
 export class SocketWriter {
@@ -51,26 +53,54 @@ export class SocketWriter {
    * peer received it); rejects with the socket's error, or WriterError when full or closed.
    */
   send(frames: Uint8Array[]): Promise<void> {
-    if (this.closed) return Promise.reject(new WriterError('closed', 'socket writer is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const refused = this.enqueue(frames, resolve, reject, '');
+      if (refused !== null) reject(refused);
+    });
+  }
+
+  /**
+   * `send` without a promise or closure per message, for hot paths: queues `frames` and calls
+   * `onFailed(error, tag)` if the socket later rejects them (or the writer is closed first).
+   * One `onFailed` can serve every message; `tag` (e.g. a request id) tells them apart.
+   *
+   * @returns null when queued; the WriterError ('full' or 'closed') when refused at once, in
+   *   which case `onFailed` is never called
+   */
+  post(
+    frames: Uint8Array[],
+    onFailed: (error: unknown, tag: string) => void,
+    tag: string,
+  ): WriterError | null {
+    return this.enqueue(frames, null, onFailed, tag);
+  }
+
+  private enqueue(
+    frames: Uint8Array[],
+    onSent: (() => void) | null,
+    onFailed: (error: unknown, tag: string) => void,
+    tag: string,
+  ): WriterError | null {
+    if (this.closed) return new WriterError('closed', 'socket writer is closed');
     if (this.pending >= this.maxQueued) {
-      return Promise.reject(
-        new WriterError(
-          'full',
-          `send queue full (${this.maxQueued} messages waiting); the peer is not reading`,
-        ),
+      return new WriterError(
+        'full',
+        `send queue full (${this.maxQueued} messages waiting); the peer is not reading`,
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frames, resolve, reject });
-      if (!this.draining) void this.drain();
-    });
+    this.queue.push({ frames, onSent, onFailed, tag });
+    if (!this.draining) void this.drain();
+    return null;
   }
 
   /** Refuses further sends and fails those still waiting. */
   close(): void {
     this.closed = true;
     const err = new WriterError('closed', 'socket closed before the message was sent');
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.reject(err);
+    for (let i = this.head; i < this.queue.length; i++) {
+      const item = this.queue[i];
+      item?.onFailed(err, item.tag);
+    }
     this.queue.length = 0;
     this.head = 0;
   }
@@ -86,10 +116,11 @@ export class SocketWriter {
       }
       try {
         await this.socket.send(item.frames);
-        item.resolve();
       } catch (e) {
-        item.reject(e);
+        item.onFailed(e, item.tag);
+        continue;
       }
+      item.onSent?.();
     }
     this.draining = false;
   }

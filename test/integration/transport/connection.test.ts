@@ -171,6 +171,66 @@ describe('Connection against misbehaving peers', () => {
     await waitUntil(() => (late.includes(id) ? true : undefined), { what: 'late reply' });
   });
 
+  it('times out each request at its own deadline, whatever the order they were sent in', async () => {
+    const port = await ports.next();
+    const held = new Map<string, (m: ZmqMessage) => Promise<void>>();
+    await scriptedRouter(port, async (req, send) => {
+      if (req.type === 'health_check_request') return send(healthReply(req));
+      held.set(req.request_id, send); // answered only when the test says so
+    });
+    const c = connect(port, { heartbeatIntervalMs: 60_000 });
+    await waitState(c, 'online');
+    const control = (): RequestMessage => ({
+      type: 'control_command',
+      request_id: randomUUID(),
+      agent_id: randomUUID(),
+      command_type: 'get_status',
+    });
+    const settledAt = new Map<string, { at: number; outcome: string }>();
+    const track = (req: RequestMessage, timeoutMs: number): Promise<void> =>
+      c.request(req, { timeoutMs }).then(
+        () => {
+          settledAt.set(req.request_id, { at: performance.now(), outcome: 'reply' });
+        },
+        (e: unknown) => {
+          settledAt.set(req.request_id, { at: performance.now(), outcome: (e as RequestError).code });
+        },
+      );
+    const answered = control();
+    const long = control();
+    const short = control();
+    const t0 = performance.now();
+    const answeredDone = track(answered, 10_000);
+    const longDone = track(long, 1_000);
+    const shortDone = track(short, 200); // sent last, due first
+    await shortDone;
+    expect(settledAt.get(short.request_id)?.outcome).toBe('timeout');
+    expect((settledAt.get(short.request_id)?.at ?? 0) - t0).toBeGreaterThanOrEqual(199);
+    expect((settledAt.get(short.request_id)?.at ?? 0) - t0).toBeLessThan(900);
+    expect(c.inFlight).toBe(2);
+
+    // The next deadline still goes off after the first one did.
+    await longDone;
+    expect(settledAt.get(long.request_id)?.outcome).toBe('timeout');
+    expect((settledAt.get(long.request_id)?.at ?? 0) - t0).toBeGreaterThanOrEqual(999);
+    expect((settledAt.get(long.request_id)?.at ?? 0) - t0).toBeLessThan(3_000);
+
+    // The one with time left is untouched by both and takes its reply.
+    expect(settledAt.has(answered.request_id)).toBe(false);
+    await waitUntil(() => (held.has(answered.request_id) ? true : undefined), {
+      what: 'the answered request',
+    });
+    await held.get(answered.request_id)?.({
+      type: 'command_response',
+      request_id: answered.request_id,
+      agent_id: randomUUID(),
+      success: true,
+    });
+    await answeredDone;
+    expect(settledAt.get(answered.request_id)?.outcome).toBe('reply');
+    expect(c.inFlight).toBe(0);
+  });
+
   it('treats a peer that sends requests back (e.g. a DEALER connected to itself) as broken', async () => {
     const port = await ports.next();
     await scriptedRouter(port, async (req, send) => {

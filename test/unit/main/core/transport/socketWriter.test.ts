@@ -52,4 +52,38 @@ describe('SocketWriter', () => {
     await expect(writer.send(frame('a'))).rejects.toThrow('EHOSTUNREACH');
     await expect(writer.send(frame('b'))).resolves.toBeUndefined();
   });
+
+  it('post: queues in the same FIFO without a promise, reports failures with their tag, refuses at once when full or closed', async () => {
+    let n = 0;
+    const socket = new StrictSocket(1);
+    const writer = new SocketWriter(
+      {
+        send: (frames) => (++n === 2 ? Promise.reject(new Error('EHOSTUNREACH')) : socket.send(frames)),
+      },
+      3,
+    );
+    const failed: [string, string][] = [];
+    const onFailed = (error: unknown, tag: string): void => {
+      failed.push([tag, (error as Error).message]);
+    };
+    expect(writer.post(frame('a'), onFailed, 'A')).toBeNull();
+    expect(writer.post(frame('b'), onFailed, 'B')).toBeNull();
+    const last = writer.send(frame('c'));
+    expect(writer.post(frame('d'), onFailed, 'D')).toBeNull();
+    // 'a' is being written, three wait: one more is refused at once, without calling onFailed.
+    const refused = writer.post(frame('e'), onFailed, 'E');
+    expect(refused).toBeInstanceOf(WriterError);
+    expect(refused?.code).toBe('full');
+    await last;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.sent).toEqual(['a', 'c', 'd']);
+    expect(failed).toEqual([['B', 'EHOSTUNREACH']]);
+
+    const slow = new SocketWriter(new StrictSocket(20));
+    slow.post(frame('x'), onFailed, 'X');
+    slow.post(frame('y'), onFailed, 'Y');
+    slow.close();
+    expect(failed.at(-1)).toEqual(['Y', 'socket closed before the message was sent']);
+    expect(slow.post(frame('z'), onFailed, 'Z')?.code).toBe('closed');
+  });
 });
