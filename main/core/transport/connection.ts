@@ -72,7 +72,12 @@ interface Pending {
   readonly timeoutMs: number;
   /** `performance.now()` at which the request times out, ms. */
   readonly deadline: number;
+  /** A health check's own timeout timer (see `request`); null for requests the sweep times out. */
+  timer: NodeJS.Timeout | null;
 }
+
+/** setTimeout's largest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const EMPTY = new Uint8Array(0);
 const REQUEST_TYPES: ReadonlySet<string> = new Set(Object.keys(REPLY_TYPE));
@@ -218,19 +223,36 @@ export class Connection {
       );
     }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      return Promise.reject(
+        new RequestError(
+          'protocol',
+          `cannot send ${msg.type}: timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+          false,
+        ),
+      );
+    }
     const id = msg.request_id;
     const writer = this.writer;
     return new Promise<ReplyFor[M['type']]>((resolve, reject) => {
-      const deadline = performance.now() + timeoutMs;
-      this.pending.set(id, {
+      const p: Pending = {
         type: msg.type,
         expect: REPLY_TYPE[msg.type],
         resolve: resolve as (reply: ReplyMessage) => void,
         reject,
         timeoutMs,
-        deadline,
-      });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
+        deadline: performance.now() + timeoutMs,
+        timer: null,
+      };
+      this.pending.set(id, p);
+      if (msg.type === 'health_check_request') {
+        // Its own timer, made in the heartbeat tick with the heartbeat's period, goes off before
+        // the next tick, so a missed check is counted before the next one is due. Off the shared
+        // timer it could go off after that tick, which would then skip a beat.
+        p.timer = setTimeout(this.timeOut, Math.min(timeoutMs, MAX_TIMER_MS), id);
+      } else if (p.deadline < this.sweepAt) {
+        this.armSweep(p.deadline);
+      }
       const refused = writer.post([EMPTY, bytes], this.onNotSent, id);
       if (refused !== null) this.onNotSent(refused, id);
     });
@@ -327,7 +349,7 @@ export class Connection {
       if (this.timedOut.delete(reply.request_id)) for (const l of this.lateListeners) l(reply);
       return;
     }
-    this.forget(reply.request_id);
+    this.forget(reply.request_id, p);
     if (reply.type !== p.expect) {
       p.reject(
         new RequestError(
@@ -398,13 +420,14 @@ export class Connection {
     this.socket = null;
     this.healthInFlight = false;
     for (const [id, p] of this.pending) {
+      if (p.timer !== null) clearTimeout(p.timer);
       if (code === 'connection_lost') this.rememberTimedOut(id);
       p.reject(new RequestError(code, message));
     }
     this.pending.clear();
     this.disarmSweep();
-    // After the loop: closing the writer reports its unsent messages to onNotSent, which finds
-    // them settled. One may have been handed over just before, so all count as possibly sent.
+    // After the loop: the writer reports the messages it never handed to the socket to
+    // onNotSent, which finds them settled above, so they share the verdict of the rest.
     this.writer?.close();
     this.writer = null;
     socket?.close();
@@ -414,7 +437,7 @@ export class Connection {
   private readonly onNotSent = (e: unknown, id: string): void => {
     const p = this.pending.get(id);
     if (!p) return;
-    this.forget(id);
+    this.forget(id, p);
     const full = e instanceof WriterError && e.code === 'full';
     p.reject(
       new RequestError(
@@ -426,7 +449,8 @@ export class Connection {
   };
 
   /** Drops a settled request; with none left, no timer may keep the process alive. */
-  private forget(id: string): void {
+  private forget(id: string, p: Pending): void {
+    if (p.timer !== null) clearTimeout(p.timer);
     this.pending.delete(id);
     if (this.pending.size === 0) this.disarmSweep();
   }
@@ -435,7 +459,9 @@ export class Connection {
     if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
     this.sweepAt = deadline;
     // Timers fire at whole milliseconds: round up, so a sweep never comes before the deadline.
-    this.sweepTimer = setTimeout(this.sweep, Math.max(1, Math.ceil(deadline - performance.now())));
+    // A deadline beyond setTimeout's range is reached by sweeps that find nothing due.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - performance.now())));
+    this.sweepTimer = setTimeout(this.sweep, delay);
   }
 
   private disarmSweep(): void {
@@ -451,20 +477,25 @@ export class Connection {
     const now = performance.now();
     let next = Infinity;
     for (const [id, p] of this.pending) {
-      if (p.deadline > now) {
-        next = Math.min(next, p.deadline);
-        continue;
-      }
-      this.pending.delete(id);
-      this.rememberTimedOut(id);
-      p.reject(
-        new RequestError(
-          'timeout',
-          `no reply to ${p.type} ${id} from ${this.endpoint} within ${p.timeoutMs} ms; the server may still have run it`,
-        ),
-      );
+      if (p.timer !== null) continue;
+      if (p.deadline > now) next = Math.min(next, p.deadline);
+      else this.timeOut(id);
     }
     if (next !== Infinity) this.armSweep(next);
+  };
+
+  private readonly timeOut = (id: string): void => {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.disarmSweep();
+    this.rememberTimedOut(id);
+    p.reject(
+      new RequestError(
+        'timeout',
+        `no reply to ${p.type} ${id} from ${this.endpoint} within ${p.timeoutMs} ms; the server may still have run it`,
+      ),
+    );
   };
 
   private rememberTimedOut(id: string): void {

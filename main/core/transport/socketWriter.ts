@@ -9,7 +9,10 @@ export interface Sendable {
   send(message: Uint8Array[]): Promise<void>;
 }
 
-/** Thrown by {@link SocketWriter.send} when the queue is full or the writer was closed. */
+/**
+ * Why a message was refused: the queue is full or the writer was closed. Rejects
+ * {@link SocketWriter.send}; returned by, or passed to the callback of, {@link SocketWriter.post}.
+ */
 export class WriterError extends Error {
   override readonly name = 'WriterError';
   constructor(
@@ -61,8 +64,10 @@ export class SocketWriter {
 
   /**
    * `send` without a promise or closure per message, for hot paths: queues `frames` and calls
-   * `onFailed(error, tag)` if the socket later rejects them (or the writer is closed first).
-   * One `onFailed` can serve every message; `tag` (e.g. a request id) tells them apart.
+   * `onFailed(error, tag)` if the socket rejects them or the writer is closed first. One
+   * `onFailed` can serve every message; `tag` (e.g. a request id) tells them apart.
+   * `onFailed` may run before `post` returns (a socket can refuse a send synchronously), and
+   * must not throw: it runs inside the writer's drain loop.
    *
    * @returns null when queued; the WriterError ('full' or 'closed') when refused at once, in
    *   which case `onFailed` is never called

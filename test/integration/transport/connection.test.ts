@@ -196,6 +196,8 @@ describe('Connection against misbehaving peers', () => {
           settledAt.set(req.request_id, { at: performance.now(), outcome: (e as RequestError).code });
         },
       );
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
     const answered = control();
     const long = control();
     const short = control();
@@ -210,7 +212,12 @@ describe('Connection against misbehaving peers', () => {
     expect(c.inFlight).toBe(2);
 
     // The next deadline still goes off after the first one did.
-    await longDone;
+    await Promise.race([
+      longDone,
+      new Promise((resolve) => setTimeout(resolve, 5_000)).then(() => {
+        throw new Error('the 1 s request did not time out within 5 s');
+      }),
+    ]);
     expect(settledAt.get(long.request_id)?.outcome).toBe('timeout');
     expect((settledAt.get(long.request_id)?.at ?? 0) - t0).toBeGreaterThanOrEqual(999);
     expect((settledAt.get(long.request_id)?.at ?? 0) - t0).toBeLessThan(3_000);
@@ -229,6 +236,71 @@ describe('Connection against misbehaving peers', () => {
     await answeredDone;
     expect(settledAt.get(answered.request_id)?.outcome).toBe('reply');
     expect(c.inFlight).toBe(0);
+    // With nothing waiting, no timeout timer is left to keep the process alive.
+    expect(timers()).toBe(timersBefore);
+  });
+
+  it('refuses a timeout that is not a positive number of milliseconds, sending nothing', async () => {
+    const port = await ports.next();
+    const seen: string[] = [];
+    await scriptedRouter(port, async (req, send) => {
+      if (req.type === 'health_check_request') return send(healthReply(req));
+      seen.push(req.request_id);
+    });
+    const c = connect(port, { heartbeatIntervalMs: 60_000 });
+    await waitState(c, 'online');
+    for (const timeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const err = await c
+        .request(
+          { type: 'control_command', request_id: randomUUID(), agent_id: randomUUID(), command_type: 'stop' },
+          { timeoutMs },
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestError);
+      expect((err as RequestError).message).toContain(
+        `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+      );
+    }
+    expect(c.inFlight).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([]);
+  });
+
+  it('keeps the heartbeat on time while other requests time out around it', async () => {
+    const port = await ports.next();
+    const checks: number[] = [];
+    let answerHealth = true;
+    await scriptedRouter(port, async (req, send) => {
+      if (req.type !== 'health_check_request') return; // never answered
+      checks.push(performance.now());
+      if (answerHealth) await send(healthReply(req));
+    });
+    const c = connect(port, { heartbeatIntervalMs: 300, missesUntilOffline: 100 });
+    await waitState(c, 'online');
+    // Short requests keep the shared timeout timer busy; health checks go unanswered.
+    answerHealth = false;
+    const from = checks.length;
+    const deadline = performance.now() + 1_700;
+    while (performance.now() < deadline) {
+      void c
+        .request(
+          {
+            type: 'control_command',
+            request_id: randomUUID(),
+            agent_id: randomUUID(),
+            command_type: 'get_status',
+          },
+          { timeoutMs: 70 },
+        )
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const times = checks.slice(from);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t));
+    // One check per 300 ms tick: a tick skipped because the last check's timeout had not
+    // gone off yet would show as a gap of 600 ms.
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...gaps)).toBeLessThan(450);
   });
 
   it('treats a peer that sends requests back (e.g. a DEALER connected to itself) as broken', async () => {
