@@ -487,8 +487,7 @@ export class Connection {
   private readonly timeOut = (id: string): void => {
     const p = this.pending.get(id);
     if (!p) return;
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.disarmSweep();
+    this.forget(id, p);
     this.rememberTimedOut(id);
     p.reject(
       new RequestError(

@@ -7,13 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as zmq from 'zeromq';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
-import type {
-  AgentConfig,
-  CommandResponse,
-  ControlCommand,
-  RequestMessage,
-  ZmqMessage,
-} from '../../../shared/protocol';
+import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
 import { waitUntil } from '../../helpers/wait';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
@@ -160,17 +154,4 @@ export function startRustLikeRouter(
         : answer(req);
     if (reply !== null) await send(reply);
   });
-}
-
-/** The reply a Rust-like server gives a control command it carried out: success, `running`. */
-export function runningReply(req: ControlCommand): CommandResponse {
-  return {
-    type: 'command_response',
-    request_id: req.request_id,
-    agent_id: req.agent_id,
-    success: true,
-    status: 'running',
-    data: null,
-    error: null,
-  };
 }

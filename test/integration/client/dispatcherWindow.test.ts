@@ -19,7 +19,8 @@ import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
 import { openStore } from '../../unit/main/core/queue/queueTestKit';
-import { runningReply, startNodeServer, startRustLikeRouter } from './clientKit';
+import { startNodeServer, startRustLikeRouter } from './clientKit';
+import { runningReply } from '../../helpers/runningReply';
 
 const ports = new PortAllocator(31200, 31299);
 const WINDOW = 4;

@@ -18,14 +18,8 @@ import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
-import {
-  readExecLog,
-  runningReply,
-  startNodeServer,
-  startRustLikeRouter,
-  waitServerOnline,
-  nodeAgent,
-} from './clientKit';
+import { readExecLog, startNodeServer, startRustLikeRouter, waitServerOnline, nodeAgent } from './clientKit';
+import { runningReply } from '../../helpers/runningReply';
 
 const ports = new PortAllocator(30300, 30599);
 
