@@ -17,6 +17,8 @@ const ours = {
   electron: ['^electron(/|$)'],
   node: ['^node:', '^zeromq(/|$)', '^(fs|path|os|child_process|net|crypto)$'],
   electronLayer: ['(^|/)electron/', '(^|/)browser/'],
+  /** Node-only code shared by main/ and server/; `shared/node/x` seen from inside shared/ is `../node/x`. */
+  sharedNode: ['^(\\.\\./)+shared/node(/|$)', '^\\.\\./node(/|$)'],
 };
 
 /** @param {string} message @param {string[]} regexes */
@@ -45,10 +47,29 @@ export default tseslint.config(
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['shared/**'],
+    ignores: ['shared/node/**'],
     rules: forbid(
       'shared/ runs anywhere: it imports nothing of ours outside shared/, no node:*, no electron.',
-      [...ours.main, ...ours.server, ...ours.renderer, ...ours.preload, ...ours.electron, ...ours.node],
+      [
+        ...ours.main,
+        ...ours.server,
+        ...ours.renderer,
+        ...ours.preload,
+        ...ours.electron,
+        ...ours.node,
+        ...ours.sharedNode,
+      ],
     ),
+  },
+  {
+    files: ['shared/node/**'],
+    rules: forbid('shared/node is Node code for main/ and server/: it imports shared/ and Node only.', [
+      ...ours.main,
+      ...ours.server,
+      ...ours.renderer,
+      ...ours.preload,
+      ...ours.electron,
+    ]),
   },
   {
     files: ['main/core/**'],
@@ -83,6 +104,7 @@ export default tseslint.config(
       ...ours.main,
       ...ours.server,
       ...ours.renderer,
+      ...ours.sharedNode,
     ]),
   },
   {
@@ -93,6 +115,7 @@ export default tseslint.config(
       ...ours.preload,
       ...ours.electron,
       ...ours.node,
+      ...ours.sharedNode,
     ]),
   },
   // Vue single-file components: eslint-plugin-vue with the TS parser for <script lang="ts">. They are

@@ -6,7 +6,7 @@
  */
 import type { QueuedCommand } from '../domain/command';
 import type { CommandResult } from '../domain/result';
-import type { ServerProfile, ServerStatus } from '../domain/server';
+import type { ClientKeyInfo, ConnectionTestResult, ServerProfile, ServerStatus } from '../domain/server';
 import type {
   AgentInfo,
   BatchControlResponse,
@@ -54,6 +54,8 @@ export interface ApiOutputs {
   addServer: ServerProfile;
   updateServer: ServerProfile;
   removeServer: null;
+  testConnection: ConnectionTestResult;
+  clientKey: ClientKeyInfo;
   health: HealthCheckResponse;
   listAgents: AgentInfo[];
   spawnAgent: CommandResult<SpawnResponse>;
@@ -123,6 +125,8 @@ export const CHANNEL_NAMES = [
   'addServer',
   'updateServer',
   'removeServer',
+  'testConnection',
+  'clientKey',
   'health',
   'listAgents',
   'spawnAgent',

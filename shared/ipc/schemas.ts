@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AGENT_STATUSES, CONTROL_COMMAND_TYPES, OUTPUT_STREAMS } from '../protocol/types';
 import { COMMAND_STATES } from '../domain/command';
+import { CurveKeyError, parseCurveKey } from '../domain/curveKey';
 
 const uuid = z
   .string()
@@ -23,13 +24,35 @@ export const jsonValue: z.ZodType = z.lazy(() =>
   ]),
 );
 
+/** A server's public key: 40 Z85 characters; the message says what is wrong with it. */
+export const curveKeyText = z
+  .string()
+  .max(200)
+  .transform((text, ctx) => {
+    try {
+      return parseCurveKey(text, 'server key');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof CurveKeyError ? e.message : String(e) });
+      return z.NEVER;
+    }
+  });
+
+/** Encrypted with a pinned key, or plain by explicit choice: there is no default. */
+export const serverSecurity = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('curve'), serverKey: curveKeyText }),
+  z.strictObject({ mode: z.literal('plain') }),
+]);
+
+const endpoint = z
+  .string()
+  .trim()
+  .regex(/^tcp:\/\/(\[[^\]]+\]|[^:/\s]+):\d{1,5}$/, 'endpoint must look like tcp://host:port');
+
 export const serverProfileInput = z.strictObject({
   name: z.string().trim().min(1, 'name is required').max(100),
-  endpoint: z
-    .string()
-    .trim()
-    .regex(/^tcp:\/\/(\[[^\]]+\]|[^:/\s]+):\d{1,5}$/, 'endpoint must look like tcp://host:port'),
+  endpoint,
   heartbeatIntervalMs: z.number().int().min(100).max(600_000).nullable().optional(),
+  security: serverSecurity,
 });
 
 export const schemas = {
@@ -38,6 +61,13 @@ export const schemas = {
   addServer: serverProfileInput,
   updateServer: z.strictObject({ serverId, input: serverProfileInput }),
   removeServer: z.strictObject({ serverId, cancelPending: z.boolean().optional() }),
+  testConnection: z.strictObject({
+    endpoint,
+    security: serverSecurity,
+    /** How long to try, ms; default 5000. */
+    timeoutMs: z.number().int().min(200).max(60_000).optional(),
+  }),
+  clientKey: z.undefined(),
 
   health: z.strictObject({ serverId }),
   listAgents: z.strictObject({

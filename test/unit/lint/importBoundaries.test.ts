@@ -40,6 +40,15 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
   { from: 'renderer/src/x.ts', imports: 'node:path', allowed: false },
   { from: 'renderer/src/x.ts', imports: '../../main/core/x', allowed: false },
   { from: 'renderer/src/x.ts', imports: '../../shared/ipc', allowed: true },
+  { from: 'renderer/src/x.ts', imports: '../../shared/node/curveKeyPair', allowed: false },
+  { from: 'preload/x.ts', imports: '../shared/node/curveKeyPair', allowed: false },
+  { from: 'shared/domain/x.ts', imports: '../node/curveKeyPair', allowed: false },
+  { from: 'shared/node/x.ts', imports: 'node:crypto', allowed: true },
+  { from: 'shared/node/x.ts', imports: '../domain/curveKey', allowed: true },
+  { from: 'shared/node/x.ts', imports: '../../server/agentServer', allowed: false },
+  { from: 'shared/node/x.ts', imports: '../../main/core/x', allowed: false },
+  { from: 'server/x.ts', imports: '../shared/node/curveKeyPair', allowed: true },
+  { from: 'main/core/security/x.ts', imports: '../../../shared/node/curveKeyPair', allowed: true },
 ];
 
 describe('import boundaries (ARCHITECTURE.md §1)', () => {
