@@ -5,6 +5,7 @@
  * updates per second for 10,000 agents or keep a 1,000,000-line output on demand.
  */
 import { randomUUID } from 'node:crypto';
+import { allowCommand, curveKeyFingerprint } from '../../shared/domain/curveKey';
 import type { ServerStatus } from '../../shared/domain/server';
 import type { ServerView } from '../../shared/ipc';
 import type { AgentInfo, AgentStatus, OutputQueryResponse, StatusUpdate } from '../../shared/protocol';
@@ -14,6 +15,8 @@ import { EventBatcher } from '../../main/core/ipc/eventBatcher';
 
 export const BENCH_SERVER_ID = '00000000-0000-4000-8000-00000000b001';
 export const BENCH_SERVER_NAME = 'bench server';
+/** A fixed, well-formed client key (libzmq's test vector); nothing connects with it. */
+const BENCH_CLIENT_KEY = 'Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID';
 
 export interface SyntheticConsoleOptions {
   /** Agents the server lists. */
@@ -82,6 +85,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     pubEndpoint: 'tcp://127.0.0.1:1',
     pendingCommands: 0,
     nextAttemptAt: null,
+    handshakeProblem: null,
   };
   const view: ServerView = {
     profile: {
@@ -90,6 +94,8 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       endpoint: 'tcp://127.0.0.1:1',
       heartbeatIntervalMs: null,
       embedded: false,
+      // The synthetic server has no sockets; plain says so without inventing a key to pin.
+      security: { mode: 'plain' },
     },
     status,
   };
@@ -116,6 +122,13 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     addServer: () => unavailable('addServer'),
     updateServer: () => unavailable('updateServer'),
     removeServer: () => unavailable('removeServer'),
+    testConnection: () => unavailable('testConnection'),
+    // The servers view asks for this console's key on every load: answer rather than log errors.
+    clientKey: () => ({
+      publicKey: BENCH_CLIENT_KEY,
+      fingerprint: curveKeyFingerprint(BENCH_CLIENT_KEY),
+      allowCommand: allowCommand(BENCH_CLIENT_KEY),
+    }),
     health: () => unavailable('health'),
     listAgents: (input) => infos.slice(0, input.limit ?? infos.length),
     spawnAgent: () => unavailable('spawnAgent'),

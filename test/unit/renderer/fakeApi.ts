@@ -21,7 +21,14 @@ import {
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import { summarizeRequest } from '../../../shared/domain/command';
 import type { CommandResult } from '../../../shared/domain/result';
-import type { ServerStatus } from '../../../shared/domain/server';
+import type {
+  ClientKeyInfo,
+  ConnectionTestOutcome,
+  ConnectionTestResult,
+  ServerSecurity,
+  ServerStatus,
+} from '../../../shared/domain/server';
+import { allowCommand, curveKeyFingerprint } from '../../../shared/domain/curveKey';
 import type { AgentInfo, AgentStatus, JsonValue, RequestMessage } from '../../../shared/protocol/types';
 
 export interface OutputLine {
@@ -61,6 +68,44 @@ export function serverStatus(serverId: string, over: Partial<ServerStatus> = {})
     pubEndpoint: 'tcp://127.0.0.1:5556',
     pendingCommands: 0,
     nextAttemptAt: null,
+    handshakeProblem: null,
+    ...over,
+  };
+}
+
+/** A real server public key (libzmq's test vector), so fingerprints are computed, not made up. */
+export const SERVER_KEY = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+/** A real client public key (libzmq's test vector): what `clientKey` answers by default. */
+export const CLIENT_KEY = 'Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID';
+
+export const CURVE: ServerSecurity = { mode: 'curve', serverKey: SERVER_KEY };
+export const PLAIN: ServerSecurity = { mode: 'plain' };
+
+/** The client key info the real handler would derive from {@link CLIENT_KEY}. */
+export function clientKeyInfo(publicKey = CLIENT_KEY): ClientKeyInfo {
+  return { publicKey, fingerprint: curveKeyFingerprint(publicKey), allowCommand: allowCommand(publicKey) };
+}
+
+/** A Test connection answer with a plausible message per outcome (tests may override any field). */
+export function connectionTest(
+  outcome: ConnectionTestOutcome,
+  over: Partial<ConnectionTestResult> = {},
+): ConnectionTestResult {
+  const messages: Record<ConnectionTestOutcome, string> = {
+    ok: 'Connected: the server answered a health check.',
+    unreachable: 'No TCP connection to 10.0.0.9:5555 within 5 s: connection refused.',
+    no_reply: 'Connected, but no health reply within 5 s: is this a descartes server?',
+    key_not_allowed: "The server refused this console's key.",
+    server_key_mismatch: 'The server could not prove it holds the pinned key.',
+    server_is_plain: 'The server speaks plain ZMTP, not CURVE.',
+    server_is_encrypted: 'The server requires CURVE; this profile is plain.',
+  };
+  return {
+    outcome,
+    message: messages[outcome],
+    remoteServerId: outcome === 'ok' ? 'srv-remote' : null,
+    serverSecurity: outcome === 'ok' ? 'curve' : null,
+    elapsedMs: 12,
     ...over,
   };
 }
@@ -86,12 +131,24 @@ export class FakeApi {
   /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
+  /** What the next `testConnection` answers (the default says the server is reachable and encrypted). */
+  nextTest: ConnectionTestResult = connectionTest('ok');
+  /** Holds `testConnection` replies until resolved (to observe the busy state). */
+  testGate: Promise<void> | null = null;
+  /** What `clientKey` answers: the info, or an IPC failure. */
+  clientKeyResult: IpcResult<ClientKeyInfo> = ok(clientKeyInfo());
   private seq = 0;
 
-  addServer(name: string, over: Partial<ServerStatus> = {}, embedded = false): string {
+  addServer(
+    name: string,
+    over: Partial<ServerStatus> = {},
+    embedded = false,
+    security: ServerSecurity = CURVE,
+    endpoint = 'tcp://127.0.0.1:19001',
+  ): string {
     const id = fakeUuid();
     this.servers.push({
-      profile: { id, name, endpoint: 'tcp://127.0.0.1:19001', heartbeatIntervalMs: null, embedded },
+      profile: { id, name, endpoint, heartbeatIntervalMs: null, embedded, security },
       status: serverStatus(id, over),
     });
     this.agents.set(id, new Map());
@@ -204,7 +261,7 @@ export class FakeApi {
       addServer: (input) => {
         const p = this.parse('addServer', input);
         if (!p.ok) return Promise.resolve(p.result);
-        const id = this.addServer(p.value.name);
+        const id = this.addServer(p.value.name, {}, false, p.value.security, p.value.endpoint);
         const view = this.servers.find((s) => s.profile.id === id);
         if (!view) return Promise.resolve(fail('internal', 'lost'));
         return Promise.resolve(ok(view.profile));
@@ -214,7 +271,9 @@ export class FakeApi {
         if (!p.ok) return Promise.resolve(p.result);
         const view = this.servers.find((s) => s.profile.id === p.value.serverId);
         if (!view) return Promise.resolve(fail('not_found', `No server ${p.value.serverId}.`));
-        const profile = { ...view.profile, name: p.value.input.name, endpoint: p.value.input.endpoint };
+        const { name, endpoint, security } = p.value.input;
+        const heartbeatIntervalMs = p.value.input.heartbeatIntervalMs ?? null;
+        const profile = { ...view.profile, name, endpoint, security, heartbeatIntervalMs };
         this.servers = this.servers.map((s) => (s === view ? { profile, status: s.status } : s));
         return Promise.resolve(ok(profile));
       },
@@ -223,6 +282,16 @@ export class FakeApi {
         if (!p.ok) return Promise.resolve(p.result);
         this.servers = this.servers.filter((s) => s.profile.id !== p.value.serverId);
         return Promise.resolve(ok(null));
+      },
+      testConnection: async (input) => {
+        const p = this.parse('testConnection', input);
+        if (!p.ok) return p.result;
+        if (this.testGate) await this.testGate;
+        return ok(this.nextTest);
+      },
+      clientKey: () => {
+        this.calls.push({ name: 'clientKey', input: undefined });
+        return Promise.resolve(this.clientKeyResult);
       },
       health: (input) => {
         const p = this.parse('health', input);
