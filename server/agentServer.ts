@@ -16,6 +16,11 @@ import { CommandSocket } from './router';
 import { Stats } from './stats';
 import type { StatsSnapshot } from './stats';
 import { Supervisor } from './supervisor';
+import { loadOrCreateKeyPair } from '../shared/node/curveKeyPair';
+import { allowClient } from './security/authorizedClients';
+import { ServerSecurity } from './security/serverSecurity';
+import type { SecurityOptions } from './security/serverSecurity';
+import { serverKeyPath } from './stateDir';
 
 /** How to start an agent server; everything is optional. */
 export interface AgentServerOptions {
@@ -31,8 +36,20 @@ export interface AgentServerOptions {
   readonly heartbeatMs?: number;
   /** Overrides `config.maxAgents`. */
   readonly maxAgents?: number;
-  /** Directory of the dedupe journal (dedupe then survives a restart). */
+  /**
+   * The state dir: the server's key pair (`server.key`), its allow list (`authorized_clients`)
+   * and the dedupe journal (dedupe then survives a restart). Required unless `insecure`.
+   */
   readonly stateDir?: string;
+  /**
+   * Plain ZMTP without authentication (what Rust descartes 1.0.0 peers speak) instead of
+   * CurveZMQ. Default false.
+   */
+  readonly insecure?: boolean;
+  /** Client public keys (Z85) to add to the allow list before binding, named `console`. */
+  readonly allowClients?: readonly string[];
+  /** Where security events are logged (refused handshakes, allow list reloads); default stderr. */
+  readonly log?: (line: string) => void;
   /** File that gets one JSON line per executed mutating request. */
   readonly execLog?: string;
   /** Working directory of agents (default the server's cwd). */
@@ -46,6 +63,14 @@ export interface AgentServer {
   /** Where clients subscribe to events (same form). */
   readonly pubEndpoint: string;
   readonly serverId: string;
+  /** The ROUTER endpoint as bound (a wildcard host stays a wildcard): what the server listens on. */
+  readonly boundCommandEndpoint: string;
+  /** The PUB endpoint as bound. */
+  readonly boundEventEndpoint: string;
+  /** `curve` or `none` (`insecure`). */
+  readonly security: 'curve' | 'none';
+  /** The server's public key (Z85) that clients pin; null when insecure. */
+  readonly publicKey: string | null;
   /** A copy of the counters. */
   stats(): StatsSnapshot;
   /**
@@ -67,9 +92,12 @@ function packageVersion(): string {
 }
 
 /**
- * Starts an agent server: binds the PUB socket, then the ROUTER, and starts heartbeats.
+ * Starts an agent server: loads its key pair and allow list (CURVE) or goes plain
+ * (`insecure`), binds the PUB socket, then the ROUTER, and starts heartbeats.
  * @throws BindError when an endpoint is in use or invalid; StateDirError when the state dir
- *   is locked by another server; an Error when the exec log cannot be opened
+ *   is locked by another server; KeyFileError / AuthorizedClientsError when the key file or
+ *   allow list is unusable (naming the file and line); an Error when CURVE is asked for
+ *   without a state dir or the exec log cannot be opened
  */
 export async function startAgentServer(options: AgentServerOptions = {}): Promise<AgentServer> {
   const base = options.config ?? DEFAULT_CONFIG;
@@ -83,6 +111,19 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   const startedAtMs = Date.now();
   const codec = { encode: encodeMessage, decode: decodeMessage };
 
+  const log = options.log ?? ((line: string) => process.stderr.write(`descartes-server: ${line}\n`));
+  let securityOptions: SecurityOptions;
+  if (options.insecure === true) {
+    securityOptions = { mode: 'none' };
+  } else {
+    if (options.stateDir === undefined) {
+      throw new Error('a CURVE server needs a state dir for its key pair and allow list (or pass insecure)');
+    }
+    const { keyPair } = loadOrCreateKeyPair(serverKeyPath(options.stateDir), 'server');
+    for (const key of options.allowClients ?? []) allowClient(options.stateDir, key, 'console');
+    securityOptions = { mode: 'curve', keyPair, stateDir: options.stateDir };
+  }
+
   const cache = new ReplyCache();
   const journal =
     options.stateDir === undefined
@@ -93,6 +134,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   let execLog: ExecLog | null = null;
   let publisher: Publisher | null = null;
   let commands: CommandSocket | null = null;
+  let security: ServerSecurity | null = null;
   try {
     if (journal) {
       for (const entry of journal.entries()) {
@@ -106,7 +148,9 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       }
     }
     execLog = options.execLog === undefined ? null : new ExecLog(options.execLog);
-    publisher = await Publisher.bind(options.pub ?? DEFAULT_PUB, stats, encodeMessage);
+    security = await ServerSecurity.start(securityOptions, stats, log);
+    const sec = security;
+    publisher = await Publisher.bind(options.pub ?? DEFAULT_PUB, stats, encodeMessage, sec);
     const pub = publisher;
     const supervisor = new Supervisor({
       config,
@@ -123,22 +167,40 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       pubEndpoint: routableEndpoint(pub.endpoint),
       startedAtMs,
       version: packageVersion(),
+      security: sec.mode,
     };
     const handler = new RequestHandler({ ctx, cache, journal, execLog, codec });
     let accepting = true;
-    const sock = await CommandSocket.bind(options.bind ?? DEFAULT_BIND, stats, (frame) => {
-      if (!accepting) return;
-      void handler.handle(frame.payload, frame.totalBytes).then(
-        (bytes) => {
-          if (bytes && accepting) sock.reply(frame.routingId, bytes);
-        },
-        (error: unknown) => {
-          stats.increment('internal_errors');
-          process.stderr.write(`descartes-server: request handler failed: ${String(error)}\n`);
-        },
-      );
-    });
+    const sock = await CommandSocket.bind(
+      options.bind ?? DEFAULT_BIND,
+      stats,
+      (frame) => {
+        if (!accepting) return;
+        void handler.handle(frame.payload, frame.totalBytes).then(
+          (bytes) => {
+            if (bytes && accepting) sock.reply(frame.routingId, bytes);
+          },
+          (error: unknown) => {
+            stats.increment('internal_errors');
+            process.stderr.write(`descartes-server: request handler failed: ${String(error)}\n`);
+          },
+        );
+      },
+      sec,
+    );
     commands = sock;
+    let dropping = Promise.resolve();
+    sec.onRevoke(() => {
+      dropping = dropping
+        .then(async () => {
+          await sock.dropConnections();
+          await pub.dropConnections();
+          log('dropped every connection so that revoked keys must handshake again (and are refused)');
+        })
+        .catch((error: unknown) => {
+          log(`could not drop connections after a revoke: ${String(error)}`);
+        });
+    });
 
     const heartbeat = setInterval(() => {
       pub.status(NIL_UUID, 'heartbeat', null, null, {
@@ -149,10 +211,14 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
     }, config.heartbeatMs);
 
     let closing: Promise<void> | null = null;
-    const log = execLog;
+    const exec = execLog;
     return {
       bindEndpoint: localEndpoint(sock.endpoint),
       pubEndpoint: localEndpoint(pub.endpoint),
+      boundCommandEndpoint: sock.endpoint,
+      boundEventEndpoint: pub.endpoint,
+      security: sec.mode,
+      publicKey: sec.publicKey,
       serverId,
       stats: () => stats.snapshot(),
       close: () =>
@@ -162,13 +228,15 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
           accepting = false;
           await sock.close();
           await pub.close();
-          log?.close();
+          await sec.close();
+          exec?.close();
           journal?.close();
         })()),
     };
   } catch (error) {
     await commands?.close();
     await publisher?.close(0);
+    await security?.close();
     execLog?.close();
     journal?.close();
     throw error;

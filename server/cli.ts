@@ -4,13 +4,20 @@ import { startAgentServer } from './agentServer';
 import type { AgentServer } from './agentServer';
 import { BindError } from './endpoints';
 import { StateDirError } from './dedupeJournal';
+import { KeyFileError } from '../shared/node/curveKeyPair';
+import { AuthorizedClientsError } from './security/authorizedClients';
+import { runKeyCommand } from './keyCommands';
+import { defaultStateDir } from './stateDir';
+import { isLoopbackEndpoint } from './endpoints';
 
 /**
- * `npm run server -- [--bind …] [--pub …] [--config FILE] [--server-id ID] …`
+ * `npm run server -- [--bind …] [--pub …] [--config FILE] [--server-id ID] [--insecure] …`
+ * and the key subcommands `key`, `allow`, `revoke`, `clients` (see `USAGE`).
  *
- * Prints one JSON line `{"event":"ready",…}` on stdout once both sockets are bound. Errors are
- * one stderr line starting with `descartes-server: ` and exit code 1. SIGINT/SIGTERM shut down
- * gracefully (exit 0).
+ * Prints one JSON line `{"event":"ready",…}` on stdout once both sockets are bound: the
+ * endpoints as bound, `server_id`, `pid`, `security` (`curve` or `none`) and `public_key` (Z85,
+ * null when insecure). Errors are one stderr line starting with `descartes-server: ` and exit
+ * code 1. SIGINT/SIGTERM shut down gracefully (exit 0).
  */
 function fail(message: string): never {
   process.stderr.write(`descartes-server: ${message}\n`);
@@ -29,8 +36,21 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (parsed.kind !== 'run') {
+    try {
+      const result = runKeyCommand(parsed);
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      process.exitCode = result.exitCode;
+    } catch (error) {
+      if (error instanceof KeyFileError || error instanceof AuthorizedClientsError) fail(error.message);
+      throw error;
+    }
+    return;
+  }
   const { args } = parsed;
   let server: AgentServer;
+  const stateDir = args.stateDir ?? defaultStateDir();
   try {
     const config = args.configFile === null ? undefined : loadConfigFile(args.configFile);
     server = await startAgentServer({
@@ -40,12 +60,23 @@ async function main(): Promise<void> {
       ...(args.serverId === null ? {} : { serverId: args.serverId }),
       ...(args.heartbeatMs === null ? {} : { heartbeatMs: args.heartbeatMs }),
       ...(args.maxAgents === null ? {} : { maxAgents: args.maxAgents }),
-      ...(args.stateDir === null ? {} : { stateDir: args.stateDir }),
+      stateDir,
+      insecure: args.insecure,
+      ...(args.allowClient === null ? {} : { allowClients: [args.allowClient] }),
       ...(args.execLog === null ? {} : { execLog: args.execLog }),
     });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof BindError || error instanceof StateDirError)
+    if (
+      error instanceof ConfigError ||
+      error instanceof BindError ||
+      error instanceof KeyFileError ||
+      error instanceof AuthorizedClientsError
+    )
       fail(error.message);
+    if (error instanceof StateDirError)
+      fail(
+        `${error.message}${args.stateDir === null ? ' (to run a second server on this machine, give it its own --state-dir)' : ''}`,
+      );
     const code = (error as NodeJS.ErrnoException).code;
     fail(
       error instanceof Error
@@ -75,8 +106,29 @@ async function main(): Promise<void> {
       if (!isAlive(parentPid)) stop('SIGTERM');
     }, 1000).unref();
   }
+  if (server.security === 'none') {
+    for (const endpoint of [server.boundCommandEndpoint, server.boundEventEndpoint]) {
+      if (!isLoopbackEndpoint(endpoint)) {
+        process.stderr.write(
+          `descartes-server: WARNING: ${endpoint} is reachable from other machines without encryption or authentication (--insecure): anyone who reaches it can run commands${endpoint === server.boundEventEndpoint ? " and read every agent's output" : ''}\n`,
+        );
+      }
+    }
+  } else if (server.publicKey !== null) {
+    process.stderr.write(
+      `descartes-server: CURVE on; public key ${server.publicKey} (state dir ${stateDir}); admit a console with: npm run server -- allow '<its key>'\n`,
+    );
+  }
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', bind: server.bindEndpoint, pub: server.pubEndpoint, server_id: server.serverId, pid: process.pid })}\n`,
+    `${JSON.stringify({
+      event: 'ready',
+      bind: server.boundCommandEndpoint,
+      pub: server.boundEventEndpoint,
+      server_id: server.serverId,
+      pid: process.pid,
+      security: server.security,
+      public_key: server.publicKey,
+    })}\n`,
   );
 }
 

@@ -88,3 +88,14 @@ export function routableEndpoint(bound: string): string {
   }
   return `${m[1] ?? ''}${host}${m[3] ?? ''}`;
 }
+
+/**
+ * Whether a bound endpoint is reachable from this machine only: a tcp:// host in 127.0.0.0/8,
+ * `::1` or `localhost`, or an ipc:// / inproc:// endpoint. A wildcard host is not.
+ */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  if (!endpoint.startsWith('tcp://')) return true;
+  const hostPort = endpoint.slice('tcp://'.length);
+  const host = hostPort.slice(0, hostPort.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
+}

@@ -9,6 +9,7 @@ import type {
 } from '../shared/protocol';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
 import { bindError, checkEndpoint } from './endpoints';
+import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
 import { systemTimeNow } from './time';
@@ -87,18 +88,22 @@ export class Publisher implements EventSink {
   /**
    * Binds the PUB socket.
    * @param encode the protocol encoder (`encodeMessage`)
+   * @param security the server's transport security: events reach only peers it admits
    * @throws BindError naming the endpoint
    */
   static async bind(
     endpoint: string,
     stats: Stats,
     encode: (message: EventMessage) => Uint8Array,
+    security: ServerSecurity,
   ): Promise<Publisher> {
     const socket = new zmq.Publisher({
       maxMessageSize: MAX_MESSAGE_BYTES,
       sendHighWaterMark: 10_000,
       linger: 500,
+      ...security.socketOptions(),
     });
+    security.watch(socket, 'event socket');
     try {
       checkEndpoint(endpoint);
       await socket.bind(endpoint);
@@ -168,6 +173,16 @@ export class Publisher implements EventSink {
       if (ok) this.queuedLogBytes += data.length;
       else this.stats.increment('pub_dropped');
     }
+  }
+
+  /**
+   * Drops every subscriber's connection (see `CommandSocket.dropConnections`); subscribers
+   * reconnect, subscribe again and see a `data.seq` gap for what they missed.
+   */
+  async dropConnections(): Promise<void> {
+    if (this.closed) return;
+    await this.socket.unbind(this.endpoint);
+    await this.socket.bind(this.endpoint);
   }
 
   /** Forgets an agent's log sequence counter (when the agent is removed from memory). */

@@ -1,6 +1,7 @@
 import * as zmq from 'zeromq';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
 import { bindError, checkEndpoint } from './endpoints';
+import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
 
@@ -50,12 +51,14 @@ export class CommandSocket {
 
   /**
    * Binds the ROUTER and starts the receive loop.
+   * @param security the server's transport security: only peers it admits get a frame through
    * @throws BindError naming the endpoint when it is in use or invalid
    */
   static async bind(
     endpoint: string,
     stats: Stats,
     onFrame: (frame: IncomingFrame) => void,
+    security: ServerSecurity,
   ): Promise<CommandSocket> {
     const socket = new zmq.Router({
       maxMessageSize: MAX_MESSAGE_BYTES,
@@ -63,7 +66,9 @@ export class CommandSocket {
       receiveHighWaterMark: 100_000,
       sendHighWaterMark: 100_000,
       linger: 500,
+      ...security.socketOptions(),
     });
+    security.watch(socket, 'command socket');
     socket.events.on('disconnect', () => {
       stats.increment('disconnects');
     });
@@ -94,6 +99,17 @@ export class CommandSocket {
       if (!this.closed)
         process.stderr.write(`descartes-server: command socket receive loop ended: ${String(error)}\n`);
     }
+  }
+
+  /**
+   * Drops every peer's connection by unbinding and binding the endpoint again: peers reconnect
+   * by themselves and handshake anew (a revoked key is then refused). Replies to requests in
+   * flight are lost; a client resends them (the dedupe cache answers without running twice).
+   */
+  async dropConnections(): Promise<void> {
+    if (this.closed) return;
+    await this.socket.unbind(this.endpoint);
+    await this.socket.bind(this.endpoint);
   }
 
   /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */

@@ -20,6 +20,10 @@
  * - `action_timeouts`: forwarded custom actions the agent did not answer in time.
  * - `internal_errors`: unexpected exceptions caught while handling a request.
  * - `pub_dropped`: events dropped because the PUB send queue was full.
+ * - `handshakes_refused`: peers refused during the ZMTP handshake on either socket: a client
+ *   key not in `authorized_clients`, a plain peer at a CURVE server (or the reverse). Peers
+ *   that are not ZMTP 3 at all (ZMTP/1.0, HTTP) are dropped by libzmq before any handshake
+ *   and only show as `disconnects`.
  */
 export const STAT_NAMES = [
   'requests',
@@ -37,6 +41,7 @@ export const STAT_NAMES = [
   'action_timeouts',
   'internal_errors',
   'pub_dropped',
+  'handshakes_refused',
 ] as const;
 
 export type StatName = (typeof STAT_NAMES)[number];

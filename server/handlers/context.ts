@@ -14,4 +14,6 @@ export interface HandlerContext {
   readonly startedAtMs: number;
   /** Our package version. */
   readonly version: string;
+  /** Transport security in force: `curve` or `none` (`--insecure`). */
+  readonly security: 'curve' | 'none';
 }

@@ -11,7 +11,8 @@ export const CAPABILITIES = 'custom_action,batch,output_query,dedupe,status_stre
 
 /**
  * Health reply. Metadata (all strings): `server_id`, `pub_endpoint`, `capabilities`,
- * `version`, `hostname`, `platform`, `max_agents`, `heartbeat_ms`, and every counter as
+ * `version`, `hostname`, `platform`, `max_agents`, `heartbeat_ms`, `security` (`curve` or
+ * `none`), and every counter as
  * `stat.<name>` (see `Stats`).
  */
 export function runHealth(ctx: HandlerContext, req: HealthCheckRequest): HealthCheckResponse {
@@ -31,6 +32,7 @@ export function runHealth(ctx: HandlerContext, req: HealthCheckRequest): HealthC
       platform: process.platform,
       max_agents: String(ctx.config.maxAgents),
       heartbeat_ms: String(ctx.config.heartbeatMs),
+      security: ctx.security,
       ...ctx.stats.toMetadata(),
     },
   };

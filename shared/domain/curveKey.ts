@@ -29,7 +29,7 @@ export function parseCurveKey(text: string, what = 'key'): string {
   const key = text.trim();
   if (key.length !== CURVE_KEY_LENGTH) {
     throw new CurveKeyError(
-      `${what} must be ${CURVE_KEY_LENGTH} characters of Z85 text (as \`npm run server -- key\` prints it), got ${key.length}`,
+      `${what} must be ${CURVE_KEY_LENGTH} characters of Z85 text (a CurveZMQ public key), got ${key.length}`,
     );
   }
   for (let i = 0; i < key.length; i++) {

@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { curveClientOptions, type CurveClient } from './testKeys';
 import { decodeMessage } from '../../shared/protocol';
 import type { EventMessage } from '../../shared/protocol';
 
@@ -38,9 +39,10 @@ export class EventCollector {
    * Connects a SUB socket to `endpoint` and subscribes `topics` (prefix match; `''` = all).
    * Subscriptions reach the publisher asynchronously: wait for a first event (e.g. a heartbeat)
    * before relying on them.
+   * @param curve the server's key for a CURVE server (see `ServerProcess.curve`); null for plain
    */
-  static connect(endpoint: string, topics: string[]): EventCollector {
-    const socket = new zmq.Subscriber({ linger: 0 });
+  static connect(endpoint: string, topics: string[], curve?: CurveClient | null): EventCollector {
+    const socket = new zmq.Subscriber({ linger: 0, ...curveClientOptions(curve) });
     socket.connect(endpoint);
     for (const topic of topics) socket.subscribe(topic);
     return new EventCollector(socket);

@@ -1,6 +1,7 @@
 import * as zmq from 'zeromq';
 import { decodeMessage, encodeMessage, REPLY_TYPE } from '../../shared/protocol';
 import type { ReplyFor, ReplyMessage, RequestMessage, ZmqMessage } from '../../shared/protocol';
+import { curveClientOptions, type CurveClient } from './testKeys';
 
 /** Default time a test waits for one reply, in ms. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
@@ -40,9 +41,13 @@ export class RawClient {
     this.loop = this.receiveLoop();
   }
 
-  /** Connects a new DEALER (linger 0) to `endpoint`. Never waits for the peer. */
-  static connect(endpoint: string): RawClient {
-    const socket = new zmq.Dealer({ linger: 0 });
+  /**
+   * Connects a new DEALER (linger 0) to `endpoint`. Never waits for the peer.
+   * @param curve the server's key (and our key pair, default the test process's) for a CURVE
+   *   server; null or absent for a plain one
+   */
+  static connect(endpoint: string, curve?: CurveClient | null): RawClient {
+    const socket = new zmq.Dealer({ linger: 0, ...curveClientOptions(curve) });
     socket.connect(endpoint);
     return new RawClient(socket, endpoint);
   }

@@ -23,7 +23,7 @@ export function useServerHarness(
   let client: RawClient | null = null;
   beforeAll(async () => {
     server = await startServerProcess(await options());
-    client = RawClient.connect(server.bind);
+    client = RawClient.connect(server.bind, server.curve);
   });
   afterAll(async () => {
     await client?.close();

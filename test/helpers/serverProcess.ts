@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir } from './tempDir';
 import type { TempDir } from './tempDir';
+import { TEST_CLIENT_KEYS, type CurveClient } from './testKeys';
 
 /** Repository root: the agent server runs with it as cwd (fixture paths and `tsx` resolve from it). */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,8 +23,15 @@ export interface ServerProcessOptions {
   args?: string[];
   /** Written to a temp JSON file and passed as `--config FILE`. */
   config?: Record<string, unknown>;
-  /** Passed as `--state-dir DIR`. */
+  /** Passed as `--state-dir DIR`; default a fresh temp dir (never the user's own state dir). */
   stateDir?: string;
+  /** Run plain (`--insecure`) instead of CURVE. */
+  insecure?: boolean;
+  /**
+   * A client key to allow (`--allow-client`); default this test process's key
+   * (`TEST_CLIENT_KEYS`), null for none. Ignored when `insecure`.
+   */
+  allowClient?: string | null;
   /** Passed as `--exec-log FILE`. */
   execLog?: string;
   /** Extra environment variables for the server (merged over this process's env). */
@@ -39,6 +47,9 @@ export interface ReadyEvent {
   pub: string;
   server_id: string;
   pid: number;
+  security: 'curve' | 'none';
+  /** The server's public key (Z85); null when insecure. */
+  public_key: string | null;
 }
 
 /** How the server process ended. */
@@ -66,6 +77,8 @@ export class ServerProcess {
   readonly exited: Promise<ExitInfo>;
   /** Set once the ready line has been seen. */
   ready: ReadyEvent | null = null;
+  /** The state dir the server runs with. */
+  readonly stateDir: string;
 
   private readonly child: ChildProcess;
   private stdoutText = '';
@@ -77,15 +90,21 @@ export class ServerProcess {
   constructor(
     opts: ServerProcessOptions,
     configPath: string | null,
-    private readonly scratch: TempDir | null,
+    private readonly scratch: TempDir,
   ) {
     this.port = opts.port;
     this.pubPort = opts.pubPort ?? opts.port + 1;
     this.bind = `tcp://127.0.0.1:${this.port}`;
     this.pub = `tcp://127.0.0.1:${this.pubPort}`;
+    this.stateDir = opts.stateDir ?? join(scratch.path, 'state');
     const argv = ['--import', 'tsx', 'server/cli.ts', '--bind', this.bind, '--pub', this.pub];
     if (configPath !== null) argv.push('--config', configPath);
-    if (opts.stateDir !== undefined) argv.push('--state-dir', opts.stateDir);
+    argv.push('--state-dir', this.stateDir);
+    if (opts.insecure === true) argv.push('--insecure');
+    else {
+      const allow = opts.allowClient === undefined ? TEST_CLIENT_KEYS.publicKey : opts.allowClient;
+      if (allow !== null) argv.push('--allow-client', allow);
+    }
     if (opts.execLog !== undefined) argv.push('--exec-log', opts.execLog);
     argv.push(...(opts.args ?? []));
     this.child = spawn(process.execPath, argv, {
@@ -119,7 +138,7 @@ export class ServerProcess {
           if (this.exitInfo !== null) return;
           this.exitInfo = { code, signal };
           live.delete(this);
-          void this.scratch?.remove();
+          void this.scratch.remove();
           resolve(this.exitInfo);
         };
         this.child.once('close', settle);
@@ -132,6 +151,16 @@ export class ServerProcess {
         resolve(this.exitInfo);
       });
     });
+  }
+
+  /**
+   * How a test client reaches this server: its public key (with the test process's key pair,
+   * which the harness allows by default), or null when it runs `--insecure`.
+   * @throws Error before the ready line
+   */
+  get curve(): CurveClient | null {
+    if (this.ready === null) throw new Error('the server is not ready yet: no public key known');
+    return this.ready.public_key === null ? null : { serverKey: this.ready.public_key };
   }
 
   /** OS pid of the server process (undefined only when spawning failed). */
@@ -230,10 +259,9 @@ function capped(text: string): string {
 
 /** Spawns the server without waiting for it to be ready (for tests that expect it to fail). */
 export async function spawnServerProcess(opts: ServerProcessOptions): Promise<ServerProcess> {
-  let scratch: TempDir | null = null;
+  const scratch = await createTempDir('descartes-server-');
   let configPath: string | null = null;
   if (opts.config !== undefined) {
-    scratch = await createTempDir('descartes-server-config-');
     configPath = join(scratch.path, 'server-config.json');
     await writeFile(configPath, JSON.stringify(opts.config, null, 2));
   }

@@ -57,7 +57,7 @@ describe('agent server: idempotency by request_id', () => {
       execLog,
       config: { backends: nodeBackends() },
     });
-    const client = RawClient.connect(server.bind);
+    const client = RawClient.connect(server.bind, server.curve);
     try {
       const name = `dedupe-${newRequestId()}`;
       const spawn = spawnRequest({ ...fixtureAgent('action-agent.js'), name });
@@ -99,7 +99,7 @@ describe('agent server: idempotency by request_id', () => {
       execLog,
       config: { backends: nodeBackends() },
     });
-    const client = RawClient.connect(server.bind);
+    const client = RawClient.connect(server.bind, server.curve);
     try {
       const agent = await spawnAgent(client, fixtureAgent('action-agent.js'));
       const slow = customAction(agent.id, 'slow', { ms: 1500 }, { timeoutSecs: 10 });
@@ -134,7 +134,7 @@ describe('agent server: idempotency by request_id', () => {
     });
     const spawn = spawnRequest({ ...fixtureAgent('exit.js'), name: 'survivor' });
     let original;
-    const c1 = RawClient.connect(first.bind);
+    const c1 = RawClient.connect(first.bind, first.curve);
     try {
       original = await c1.request(spawn);
       expect(original.success).toBe(true);
@@ -152,7 +152,7 @@ describe('agent server: idempotency by request_id', () => {
       execLog: secondLog,
       config: { backends: nodeBackends() },
     });
-    const c2 = RawClient.connect(second.bind);
+    const c2 = RawClient.connect(second.bind, second.curve);
     try {
       const replay = await c2.request(spawn);
       expect(replay).toEqual(original);

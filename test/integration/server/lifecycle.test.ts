@@ -49,7 +49,7 @@ describe('agent server: process lifecycle', () => {
     expect(server.ready?.pid).toBe(server.pid);
     expect(server.ready?.bind).toBe(server.bind);
     expect(server.ready?.pub).toBe(server.pub);
-    const client = RawClient.connect(server.bind);
+    const client = RawClient.connect(server.bind, server.curve);
     let pids: number[];
     try {
       const polite = await spawnAgent(client, fixtureAgent('action-agent.js'));
@@ -111,7 +111,7 @@ describe('agent server: process lifecycle', () => {
       pubPort: await ports.next(),
       args: ['--server-id', 'test-server-7'],
     });
-    const client = RawClient.connect(server.bind);
+    const client = RawClient.connect(server.bind, server.curve);
     try {
       expect(server.ready?.server_id).toBe('test-server-7');
       const health = await client.request(healthCheck());
@@ -131,7 +131,7 @@ describe('agent server: process lifecycle', () => {
       args: ['--max-agents', '1'],
       config: { backends: nodeBackends() },
     });
-    const client = RawClient.connect(server.bind);
+    const client = RawClient.connect(server.bind, server.curve);
     try {
       await spawnAgent(client, fixtureAgent('action-agent.js'));
       const second = await client.request(spawnRequest(fixtureAgent('action-agent.js')));

@@ -1,5 +1,6 @@
 import { encode } from '@msgpack/msgpack';
 import * as zmq from 'zeromq';
+import { curveClientOptions } from '../../helpers/testKeys';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
@@ -32,7 +33,7 @@ describe('agent server: bad input never stops it', () => {
   }
 
   it('a zeromq.js REQ client gets one reply per request (empty delimiter handled by REQ)', async () => {
-    const req = new zmq.Request({ linger: 0, receiveTimeout: 5000 });
+    const req = new zmq.Request({ linger: 0, receiveTimeout: 5000, ...curveClientOptions(h.server.curve) });
     req.connect(h.server.bind);
     try {
       for (let i = 0; i < 3; i++) {
@@ -130,7 +131,7 @@ describe('agent server: bad input never stops it', () => {
   });
 
   it('a frame over 10 MiB is dropped; the server survives and answers the next client', async () => {
-    const big = RawClient.connect(h.server.bind);
+    const big = RawClient.connect(h.server.bind, h.server.curve);
     try {
       await big.sendRaw([EMPTY, Buffer.alloc(10 * 1024 * 1024 + 1024, 0x61)]);
       // Give libzmq time to receive (and refuse) the frame before probing.
@@ -138,7 +139,7 @@ describe('agent server: bad input never stops it', () => {
     } finally {
       await big.close();
     }
-    const next = RawClient.connect(h.server.bind);
+    const next = RawClient.connect(h.server.bind, h.server.curve);
     try {
       const reply = await next.request(healthCheck(), 5000);
       expect(reply.healthy).toBe(true);

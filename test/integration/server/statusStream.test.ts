@@ -47,7 +47,7 @@ describe('agent server: PUB status stream and log stream', () => {
   beforeAll(async () => {
     // Subscribe to everything before any agent exists, and wait for a heartbeat: from then on
     // no event of this server can be missed (short of a PUB high-water-mark drop).
-    events = EventCollector.connect(h.server.pub, ['']);
+    events = EventCollector.connect(h.server.pub, [''], h.server.curve);
     await events.waitFor((e) => e.topic === `status.${NIL_UUID}`, 5000, 'first heartbeat');
   });
   afterAll(async () => {

@@ -19,6 +19,7 @@ import { JOURNAL_FILE } from '../../../server/dedupeJournal';
 import { OUTCOME_UNKNOWN } from '../../../server/requestHandler';
 import { PortAllocator } from '../../helpers/ports';
 import { createTempDir } from '../../helpers/tempDir';
+import { curveClientOptions, TEST_CLIENT_KEYS } from '../../helpers/testKeys';
 import type { TempDir } from '../../helpers/tempDir';
 
 // In-process smoke tests over real sockets; the black-box suite lives in test/integration/server.
@@ -26,10 +27,15 @@ const ports = new PortAllocator(20000, 20199);
 
 /** A DEALER client that correlates replies by request_id. */
 class Client {
-  readonly socket = new zmq.Dealer({ linger: 0 });
+  readonly socket: zmq.Dealer;
   private readonly waiting = new Map<string, ((r: ReplyMessage) => void)[]>();
   private n = 0;
-  constructor(endpoint: string) {
+  /** @param serverKey the server's public key: the client speaks CURVE with the test key pair */
+  constructor(endpoint: string, serverKey: string | null) {
+    this.socket = new zmq.Dealer({
+      linger: 0,
+      ...curveClientOptions(serverKey === null ? null : { serverKey }),
+    });
     this.socket.connect(endpoint);
     void (async () => {
       for await (const [empty, body] of this.socket) {
@@ -83,8 +89,10 @@ describe('agent server (in-process, real sockets)', () => {
       serverId: 'srv-test',
       heartbeatMs: 100,
       execLog,
+      stateDir: join(tmp.path, 'state'),
+      allowClients: [TEST_CLIENT_KEYS.publicKey],
     });
-    client = new Client(server.bindEndpoint);
+    client = new Client(server.bindEndpoint, server.publicKey);
   });
 
   afterAll(async () => {
@@ -116,12 +124,19 @@ describe('agent server (in-process, real sockets)', () => {
 
   it('refuses a second server on the same port with a clear error', async () => {
     await expect(
-      startAgentServer({ bind: `tcp://127.0.0.1:${bind}`, pub: `tcp://127.0.0.1:${await ports.next()}` }),
+      startAgentServer({
+        bind: `tcp://127.0.0.1:${bind}`,
+        pub: `tcp://127.0.0.1:${await ports.next()}`,
+        insecure: true,
+      }),
     ).rejects.toThrow(`cannot bind tcp://127.0.0.1:${bind}: address already in use`);
   });
 
   it('spawns, publishes status with seq, and answers output queries', async () => {
-    const sub = new zmq.Subscriber({ linger: 0 });
+    const sub = new zmq.Subscriber({
+      linger: 0,
+      ...curveClientOptions({ serverKey: server.publicKey ?? '' }),
+    });
     sub.connect(server.pubEndpoint);
     sub.subscribe('status.');
     const seen: StatusUpdate[] = [];
@@ -303,11 +318,12 @@ describe('agent server with a state dir', () => {
       pub: `tcp://127.0.0.1:${await ports.next()}`,
     });
     try {
-      const first = await startAgentServer({ ...(await endpoints()), stateDir, execLog });
+      const allowClients = [TEST_CLIENT_KEYS.publicKey];
+      const first = await startAgentServer({ ...(await endpoints()), stateDir, execLog, allowClients });
       await expect(startAgentServer({ ...(await endpoints()), stateDir })).rejects.toThrow(
         /is in use by another server/,
       );
-      let client = new Client(first.bindEndpoint);
+      let client = new Client(first.bindEndpoint, first.publicKey);
       const spawn: RequestMessage = {
         type: 'spawn_request',
         request_id: 'spawn-once',
@@ -324,7 +340,9 @@ describe('agent server with a state dir', () => {
       );
 
       const second = await startAgentServer({ ...(await endpoints()), stateDir, execLog });
-      client = new Client(second.bindEndpoint);
+      // The key pair survives the restart: the client's pinned key still fits.
+      expect(second.publicKey).toBe(first.publicKey);
+      client = new Client(second.bindEndpoint, second.publicKey);
       expect(await client.request<SpawnResponse>(spawn)).toEqual(original);
       const cut = await client.request<CommandResponse>({
         type: 'control_command',

@@ -15,6 +15,8 @@ describe('parseArgs', () => {
         stateDir: null,
         execLog: null,
         parentPid: null,
+        insecure: false,
+        allowClient: null,
       },
     });
     expect(DEFAULT_BIND).toBe('tcp://127.0.0.1:5555');
@@ -39,6 +41,8 @@ describe('parseArgs', () => {
       '/tmp/e.log',
       '--parent-pid',
       '4242',
+      '--insecure',
+      '--allow-client=rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7',
     ]);
     expect(parsed).toEqual({
       kind: 'run',
@@ -52,8 +56,38 @@ describe('parseArgs', () => {
         stateDir: '/tmp/s',
         execLog: '/tmp/e.log',
         parentPid: 4242,
+        insecure: true,
+        allowClient: 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7',
       },
     });
+  });
+
+  it('reads the key subcommands with their own options only', () => {
+    const key = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+    expect(parseArgs(['key'])).toEqual({ kind: 'key', stateDir: null });
+    expect(parseArgs(['key', '--state-dir', '/s'])).toEqual({ kind: 'key', stateDir: '/s' });
+    expect(parseArgs(['allow', key, '--name', 'laptop'])).toEqual({
+      kind: 'allow',
+      key,
+      name: 'laptop',
+      stateDir: null,
+    });
+    expect(parseArgs(['allow', '--state-dir=/s', key])).toEqual({
+      kind: 'allow',
+      key,
+      name: null,
+      stateDir: '/s',
+    });
+    expect(parseArgs(['revoke', 'laptop'])).toEqual({ kind: 'revoke', target: 'laptop', stateDir: null });
+    expect(parseArgs(['clients'])).toEqual({ kind: 'clients', stateDir: null });
+    expect(() => parseArgs(['allow'])).toThrow("'allow' needs a client public key");
+    expect(() => parseArgs(['allow', 'a', 'b'])).toThrow('quote the key');
+    expect(() => parseArgs(['key', '--bind', 'tcp://127.0.0.1:1'])).toThrow(
+      "--bind is not an option of 'key'",
+    );
+    expect(() => parseArgs(['clients', '--insecure'])).toThrow("--insecure is not an option of 'clients'");
+    expect(() => parseArgs(['--name', 'x'])).toThrow("--name belongs to 'allow'");
+    expect(() => parseArgs(['--insecure', '--insecure'])).toThrow('--insecure given twice');
   });
 
   it('returns help for --help', () => {
