@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import ActionForm from '../../../../renderer/src/components/ActionForm.vue';
 import ServerForm from '../../../../renderer/src/components/ServerForm.vue';
 import SpawnDialog from '../../../../renderer/src/components/SpawnDialog.vue';
+import { CURVE, SERVER_KEY } from '../fakeApi';
 import { freshApp, settle } from '../setup';
 
 describe('ActionForm', () => {
@@ -62,11 +63,12 @@ describe('ServerForm', () => {
     expect(ctx.fake.callsOf('addServer')).toHaveLength(0);
     await wrapper.get('[data-testid="server-name"]').setValue('lab');
     await wrapper.get('[data-testid="server-endpoint"]').setValue('tcp://10.1.2.3:5555');
+    await wrapper.get('[data-testid="server-key"]').setValue(SERVER_KEY);
     expect(wrapper.find('[data-testid="server-name-error"]').exists()).toBe(false);
     await wrapper.get('[data-testid="server-form"]').trigger('submit');
     await settle();
     expect(ctx.fake.callsOf('addServer')).toEqual([
-      { name: 'lab', endpoint: 'tcp://10.1.2.3:5555', heartbeatIntervalMs: null },
+      { name: 'lab', endpoint: 'tcp://10.1.2.3:5555', heartbeatIntervalMs: null, security: CURVE },
     ]);
     expect(wrapper.emitted('done')).toHaveLength(1);
   });
