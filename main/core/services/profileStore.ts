@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ServerProfile, ServerProfileInput } from '../../../shared/domain/server';
+import { CurveKeyError, parseCurveKey } from '../../../shared/domain/curveKey';
+import type { ServerProfile, ServerProfileInput, ServerSecurity } from '../../../shared/domain/server';
 import { parseTcpEndpoint } from '../transport/endpoints';
 
 /** A profile the operator gave that cannot be used; the message names the field. */
@@ -15,7 +16,15 @@ export class ProfileError extends Error {
   }
 }
 
-const FILE_VERSION = 1;
+/**
+ * Version 2 added `security` to every profile. Version 1 files are read as they were meant
+ * (every server plain: the console had no encryption then) and written as version 2 at the
+ * next change. The number went up, rather than the field being optional, so that an older
+ * console refuses a version 2 file instead of rewriting it without the pinned keys, which
+ * would silently turn encrypted profiles into plain ones.
+ */
+const FILE_VERSION = 2;
+const PLAIN: ServerSecurity = { mode: 'plain' };
 
 /**
  * Server profiles in `<dataDir>/servers.json`, written atomically (temp file, fsync, rename),
@@ -83,20 +92,33 @@ export class ProfileStore {
     }
     try {
       const parsed = JSON.parse(text) as { version?: unknown; servers?: unknown };
-      if (parsed.version !== FILE_VERSION || !Array.isArray(parsed.servers))
-        throw new Error('not a version 1 profile list');
+      const version = parsed.version;
+      if ((version !== 1 && version !== FILE_VERSION) || !Array.isArray(parsed.servers)) {
+        throw new Error(
+          typeof version === 'number' && version > FILE_VERSION
+            ? `version ${version} was written by a newer console; use that one`
+            : `not a version 1 or ${FILE_VERSION} profile list`,
+        );
+      }
       return parsed.servers.map((raw: unknown, i) => {
-        const r = raw as Partial<ServerProfile>;
+        const r = raw as Partial<Record<keyof ServerProfile, unknown>>;
         if (typeof r.id !== 'string') throw new Error(`servers[${i}].id is missing`);
-        return {
-          id: r.id,
-          embedded: r.embedded === true,
-          ...validateProfileInput({
-            name: String(r.name),
-            endpoint: String(r.endpoint),
-            heartbeatIntervalMs: r.heartbeatIntervalMs ?? null,
-          }),
-        };
+        if (version === FILE_VERSION && r.security === undefined)
+          throw new Error(`servers[${i}].security is missing`);
+        try {
+          return {
+            id: r.id,
+            embedded: r.embedded === true,
+            ...validateProfileInput({
+              name: String(r.name),
+              endpoint: String(r.endpoint),
+              heartbeatIntervalMs: (r.heartbeatIntervalMs ?? null) as number | null,
+              security: version === 1 ? PLAIN : (r.security as ServerSecurity),
+            }),
+          };
+        } catch (e) {
+          throw new Error(`servers[${i}]: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
       });
     } catch (e) {
       throw new ProfileError(
@@ -141,5 +163,35 @@ export function validateProfileInput(input: ServerProfileInput): Omit<ServerProf
   if (hb !== null && (!Number.isInteger(hb) || hb < 100 || hb > 600_000)) {
     throw new ProfileError('invalid', `heartbeat interval must be 100 to 600000 ms, got ${String(hb)}`);
   }
-  return { name, endpoint, heartbeatIntervalMs: hb };
+  return { name, endpoint, heartbeatIntervalMs: hb, security: validateSecurity(input.security) };
+}
+
+/**
+ * Checks how a server is secured: a pinned key that is 40 Z85 characters, or plain. Plain is
+ * never assumed: input without `security` is refused.
+ * @throws ProfileError('invalid') saying what is wrong with the key
+ */
+export function validateSecurity(security: unknown): ServerSecurity {
+  const s = security as Partial<Record<'mode' | 'serverKey', unknown>> | null | undefined;
+  if (typeof s !== 'object' || s === null) {
+    throw new ProfileError(
+      'invalid',
+      "server security is required: a pinned server key ({ mode: 'curve', serverKey }) or { mode: 'plain' }",
+    );
+  }
+  if (s.mode === 'plain') return PLAIN;
+  if (s.mode !== 'curve') {
+    throw new ProfileError(
+      'invalid',
+      `server security mode must be 'curve' or 'plain', got ${JSON.stringify(s.mode)}`,
+    );
+  }
+  if (typeof s.serverKey !== 'string')
+    throw new ProfileError('invalid', 'an encrypted server needs its server key');
+  try {
+    return { mode: 'curve', serverKey: parseCurveKey(s.serverKey, 'server key') };
+  } catch (e) {
+    if (e instanceof CurveKeyError) throw new ProfileError('invalid', e.message);
+    throw e;
+  }
 }
