@@ -424,6 +424,9 @@ describe('ServersView: security on the cards', () => {
       ctx.fake.addServer('fine');
       await mountView();
       expect(card('lab').get(sel('server-handshake-title')).text()).toBe(problems[problem]);
+      // One box: the raw error is its details, not a second banner.
+      expect(card('lab').get(sel('server-handshake-detail')).text()).toBe('Details: handshake failed');
+      expect(card('lab').find(sel('server-error')).exists()).toBe(false);
       expect(card('fine').find(sel('server-handshake')).exists()).toBe(false);
       // Only a refused client key needs the allow line.
       expect(card('lab').find(sel('server-handshake-client-key')).exists()).toBe(
