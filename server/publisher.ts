@@ -8,7 +8,7 @@ import type {
   Uuid,
 } from '../shared/protocol';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
+import { bindError, checkEndpoint, rebind } from './endpoints';
 import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
@@ -181,8 +181,7 @@ export class Publisher implements EventSink {
    */
   async dropConnections(): Promise<void> {
     if (this.closed) return;
-    await this.socket.unbind(this.endpoint);
-    await this.socket.bind(this.endpoint);
+    await rebind(this.socket, this.endpoint);
   }
 
   /** Forgets an agent's log sequence counter (when the agent is removed from memory). */

@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
+import { bindError, checkEndpoint, rebind } from './endpoints';
 import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
@@ -108,8 +108,7 @@ export class CommandSocket {
    */
   async dropConnections(): Promise<void> {
     if (this.closed) return;
-    await this.socket.unbind(this.endpoint);
-    await this.socket.bind(this.endpoint);
+    await rebind(this.socket, this.endpoint);
   }
 
   /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */

@@ -101,11 +101,13 @@ export class ServerSecurity {
   watch(socket: zmq.Socket, what: string): void {
     socket.events.on('handshake:error:protocol', (event) => {
       this.stats.increment('handshakes_refused');
-      const mismatch = event.error.code === 'ERR_ZMTP_MECHANISM_MISMATCH';
+      const code = event.error.code;
       this.note(
-        mismatch
+        code === 'ERR_ZMTP_MECHANISM_MISMATCH'
           ? `refused a ${this.mode === 'curve' ? 'plain (unencrypted)' : 'CURVE'} peer on the ${what} ${event.address}: this server runs ${this.mode === 'curve' ? 'CURVE' : 'plain ZMTP (--insecure)'}`
-          : `refused a peer on the ${what} ${event.address}: ZMTP protocol error (${event.error.code})`,
+          : code === 'ERR_ZMTP_CRYPTOGRAPHIC'
+            ? `refused a CURVE peer on the ${what} ${event.address}: its handshake does not decrypt with this server's key (it pinned another server key)`
+            : `refused a peer on the ${what} ${event.address}: ZMTP protocol error (${code})`,
       );
     });
     socket.events.on('handshake:error:auth', () => {
