@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browser } from '@wdio/globals';
+import { loadClientKey } from '../../../main/core/security/clientKey';
 import { nodeBackends } from '../../helpers/agents';
 import { PortAllocator, isPortFree } from '../../helpers/ports';
 import { startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
@@ -82,13 +83,42 @@ export class E2eStack {
     return `tcp://127.0.0.1:${this.serverPort}`;
   }
 
-  /** Starts (or restarts on the same ports, state dir and exec log) the agent server. */
-  async startServer(): Promise<ServerProcess> {
+  /** The agent server's state dir (its key pair and `authorized_clients`). */
+  get serverStateDir(): string {
+    return join(this.dir.path, 'server-state');
+  }
+
+  /**
+   * The console's public key. The console keeps its key pair in its data dir (`client.key`);
+   * reading it through the console's own loader creates it before the console first starts,
+   * so a server can allow it up front, as an operator's `allow` would.
+   */
+  consolePublicKey(): string {
+    return loadClientKey(this.dataDir).info.publicKey;
+  }
+
+  /**
+   * The running agent server's public key, from its ready line: what an operator pins.
+   * @throws Error before the server is ready, or when it runs without CURVE
+   */
+  get serverKey(): string {
+    const key = this.server?.ready?.public_key ?? null;
+    if (key === null) throw new Error('the agent server is not ready or runs --insecure: no public key');
+    return key;
+  }
+
+  /**
+   * Starts (or restarts on the same ports, state dir and exec log) the agent server, over CURVE.
+   * @param options.allowConsole allow the console's key (default true); false leaves the
+   *   console a stranger to the server, as before an operator runs `allow`
+   */
+  async startServer(options: { allowConsole?: boolean } = {}): Promise<ServerProcess> {
     this.server = await startServerProcess({
       port: this.serverPort,
       config: { backends: nodeBackends() },
-      stateDir: join(this.dir.path, 'server-state'),
+      stateDir: this.serverStateDir,
       execLog: this.execLogPath,
+      allowClient: options.allowConsole === false ? null : this.consolePublicKey(),
       args: ['--heartbeat-ms', '1000'],
     });
     return this.server;

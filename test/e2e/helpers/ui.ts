@@ -95,13 +95,36 @@ export async function waitServerState(name: string, state: string, timeout = UI_
   return (await (await serverCard(name)).getAttribute('data-server-id')) ?? '';
 }
 
-/** Adds a server in the servers view and waits until it is online; returns its id. */
-export async function addServer(name: string, endpoint: string, heartbeatMs: number): Promise<string> {
+/**
+ * Fills the server form's security: pins `serverKey` (encrypted), or with null chooses plain
+ * and confirms it, as an operator must.
+ */
+export async function chooseSecurity(serverKey: string | null): Promise<void> {
+  if (serverKey === null) {
+    await $(tid('server-security-plain')).click();
+    await $(tid('server-plain-confirm')).click();
+  } else {
+    await $(tid('server-security-curve')).click();
+    await typeInto('server-key', serverKey);
+  }
+}
+
+/**
+ * Adds a server in the servers view and waits until it is online; returns its id.
+ * @param serverKey the server's public key to pin, or null for a plain (`--insecure`) server
+ */
+export async function addServer(
+  name: string,
+  endpoint: string,
+  heartbeatMs: number,
+  serverKey: string | null,
+): Promise<string> {
   await $(tid('nav-servers')).click();
   await $(tid('server-add')).click();
   await typeInto('server-name', name);
   await typeInto('server-endpoint', endpoint);
   await typeInto('server-heartbeat', String(heartbeatMs));
+  await chooseSecurity(serverKey);
   await $(tid('server-save')).click();
   return waitServerState(name, 'online', 20_000);
 }

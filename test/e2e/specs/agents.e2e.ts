@@ -45,7 +45,7 @@ describe('agents: spawn, status, controls, output, actions', function () {
   });
 
   it('adds the agent server in the servers view and shows it online with its capabilities', async function () {
-    const id = await addServer(SERVER, stack.endpoint, 1000);
+    const id = await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
     assert.notEqual(id, '');
     const card = $(`${tid('server-card')}[data-server-id="${id}"]`);
     const caps = await card.$(tid('server-capabilities')).getText();

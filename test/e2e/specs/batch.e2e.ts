@@ -31,7 +31,7 @@ describe('batch: one agent fails, the others succeed', function () {
     stack = await E2eStack.create(1);
     await stack.startServer();
     await openConsole(await stack.startApp());
-    await addServer(SERVER, stack.endpoint, 1000);
+    await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
     await openServer(SERVER);
   });
 

@@ -48,7 +48,7 @@ describe('queue: commands issued while the server is down are delivered once aft
     stack = await E2eStack.create(2);
     await stack.startServer();
     await openConsole(await stack.startApp());
-    await addServer(SERVER, stack.endpoint, 1000);
+    await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
     await openServer(SERVER);
   });
 
