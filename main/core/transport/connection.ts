@@ -12,9 +12,13 @@ import {
   type RequestMessage,
   type ZmqMessage,
 } from '../../../shared/protocol';
+import type { HandshakeProblem } from '../../../shared/domain/server';
 import { backoffDelay } from './backoff';
+import { curveSocketOptions, type CurveClient } from './curveClient';
+import { handshakeProblemText } from './handshakeProblemText';
 import { RequestError } from './requestError';
 import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
+import { watchSocketEvents, type SocketSignal } from './socketEvents';
 import { SocketWriter, WriterError } from './socketWriter';
 
 /**
@@ -41,6 +45,8 @@ export interface ConnectionOptions {
   maxInFlight?: number;
   /** Source of jitter in [0, 1); tests make it deterministic. */
   random?: () => number;
+  /** CurveZMQ with a pinned server key and our key pair; null or absent: plain ZMTP. */
+  curve?: CurveClient | null;
 }
 
 /** A point-in-time view of a connection, safe to hand to the UI. */
@@ -57,6 +63,11 @@ export interface ConnectionSnapshot {
   reconnectAttempt: number;
   /** When the next reconnect happens (ms since epoch), while offline. */
   nextAttemptAt: number | null;
+  /**
+   * Why the last handshake failed, since the server last completed one (or answered); null
+   * when none failed. `lastError` then says it in words, with what to do.
+   */
+  handshakeProblem: HandshakeProblem | null;
 }
 
 export interface RequestOptions {
@@ -90,6 +101,13 @@ const LATE_MEMORY = 10_000;
  *
  * It never enables ZMTP heartbeats (Rust peers crash on PING) and sends every request as
  * `[empty, msgpack]`, which both our ROUTER server and the Rust REP server accept.
+ *
+ * With {@link ConnectionOptions.curve} it speaks CurveZMQ. A refused handshake (our key not
+ * allowed, the wrong pinned key, a plain server, or plain us against an encrypted server) is
+ * read from the socket's monitor events, reported as `handshakeProblem` with a `lastError`
+ * that says what to do, and takes the server offline at once: libzmq gives up on a socket
+ * whose handshake was refused, so only a new socket (after the usual backoff) can succeed,
+ * e.g. once the operator has allowed our key.
  * Callers must {@link close} it.
  */
 export class Connection {
@@ -101,6 +119,7 @@ export class Connection {
   private readonly reconnectMaxMs: number;
   private readonly maxInFlight: number;
   private readonly random: () => number;
+  private readonly curve: CurveClient | null;
 
   private socket: zmq.Dealer | null = null;
   private writer: SocketWriter | null = null;
@@ -117,6 +136,7 @@ export class Connection {
   private lastHeardAt: number | null = null;
   private info: ServerInfo | null = null;
   private lastError: string | null = null;
+  private handshakeProblem: HandshakeProblem | null = null;
   private misses = 0;
   private healthInFlight = false;
   private attempt = 0;
@@ -136,6 +156,7 @@ export class Connection {
     this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
     this.maxInFlight = options.maxInFlight ?? 100_000;
     this.random = options.random ?? Math.random;
+    this.curve = options.curve ?? null;
   }
 
   /**
@@ -162,7 +183,13 @@ export class Connection {
       lastError: this.lastError,
       reconnectAttempt: this.attempt,
       nextAttemptAt: this.nextAttemptAt,
+      handshakeProblem: this.handshakeProblem,
     };
+  }
+
+  /** Whether this connection speaks CurveZMQ. */
+  get encrypted(): boolean {
+    return this.curve !== null;
   }
 
   /** Calls `listener` on every state change and every health reply. Returns an unsubscribe. */
@@ -297,6 +324,11 @@ export class Connection {
       // replaced (with jittered backoff) only once the server is declared offline.
       reconnectInterval: 100,
       reconnectMaxInterval: 2000,
+      ...curveSocketOptions(this.curve),
+    });
+    // Before connect(), so the first handshake's outcome is seen.
+    watchSocketEvents(socket, this.curve !== null, (signal) => {
+      this.onSocketSignal(socket, signal);
     });
     socket.connect(this.endpoint);
     this.socket = socket;
@@ -344,6 +376,8 @@ export class Connection {
       // whether to resend or how to translate for a Rust server) must see this server's info.
       this.info = serverInfoFromHealth(reply);
     }
+    // A reply proves the handshake, even if its monitor event is still on its way.
+    if (this.handshakeProblem !== null) this.handshakeProblem = null;
     this.heard();
     if (!p) {
       if (this.timedOut.delete(reply.request_id)) for (const l of this.lateListeners) l(reply);
@@ -364,6 +398,31 @@ export class Connection {
     p.resolve(reply);
   }
 
+  /** Handshake outcomes of the current socket (monitor events, never per message). */
+  private onSocketSignal(socket: zmq.Dealer, signal: SocketSignal): void {
+    if (socket !== this.socket) return;
+    if (signal.kind === 'handshaken') {
+      if (this.handshakeProblem === null) return;
+      const stale = this.problemText(this.handshakeProblem);
+      this.handshakeProblem = null;
+      // The refusal is over; the state machine says the rest once the server answers.
+      if (this.lastError === stale) this.lastError = null;
+      this.emit();
+      return;
+    }
+    if (signal.kind !== 'refused' || signal.problem === null) return;
+    this.handshakeProblem = signal.problem;
+    this.goOffline(this.problemText(signal.problem));
+  }
+
+  private problemText(problem: HandshakeProblem): string {
+    return handshakeProblemText(problem, {
+      endpoint: this.endpoint,
+      serverKey: this.curve?.serverKey ?? null,
+      clientPublicKey: this.curve?.keyPair.publicKey ?? null,
+    });
+  }
+
   private heartbeat(): void {
     if (this.state === 'closed' || this.state === 'offline' || this.healthInFlight || !this.writer) return;
     this.healthInFlight = true;
@@ -382,7 +441,12 @@ export class Connection {
 
   private missed(): void {
     this.misses++;
-    const why = `no answer to ${this.misses} health check${this.misses > 1 ? 's' : ''} in a row`;
+    const unanswered = `no answer to ${this.misses} health check${this.misses > 1 ? 's' : ''} in a row`;
+    // A handshake refused on an earlier socket is the likely cause: say it first.
+    const why =
+      this.handshakeProblem === null
+        ? unanswered
+        : `${this.problemText(this.handshakeProblem)} (${unanswered})`;
     if (this.state === 'connecting' || this.misses >= this.missesUntilOffline) this.goOffline(why);
     else this.setState('degraded', why);
   }
@@ -489,10 +553,11 @@ export class Connection {
     if (!p) return;
     this.forget(id, p);
     this.rememberTimedOut(id);
+    const cause = this.handshakeProblem === null ? '' : ` (${this.problemText(this.handshakeProblem)})`;
     p.reject(
       new RequestError(
         'timeout',
-        `no reply to ${p.type} ${id} from ${this.endpoint} within ${p.timeoutMs} ms; the server may still have run it`,
+        `no reply to ${p.type} ${id} from ${this.endpoint} within ${p.timeoutMs} ms${cause}; the server may still have run it`,
       ),
     );
   };

@@ -5,6 +5,10 @@ import {
   type LogStream,
   type StatusUpdate,
 } from '../../../shared/protocol';
+import type { HandshakeProblem } from '../../../shared/domain/server';
+import { backoffDelay } from './backoff';
+import { curveSocketOptions, type CurveClient } from './curveClient';
+import { watchSocketEvents, type SocketSignal } from './socketEvents';
 
 /** Topic prefix of every status update; heartbeats use the nil UUID after it. */
 export const STATUS_TOPIC = 'status.';
@@ -30,11 +34,25 @@ export interface LogTailListener {
   onGap?: (gap: LogGap) => void;
 }
 
+export interface EventSubscriberOptions {
+  /** CurveZMQ with the server's pinned key and our key pair; null or absent: plain ZMTP. */
+  curve?: CurveClient | null;
+  /** First delay before a new socket after a refused handshake, ms (doubles, with jitter). Default 1000. */
+  retryInitialMs?: number;
+  /** Cap of that delay, ms. Default 30 000. */
+  retryMaxMs?: number;
+}
+
 /**
  * One SUB socket per server. Decodes `<topic>\0<msgpack>` frames, hands status updates to
  * listeners, detects gaps in `data.seq` (so the owner re-lists agents) and in each agent's
  * log `sequence` (so the owner backfills through an output query). Agent log topics are
- * subscribed only while someone tails them. Callers must {@link close} it.
+ * subscribed only while someone tails them.
+ *
+ * With `curve` the socket speaks CurveZMQ, like the command connection. libzmq abandons a SUB
+ * whose handshake was refused, so after a refusal the subscriber opens a new socket with
+ * backoff (the operator may allow our key meanwhile) and reports the problem.
+ * Callers must {@link close} it.
  */
 export class EventSubscriber {
   private socket: zmq.Subscriber | null = null;
@@ -45,8 +63,21 @@ export class EventSubscriber {
   private readonly gapListeners = new Set<(g: StatusGap) => void>();
   private readonly tails = new Map<string, Set<LogTailListener>>();
   private closed = false;
+  private readonly curve: CurveClient | null;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  private problem: HandshakeProblem | null = null;
+  private retryAttempt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly problemListeners = new Set<(p: HandshakeProblem | null) => void>();
   /** Frames that did not decode: counted so the UI can say the stream is damaged. */
   decodeErrors = 0;
+
+  constructor(options: EventSubscriberOptions = {}) {
+    this.curve = options.curve ?? null;
+    this.retryInitialMs = options.retryInitialMs ?? 1000;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+  }
 
   /**
    * (Re)connects to `endpoint`, e.g. when the server advertised it or moved. Subscriptions
@@ -55,11 +86,32 @@ export class EventSubscriber {
    */
   connect(endpoint: string | null): void {
     if (this.closed || endpoint === this.endpoint) return;
+    this.endpoint = endpoint;
+    this.retryAttempt = 0;
+    this.setProblem(null);
+    this.open();
+  }
+
+  /** Why the last handshake on the event socket was refused, or null. */
+  get handshakeProblem(): HandshakeProblem | null {
+    return this.problem;
+  }
+
+  /** Calls `listener` whenever {@link handshakeProblem} changes. Returns an unsubscribe. */
+  onHandshakeProblem(listener: (problem: HandshakeProblem | null) => void): () => void {
+    this.problemListeners.add(listener);
+    return () => this.problemListeners.delete(listener);
+  }
+
+  /** (Re)opens the socket to `this.endpoint`, dropping the current one and any pending retry. */
+  private open(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.socket?.close();
     this.socket = null;
-    this.endpoint = endpoint;
     this.lastSeq = null;
     this.lastLogSeq.clear();
+    const endpoint = this.endpoint;
     if (endpoint === null) return;
     const socket = new zmq.Subscriber({
       linger: 0,
@@ -67,6 +119,10 @@ export class EventSubscriber {
       receiveHighWaterMark: 100_000,
       reconnectInterval: 100,
       reconnectMaxInterval: 5000,
+      ...curveSocketOptions(this.curve),
+    });
+    watchSocketEvents(socket, this.curve !== null, (signal) => {
+      this.onSocketSignal(socket, signal);
     });
     socket.connect(endpoint);
     socket.subscribe(STATUS_TOPIC);
@@ -116,11 +172,40 @@ export class EventSubscriber {
   /** Closes the socket and drops every listener. */
   close(): void {
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.problemListeners.clear();
     this.socket?.close();
     this.socket = null;
     this.statusListeners.clear();
     this.gapListeners.clear();
     this.tails.clear();
+  }
+
+  private onSocketSignal(socket: zmq.Subscriber, signal: SocketSignal): void {
+    if (socket !== this.socket) return;
+    if (signal.kind === 'handshaken') {
+      this.retryAttempt = 0;
+      this.setProblem(null);
+      return;
+    }
+    if (signal.kind !== 'refused' || signal.problem === null) return;
+    this.setProblem(signal.problem);
+    // libzmq will not retry this socket: a new one, later.
+    this.socket.close();
+    this.socket = null;
+    const wait = backoffDelay(this.retryAttempt++, this.retryInitialMs, this.retryMaxMs, Math.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed && this.socket === null) this.open();
+    }, wait);
+    this.retryTimer.unref();
+  }
+
+  private setProblem(problem: HandshakeProblem | null): void {
+    if (this.problem === problem) return;
+    this.problem = problem;
+    for (const l of this.problemListeners) l(problem);
   }
 
   private async receiveLoop(socket: zmq.Subscriber): Promise<void> {

@@ -8,6 +8,7 @@ import { PortAllocator } from '../../helpers/ports';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { stopAllServers, startServerProcess } from '../../helpers/serverProcess';
 import { waitUntil } from '../../helpers/wait';
+import { curveOf } from './curveKit';
 
 const ports = new PortAllocator(26000, 26499);
 const open: { close(): unknown }[] = [];
@@ -65,7 +66,7 @@ describe('Connection against the real agent server', () => {
       pubPort: await ports.next(),
       args: ['--server-id', 'conn-test'],
     });
-    const c = connect(port);
+    const c = connect(port, { curve: curveOf(server) });
     await waitState(c, 'online');
     const info = c.snapshot().info;
     expect(info?.serverId).toBe('conn-test');
@@ -87,6 +88,7 @@ describe('Connection against the real agent server', () => {
   it('fails fast while the server is down, then reconnects when it comes back', async () => {
     const port = await ports.next();
     const pubPort = await ports.next();
+    // Plain, against a server started plain: the reconnect path is the same for both.
     const c = connect(port);
     await waitState(c, 'offline');
     const before = Date.now();
@@ -99,7 +101,7 @@ describe('Connection against the real agent server', () => {
     expect((err as RequestError).message).toContain(`tcp://127.0.0.1:${port} is offline (never reached`);
     expect(Date.now() - before).toBeLessThan(100);
 
-    const server = await startServerProcess({ port, pubPort });
+    const server = await startServerProcess({ port, pubPort, insecure: true });
     await waitState(c, 'online', 10_000);
     const reply = await c.request({ type: 'health_check_request', request_id: randomUUID() });
     expect(reply.healthy).toBe(true);

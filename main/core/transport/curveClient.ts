@@ -1,0 +1,25 @@
+/**
+ * What a client socket needs to speak CurveZMQ to one server: the server's public key, pinned
+ * in its profile, and this console's key pair. Absent (null) means plain ZMTP.
+ */
+import type { CurveKeyPair } from '../../../shared/node/curveKeyPair';
+
+/** CURVE settings of a client socket (DEALER or SUB). All keys are 40 Z85 characters. */
+export interface CurveClient {
+  /** The server's public key: a server that cannot prove it holds the matching secret is refused. */
+  readonly serverKey: string;
+  /** This console's key pair; the server's ZAP handler admits or refuses the public half. */
+  readonly keyPair: CurveKeyPair;
+}
+
+/** The zeromq.js socket options for `curve`: none at all for plain ZMTP. */
+export function curveSocketOptions(
+  curve: CurveClient | null,
+): { curveServerKey: string; curvePublicKey: string; curveSecretKey: string } | Record<string, never> {
+  if (curve === null) return {};
+  return {
+    curveServerKey: curve.serverKey,
+    curvePublicKey: curve.keyPair.publicKey,
+    curveSecretKey: curve.keyPair.secretKey,
+  };
+}
