@@ -104,7 +104,8 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
 /**
  * Unbinds a bound socket's endpoint, which closes every connection accepted on it, and binds
  * it again. libzmq closes the listener on its I/O thread after `unbind` resolves, so the new
- * bind is retried while the port still shows as in use (up to `timeoutMs`, default 5 s).
+ * bind is retried while the port still shows as in use or libzmq answers EAGAIN (up to
+ * `timeoutMs`, default 5 s).
  * @throws BindError when the endpoint cannot be bound again in time: the socket is then deaf,
  *   which the caller must report
  */

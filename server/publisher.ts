@@ -8,7 +8,8 @@ import type {
   Uuid,
 } from '../shared/protocol';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint, rebind } from './endpoints';
+import { bindError, checkEndpoint } from './endpoints';
+import { RebindGate } from './rebindGate';
 import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
@@ -56,6 +57,7 @@ interface Pending {
  */
 export class Publisher implements EventSink {
   private readonly writer: SendQueue<Pending>;
+  private readonly gate: RebindGate;
   private seq = 0;
   private readonly logSeq = new Map<Uuid, number>();
   private closed = false;
@@ -68,6 +70,7 @@ export class Publisher implements EventSink {
     private readonly stats: Stats,
     encode: (message: EventMessage) => Uint8Array,
   ) {
+    this.gate = new RebindGate(socket, endpoint);
     this.writer = new SendQueue<Pending>(
       (p) => {
         if (p.message.type === 'log_stream') this.queuedLogBytes -= p.message.data.length;
@@ -78,7 +81,7 @@ export class Publisher implements EventSink {
         frame.set(body, p.topic.length + 1);
         return [frame];
       },
-      (frames) => socket.send(frames),
+      (frames) => this.gate.send(frames),
       (error) => {
         if (!this.closed) process.stderr.write(`descartes-server: event not published: ${String(error)}\n`);
       },
@@ -181,7 +184,7 @@ export class Publisher implements EventSink {
    */
   async dropConnections(): Promise<void> {
     if (this.closed) return;
-    await rebind(this.socket, this.endpoint);
+    await this.gate.drop();
   }
 
   /** Forgets an agent's log sequence counter (when the agent is removed from memory). */

@@ -1,6 +1,7 @@
 import * as zmq from 'zeromq';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint, rebind } from './endpoints';
+import { bindError, checkEndpoint } from './endpoints';
+import { RebindGate } from './rebindGate';
 import type { ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
@@ -32,6 +33,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export class CommandSocket {
   private readonly writer: SendQueue<Outgoing>;
+  private readonly gate: RebindGate;
   private loop: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -40,9 +42,11 @@ export class CommandSocket {
     /** The bound endpoint with its port resolved. */
     readonly endpoint: string,
   ) {
+    this.gate = new RebindGate(socket, endpoint);
+    const gate = this.gate;
     this.writer = new SendQueue<Outgoing>(
       (o) => [o.routingId, EMPTY, o.bytes],
-      (frames) => socket.send(frames),
+      (frames) => gate.send(frames),
       (error) => {
         if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
       },
@@ -85,19 +89,28 @@ export class CommandSocket {
   }
 
   private async receive(onFrame: (frame: IncomingFrame) => void): Promise<void> {
-    try {
-      for await (const frames of this.socket) {
-        const [routingId, ...rest] = frames;
-        if (!routingId) continue;
-        // From DEALER/REQ the first frame after the routing id is the empty delimiter.
-        const body = rest[0]?.length === 0 ? rest.slice(1) : rest;
-        let totalBytes = 0;
-        for (const f of rest) totalBytes += f.length;
-        onFrame({ routingId, payload: body[0] ?? EMPTY, totalBytes });
+    for (;;) {
+      try {
+        for await (const frames of this.socket) {
+          const [routingId, ...rest] = frames;
+          if (!routingId) continue;
+          // From DEALER/REQ the first frame after the routing id is the empty delimiter.
+          const body = rest[0]?.length === 0 ? rest.slice(1) : rest;
+          let totalBytes = 0;
+          for (const f of rest) totalBytes += f.length;
+          onFrame({ routingId, payload: body[0] ?? EMPTY, totalBytes });
+        }
+        return;
+      } catch (error) {
+        const rebinding = this.gate.pending;
+        if (rebinding !== null && !this.closed) {
+          await rebinding;
+          continue;
+        }
+        if (!this.closed)
+          process.stderr.write(`descartes-server: command socket receive loop ended: ${String(error)}\n`);
+        return;
       }
-    } catch (error) {
-      if (!this.closed)
-        process.stderr.write(`descartes-server: command socket receive loop ended: ${String(error)}\n`);
     }
   }
 
@@ -108,7 +121,7 @@ export class CommandSocket {
    */
   async dropConnections(): Promise<void> {
     if (this.closed) return;
-    await rebind(this.socket, this.endpoint);
+    await this.gate.drop();
   }
 
   /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */
