@@ -32,13 +32,14 @@ class Client {
   private n = 0;
   /** @param serverKey the server's public key: the client speaks CURVE with the test key pair */
   constructor(endpoint: string, serverKey: string | null) {
-    this.socket = new zmq.Dealer({
+    const socket = new zmq.Dealer({
       linger: 0,
       ...curveClientOptions(serverKey === null ? null : { serverKey }),
     });
-    this.socket.connect(endpoint);
+    this.socket = socket;
+    socket.connect(endpoint);
     void (async () => {
-      for await (const [empty, body] of this.socket) {
+      for await (const [empty, body] of socket) {
         if (empty?.length !== 0 || !body) continue;
         const reply = decodeMessage(body) as ReplyMessage;
         this.waiting.get(reply.request_id)?.shift()?.(reply);
