@@ -104,7 +104,9 @@ export class ServerSecurity {
       const code = event.error.code;
       this.note(
         code === 'ERR_ZMTP_MECHANISM_MISMATCH'
-          ? `refused a ${this.mode === 'curve' ? 'plain (unencrypted)' : 'CURVE'} peer on the ${what} ${event.address}: this server runs ${this.mode === 'curve' ? 'CURVE' : 'plain ZMTP (--insecure)'}`
+          ? this.mode === 'curve'
+            ? `refused a peer that does not speak CURVE on the ${what} ${event.address}: this server admits only CURVE clients`
+            : `refused a peer that asked for encryption or a password on the ${what} ${event.address}: this server runs plain ZMTP (--insecure)`
           : code === 'ERR_ZMTP_CRYPTOGRAPHIC'
             ? `refused a CURVE peer on the ${what} ${event.address}: its handshake does not decrypt with this server's key (it pinned another server key)`
             : `refused a peer on the ${what} ${event.address}: ZMTP protocol error (${code})`,

@@ -71,6 +71,23 @@ function zmtp1Request(msgpack: Uint8Array): Buffer {
 }
 
 /**
+ * What a ZMTP/2.0 DEALER sends: the 10-byte signature, revision 1, socket type 5, an empty
+ * identity, then `[empty, msgpack]` in 2.0 framing (flags byte, then a 1- or 8-byte length).
+ */
+function zmtp2Request(msgpack: Uint8Array): Buffer {
+  const frame = (body: Uint8Array, more: boolean): Buffer => {
+    const flags = more ? 1 : 0;
+    if (body.length < 256) return Buffer.concat([Buffer.from([flags, body.length]), body]);
+    const head = Buffer.alloc(9);
+    head[0] = flags | 2;
+    head.writeBigUInt64BE(BigInt(body.length), 1);
+    return Buffer.concat([head, body]);
+  };
+  const greeting = Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0x01, 0x05, 0x00, 0x00]);
+  return Buffer.concat([greeting, frame(Buffer.alloc(0), true), frame(msgpack, false)]);
+}
+
+/**
  * An HTTP POST as a browser sends it for `fetch(url, {method: 'POST', body})`, with a path
  * chosen so that libzmq, reading it as ZMTP/1.0, sees: 'P' (80) as the identity's length, one
  * junk message that ends exactly with the headers, then the body: `[empty, msgpack]`.
@@ -195,7 +212,7 @@ describe('a CURVE server (the default)', () => {
     expect(await spawned(server)).toBe(1);
   });
 
-  it('refuses a stranger key, a plain DEALER, ZMTP/1.0 and HTTP-shaped bytes: nothing runs', async () => {
+  it('refuses a stranger key, a plain DEALER, a PLAIN-mechanism peer, ZMTP/1.0, ZMTP/2.0 and HTTP-shaped bytes: nothing runs', async () => {
     const before = await spawned(server);
     const files: string[] = [];
     const serverKey = server.ready?.public_key ?? '';
@@ -210,23 +227,30 @@ describe('a CURVE server (the default)', () => {
     const plain = new zmq.Dealer({ linger: 0 });
     const plainVerdict = handshakeVerdict(plain);
     plain.connect(server.bind);
-    for (const socket of [stranger, plain]) {
+    const password = new zmq.Dealer({ linger: 0, plainUsername: 'admin', plainPassword: 'admin' });
+    const passwordVerdict = handshakeVerdict(password);
+    password.connect(server.bind);
+    for (const socket of [stranger, plain, password]) {
       const { request, file } = fileSpawn();
       files.push(file);
       await socket.send([Buffer.alloc(0), encodeMessage(request)]);
     }
     expect(await strangerVerdict).toBe('handshake:error:auth');
     expect(await plainVerdict).toBe('handshake:error:protocol');
+    expect(await passwordVerdict).toBe('handshake:error:protocol');
 
     const v1 = fileSpawn();
+    const v2 = fileSpawn();
     const http = fileSpawn();
-    files.push(v1.file, http.file);
+    files.push(v1.file, v2.file, http.file);
     await sendRawTcp(server.port, zmtp1Request(encodeMessage(v1.request)));
+    await sendRawTcp(server.port, zmtp2Request(encodeMessage(v2.request)));
     await sendRawTcp(server.port, httpShapedRequest(server.port, encodeMessage(http.request)));
 
     await new Promise((r) => setTimeout(r, 1000));
     stranger.close();
     plain.close();
+    password.close();
     for (const file of files) expect(existsSync(file), file).toBe(false);
     expect(await spawned(server)).toBe(before);
 
@@ -409,11 +433,13 @@ describe('an --insecure server (plain ZMTP, for Rust 1.0.0 peers)', () => {
     await until(() => existsSync(file), 5000);
   });
 
-  it('still refuses ZMTP/1.0 and HTTP-shaped bytes, and a CURVE client: nothing runs', async () => {
+  it('still refuses ZMTP/1.0, ZMTP/2.0 and HTTP-shaped bytes, and CURVE and PLAIN-mechanism clients: nothing runs', async () => {
     const before = await spawned(server);
     const v1 = fileSpawn();
+    const v2 = fileSpawn();
     const http = fileSpawn();
     await sendRawTcp(server.port, zmtp1Request(encodeMessage(v1.request)));
+    await sendRawTcp(server.port, zmtp2Request(encodeMessage(v2.request)));
     await sendRawTcp(server.port, httpShapedRequest(server.port, encodeMessage(http.request)));
     const curve = new zmq.Dealer({
       linger: 0,
@@ -423,7 +449,16 @@ describe('an --insecure server (plain ZMTP, for Rust 1.0.0 peers)', () => {
     curve.connect(server.bind);
     expect(await verdict).toBe('handshake:error:protocol');
     curve.close();
+    const password = new zmq.Dealer({ linger: 0, plainUsername: 'admin', plainPassword: 'admin' });
+    const passwordVerdict = handshakeVerdict(password);
+    password.connect(server.bind);
+    const viaPassword = fileSpawn();
+    await password.send([Buffer.alloc(0), encodeMessage(viaPassword.request)]);
+    expect(await passwordVerdict).toBe('handshake:error:protocol');
+    password.close();
     await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(viaPassword.file)).toBe(false);
+    expect(existsSync(v2.file)).toBe(false);
     expect(existsSync(v1.file)).toBe(false);
     expect(existsSync(http.file)).toBe(false);
     expect(await spawned(server)).toBe(before);
@@ -464,10 +499,11 @@ describe('the attack bytes themselves', () => {
     const { request } = fileSpawn();
     const msgpack = encodeMessage(request);
     await sendRawTcp(port, zmtp1Request(msgpack));
+    await sendRawTcp(port, zmtp2Request(msgpack));
     await sendRawTcp(port, httpShapedRequest(port, msgpack));
-    await until(() => received.length >= 3, 3000);
+    await until(() => received.length >= 4, 3000);
     router.close();
-    // ZMTP/1.0: [id, empty, msgpack]; HTTP: the junk message, then [id, empty, msgpack].
-    expect(received.filter((r) => r.endsWith(`,0,${msgpack.length}`))).toHaveLength(2);
+    // ZMTP/1.0 and 2.0: [id, empty, msgpack]; HTTP: the junk message, then [id, empty, msgpack].
+    expect(received.filter((r) => r.endsWith(`,0,${msgpack.length}`))).toHaveLength(3);
   });
 });
