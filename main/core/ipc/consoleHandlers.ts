@@ -12,6 +12,7 @@ import type {
 } from '../../../shared/ipc';
 import type { JsonValue, LogStream } from '../../../shared/protocol';
 import type { ConsoleCore } from '../services/consoleCore';
+import { testConnection } from '../transport/connectionTest';
 import type { ClientContext } from './clientContext';
 import { EventBatcher, type EventBatcherOptions } from './eventBatcher';
 import { historyToCsv, historyToJson } from './historyExport';
@@ -230,6 +231,15 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
       lastState.delete(input.serverId);
       return null;
     },
+    // A throwaway socket with the console's own key; the secret never leaves this process.
+    testConnection: (input) =>
+      testConnection({
+        endpoint: input.endpoint,
+        security: input.security,
+        clientKeyPair: core.clientKey.keyPair,
+        ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+      }),
+    clientKey: () => core.clientKey.info,
     health: (input) => service.healthCheck(input.serverId),
     listAgents: async (input) => {
       const reply = await service.listAgents(input.serverId, {

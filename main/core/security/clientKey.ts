@@ -11,8 +11,14 @@ import { loadOrCreateKeyPair, type CurveKeyPair } from '../../../shared/node/cur
 /** File name of the key pair inside the data dir. */
 export const CLIENT_KEY_FILE = 'client.key';
 
-/** The name `allow` lines give this console on a server (its `authorized_clients` entry). */
-export const CLIENT_KEY_NAME = 'console';
+/**
+ * The name an `allow` line gives a console on a server (its `authorized_clients` entry):
+ * `console-` and the first 8 hex digits of its key's fingerprint. Names are unique on a server,
+ * so a fixed "console" would be refused for the second console that server admits.
+ */
+export function clientAllowName(publicKey: string): string {
+  return `console-${curveKeyFingerprint(publicKey).replaceAll(':', '').slice(0, 8)}`;
+}
 
 /** The key pair sockets use, and what the operator is shown of it. */
 export interface ClientKey {
@@ -42,6 +48,6 @@ export function clientKeyInfo(publicKey: string): ClientKeyInfo {
   return {
     publicKey,
     fingerprint: curveKeyFingerprint(publicKey),
-    allowCommand: allowCommand(publicKey, CLIENT_KEY_NAME),
+    allowCommand: allowCommand(publicKey, clientAllowName(publicKey)),
   };
 }

@@ -1,11 +1,12 @@
 import { CommandQueue } from '../queue/commandQueue';
 import { SqliteCommandStore } from '../queue/sqliteCommandStore';
+import { loadClientKey, type ClientKey } from '../security/clientKey';
 import { AgentControlService } from './agentControlService';
 import { ProfileStore } from './profileStore';
 import { ServerRegistry } from './serverRegistry';
 
 export interface ConsoleCoreOptions {
-  /** The app-data directory: holds the command database, its owner lock and `servers.json`. */
+  /** The app-data directory: holds the command database, its owner lock, `servers.json` and `client.key`. */
   dataDir: string;
   /** Pending (queued + sending) commands allowed per server; default 1000. */
   maxPending?: number;
@@ -18,6 +19,8 @@ export interface ConsoleCoreOptions {
 /** Everything a process that owns the command queue holds, wired together. */
 export interface ConsoleCore {
   readonly dataDir: string;
+  /** This installation's CurveZMQ key pair (`<dataDir>/client.key`). */
+  readonly clientKey: ClientKey;
   readonly queue: CommandQueue;
   readonly profiles: ProfileStore;
   readonly registry: ServerRegistry;
@@ -40,9 +43,13 @@ export interface ConsoleCore {
  * @throws QueueLockedError when another live process (a running console, another
  *   `ctl --queue`) owns `dataDir`; StoreFailureError when the database cannot be opened
  *   durably; ProfileError('corrupt') when `servers.json` is unreadable (the queue is closed
- *   again first)
+ *   again first); KeyFileError when `client.key` exists but cannot be used (nothing is opened)
  */
 export function openConsoleCore(options: ConsoleCoreOptions): ConsoleCore {
+  // First: it makes the data dir (0700) on a first run, and a broken key file stops us before
+  // anything else is opened. The key is created even when every profile is plain, so the
+  // operator can hand it to a server before switching a profile to encrypted.
+  const clientKey = loadClientKey(options.dataDir);
   const store = SqliteCommandStore.open(options.dataDir);
   let queue: CommandQueue;
   try {
@@ -64,6 +71,7 @@ export function openConsoleCore(options: ConsoleCoreOptions): ConsoleCore {
   const registry = new ServerRegistry({
     profiles,
     queue,
+    clientKeyPair: clientKey.keyPair,
     ...(options.window === undefined ? {} : { window: options.window }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
@@ -71,6 +79,7 @@ export function openConsoleCore(options: ConsoleCoreOptions): ConsoleCore {
   let disposed: Promise<void> | null = null;
   return {
     dataDir: options.dataDir,
+    clientKey,
     queue,
     profiles,
     registry,

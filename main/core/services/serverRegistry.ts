@@ -1,7 +1,9 @@
 import type { ServerProfile, ServerProfileInput, ServerStatus } from '../../../shared/domain/server';
+import type { CurveKeyPair } from '../../../shared/node/curveKeyPair';
 import type { CommandQueue } from '../queue/commandQueue';
 import { Dispatcher } from '../queue/dispatcher';
 import { Connection, type ConnectionSnapshot } from '../transport/connection';
+import type { CurveClient } from '../transport/curveClient';
 import { routablePubEndpoint } from '../transport/endpoints';
 import { EventSubscriber } from '../transport/eventSubscriber';
 import { ProfileError, type ProfileStore } from './profileStore';
@@ -17,6 +19,8 @@ export interface ServerSession {
 export interface ServerRegistryOptions {
   profiles: ProfileStore;
   queue: CommandQueue;
+  /** This console's key pair, for every server whose profile pins a server key. */
+  clientKeyPair: CurveKeyPair;
   /** In-flight window per server; default 16. */
   window?: number;
   /** Default request timeout, ms; default 30 000. */
@@ -65,7 +69,10 @@ export class ServerRegistry {
     return profile;
   }
 
-  /** Edits a server; a changed endpoint or heartbeat reconnects it. Queued commands stay. @throws ProfileError */
+  /**
+   * Edits a server; it reconnects with the new settings (endpoint, heartbeat, pinned key or
+   * plain). Queued commands stay. @throws ProfileError
+   */
   update(serverId: string, input: ServerProfileInput): ServerProfile {
     this.session(serverId);
     const profile = this.options.profiles.update(serverId, input);
@@ -117,14 +124,19 @@ export class ServerRegistry {
   }
 
   private open(profile: ServerProfile): void {
+    const curve: CurveClient | null =
+      profile.security.mode === 'curve'
+        ? { serverKey: profile.security.serverKey, keyPair: this.options.clientKeyPair }
+        : null;
     const connection = new Connection({
       endpoint: profile.endpoint,
+      curve,
       ...(profile.heartbeatIntervalMs === null ? {} : { heartbeatIntervalMs: profile.heartbeatIntervalMs }),
       ...(this.options.requestTimeoutMs === undefined
         ? {}
         : { requestTimeoutMs: this.options.requestTimeoutMs }),
     });
-    const events = new EventSubscriber();
+    const events = new EventSubscriber({ curve });
     const dispatcher = new Dispatcher({
       serverId: profile.id,
       queue: this.options.queue,
@@ -143,6 +155,9 @@ export class ServerRegistry {
       }),
       events.onStatus((u) => {
         if (u.update_type === 'heartbeat') connection.noteAlive();
+      }),
+      events.onHandshakeProblem(() => {
+        this.emit(session);
       }),
     ]);
     connection.start();
@@ -180,6 +195,8 @@ export class ServerRegistry {
       pubEndpoint: s.events.connectedTo,
       pendingCommands: this.options.queue.pendingCount(s.profile.id),
       nextAttemptAt: snap.nextAttemptAt,
+      // The command socket's refusal first: it is what keeps commands from being delivered.
+      handshakeProblem: snap.handshakeProblem ?? s.events.handshakeProblem,
     };
   }
 

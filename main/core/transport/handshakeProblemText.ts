@@ -1,6 +1,6 @@
 import { allowCommand, curveKeyFingerprint } from '../../../shared/domain/curveKey';
 import type { HandshakeProblem } from '../../../shared/domain/server';
-import { CLIENT_KEY_NAME } from '../security/clientKey';
+import { clientAllowName } from '../security/clientKey';
 
 /** What a message about a refused handshake can name. */
 export interface HandshakeContext {
@@ -24,7 +24,7 @@ export function handshakeProblemText(problem: HandshakeProblem, ctx: HandshakeCo
         `the server at ${ctx.endpoint} refused this console's key` +
         (ctx.clientPublicKey === null
           ? ''
-          : `; run on the server: ${allowCommand(ctx.clientPublicKey, CLIENT_KEY_NAME)}`)
+          : `; run on the server: ${allowCommand(ctx.clientPublicKey, clientAllowName(ctx.clientPublicKey))}`)
       );
     case 'server_key_mismatch':
       return (

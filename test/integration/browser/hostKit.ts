@@ -9,6 +9,7 @@ import { startBrowserHost, type BrowserHost } from '../../../main/browser/browse
 import { parseWire, stringifyWire } from '../../../shared/ipc/wireJson';
 import { createConsoleHandlers, type ConsoleHandlers } from '../../../main/core/ipc/consoleHandlers';
 import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
+import { securityOf, seedClientKey } from '../transport/curveKit';
 import type { ConsoleEventEnvelope, IpcResult } from '../../../shared/ipc';
 import { nodeBackends } from '../../helpers/agents';
 import { startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
@@ -47,8 +48,14 @@ export async function startRig(port: number, hostPort: number): Promise<HostRig>
     stateDir: join(dir.path, 'server-state'),
     args: ['--heartbeat-ms', '300'],
   });
-  const core = openConsoleCore({ dataDir: join(dir.path, 'data'), requestTimeoutMs: 10_000 });
-  const profile = core.registry.add({ name: 'test server', endpoint: server.bind, heartbeatIntervalMs: 500 });
+  // The console's key is the one the harness server allows; the profile pins the server's key.
+  const core = openConsoleCore({ dataDir: seedClientKey(join(dir.path, 'data')), requestTimeoutMs: 10_000 });
+  const profile = core.registry.add({
+    name: 'test server',
+    endpoint: server.bind,
+    heartbeatIntervalMs: 500,
+    security: securityOf(server),
+  });
   await waitUntil(() => (core.registry.status(profile.id).state === 'online' ? true : undefined), {
     timeoutMs: 15_000,
     what: 'the server to be online',

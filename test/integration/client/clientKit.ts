@@ -11,6 +11,35 @@ import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/pr
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
 import { waitUntil } from '../../helpers/wait';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
+import type { ServerSecurity } from '../../../shared/domain/server';
+import { loadOrCreateKeyPair } from '../../../shared/node/curveKeyPair';
+import {
+  openConsoleCore,
+  type ConsoleCore,
+  type ConsoleCoreOptions,
+} from '../../../main/core/services/consoleCore';
+import { seedClientKey } from '../transport/curveKit';
+
+export { securityOf, seedClientKey } from '../transport/curveKit';
+
+/**
+ * A console core whose client key is the one harness servers allow (seeded into
+ * `options.dataDir` first), so its profiles reach them over CURVE as a real console would.
+ */
+export function openTestCore(options: ConsoleCoreOptions): ConsoleCore {
+  seedClientKey(options.dataDir);
+  return openConsoleCore(options);
+}
+
+/**
+ * The security of a profile for the node server kept in `dir` (see {@link startNodeServer}),
+ * known before it first starts: its key pair is made in its state dir, as the server itself
+ * would, and the server reuses it on every start.
+ */
+export function nodeServerSecurity(dir: string): ServerSecurity {
+  const { keyPair } = loadOrCreateKeyPair(join(dir, 'state', 'server.key'), 'server');
+  return { mode: 'curve', serverKey: keyPair.publicKey };
+}
 
 /** One line of the server's `--exec-log`: a mutating request it executed (replays are not logged). */
 export interface ExecEntry {

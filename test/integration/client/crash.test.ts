@@ -8,14 +8,21 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openConsoleCore } from '../../../main/core/services/consoleCore';
 import { AGENT_FIXTURE_DIR } from '../../helpers/agents';
 import { PortAllocator } from '../../helpers/ports';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
-import { readExecLog, startNodeServer, waitServerOnline } from './clientKit';
+import {
+  openTestCore,
+  readExecLog,
+  securityOf,
+  seedClientKey,
+  startNodeServer,
+  waitServerOnline,
+} from './clientKit';
+import { serverKeyOf } from '../transport/curveKit';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/coreOwner.ts', import.meta.url));
 const BURST = 2000;
@@ -33,9 +40,9 @@ printServerLogsOnFailure();
 beforeAll(async () => {
   temp = await createTempDir('descartes-client-crash-');
   server = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'srv'));
-  const core = openConsoleCore({ dataDir: join(temp.path, 'setup') });
+  const core = openTestCore({ dataDir: join(temp.path, 'setup') });
   try {
-    const profile = core.registry.add({ name: 'crash', endpoint: server.bind });
+    const profile = core.registry.add({ name: 'crash', endpoint: server.bind, security: securityOf(server) });
     await waitServerOnline(core.registry, profile.id);
     const spawned = await core.service.spawnAgent(profile.id, {
       name: 'crash-target',
@@ -66,10 +73,10 @@ describe('kill -9 of the queue owner during a burst of 2,000 enqueues', () => {
     const everStored = new Set<string>();
     let midBurst = 0;
     for (const [trial, killAfter] of KILL_AFTER.entries()) {
-      const dir = join(temp.path, `trial-${trial}`);
+      const dir = seedClientKey(join(temp.path, `trial-${trial}`));
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', FIXTURE, 'burst', dir, server.bind, agentId, String(BURST)],
+        ['--import', 'tsx', FIXTURE, 'burst', dir, server.bind, serverKeyOf(server), agentId, String(BURST)],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
         },
@@ -95,7 +102,7 @@ describe('kill -9 of the queue owner during a burst of 2,000 enqueues', () => {
 
       // Restart the owner: it reconnects, resends what was on the wire (same request_id) and
       // sends the rest, with a wide window.
-      const core = openConsoleCore({ dataDir: dir, window: 256 });
+      const core = openTestCore({ dataDir: dir, window: 256 });
       try {
         const profile = core.registry.list()[0];
         if (profile === undefined) throw new Error(`trial ${trial}: no profile persisted`);

@@ -10,14 +10,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { CommandResult } from '../../../shared/domain/result';
 import { QueueFullError } from '../../../main/core/queue/queueErrors';
-import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
+import type { ConsoleCore } from '../../../main/core/services/consoleCore';
 import { AGENT_FIXTURE_DIR } from '../../helpers/agents';
 import { PortAllocator } from '../../helpers/ports';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
-import { execCounts, readExecLog, startNodeServer, waitServerOnline, nodeAgent } from './clientKit';
+import {
+  execCounts,
+  nodeAgent,
+  nodeServerSecurity,
+  openTestCore,
+  readExecLog,
+  securityOf,
+  startNodeServer,
+  waitServerOnline,
+} from './clientKit';
 
 const ports = new PortAllocator(30600, 30899);
 /** The server's reply to a repeat of a request it began but never answered before it died. */
@@ -44,7 +53,7 @@ function core(
   name: string,
   options: { maxPending?: number; requestTimeoutMs?: number; window?: number } = {},
 ): ConsoleCore {
-  const c = openConsoleCore({ dataDir: join(temp.path, name), ...options });
+  const c = openTestCore({ dataDir: join(temp.path, name), ...options });
   cores.push(c);
   return c;
 }
@@ -72,7 +81,12 @@ describe('server down → commands queue → server back', () => {
   it('a stopped (SIGSTOP) server gets the queued stdin writes in issue order, each once', async () => {
     const srv = await server(await ports.next(), await ports.next(), 'sigstop');
     const c = core('sigstop');
-    const sid = c.registry.add({ name: 's', endpoint: srv.bind, heartbeatIntervalMs: 200 }).id;
+    const sid = c.registry.add({
+      name: 's',
+      endpoint: srv.bind,
+      heartbeatIntervalMs: 200,
+      security: securityOf(srv),
+    }).id;
     await waitServerOnline(c.registry, sid);
     const agent = reply(await c.service.spawnAgent(sid, nodeAgent('action-agent.js'))).agent_info?.id ?? '';
 
@@ -116,6 +130,7 @@ describe('server down → commands queue → server back', () => {
       name: 'r',
       endpoint: `tcp://127.0.0.1:${port}`,
       heartbeatIntervalMs: 200,
+      security: nodeServerSecurity(join(temp.path, 'restart')),
     }).id;
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -139,6 +154,7 @@ describe('server killed (SIGKILL) mid-drain and restarted on the same port', () 
       name: 'm',
       endpoint: `tcp://127.0.0.1:${port}`,
       heartbeatIntervalMs: 200,
+      security: nodeServerSecurity(join(temp.path, 'middrain')),
     }).id;
     const ids: string[] = [];
     // No agent needed: the server executes (and logs) a control command for an unknown agent too.
@@ -179,7 +195,11 @@ describe('server killed (SIGKILL) mid-drain and restarted on the same port', () 
 describe('limits, expiry and unknown outcomes', () => {
   it('refuses the command past maxPending with a clear error', async () => {
     const c = core('full', { maxPending: 5 });
-    const sid = c.registry.add({ name: 'f', endpoint: `tcp://127.0.0.1:${await ports.next()}` }).id;
+    const sid = c.registry.add({
+      name: 'f',
+      endpoint: `tcp://127.0.0.1:${await ports.next()}`,
+      security: { mode: 'plain' },
+    }).id;
     for (let i = 0; i < 5; i++) expect((await c.service.stopAgent(sid, randomUUID())).status).toBe('queued');
     const err = await c.service.stopAgent(sid, randomUUID()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueueFullError);
@@ -198,6 +218,7 @@ describe('limits, expiry and unknown outcomes', () => {
       name: 'e',
       endpoint: `tcp://127.0.0.1:${port}`,
       heartbeatIntervalMs: 200,
+      security: nodeServerSecurity(join(temp.path, 'expiry')),
     }).id;
     const doomed = await c.service.spawnAgent(sid, nodeAgent('exit.js', 'doomed'), {
       expiresAt: Date.now() + 300,
@@ -220,7 +241,12 @@ describe('limits, expiry and unknown outcomes', () => {
   it('resolves an unknown outcome after a timeout by resending the same request_id; it ran once', async () => {
     const srv = await server(await ports.next(), await ports.next(), 'unknown');
     const c = core('unknown', { requestTimeoutMs: 1500 });
-    const sid = c.registry.add({ name: 'u', endpoint: srv.bind, heartbeatIntervalMs: 500 }).id;
+    const sid = c.registry.add({
+      name: 'u',
+      endpoint: srv.bind,
+      heartbeatIntervalMs: 500,
+      security: securityOf(srv),
+    }).id;
     await waitServerOnline(c.registry, sid);
     const agent =
       reply(
@@ -254,10 +280,10 @@ describe('limits, expiry and unknown outcomes', () => {
 
   it('a command on the wire when the owner closes stays sending and is resent (same id) by the next owner', async () => {
     const srv = await server(await ports.next(), await ports.next(), 'handover');
-    const a = openConsoleCore({ dataDir: join(temp.path, 'handover') });
+    const a = openTestCore({ dataDir: join(temp.path, 'handover') });
     let id: string;
     try {
-      const sid = a.registry.add({ name: 'h', endpoint: srv.bind }).id;
+      const sid = a.registry.add({ name: 'h', endpoint: srv.bind, security: securityOf(srv) }).id;
       await waitServerOnline(a.registry, sid);
       const agent = reply(await a.service.spawnAgent(sid, nodeAgent('action-agent.js'))).agent_info?.id ?? '';
       void a.service.sendActionToAgent(sid, agent, 'slow', { ms: 1500 });

@@ -20,6 +20,8 @@ import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
 import { openStore } from '../../unit/main/core/queue/queueTestKit';
 import { startNodeServer, startRustLikeRouter } from './clientKit';
+import type { CurveClient } from '../../../main/core/transport/curveClient';
+import { curveOf } from '../transport/curveKit';
 import { runningReply } from '../../helpers/runningReply';
 
 const ports = new PortAllocator(31200, 31299);
@@ -78,8 +80,9 @@ async function drain(
   endpoint: string,
   dir: string,
   onStore?: (store: SqliteCommandStore) => void,
+  curve: CurveClient | null = null,
 ): Promise<{ ids: string[]; sent: string[]; maxInFlight: number; states: string[]; dedupe: boolean }> {
-  const conn = new Connection({ endpoint, heartbeatIntervalMs: 60_000 });
+  const conn = new Connection({ endpoint, heartbeatIntervalMs: 60_000, curve });
   conn.start();
   cleanups.push(() => conn.close());
   await waitUntil(() => (conn.snapshot().state === 'online' ? true : undefined), {
@@ -125,7 +128,7 @@ describe('Dispatcher window and order', () => {
       join(temp.path, 'srv'),
     );
     cleanups.push(() => server.stop());
-    const run = await drain(server.bind, 'dedupe');
+    const run = await drain(server.bind, 'dedupe', undefined, curveOf(server));
     expect(run.dedupe).toBe(true);
     expect(run.maxInFlight).toBeLessThanOrEqual(WINDOW);
     expect(run.maxInFlight).toBe(WINDOW); // the window is used: requests are pipelined

@@ -10,7 +10,7 @@ import type * as zmq from 'zeromq';
 import { type RequestMessage, type StatusUpdate, type ZmqMessage } from '../../../shared/protocol';
 import type { CommandResult } from '../../../shared/domain/result';
 import { UnsupportedError } from '../../../main/core/services/agentControlService';
-import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
+import type { ConsoleCore } from '../../../main/core/services/consoleCore';
 import { AGENT_FIXTURE_DIR } from '../../helpers/agents';
 import { PortAllocator } from '../../helpers/ports';
 import { isProcessStopped } from '../../helpers/processes';
@@ -18,7 +18,15 @@ import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
-import { readExecLog, startNodeServer, startRustLikeRouter, waitServerOnline, nodeAgent } from './clientKit';
+import {
+  nodeAgent,
+  openTestCore,
+  readExecLog,
+  securityOf,
+  startNodeServer,
+  startRustLikeRouter,
+  waitServerOnline,
+} from './clientKit';
 import { runningReply } from '../../helpers/runningReply';
 
 const ports = new PortAllocator(30300, 30599);
@@ -41,7 +49,7 @@ afterAll(async () => {
 });
 
 function core(name: string, options: { requestTimeoutMs?: number } = {}): ConsoleCore {
-  const c = openConsoleCore({ dataDir: join(temp.path, name), ...options });
+  const c = openTestCore({ dataDir: join(temp.path, name), ...options });
   cores.push(c);
   return c;
 }
@@ -67,8 +75,13 @@ describe('every AgentControlService operation against a real server', () => {
 
   // One core for the whole block (afterEach would dispose it): kept out of `cores`.
   beforeAll(async () => {
-    c = openConsoleCore({ dataDir: join(temp.path, 'ops') });
-    sid = c.registry.add({ name: 'ops', endpoint: server.bind, heartbeatIntervalMs: 500 }).id;
+    c = openTestCore({ dataDir: join(temp.path, 'ops') });
+    sid = c.registry.add({
+      name: 'ops',
+      endpoint: server.bind,
+      heartbeatIntervalMs: 500,
+      security: securityOf(server),
+    }).id;
     await waitServerOnline(c.registry, sid);
   });
   afterAll(async () => {
@@ -230,6 +243,7 @@ describe('every AgentControlService operation against a real server', () => {
       name: 'nowhere',
       endpoint: `tcp://127.0.0.1:${await ports.next()}`,
       heartbeatIntervalMs: 200,
+      security: { mode: 'plain' },
     }).id;
     await waitUntil(() => (c.registry.status(offline).state === 'offline' ? true : undefined));
     await expect(c.service.listAgents(offline)).rejects.toMatchObject({ code: 'offline' });
@@ -247,12 +261,12 @@ describe('several servers at once', () => {
     const s1 = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'multi-1'));
     const s2 = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'multi-2'));
     try {
-      const c1 = openConsoleCore({ dataDir: join(temp.path, 'multi') });
+      const c1 = openTestCore({ dataDir: join(temp.path, 'multi') });
       const ids: string[] = [];
       const agents: string[] = [];
       try {
-        ids.push(c1.registry.add({ name: 'one', endpoint: s1.bind }).id);
-        ids.push(c1.registry.add({ name: 'two', endpoint: s2.bind }).id);
+        ids.push(c1.registry.add({ name: 'one', endpoint: s1.bind, security: securityOf(s1) }).id);
+        ids.push(c1.registry.add({ name: 'two', endpoint: s2.bind, security: securityOf(s2) }).id);
         await Promise.all(ids.map((id) => waitServerOnline(c1.registry, id)));
         const results = await Promise.all(
           ids.map((id, i) => c1.service.spawnAgent(id, nodeAgent('action-agent.js', `multi-${i}`))),
@@ -317,6 +331,8 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
       name: 'rust',
       endpoint: `tcp://127.0.0.1:${port}`,
       heartbeatIntervalMs: 200,
+      // Rust descartes 1.0.0 speaks plain ZMTP only.
+      security: { mode: 'plain' },
     }).id;
     await waitServerOnline(c.registry, sid);
     expect(c.registry.status(sid).legacy).toBe(true);
@@ -352,6 +368,8 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
       name: 'rust',
       endpoint: `tcp://127.0.0.1:${port}`,
       heartbeatIntervalMs: 200,
+      // Rust descartes 1.0.0 speaks plain ZMTP only.
+      security: { mode: 'plain' },
     }).id;
     await waitServerOnline(c.registry, sid);
     const agent = randomUUID();

@@ -15,6 +15,7 @@ import {
   type ConnectionOptions,
   type ConnectionState,
 } from '../../../main/core/transport/connection';
+import { clientAllowName } from '../../../main/core/security/clientKey';
 import { testConnection } from '../../../main/core/transport/connectionTest';
 import { probeMechanism } from '../../../main/core/transport/mechanismProbe';
 import { EventSubscriber } from '../../../main/core/transport/eventSubscriber';
@@ -109,7 +110,7 @@ describe('Connection over CURVE', () => {
     const c = connect(server.bind, { curve: curveOf(server, STRANGER) });
     expect(await waitProblem(c)).toBe('key_not_allowed');
     await waitState(c, 'offline');
-    const line = allowCommand(STRANGER.publicKey, 'console');
+    const line = allowCommand(STRANGER.publicKey, clientAllowName(STRANGER.publicKey));
     expect(c.snapshot().lastError).toBe(
       `the server at ${server.bind} refused this console's key; run on the server: ${line}`,
     );
@@ -257,7 +258,7 @@ describe('testConnection', () => {
         security: { mode: 'curve', serverKey: key } as const,
         keyPair: STRANGER,
         outcome: 'key_not_allowed',
-        says: `run on the server: ${allowCommand(STRANGER.publicKey, 'console')}`,
+        says: `run on the server: ${allowCommand(STRANGER.publicKey, clientAllowName(STRANGER.publicKey))}`,
       },
       {
         endpoint: curve.bind,

@@ -53,14 +53,25 @@ describe('IPC registrar', () => {
     const info = await call('appInfo');
     expect(info).toMatchObject({ ok: true, value: { host: 'electron', version: '9.9.9', dataDir: dir } });
     win.webContents.mainFrame.url = `${APP_URL}#/agents`;
-    const added = await call('addServer', { name: 'Lab', endpoint: 'tcp://127.0.0.1:1' });
-    expect(added).toMatchObject({ ok: true, value: { name: 'Lab', endpoint: 'tcp://127.0.0.1:1' } });
+    const added = await call('addServer', {
+      name: 'Lab',
+      endpoint: 'tcp://127.0.0.1:1',
+      security: { mode: 'plain' },
+    });
+    expect(added).toMatchObject({
+      ok: true,
+      value: { name: 'Lab', endpoint: 'tcp://127.0.0.1:1', security: { mode: 'plain' } },
+    });
     const listed = await call('listServers');
     expect(listed.ok && (listed.value as unknown[]).length).toBe(1);
   });
 
   it('rejects bad input with invalid_input naming the field', async () => {
-    const bad = await call('addServer', { name: 'Lab', endpoint: 'http://nope' });
+    const bad = await call('addServer', {
+      name: 'Lab',
+      endpoint: 'http://nope',
+      security: { mode: 'plain' },
+    });
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     if (!bad.ok) expect(bad.error.message).toMatch(/endpoint/);
     const missing = await call('health', {});
@@ -75,7 +86,11 @@ describe('IPC registrar', () => {
     ['another window', () => new electron.BrowserWindow({}).webContents.mainFrame],
     ['a frame that is gone', () => null],
   ])('refuses %s with forbidden and runs nothing', async (_label, frame) => {
-    const result = await call('addServer', { name: 'Evil', endpoint: 'tcp://127.0.0.1:2' }, frame());
+    const result = await call(
+      'addServer',
+      { name: 'Evil', endpoint: 'tcp://127.0.0.1:2', security: { mode: 'plain' } },
+      frame(),
+    );
     expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(core.registry.list()).toEqual([]);
   });
@@ -86,7 +101,11 @@ describe('IPC registrar', () => {
     ['the app page with a query', `${APP_URL}?x=1`],
   ])('refuses the top frame when it shows %s', async (_label, url) => {
     win.webContents.mainFrame.url = url;
-    const result = await call('addServer', { name: 'Evil', endpoint: 'tcp://127.0.0.1:2' });
+    const result = await call('addServer', {
+      name: 'Evil',
+      endpoint: 'tcp://127.0.0.1:2',
+      security: { mode: 'plain' },
+    });
     expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(core.registry.list()).toEqual([]);
   });

@@ -83,7 +83,7 @@ describe('Electron entry', () => {
   });
 
   it('opens the core in the data dir, a secure window and the IPC, and flushes on quit', async () => {
-    new ProfileStore(dir).add({ name: 'Lab', endpoint: 'tcp://127.0.0.1:1' });
+    new ProfileStore(dir).add({ name: 'Lab', endpoint: 'tcp://127.0.0.1:1', security: { mode: 'plain' } });
     await startEntry();
     const win = await windowOpened();
     expect((win.options.webPreferences as { preload: string }).preload).toBe(join(ENTRY_DIR, 'preload.cjs'));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { curveKeyFingerprint, isCurveKey } from '../../../../../shared/domain/curveKey';
 import { curvePublicKeyOf, KeyFileError } from '../../../../../shared/node/curveKeyPair';
-import { CLIENT_KEY_FILE, loadClientKey } from '../../../../../main/core/security/clientKey';
+import { CLIENT_KEY_FILE, clientAllowName, loadClientKey } from '../../../../../main/core/security/clientKey';
 import { createTempDir, type TempDir } from '../../../../helpers/tempDir';
 
 const posix = process.platform !== 'win32';
@@ -30,7 +30,7 @@ describe('loadClientKey', () => {
     expect(key.info).toEqual({
       publicKey: key.keyPair.publicKey,
       fingerprint: curveKeyFingerprint(key.keyPair.publicKey),
-      allowCommand: `npm run server -- allow '${key.keyPair.publicKey}' --name console`,
+      allowCommand: `npm run server -- allow '${key.keyPair.publicKey}' --name ${clientAllowName(key.keyPair.publicKey)}`,
     });
     // The public view never carries the secret.
     expect(JSON.stringify(key.info)).not.toContain(key.keyPair.secretKey);

@@ -14,7 +14,7 @@ const ctx = {
 describe('handshakeProblemText', () => {
   it('key_not_allowed gives the exact allow line, quoted for the shell', () => {
     expect(handshakeProblemText('key_not_allowed', ctx)).toBe(
-      `the server at tcp://10.0.0.5:5555 refused this console's key; run on the server: npm run server -- allow '${client.publicKey}' --name console`,
+      `the server at tcp://10.0.0.5:5555 refused this console's key; run on the server: npm run server -- allow '${client.publicKey}' --name console-${curveKeyFingerprint(client.publicKey).replaceAll(':', '').slice(0, 8)}`,
     );
   });
 
