@@ -10,7 +10,11 @@ const events = {
   connect: { type: 'connect', address },
   retry: { type: 'connect:retry', address, interval: 100 },
   handshake: { type: 'handshake', address },
-  auth: { type: 'handshake:error:auth', address, error: Object.assign(new Error('auth'), { status: 400 as const }) },
+  auth: {
+    type: 'handshake:error:auth',
+    address,
+    error: Object.assign(new Error('auth'), { status: 400 as const }),
+  },
   mismatch: {
     type: 'handshake:error:protocol',
     address,
