@@ -1,4 +1,4 @@
-import type { ServerProfile } from '../shared/domain/server';
+import type { ServerProfile, ServerSecurity } from '../shared/domain/server';
 import type { ServerRegistry } from './core/services/serverRegistry';
 import { parseTcpEndpoint } from './core/transport/endpoints';
 import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from './embeddedServer';
@@ -19,6 +19,10 @@ export interface EmbeddedDefault {
  * - an embedded profile exists → start the server again, on the same port when it is free,
  *   else on another free pair (and the profile's endpoint is updated);
  * - only other servers configured → nothing (returns null).
+ *
+ * The server admits only the console's key and the profile pins the server's key (from its
+ * ready line), so there is nothing to set up. An embedded profile saved by a version without
+ * encryption (plain) is switched to the pinned key here.
  * @throws Error when the server cannot start; ProfileError when the profile cannot be saved
  */
 export async function ensureEmbeddedServer(
@@ -37,16 +41,22 @@ export async function ensureEmbeddedServer(
     ...serverOptions,
     ...(preferredPort === undefined ? {} : { preferredPort }),
   });
+  const security: ServerSecurity = { mode: 'curve', serverKey: server.publicKey };
   try {
     if (existing === null) {
-      const profile = registry.add({ name: EMBEDDED_PROFILE_NAME, endpoint: server.endpoint }, true);
+      const profile = registry.add(
+        { name: EMBEDDED_PROFILE_NAME, endpoint: server.endpoint, security },
+        true,
+      );
       return { server, profile, created: true };
     }
-    if (existing.endpoint === server.endpoint) return { server, profile: existing, created: false };
+    const pinned = existing.security.mode === 'curve' && existing.security.serverKey === server.publicKey;
+    if (existing.endpoint === server.endpoint && pinned) return { server, profile: existing, created: false };
     const profile = registry.update(existing.id, {
       name: existing.name,
       endpoint: server.endpoint,
       heartbeatIntervalMs: existing.heartbeatIntervalMs,
+      security,
     });
     return { server, profile, created: false };
   } catch (e) {

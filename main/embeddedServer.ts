@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isCurveKey } from '../shared/domain/curveKey';
 
 /** Default command port of the embedded server (its PUB port is the next one). */
 export const DEFAULT_EMBEDDED_PORT = 5555;
@@ -101,8 +102,13 @@ export async function findFreePortPair(start: number = DEFAULT_EMBEDDED_PORT): P
 }
 
 export interface EmbeddedServerOptions {
-  /** The app-data directory; the server keeps its dedupe journal in `<dataDir>/embedded-server`. */
+  /**
+   * The app-data directory; the server keeps its key pair, its allowed clients and its dedupe
+   * journal in `<dataDir>/embedded-server`.
+   */
   readonly dataDir: string;
+  /** The console's public key (Z85): the one client the server admits (`--allow-client`). */
+  readonly clientPublicKey: string;
   /** Command port to try first (the PUB port is the next one); default 5555. Higher ports are searched when taken. */
   readonly preferredPort?: number;
   /** How to run the server; default {@link embeddedServerCommand}(). */
@@ -119,6 +125,8 @@ export interface EmbeddedServer {
   readonly pubEndpoint: string;
   /** The server's own id (its health metadata `server_id`). */
   readonly serverId: string;
+  /** The server's public key (Z85) from its ready line: what the console pins. */
+  readonly publicKey: string;
   readonly pid: number;
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -128,14 +136,21 @@ export interface EmbeddedServer {
 
 /**
  * Starts the local agent server as a child process on free loopback ports (the preferred pair
- * if free, else the next free pair), with `--state-dir <dataDir>/embedded-server` so its
- * dedupe cache survives restarts, and waits for its ready line.
- * @throws Error with the server's stderr when it exits or is not ready in time
+ * if free, else the next free pair), with `--state-dir <dataDir>/embedded-server` so its key
+ * pair and dedupe cache survive restarts, and waits for its ready line.
+ *
+ * It runs CurveZMQ (the server's default) and admits only `clientPublicKey`
+ * (`--allow-client`): other local users and web pages can reach the ports but cannot send a
+ * command or read an event. The state dir is 0700 inside the console's data dir.
+ * @throws Error with the server's stderr when it exits, is not ready in time, or its ready line
+ *   carries no public key (it would not be encrypted)
  */
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const command = options.command ?? embeddedServerCommand();
   const stateDir = join(options.dataDir, 'embedded-server');
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // A state dir made by an earlier version may be 0755; it now holds the server's secret key.
+  if (process.platform !== 'win32') chmodSync(stateDir, 0o700);
   let from = options.preferredPort ?? DEFAULT_EMBEDDED_PORT;
   let lastError: Error | null = null;
   // A port can be taken between the probe and the server's bind: try the next pair then.
@@ -172,6 +187,8 @@ function launch(
       stateDir,
       '--parent-pid',
       String(process.pid),
+      '--allow-client',
+      options.clientPublicKey,
     ],
     { cwd: command.cwd, env: command.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -226,7 +243,17 @@ function launch(
         if (ready !== null && child.pid !== undefined) {
           settled = true;
           clearTimeout(timer);
-          resolve(handle(child, endpoint, pubEndpoint, ready.serverId, exited));
+          if (ready.publicKey === null) {
+            // Never expected (no --insecure is passed): refuse rather than run it unencrypted.
+            child.kill('SIGKILL');
+            reject(
+              new Error(
+                `the embedded agent server reported no public key (security ${ready.security ?? 'unknown'}); it would not be encrypted`,
+              ),
+            );
+            return;
+          }
+          resolve(handle(child, endpoint, pubEndpoint, ready.serverId, ready.publicKey, exited));
           return;
         }
         nl = buffered.indexOf('\n');
@@ -240,6 +267,7 @@ function handle(
   endpoint: string,
   pubEndpoint: string,
   serverId: string,
+  publicKey: string,
   exited: EmbeddedServer['exited'],
 ): EmbeddedServer {
   let stopping: Promise<void> | null = null;
@@ -249,6 +277,7 @@ function handle(
     endpoint,
     pubEndpoint,
     serverId,
+    publicKey,
     pid: child.pid ?? 0,
     exited,
     stop: (timeoutMs = 10_000) => {
@@ -264,10 +293,23 @@ function handle(
   };
 }
 
-function readyLine(line: string): { serverId: string } | null {
+/** The server's ready line: `{"event":"ready","server_id":…,"public_key":…,"security":…}`. */
+function readyLine(
+  line: string,
+): { serverId: string; publicKey: string | null; security: string | null } | null {
   try {
-    const v = JSON.parse(line) as { event?: unknown; server_id?: unknown };
-    return v.event === 'ready' && typeof v.server_id === 'string' ? { serverId: v.server_id } : null;
+    const v = JSON.parse(line) as {
+      event?: unknown;
+      server_id?: unknown;
+      public_key?: unknown;
+      security?: unknown;
+    };
+    if (v.event !== 'ready' || typeof v.server_id !== 'string') return null;
+    return {
+      serverId: v.server_id,
+      publicKey: typeof v.public_key === 'string' && isCurveKey(v.public_key) ? v.public_key : null,
+      security: typeof v.security === 'string' ? v.security : null,
+    };
   } catch {
     return null;
   }

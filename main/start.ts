@@ -191,6 +191,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     const preferred = Number(process.env.DESCARTES_EMBEDDED_PORT ?? '');
     embedded = await ensureEmbeddedServer(core.registry, {
       dataDir,
+      clientPublicKey: core.clientKey.info.publicKey,
       ...(Number.isInteger(preferred) && preferred > 0 ? { defaultPort: preferred } : {}),
     });
     if (embedded)
@@ -219,7 +220,8 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
 async function main(): Promise<void> {
   const args = parseStartArgs(process.argv.slice(2));
   const dataDir = defaultDataDir();
-  mkdirSync(dataDir, { recursive: true });
+  // 0700: it holds the console's secret key (client.key) and the command history.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const electron = electronOrReason(args, dataDir);
   if (electron.ok) {
     runElectron(electron.binary, dataDir);

@@ -101,7 +101,11 @@ async function start(): Promise<void> {
 
   let embedded: EmbeddedDefault | null = null;
   try {
-    embedded = await ensureEmbeddedServer(core.registry, { dataDir, command: serverCommand(dataDir) });
+    embedded = await ensureEmbeddedServer(core.registry, {
+      dataDir,
+      clientPublicKey: core.clientKey.info.publicKey,
+      command: serverCommand(dataDir),
+    });
   } catch (error) {
     // The console still works with servers added by hand; say why the local one is missing.
     dialog.showErrorBox(

@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openConsoleCore } from '../../../main/core/services/consoleCore';
+import { generateCurveKeyPair } from '../../../shared/node/curveKeyPair';
+import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
+import { testConnection } from '../../../main/core/transport/connectionTest';
+import { EventSubscriber } from '../../../main/core/transport/eventSubscriber';
 import { EMBEDDED_PROFILE_NAME, ensureEmbeddedServer } from '../../../main/embeddedDefault';
 import {
   embeddedServerCommand,
@@ -12,6 +15,8 @@ import { isPortFree, occupyPort } from '../../helpers/ports';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
 
+/** A client key for servers started on their own (no console core behind them). */
+const CLIENT = generateCurveKeyPair().publicKey;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -48,7 +53,9 @@ describe('embedded agent server', () => {
 
   it('starts on the preferred ports with its state dir, and stop() ends it and frees them', async () => {
     const dir = await tempDir();
-    const server = track(await startEmbeddedServer({ dataDir: dir.path, preferredPort: 32300 }));
+    const server = track(
+      await startEmbeddedServer({ dataDir: dir.path, clientPublicKey: CLIENT, preferredPort: 32300 }),
+    );
     expect(server.endpoint).toBe('tcp://127.0.0.1:32300');
     expect(server.pubEndpoint).toBe('tcp://127.0.0.1:32301');
     expect(server.serverId.length).toBeGreaterThan(0);
@@ -66,14 +73,20 @@ describe('embedded agent server', () => {
     const dir = await tempDir();
     const held = await occupyPort(32310);
     cleanups.push(() => held.release());
-    const server = track(await startEmbeddedServer({ dataDir: dir.path, preferredPort: 32310 }));
+    const server = track(
+      await startEmbeddedServer({ dataDir: dir.path, clientPublicKey: CLIENT, preferredPort: 32310 }),
+    );
     expect(server.endpoint).toBe('tcp://127.0.0.1:32311');
   });
 
   it('adds the "Local agent server" profile on first run and moves it when its port is taken later', async () => {
     const dir = await tempDir();
     const core = openConsoleCore({ dataDir: dir.path });
-    const first = await ensureEmbeddedServer(core.registry, { dataDir: dir.path, defaultPort: 32320 });
+    const first = await ensureEmbeddedServer(core.registry, {
+      dataDir: dir.path,
+      clientPublicKey: core.clientKey.info.publicKey,
+      defaultPort: 32320,
+    });
     expect(first).not.toBeNull();
     if (first === null) return;
     track(first.server);
@@ -92,11 +105,17 @@ describe('embedded agent server', () => {
 
     // Next start: its old port is taken by another program (here another agent server).
     const other = await tempDir();
-    const squatter = track(await startEmbeddedServer({ dataDir: other.path, preferredPort: 32320 }));
+    const squatter = track(
+      await startEmbeddedServer({ dataDir: other.path, clientPublicKey: CLIENT, preferredPort: 32320 }),
+    );
     expect(squatter.endpoint).toBe('tcp://127.0.0.1:32320');
     const core2 = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core2.dispose(0));
-    const second = await ensureEmbeddedServer(core2.registry, { dataDir: dir.path, defaultPort: 32320 });
+    const second = await ensureEmbeddedServer(core2.registry, {
+      dataDir: dir.path,
+      clientPublicKey: core2.clientKey.info.publicKey,
+      defaultPort: 32320,
+    });
     expect(second).not.toBeNull();
     if (second === null) return;
     track(second.server);
@@ -110,8 +129,138 @@ describe('embedded agent server', () => {
     const dir = await tempDir();
     const core = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core.dispose(0));
-    core.registry.add({ name: 'remote', endpoint: 'tcp://127.0.0.1:32339' });
-    expect(await ensureEmbeddedServer(core.registry, { dataDir: dir.path, defaultPort: 32330 })).toBeNull();
+    core.registry.add({ name: 'remote', endpoint: 'tcp://127.0.0.1:32339', security: { mode: 'plain' } });
+    expect(
+      await ensureEmbeddedServer(core.registry, {
+        dataDir: dir.path,
+        clientPublicKey: core.clientKey.info.publicKey,
+        defaultPort: 32330,
+      }),
+    ).toBeNull();
     expect(await isPortFree(32330)).toBe(true);
+  });
+});
+
+describe('embedded agent server security', () => {
+  const online = (core: ConsoleCore, id: string): Promise<true> =>
+    waitUntil(() => (core.registry.status(id).state === 'online' ? true : undefined), {
+      what: 'the embedded server to be online',
+      timeoutMs: 15_000,
+    });
+
+  it("pins the server's key in its profile and admits only the console's key, on both sockets", async () => {
+    const dir = await tempDir();
+    const core = openConsoleCore({ dataDir: dir.path });
+    cleanups.push(() => core.dispose(0));
+    const embedded = await ensureEmbeddedServer(core.registry, {
+      dataDir: dir.path,
+      clientPublicKey: core.clientKey.info.publicKey,
+      defaultPort: 32340,
+    });
+    if (embedded === null) throw new Error('no embedded server');
+    track(embedded.server);
+    expect(embedded.profile.security).toEqual({ mode: 'curve', serverKey: embedded.server.publicKey });
+    const stateDir = join(dir.path, 'embedded-server');
+    if (process.platform !== 'win32') {
+      expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(stateDir, 'server.key')).mode & 0o777).toBe(0o600);
+    }
+    await online(core, embedded.profile.id);
+    expect(core.registry.status(embedded.profile.id).handshakeProblem).toBeNull();
+    // The console also gets the event stream (the PUB socket is CURVE too).
+    await waitUntil(() => core.registry.status(embedded.profile.id).pubEndpoint ?? undefined, {
+      what: 'the console to subscribe to events',
+    });
+
+    const stranger = generateCurveKeyPair();
+    const security = embedded.profile.security;
+    const asStranger = await testConnection({
+      endpoint: embedded.server.endpoint,
+      security,
+      clientKeyPair: stranger,
+    });
+    expect(asStranger.outcome).toBe('key_not_allowed');
+    const asPlain = await testConnection({
+      endpoint: embedded.server.endpoint,
+      security: { mode: 'plain' },
+      clientKeyPair: stranger,
+    });
+    expect(asPlain.outcome).toBe('server_is_encrypted');
+    const asConsole = await testConnection({
+      endpoint: embedded.server.endpoint,
+      security,
+      clientKeyPair: core.clientKey.keyPair,
+    });
+    expect(asConsole).toMatchObject({
+      outcome: 'ok',
+      serverSecurity: 'curve',
+      remoteServerId: embedded.server.serverId,
+    });
+
+    // Nobody else reads its events either.
+    if (security.mode !== 'curve') throw new Error('pinned');
+    const events = new EventSubscriber({ curve: { serverKey: security.serverKey, keyPair: stranger } });
+    cleanups.push(async () => {
+      events.close();
+      await Promise.resolve();
+    });
+    events.connect(embedded.server.pubEndpoint);
+    await waitUntil(() => events.handshakeProblem ?? undefined, {
+      what: 'the PUB socket to refuse the stranger',
+    });
+    expect(events.handshakeProblem).toBe('key_not_allowed');
+  });
+
+  it('turns an embedded profile saved plain by an older version into a pinned one, same id and endpoint', async () => {
+    const dir = await tempDir();
+    const id = '6b1f2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+    writeFileSync(
+      join(dir.path, 'servers.json'),
+      JSON.stringify({
+        version: 1,
+        servers: [
+          {
+            id,
+            embedded: true,
+            name: EMBEDDED_PROFILE_NAME,
+            endpoint: 'tcp://127.0.0.1:32344',
+            heartbeatIntervalMs: null,
+          },
+        ],
+      }),
+    );
+    const core = openConsoleCore({ dataDir: dir.path });
+    cleanups.push(() => core.dispose(0));
+    expect(core.registry.list()[0]?.security).toEqual({ mode: 'plain' });
+    const embedded = await ensureEmbeddedServer(core.registry, {
+      dataDir: dir.path,
+      clientPublicKey: core.clientKey.info.publicKey,
+    });
+    if (embedded === null) throw new Error('no embedded server');
+    track(embedded.server);
+    expect(embedded.created).toBe(false);
+    expect(embedded.profile).toMatchObject({
+      id,
+      endpoint: 'tcp://127.0.0.1:32344',
+      security: { mode: 'curve', serverKey: embedded.server.publicKey },
+    });
+    await online(core, id);
+    const saved = JSON.parse(readFileSync(join(dir.path, 'servers.json'), 'utf8')) as {
+      version: number;
+      servers: { security: unknown }[];
+    };
+    expect(saved.version).toBe(2);
+    expect(saved.servers[0]?.security).toEqual({ mode: 'curve', serverKey: embedded.server.publicKey });
+
+    // Next start: same state dir, same key: the profile is left as it is.
+    await embedded.server.stop();
+    const again = await ensureEmbeddedServer(core.registry, {
+      dataDir: dir.path,
+      clientPublicKey: core.clientKey.info.publicKey,
+    });
+    if (again === null) throw new Error('no embedded server');
+    track(again.server);
+    expect(again.server.publicKey).toBe(embedded.server.publicKey);
+    expect(again.profile).toBe(core.registry.list()[0]);
   });
 });
