@@ -12,6 +12,7 @@ import {
   type JsonValue,
   type OutputStream,
 } from '../../shared/protocol';
+import { CurveKeyError, parseCurveKey } from '../../shared/domain/curveKey';
 import { normalizeUuid } from '../../shared/protocol/uuid';
 import { parseTcpEndpoint } from '../core/transport/endpoints';
 
@@ -71,7 +72,8 @@ export type CtlCommand =
   | { readonly kind: 'queue_history'; readonly limit: number }
   | { readonly kind: 'queue_cancel'; readonly id: string }
   | { readonly kind: 'queue_retry'; readonly id: string }
-  | { readonly kind: 'queue_flush' };
+  | { readonly kind: 'queue_flush' }
+  | { readonly kind: 'key' };
 
 /** The commands that change something on the server: the only ones `--queue` applies to. */
 export type MutatingCtlCommand = Extract<CtlCommand, { kind: 'spawn' | 'control' | 'action' | 'batch' }>;
@@ -81,8 +83,15 @@ export interface CtlOptions {
   readonly server: string;
   /** Whether `--server` (or `DESCARTES_SERVER`) was given: queue commands then act on that server only. */
   readonly serverGiven: boolean;
+  /**
+   * `--server-key`: the server's public key (Z85) to pin; ctl then speaks CurveZMQ with the
+   * console's client key from `dataDir`. Null: the key pinned in the console's profile for
+   * `server`, if any, else plain.
+   */
+  readonly serverKey: string | null;
   /** Go through the durable queue in `dataDir` instead of sending directly. */
   readonly queue: boolean;
+  /** The console's data dir: the queue, the server profiles and the client key. */
   readonly dataDir: string;
   /** How long `--queue` waits for delivery, ms. */
   readonly waitMs: number;
@@ -116,6 +125,7 @@ interface FlagSpec {
 
 const GLOBAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--server': { value: true },
+  '--server-key': { value: true },
   '--queue': { value: false },
   '--data-dir': { value: true },
   '--wait': { value: true },
@@ -126,8 +136,11 @@ const GLOBAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--pretty': { value: false },
 };
 
-/** Flags that only mean something with `--queue` (or for `ctl queue …`). */
-const QUEUE_ONLY = ['--data-dir', '--wait', '--expires', '--max-pending'] as const;
+/**
+ * Flags that only mean something with `--queue` (or for `ctl queue …`). Not `--data-dir`: a
+ * direct command finds the console's client key and pinned server keys there.
+ */
+const QUEUE_ONLY = ['--wait', '--expires', '--max-pending'] as const;
 
 const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, FlagSpec>>>> = {
   health: {},
@@ -164,6 +177,7 @@ const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, FlagSpec>>>
   'queue cancel': {},
   'queue retry': {},
   'queue flush': {},
+  key: {},
 };
 
 const SIGNALS = ['interrupt', 'terminate', 'kill', 'stop', 'continue'] as const;
@@ -220,7 +234,7 @@ export function parseCtlArgs(argv: readonly string[], env: ParseEnv): CtlInvocat
     throw new CtlUsageError(
       word === 'queue'
         ? `unknown queue subcommand '${rest[0] ?? ''}' (expected list, history, cancel, retry or flush)`
-        : `unknown command '${word}' (expected health, list, spawn, control, action, batch, query or queue)`,
+        : `unknown command '${word}' (expected health, list, spawn, control, action, batch, query, queue or key)`,
     );
   }
   const flags = new Map<string, string[]>();
@@ -240,6 +254,15 @@ export function parseCtlArgs(argv: readonly string[], env: ParseEnv): CtlInvocat
   const command = parseCommand(name, args, f);
   if (options.queue && (command.kind === 'health' || command.kind === 'list' || command.kind === 'query')) {
     throw new CtlUsageError(`'${name}' is a query and queries are never queued; drop --queue`);
+  }
+  if (command.kind === 'key') {
+    // It reads a file and talks to no server: flags about servers would be ignored silently.
+    const stray = f.names().filter((flag) => flag !== '--data-dir' && flag !== '--pretty');
+    if (stray.length > 0) throw new CtlUsageError(`${stray[0] ?? ''} does not apply to 'key'`);
+  }
+  if (name.startsWith('queue ') && f.has('--server-key')) {
+    // Queued commands go out with the security of their server's profile.
+    throw new CtlUsageError(`--server-key does not apply to '${name}'`);
   }
   if (!options.queue && !name.startsWith('queue ')) {
     for (const flag of QUEUE_ONLY) {
@@ -271,6 +294,9 @@ class Flags {
   all(flag: string): string[] {
     return this.values.get(flag) ?? [];
   }
+  names(): string[] {
+    return [...this.values.keys()];
+  }
 }
 
 function parseOptions(f: Flags, env: ParseEnv, name: string): CtlOptions {
@@ -280,11 +306,22 @@ function parseOptions(f: Flags, env: ParseEnv, name: string): CtlOptions {
     throw new CtlUsageError(`--server must look like tcp://host:port (port 1-65535), got '${server}'`);
   }
   const dataDir = f.get('--data-dir') ?? env.dataDir;
+  const serverKeyText = f.get('--server-key');
+  let serverKey: string | null = null;
+  if (serverKeyText !== null) {
+    try {
+      serverKey = parseCurveKey(serverKeyText, '--server-key');
+    } catch (e) {
+      if (e instanceof CurveKeyError) throw new CtlUsageError(e.message);
+      throw e;
+    }
+  }
   const expires = f.get('--expires');
   const maxPending = f.get('--max-pending');
   return {
     server,
     serverGiven: f.has('--server') || fromEnv !== null,
+    serverKey,
     queue: f.has('--queue') || name.startsWith('queue '),
     dataDir,
     waitMs: seconds('--wait', f.get('--wait'), 10),
@@ -383,6 +420,9 @@ function parseCommand(name: string, args: readonly string[], f: Flags): CtlComma
     case 'queue flush':
       expectArgs(name, args, []);
       return { kind: 'queue_flush' };
+    case 'key':
+      expectArgs(name, args, []);
+      return { kind: 'key' };
     default:
       throw new CtlUsageError(`unknown command '${name}'`);
   }

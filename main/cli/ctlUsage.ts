@@ -31,14 +31,32 @@ The local queue (in --data-dir; refused while a running console owns it):
   queue flush [--wait SECS]                       deliver what is queued, wait up to --wait
   (with --server, queue commands act on that server's commands only)
 
+Keys:
+  key                                     this console's public key, its fingerprint and the
+                                          line to run on a server to allow it:
+                                          {"public_key","fingerprint","allow_command","key_file"}
+
+Security: ctl speaks CurveZMQ (encrypted, the server authenticated by its pinned public key,
+ctl by the console's client key in --data-dir, created on first use) when
+  - --server-key KEY is given, or
+  - the console has a profile for --server that pins a key (e.g. the local server it starts).
+Otherwise it talks plain ZMTP (what Rust descartes 1.0.0 servers and a server started with
+--insecure speak) and says so once on stderr. A server that refuses the handshake (our key not
+allowed, a wrong pinned key, plain vs encrypted) ends the run with exit 3 and a line saying
+what to do, e.g. the \`npm run server -- allow …\` line to run on the server.
+
 Options:
   --server tcp://HOST:PORT  command endpoint (default $DESCARTES_SERVER or ${DEFAULT_SERVER})
+  --server-key KEY          the server's public key (40 Z85 characters, as \`npm run server -- key\`
+                            prints it): connect encrypted and refuse any server without it.
+                            With --queue it must match the console's profile for --server
   --queue                   store the command durably first, then deliver it; if it is not
                             delivered within --wait it stays queued, and the next process that
                             owns the queue (the console, another ctl --queue, ctl queue flush)
                             delivers it, once
-  --data-dir DIR            the queue's directory (default $DESCARTES_DATA_DIR or the console's
-                            app-data directory)
+  --data-dir DIR            the console's data directory: the queue, the server profiles and the
+                            client key (default $DESCARTES_DATA_DIR or the console's app-data
+                            directory)
   --wait SECS               --queue: how long to wait for delivery (default 10)
   --expires SECS            --queue: never send it after this many seconds from now
   --max-pending N           --queue: pending commands allowed per server (default 1000)
@@ -59,7 +77,8 @@ Exit codes:
   1  error: the server answered success=false (its reply is printed), or a local error
      (queue full, queue locked by a running console, unknown request id, ...)
   2  usage error
-  3  offline: no answer within --connect-timeout; nothing was sent (without --queue)
+  3  offline: no answer within --connect-timeout, or the server refused the handshake;
+     nothing was sent (without --queue)
   4  not confirmed: queued but not delivered within --wait, or sent without a reply in
      time (outcome unknown: the server may have run it)
 `;

@@ -5,11 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ReplyMessage, RequestMessage } from '../../shared/protocol';
 import { customActionAsControl, runBatchAsControls } from '../core/queue/legacyTranslation';
-import { Connection } from '../core/transport/connection';
+import type { ServerProfile } from '../../shared/domain/server';
+import { ProfileError, ProfileStore } from '../core/services/profileStore';
+import { Connection, type ConnectionSnapshot } from '../core/transport/connection';
 import { RequestError } from '../core/transport/requestError';
 import type { CtlCommand, CtlOptions } from './ctlArgs';
 import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import { requestFor, replySucceeded, type CtlIo } from './ctlRequests';
+import { ctlCurve, ctlSecurity } from './ctlSecurity';
 
 /** Extra wait over a request's own server-side timeout, so the server's timeout reply arrives first. */
 const MARGIN_MS = 5000;
@@ -20,10 +23,12 @@ export class OfflineError extends Error {
 }
 
 /**
- * Connects, waits for the first health reply (at most `--connect-timeout`), sends the request
- * and prints the reply.
+ * Connects (encrypted when `--server-key` is given or the console's profile for the endpoint
+ * pins a key), waits for the first health reply (at most `--connect-timeout`), sends the
+ * request and prints the reply.
  * @returns the exit code; never throws for server-side failures (they are reported)
- * @throws OfflineError when the server is unreachable (nothing was sent)
+ * @throws OfflineError when the server is unreachable or refuses the handshake (nothing was
+ *   sent); KeyFileError when the console's key file cannot be used
  */
 export async function runDirect(
   command: Extract<
@@ -33,15 +38,16 @@ export async function runDirect(
   options: CtlOptions,
   io: CtlIo,
 ): Promise<ExitCode> {
-  const connection = new Connection({ endpoint: options.server, requestTimeoutMs: options.replyTimeoutMs });
+  const curve = ctlCurve(ctlSecurity(options, storedProfile(options, io)), options, io);
+  const connection = new Connection({
+    endpoint: options.server,
+    requestTimeoutMs: options.replyTimeoutMs,
+    curve,
+  });
   try {
     connection.start();
     if (!(await waitOnline(connection, options.connectTimeoutMs))) {
-      const why = connection.snapshot().lastError;
-      throw new OfflineError(
-        `server ${options.server} is offline: no answer to a health check within ${options.connectTimeoutMs / 1000} s` +
-          `${why === null ? '' : ` (${why})`}; nothing was sent (use --queue to deliver it later)`,
-      );
+      throw new OfflineError(offlineText(options, connection.snapshot()));
     }
     const request = requestFor(command, randomUUID());
     const legacy = connection.snapshot().info?.legacy ?? false;
@@ -72,24 +78,56 @@ export async function runDirect(
   }
 }
 
-/** Resolves true once the connection is online, false after `timeoutMs`. */
+/**
+ * Resolves true once the connection is online; false after `timeoutMs`, or as soon as the
+ * server refuses the handshake (waiting longer would not change that).
+ */
 export function waitOnline(
   connection: Pick<Connection, 'snapshot' | 'onChange'>,
   timeoutMs: number,
 ): Promise<boolean> {
-  if (connection.snapshot().state === 'online') return Promise.resolve(true);
+  const now = connection.snapshot();
+  if (now.state === 'online') return Promise.resolve(true);
+  if (now.handshakeProblem !== null) return Promise.resolve(false);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       stop();
       resolve(false);
     }, timeoutMs);
     const stop = connection.onChange((s) => {
-      if (s.state !== 'online') return;
+      if (s.state !== 'online' && s.handshakeProblem === null) return;
       clearTimeout(timer);
       stop();
-      resolve(true);
+      resolve(s.state === 'online');
     });
   });
+}
+
+/** Why the server could not be used, for exit code 3. */
+function offlineText(options: CtlOptions, snap: ConnectionSnapshot): string {
+  const unsent = 'nothing was sent (use --queue to deliver it later)';
+  if (snap.handshakeProblem !== null && snap.lastError !== null) {
+    return `server ${options.server} refused the connection: ${snap.lastError}; ${unsent}`;
+  }
+  return (
+    `server ${options.server} is offline: no answer to a health check within ${options.connectTimeoutMs / 1000} s` +
+    `${snap.lastError === null ? '' : ` (${snap.lastError})`}; ${unsent}`
+  );
+}
+
+/**
+ * The console's profile for `--server`, for its pinned key. A server list that cannot be read
+ * does not stop a direct command (it stores nothing there); stderr says it was ignored.
+ */
+function storedProfile(options: CtlOptions, io: CtlIo): ServerProfile | null {
+  try {
+    return new ProfileStore(options.dataDir).list().find((p) => p.endpoint === options.server.trim()) ?? null;
+  } catch (e) {
+    if (!(e instanceof ProfileError)) throw e;
+    io.err(`ctl: ignoring the console's server list: ${e.message}
+`);
+    return null;
+  }
 }
 
 /** Sends `request`, translated for a Rust 1.0.0 server where it lacks the message (PROTOCOL.md §4). */

@@ -14,6 +14,7 @@ import { openConsoleCore, type ConsoleCore } from '../core/services/consoleCore'
 import type { CtlOptions, MutatingCtlCommand } from './ctlArgs';
 import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import { failureText, waitOnline } from './directCommands';
+import { ctlSecurity, warnIfPlain } from './ctlSecurity';
 import { replySucceeded, type CtlIo } from './ctlRequests';
 
 const POLL_MS = 25;
@@ -45,9 +46,10 @@ export async function runQueued(
   const core = openCore(options);
   try {
     const deadline = Date.now() + options.waitMs;
-    const profile =
-      findProfile(core.registry.list(), options.server) ??
-      core.registry.add({ name: options.server, endpoint: options.server });
+    const stored = findProfile(core.registry.list(), options.server);
+    const security = ctlSecurity(options, stored);
+    warnIfPlain(security, options, io);
+    const profile = stored ?? core.registry.add({ name: options.server, endpoint: options.server, security });
     const session = core.registry.session(profile.id);
     const tap = new ResultTap(core, profile.id);
     try {
@@ -58,7 +60,8 @@ export async function runQueued(
       if (current === null) throw new Error(`command ${id} vanished from the queue`);
       const result = resultOf(current, ended?.reply ?? null, options);
       await settleInFlight(core, deadline);
-      return report(result, profile, options, io);
+      const snap = session.connection.snapshot();
+      return report(result, profile, options, io, snap.handshakeProblem === null ? null : snap.lastError);
     } finally {
       tap.stop();
     }
@@ -304,6 +307,8 @@ function report(
   profile: ServerProfile,
   options: CtlOptions,
   io: CtlIo,
+  /** Why the server refused our handshake, when it did. */
+  refusal: string | null,
 ): ExitCode {
   io.out(toJson({ ...result, command: { ...result.command, server: profile.endpoint } }, options.pretty));
   switch (result.status) {
@@ -316,7 +321,7 @@ function report(
       return EXIT.error;
     case 'queued':
       io.err(
-        `ctl: ${profile.endpoint} did not take it within ${options.waitMs / 1000} s; command ${result.command.id} stays queued in ` +
+        `ctl: ${profile.endpoint} did not take it within ${options.waitMs / 1000} s${refusal === null ? '' : ` (${refusal})`}; command ${result.command.id} stays queued in ` +
           `${options.dataDir} and is delivered by the next process that owns the queue (the console, ctl --queue, ctl queue flush)\n`,
       );
       return EXIT.unconfirmed;

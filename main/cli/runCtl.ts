@@ -1,8 +1,10 @@
 import { QueueError, QueueLockedError } from '../core/queue/queueErrors';
+import { KeyFileError } from '../../shared/node/curveKeyPair';
+import { loadClientKey } from '../core/security/clientKey';
 import { ProfileError } from '../core/services/profileStore';
 import { RequestError } from '../core/transport/requestError';
 import { CtlUsageError, parseCtlArgs, type ParseEnv } from './ctlArgs';
-import { EXIT, type ExitCode } from './ctlOutput';
+import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import type { CtlIo } from './ctlRequests';
 import { CTL_USAGE } from './ctlUsage';
 import { OfflineError, runDirect } from './directCommands';
@@ -43,6 +45,21 @@ export async function runCtl(argv: readonly string[], io: CtlIo, env: ParseEnv):
         return options.queue ? await runQueued(command, options, io) : await runDirect(command, options, io);
       case 'queue_flush':
         return await runFlush(options, io);
+      case 'key': {
+        const key = loadClientKey(options.dataDir);
+        io.out(
+          toJson(
+            {
+              public_key: key.info.publicKey,
+              fingerprint: key.info.fingerprint,
+              allow_command: key.info.allowCommand,
+              key_file: key.path,
+            },
+            options.pretty,
+          ),
+        );
+        return EXIT.ok;
+      }
       case 'queue_list':
       case 'queue_history':
       case 'queue_cancel':
@@ -72,7 +89,12 @@ function reportError(e: unknown, io: CtlIo): ExitCode {
     );
     return EXIT.error;
   }
-  if (e instanceof QueueError || e instanceof ProfileError || e instanceof RequestError) {
+  if (
+    e instanceof QueueError ||
+    e instanceof ProfileError ||
+    e instanceof RequestError ||
+    e instanceof KeyFileError
+  ) {
     io.err(`ctl: ${oneLine(e.message)}\n`);
     return EXIT.error;
   }

@@ -3,6 +3,7 @@
  * stdout, one error line on stderr, the documented exit codes; offline fail-fast; and --queue
  * commands stored while the server is down and delivered, once, by a later process.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandResult } from '../../../shared/domain/result';
@@ -17,13 +18,29 @@ import type {
   SpawnResponse,
 } from '../../../shared/protocol';
 import { openConsoleCore } from '../../../main/core/services/consoleCore';
+import { ProfileStore } from '../../../main/core/services/profileStore';
 import { AGENT_FIXTURE_DIR } from '../../helpers/agents';
 import { PortAllocator } from '../../helpers/ports';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
-import type { ServerProcess } from '../../helpers/serverProcess';
+import { runServerCli } from '../../helpers/serverCli';
+import { startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
+import { TEST_CLIENT_KEYS } from '../../helpers/testKeys';
+import { curveKeyFingerprint } from '../../../shared/domain/curveKey';
+import { generateCurveKeyPair } from '../../../shared/node/curveKeyPair';
+import { serverKeyOf } from '../transport/curveKit';
+import { clientAllowName } from '../../../main/core/security/clientKey';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
-import { execCounts, readExecLog, runCtlProcess, startNodeServer, type CtlRun } from './clientKit';
+import {
+  execCounts,
+  nodeServerSecurity,
+  readExecLog,
+  runCtlProcess,
+  securityOf,
+  seedClientKey,
+  startNodeServer,
+  type CtlRun,
+} from './clientKit';
 
 const ports = new PortAllocator(30000, 30299);
 const ACTION_AGENT = `${AGENT_FIXTURE_DIR}action-agent.js`;
@@ -38,9 +55,12 @@ printServerLogsOnFailure();
 
 beforeAll(async () => {
   temp = await createTempDir('descartes-ctl-');
-  dataDir = join(temp.path, 'data');
+  // A console's data dir: its client key is the one harness servers allow, and it has a
+  // profile pinning the shared server's key, so ctl reaches it encrypted without --server-key.
+  dataDir = seedClientKey(join(temp.path, 'data'));
   server = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'srv'));
   endpoint = server.bind;
+  new ProfileStore(dataDir).add({ name: 'shared', endpoint, security: securityOf(server) });
 });
 afterAll(async () => {
   await server.stop();
@@ -49,6 +69,13 @@ afterAll(async () => {
 
 function ctl(...args: string[]): Promise<CtlRun> {
   return runCtlProcess(args, dataDir);
+}
+
+/** The public key of the node server kept in `dir`, known before it starts. */
+function serverKeyFor(dir: string): string {
+  const security = nodeServerSecurity(dir);
+  if (security.mode !== 'curve') throw new Error('node servers are encrypted');
+  return security.serverKey;
 }
 
 async function spawnActionAgent(name: string): Promise<string> {
@@ -244,7 +271,9 @@ describe('ctl errors', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      `ctl: server tcp://127.0.0.1:${port} is offline: no answer to a health check within 1 s; nothing was sent (use --queue to deliver it later)\n`,
+      `ctl: talking to tcp://127.0.0.1:${port} without encryption (no --server-key, and no encrypted profile for it); ` +
+        'pin the server key with --server-key KEY (on the server: npm run server -- key)\n' +
+        `ctl: server tcp://127.0.0.1:${port} is offline: no answer to a health check within 1 s; nothing was sent (use --queue to deliver it later)\n`,
     );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -302,7 +331,19 @@ describe('ctl --queue', () => {
     const dir = join(temp.path, 'late');
     const target = `tcp://127.0.0.1:${port}`;
     const spawnArgs = ['spawn', '--backend', 'node', '--task', ACTION_AGENT, '--queue', '--server', target];
-    const first = await ctl(...spawnArgs, '--name', 'late-1', '--wait', '0.5', '--connect-timeout', '0.2');
+    // The first one pins the key of the server to come (made now in its state dir); the
+    // profile it creates carries it for every later command to that server.
+    const first = await ctl(
+      ...spawnArgs,
+      '--server-key',
+      serverKeyFor(dir),
+      '--name',
+      'late-1',
+      '--wait',
+      '0.5',
+      '--connect-timeout',
+      '0.2',
+    );
     expect(first.code).toBe(4);
     const queued = first.json<CommandResult<ReplyMessage> & { command: Printed }>();
     expect(queued.status).toBe('queued');
@@ -347,6 +388,8 @@ describe('ctl --queue', () => {
     const target = `tcp://127.0.0.1:${port}`;
     const queueSpawn = async (name: string): Promise<string> => {
       const run = await ctl(
+        '--server-key',
+        serverKeyFor(dir),
         'spawn',
         '--backend',
         'node',
@@ -384,6 +427,131 @@ describe('ctl --queue', () => {
       expect(out.pending).toBe(0);
       expect(out.commands.map((c) => [c.id, c.state])).toEqual([[keep, 'succeeded']]);
       expect(readExecLog(join(dir, 'exec.log')).map((e) => e.request_id)).toEqual([keep]);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('ctl keys and --server-key', () => {
+  it('key prints the console key of the data dir (made 0600 on first use), its fingerprint and the allow line', async () => {
+    const fresh = join(temp.path, 'fresh-key');
+    const run = await runCtlProcess(['key'], fresh);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    const key = run.json<{
+      public_key: string;
+      fingerprint: string;
+      allow_command: string;
+      key_file: string;
+    }>();
+    expect(key.public_key).toHaveLength(40);
+    expect(key.fingerprint).toBe(curveKeyFingerprint(key.public_key));
+    expect(key.allow_command).toBe(
+      `npm run server -- allow '${key.public_key}' --name ${clientAllowName(key.public_key)}`,
+    );
+    expect(key.key_file).toBe(join(fresh, 'client.key'));
+    if (process.platform !== 'win32') expect(statSync(key.key_file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(key.key_file, 'utf8')).toContain(key.public_key);
+    // The same key on every run; and the seeded data dir prints the harness's allowed key.
+    expect((await runCtlProcess(['key'], fresh)).json<{ public_key: string }>().public_key).toBe(
+      key.public_key,
+    );
+    expect((await ctl('key')).json<{ public_key: string }>().public_key).toBe(TEST_CLIENT_KEYS.publicKey);
+  });
+
+  it("--server-key with the console's key once the server allows it; refused before, saying what to run", async () => {
+    const fresh = join(temp.path, 'allow-me');
+    const { public_key: mine } = (await runCtlProcess(['key'], fresh)).json<{ public_key: string }>();
+    // A server that allows only the harness key: ours is a stranger to it.
+    const srv = await startServerProcess({ port: await ports.next(), pubPort: await ports.next() });
+    try {
+      const key = serverKeyOf(srv);
+      const refused = await runCtlProcess(['health', '--server', srv.bind, '--server-key', key], fresh);
+      expect(refused.code).toBe(3);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toBe(
+        `ctl: server ${srv.bind} refused the connection: the server at ${srv.bind} refused this console's key; ` +
+          `run on the server: npm run server -- allow '${mine}' --name ${clientAllowName(mine)}; nothing was sent (use --queue to deliver it later)\n`,
+      );
+      const allowed = await runServerCli([
+        'allow',
+        mine,
+        '--name',
+        clientAllowName(mine),
+        '--state-dir',
+        srv.stateDir,
+      ]);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      // The server reads its allow list within a second or two.
+      const health = await waitUntil(
+        async () => {
+          const r = await runCtlProcess(['health', '--server', srv.bind, '--server-key', key], fresh);
+          return r.code === 0 ? r : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'ctl health to be admitted' },
+      );
+      expect(health.stderr).toBe('');
+      expect(health.json<HealthCheckResponse>().metadata?.security).toBe('curve');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('refuses a wrong --server-key and a plain connection to an encrypted server, each with the fix', async () => {
+    const wrong = generateCurveKeyPair().publicKey;
+    const mismatch = await ctl('health', '--server', endpoint, '--server-key', wrong);
+    expect(mismatch.code).toBe(3);
+    expect(mismatch.stderr).toMatch(
+      /refused the connection: the server at .* did not prove it holds the pinned server key \(fingerprint [0-9a-f:]+\); check the key with `npm run server -- key`/,
+    );
+    // Another data dir has no profile for the server: plain, said once, and refused.
+    const other = seedClientKey(join(temp.path, 'no-profile'));
+    const plain = await runCtlProcess(['health', '--server', endpoint], other);
+    expect(plain.code).toBe(3);
+    const lines = plain.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(`ctl: talking to ${endpoint} without encryption`);
+    expect(lines[1]).toContain(
+      'requires encryption; pin its public key (run `npm run server -- key` on the server)',
+    );
+    // With the key it works, and says nothing about security.
+    const pinned = await runCtlProcess(
+      ['health', '--server', endpoint, '--server-key', serverKeyOf(server)],
+      other,
+    );
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stderr).toBe('');
+  });
+
+  it("--queue keeps the console's profile: a --server-key that disagrees with it is refused", async () => {
+    const run = await ctl(
+      'control',
+      '00000000-0000-4000-8000-000000000005',
+      'stop',
+      '--queue',
+      '--server',
+      endpoint,
+      '--server-key',
+      generateCurveKeyPair().publicKey,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^ctl: the console's profile for .* pins another server key \([0-9a-f:]+\) than --server-key \([0-9a-f:]+\); edit the profile in the console/,
+    );
+  });
+
+  it('plain ctl against an --insecure server works and says once that it is not encrypted', async () => {
+    const srv = await startServerProcess({
+      port: await ports.next(),
+      pubPort: await ports.next(),
+      insecure: true,
+    });
+    try {
+      const run = await ctl('health', '--server', srv.bind);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.json<HealthCheckResponse>().metadata?.security).toBe('none');
+      expect(run.stderr.match(/without encryption/g)).toHaveLength(1);
     } finally {
       await srv.stop();
     }

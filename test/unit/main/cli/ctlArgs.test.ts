@@ -34,6 +34,7 @@ describe('parseCtlArgs: options', () => {
     expect(options).toEqual({
       server: DEFAULT_SERVER,
       serverGiven: false,
+      serverKey: null,
       queue: false,
       dataDir: '/tmp/default-data',
       waitMs: 10_000,
@@ -96,9 +97,8 @@ describe('parseCtlArgs: options', () => {
     expect(usage(['control', AGENT, 'stop', '--wait', '5'])).toBe(
       "--wait only applies with --queue or to 'ctl queue …'",
     );
-    expect(usage(['control', AGENT, 'stop', '--data-dir', '/x'])).toMatch(
-      /^--data-dir only applies with --queue/,
-    );
+    // --data-dir is not queue-only: a direct command finds the console's key and profiles there.
+    expect(run(['control', AGENT, 'stop', '--data-dir', '/x']).options.dataDir).toBe('/x');
   });
 
   it('asks for help with --help anywhere, and for a command when there is none', () => {
@@ -275,5 +275,38 @@ describe('toJson', () => {
       '{"a":5,"b":"18446744073709551616","c":[1,2]}\n',
     );
     expect(toJson({ a: 1 }, true)).toBe('{\n  "a": 1\n}\n');
+  });
+});
+
+describe('parseCtlArgs: keys', () => {
+  const KEY = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+
+  it('--server-key pins a Z85 key (trimmed) for direct and queued commands', () => {
+    expect(run(['health', '--server-key', KEY]).options.serverKey).toBe(KEY);
+    expect(run(['control', AGENT, 'stop', '--queue', `--server-key= ${KEY} `]).options.serverKey).toBe(KEY);
+  });
+
+  it('refuses a malformed key, naming the flag and the problem', () => {
+    expect(usage(['health', '--server-key', 'abc'])).toMatch(
+      /^--server-key must be 40 characters of Z85 text .*got 3$/,
+    );
+    expect(usage(['health', '--server-key', `${KEY.slice(0, 39)}~`])).toBe(
+      "--server-key has '~' at position 40, which is not a Z85 character",
+    );
+  });
+
+  it("--server-key does not apply to the local queue's commands (they use their profile)", () => {
+    expect(usage(['queue', 'list', '--server-key', KEY])).toBe("--server-key does not apply to 'queue list'");
+    expect(usage(['queue', 'flush', '--server-key', KEY])).toBe(
+      "--server-key does not apply to 'queue flush'",
+    );
+  });
+
+  it('key takes only --data-dir and --pretty', () => {
+    expect(run(['key']).command).toEqual({ kind: 'key' });
+    expect(run(['key', '--data-dir', '/k', '--pretty']).options.dataDir).toBe('/k');
+    expect(usage(['key', '--server', 'tcp://h:1'])).toBe("--server does not apply to 'key'");
+    expect(usage(['key', '--server-key', KEY])).toBe("--server-key does not apply to 'key'");
+    expect(usage(['key', 'extra'])).toBe("'key' takes no arguments, got extra 'extra'");
   });
 });
