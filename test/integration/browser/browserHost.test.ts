@@ -3,11 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandResult } from '../../../shared/domain/result';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { AppInfo, LogChunkView, ServerView } from '../../../shared/ipc';
+import type { ClientKeyInfo, ConnectionTestResult } from '../../../shared/domain/server';
 import type { CommandResponse, OutputQueryResponse, SpawnResponse } from '../../../shared/protocol';
 import { fixtureAgent } from '../../helpers/agents';
 import { PortAllocator } from '../../helpers/ports';
 import { waitUntil } from '../../helpers/wait';
 import { startRig, WireClient, wsUrl, type HostRig } from './hostKit';
+import { securityOf } from '../transport/curveKit';
 
 const ports = new PortAllocator(32100, 32199);
 let rig: HostRig;
@@ -116,6 +118,27 @@ describe('browser host WebSocket', () => {
     );
     c.ws.send('x'.repeat(13 * 1024 * 1024));
     expect(await closed).toBe(1009);
+  });
+
+  it('clientKey gives the public key only; testConnection reaches the server with it, or says why not', async () => {
+    const c = await WireClient.connect(wsUrl(rig.host), rig.host.origin);
+    const key = await c.value<ClientKeyInfo>('clientKey');
+    expect(key).toEqual(rig.core.clientKey.info);
+    expect(JSON.stringify(key)).not.toContain(rig.core.clientKey.keyPair.secretKey);
+    const security = securityOf(rig.server);
+    const ok = await c.value<ConnectionTestResult>('testConnection', { endpoint: rig.server.bind, security });
+    expect(ok).toMatchObject({ outcome: 'ok', serverSecurity: 'curve' });
+    const plain = await c.value<ConnectionTestResult>('testConnection', {
+      endpoint: rig.server.bind,
+      security: { mode: 'plain' },
+      timeoutMs: 2000,
+    });
+    expect(plain.outcome).toBe('server_is_encrypted');
+    const bad = await c.call('testConnection', {
+      endpoint: rig.server.bind,
+      security: { mode: 'curve', serverKey: 'too short' },
+    });
+    expect(bad.ok).toBe(false);
   });
 
   it('round-trips servers, spawn, status events, a log tail, output query, control and the queue', async () => {
