@@ -18,6 +18,7 @@ import type { StatsSnapshot } from './stats';
 import { Supervisor } from './supervisor';
 import { loadOrCreateKeyPair } from '../shared/node/curveKeyPair';
 import { allowClient } from './security/authorizedClients';
+import { clientKeyName, parseCurveKey } from '../shared/domain/curveKey';
 import { ServerSecurity } from './security/serverSecurity';
 import type { SecurityOptions } from './security/serverSecurity';
 import { serverKeyPath } from './stateDir';
@@ -46,7 +47,7 @@ export interface AgentServerOptions {
    * CurveZMQ. Default false.
    */
   readonly insecure?: boolean;
-  /** Client public keys (Z85) to add to the allow list before binding, named `console`. */
+  /** Client public keys (Z85) to add to the allow list before binding, named `console-<8 hex>`. */
   readonly allowClients?: readonly string[];
   /** Where security events are logged (refused handshakes, allow list reloads); default stderr. */
   readonly log?: (line: string) => void;
@@ -120,7 +121,9 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       throw new Error('a CURVE server needs a state dir for its key pair and allow list (or pass insecure)');
     }
     const { keyPair } = loadOrCreateKeyPair(serverKeyPath(options.stateDir), 'server');
-    for (const key of options.allowClients ?? []) allowClient(options.stateDir, key, 'console');
+    for (const key of options.allowClients ?? []) {
+      allowClient(options.stateDir, key, clientKeyName(parseCurveKey(key, 'the client key'), 'console'));
+    }
     securityOptions = { mode: 'curve', keyPair, stateDir: options.stateDir };
   }
 

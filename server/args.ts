@@ -67,7 +67,7 @@ Options:
                        dir, e.g. ~/.local/state/descartes-server); one running server per DIR
   --exec-log FILE      append one JSON line per executed mutating request
   --insecure           plain ZMTP without authentication (see Security)
-  --allow-client KEY   allow this client key (as "console") before starting
+  --allow-client KEY   allow this console key (named console-<8 hex>) before starting
   --parent-pid PID     shut down gracefully when process PID is gone (embedded use)
   --help               show this help
 

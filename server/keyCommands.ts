@@ -1,4 +1,4 @@
-import { curveKeyFingerprint } from '../shared/domain/curveKey';
+import { clientKeyName, curveKeyFingerprint } from '../shared/domain/curveKey';
 import { loadOrCreateKeyPair } from '../shared/node/curveKeyPair';
 import type { ParsedArgs } from './args';
 import {
@@ -81,10 +81,10 @@ export function runKeyCommand(command: KeyCommand, env: NodeJS.ProcessEnv = proc
   }
 }
 
-/** `client-` and the key's first fingerprint group: unique enough, and it says whose it is. */
+/** `client-<8 hex>` (see `clientKeyName`); any name will do for a key `allowClient` then refuses. */
 function defaultName(keyText: string): string {
   try {
-    return `client-${curveKeyFingerprint(keyText.trim()).replaceAll(':', '').slice(0, 8)}`;
+    return clientKeyName(keyText.trim(), 'client');
   } catch {
     // allowClient refuses the key with the precise reason.
     return 'client';

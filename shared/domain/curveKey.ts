@@ -109,6 +109,17 @@ export function curveKeyFingerprint(key: string): string {
   return `${hex.slice(0, 4)}:${hex.slice(4, 8)}:${hex.slice(8, 12)}:${hex.slice(12, 16)}`;
 }
 
+/**
+ * The name a client key gets on a server's allow list when none is chosen: `prefix-` and the
+ * first 8 hex digits of its fingerprint, e.g. `console-3f9a0c12`. Names are unique per server,
+ * so a fixed name would be refused for the second key.
+ * @param prefix `console` for a Descartes Console, `client` for a key of unknown origin
+ * @throws CurveKeyError when `key` is not a well-formed key
+ */
+export function clientKeyName(key: string, prefix: 'console' | 'client'): string {
+  return `${prefix}-${curveKeyFingerprint(key).replaceAll(':', '').slice(0, 8)}`;
+}
+
 /** The command an operator runs on a server's machine to admit a console's public key. */
 export function allowCommand(clientPublicKey: string, name?: string): string {
   // Z85 has characters a shell would read ($, &, !, *, ?, <, >, (, ), [, ], {, }, #…): quote it.

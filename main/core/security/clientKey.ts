@@ -4,20 +4,16 @@
  * operator talks to it.
  */
 import { join } from 'node:path';
-import { allowCommand, curveKeyFingerprint } from '../../../shared/domain/curveKey';
+import { allowCommand, clientKeyName, curveKeyFingerprint } from '../../../shared/domain/curveKey';
 import type { ClientKeyInfo } from '../../../shared/domain/server';
 import { loadOrCreateKeyPair, type CurveKeyPair } from '../../../shared/node/curveKeyPair';
 
 /** File name of the key pair inside the data dir. */
 export const CLIENT_KEY_FILE = 'client.key';
 
-/**
- * The name an `allow` line gives a console on a server (its `authorized_clients` entry):
- * `console-` and the first 8 hex digits of its key's fingerprint. Names are unique on a server,
- * so a fixed "console" would be refused for the second console that server admits.
- */
+/** The name an `allow` line gives this console on a server: `console-<8 hex>` (see `clientKeyName`). */
 export function clientAllowName(publicKey: string): string {
-  return `console-${curveKeyFingerprint(publicKey).replaceAll(':', '').slice(0, 8)}`;
+  return clientKeyName(publicKey, 'console');
 }
 
 /** The key pair sockets use, and what the operator is shown of it. */

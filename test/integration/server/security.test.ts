@@ -135,6 +135,15 @@ async function spawned(server: ServerProcess): Promise<number> {
   }
 }
 
+/**
+ * Hands a request to a DEALER without waiting: once its handshake has been refused, libzmq
+ * drops the connection's queue and a send would wait for a peer forever. Called right after
+ * `connect`, the message is queued before the handshake, as an attacker's would be.
+ */
+function offer(socket: zmq.Dealer, request: ReturnType<typeof spawnRequest>): void {
+  socket.send([Buffer.alloc(0), encodeMessage(request)]).catch(() => undefined);
+}
+
 /** Whether a new client with `curve` gets a health reply within `timeoutMs`. */
 async function answers(
   server: ServerProcess,
@@ -233,11 +242,11 @@ describe('a CURVE server (the default)', () => {
     for (const socket of [stranger, plain, password]) {
       const { request, file } = fileSpawn();
       files.push(file);
-      await socket.send([Buffer.alloc(0), encodeMessage(request)]);
+      offer(socket, request);
     }
     expect(await strangerVerdict).toBe('handshake:error:auth');
     expect(await plainVerdict).toBe('handshake:error:protocol');
-    expect(await passwordVerdict).toBe('handshake:error:protocol');
+    expect(['handshake:error:protocol', 'handshake:error:other']).toContain(await passwordVerdict);
 
     const v1 = fileSpawn();
     const v2 = fileSpawn();
@@ -272,7 +281,7 @@ describe('a CURVE server (the default)', () => {
     const verdict = handshakeVerdict(dealer);
     dealer.connect(server.bind);
     const { request, file } = fileSpawn();
-    await dealer.send([Buffer.alloc(0), encodeMessage(request)]);
+    offer(dealer, request);
     expect(await verdict).toBe('handshake:error:other');
     await new Promise((r) => setTimeout(r, 500));
     dealer.close();
@@ -453,8 +462,8 @@ describe('an --insecure server (plain ZMTP, for Rust 1.0.0 peers)', () => {
     const passwordVerdict = handshakeVerdict(password);
     password.connect(server.bind);
     const viaPassword = fileSpawn();
-    await password.send([Buffer.alloc(0), encodeMessage(viaPassword.request)]);
-    expect(await passwordVerdict).toBe('handshake:error:protocol');
+    offer(password, viaPassword.request);
+    expect(['handshake:error:protocol', 'handshake:error:other']).toContain(await passwordVerdict);
     password.close();
     await new Promise((r) => setTimeout(r, 500));
     expect(existsSync(viaPassword.file)).toBe(false);
