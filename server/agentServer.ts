@@ -5,7 +5,7 @@ import type { ReplyMessage } from '../shared/protocol';
 import { DEFAULT_BIND, DEFAULT_PUB } from './args';
 import { DEFAULT_CONFIG } from './config';
 import type { ServerConfig } from './config';
-import { DedupeJournal } from './dedupeJournal';
+import { DedupeJournal, StateDirError } from './dedupeJournal';
 import { localEndpoint, routableEndpoint } from './endpoints';
 import { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
@@ -22,6 +22,7 @@ import { clientKeyName, parseCurveKey } from '../shared/domain/curveKey';
 import { ServerSecurity } from './security/serverSecurity';
 import type { SecurityOptions } from './security/serverSecurity';
 import { serverKeyPath } from './stateDir';
+import { ensurePrivateDir, UnsafePathError } from '../shared/node/privatePath';
 
 /** How to start an agent server; everything is optional. */
 export interface AgentServerOptions {
@@ -51,6 +52,11 @@ export interface AgentServerOptions {
   readonly allowClients?: readonly string[];
   /** Where security events are logged (refused handshakes, allow list reloads); default stderr. */
   readonly log?: (line: string) => void;
+  /**
+   * Called when the server can no longer serve safely (a socket could not be bound again after
+   * a revoke dropped its connections). Default: log it. The CLI shuts down and exits 1.
+   */
+  readonly onFatal?: (error: Error) => void;
   /** File that gets one JSON line per executed mutating request. */
   readonly execLog?: string;
   /** Working directory of agents (default the server's cwd). */
@@ -113,6 +119,14 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   const codec = { encode: encodeMessage, decode: decodeMessage };
 
   const log = options.log ?? ((line: string) => process.stderr.write(`descartes-server: ${line}\n`));
+  if (options.stateDir !== undefined) {
+    try {
+      ensurePrivateDir(options.stateDir);
+    } catch (e) {
+      if (e instanceof UnsafePathError) throw new StateDirError(`state dir: ${e.message}`);
+      throw e;
+    }
+  }
   let securityOptions: SecurityOptions;
   if (options.insecure === true) {
     securityOptions = { mode: 'none' };
@@ -193,16 +207,34 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
     );
     commands = sock;
     let dropping = Promise.resolve();
+    const onFatal =
+      options.onFatal ??
+      ((error: Error) => {
+        log(`${error.message}; the server cannot go on safely`);
+      });
     sec.onRevoke(() => {
-      dropping = dropping
-        .then(async () => {
-          await sock.dropConnections();
-          await pub.dropConnections();
+      dropping = dropping.then(async () => {
+        // Events first, each on its own: a revoked key must stop reading events even if the
+        // command socket cannot be bound again.
+        const failures: string[] = [];
+        for (const [what, socket] of [
+          ['event socket', pub],
+          ['command socket', sock],
+        ] as const) {
+          try {
+            await socket.dropConnections();
+          } catch (error) {
+            failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        if (failures.length === 0) {
           log('dropped every connection so that revoked keys must handshake again (and are refused)');
-        })
-        .catch((error: unknown) => {
-          log(`could not drop connections after a revoke: ${String(error)}`);
-        });
+          return;
+        }
+        // Another process may have taken the port in the gap; a deaf server that looks alive
+        // helps nobody, so the owner decides (the CLI exits non-zero).
+        onFatal(new Error(`could not rebind after a revoke (${failures.join('; ')})`));
+      });
     });
 
     const heartbeat = setInterval(() => {

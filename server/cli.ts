@@ -62,6 +62,10 @@ async function main(): Promise<void> {
       ...(args.maxAgents === null ? {} : { maxAgents: args.maxAgents }),
       stateDir,
       insecure: args.insecure,
+      onFatal: (error) => {
+        process.stderr.write(`descartes-server: ${error.message}; stopping agents and exiting\n`);
+        void server.close().finally(() => process.exit(1));
+      },
       ...(args.allowClient === null ? {} : { allowClients: [args.allowClient] }),
       ...(args.execLog === null ? {} : { execLog: args.execLog }),
     });

@@ -92,7 +92,7 @@ export class DedupeJournal {
    */
   static open(dir: string, options: DedupeJournalOptions): DedupeJournal {
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new StateDirError(
         `cannot create state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
@@ -209,7 +209,8 @@ export class DedupeJournal {
     if (this.fd !== -1) closeSync(this.fd);
     this.fd = -1;
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    // Replies hold task text and output: readable by this user only.
+    const fd = openSync(tmp, 'w', 0o600);
     try {
       const lines: string[] = [];
       for (const [id, h] of this.held) {
@@ -223,7 +224,7 @@ export class DedupeJournal {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
-    this.fd = openSync(this.path, 'a');
+    this.fd = openSync(this.path, 'a', 0o600);
     this.appended = 0;
   }
 
@@ -244,7 +245,7 @@ export class DedupeJournal {
 function acquireLock(lockPath: string, dir: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(lockPath, 'wx');
+      const fd = openSync(lockPath, 'wx', 0o600);
       writeSync(fd, `${process.pid}\n`);
       fsyncSync(fd);
       closeSync(fd);

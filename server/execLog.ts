@@ -19,7 +19,8 @@ export class ExecLog {
 
   /** @throws when the file cannot be opened for appending */
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a');
+    // What ran, with task text: readable by this user only.
+    this.fd = openSync(path, 'a', 0o600);
   }
 
   append(record: ExecRecord): void {

@@ -10,7 +10,7 @@ import type {
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
 import { bindError, checkEndpoint } from './endpoints';
 import { RebindGate } from './rebindGate';
-import type { ServerSecurity } from './security/serverSecurity';
+import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
 import { systemTimeNow } from './time';
@@ -104,6 +104,9 @@ export class Publisher implements EventSink {
       maxMessageSize: MAX_MESSAGE_BYTES,
       sendHighWaterMark: 10_000,
       linger: 500,
+      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
+      // never authenticate must not hold descriptors for long.
+      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
       ...security.socketOptions(),
     });
     security.watch(socket, 'event socket');

@@ -2,7 +2,7 @@ import * as zmq from 'zeromq';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
 import { bindError, checkEndpoint } from './endpoints';
 import { RebindGate } from './rebindGate';
-import type { ServerSecurity } from './security/serverSecurity';
+import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
 import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
 
@@ -70,6 +70,9 @@ export class CommandSocket {
       receiveHighWaterMark: 100_000,
       sendHighWaterMark: 100_000,
       linger: 500,
+      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
+      // never authenticate must not hold descriptors for long.
+      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
       ...security.socketOptions(),
     });
     security.watch(socket, 'command socket');

@@ -1,15 +1,8 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { CurveKeyError, parseCurveKey } from '../../shared/domain/curveKey';
+import { checkPrivateFile, ensurePrivateDir, UnsafePathError } from '../../shared/node/privatePath';
 
 /** File name of the allow list in a server's state dir. */
 export const AUTHORIZED_CLIENTS_FILE = 'authorized_clients';
@@ -68,15 +61,7 @@ export function parseAuthorizedClients(text: string, source: string): Authorized
  */
 export function readAuthorizedClients(stateDir: string): AuthorizedClient[] {
   const path = authorizedClientsPath(stateDir);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
-    throw new AuthorizedClientsError(`cannot read ${path}: ${code ?? String(e)}`);
-  }
-  return parseAuthorizedClients(text, path);
+  return parseAuthorizedClients(readText(path), path);
 }
 
 /**
@@ -140,7 +125,19 @@ export function revokeClient(stateDir: string, keyOrName: string): AuthorizedCli
   return removed;
 }
 
+/**
+ * The file's text ('' when absent). Only a regular file of ours that others cannot write is
+ * trusted: whoever can change the list can admit their own key.
+ */
 function readText(path: string): string {
+  try {
+    if (!checkPrivateFile(path, false)) return '';
+  } catch (e) {
+    if (e instanceof UnsafePathError) throw new AuthorizedClientsError(e.message);
+    throw new AuthorizedClientsError(
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -151,9 +148,15 @@ function readText(path: string): string {
 }
 
 function writeAtomically(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    ensurePrivateDir(dirname(path));
+  } catch (e) {
+    if (e instanceof UnsafePathError) throw new AuthorizedClientsError(e.message);
+    throw e;
+  }
+  // A fresh name opened exclusively: a planted file or symlink is never written through.
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

@@ -25,8 +25,11 @@ export interface ServerSocketSecurity {
   readonly curveSecretKey?: string;
 }
 
-/** Most refusal lines logged per minute; a flood of strangers must not flood the log. */
+/** Most refusal lines logged per minute and kind; a flood of strangers must not flood the log. */
 const LOG_LINES_PER_MINUTE = 20;
+
+/** How long a peer has to complete its ZMTP handshake on a server socket, ms. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
 
 /**
  * The security of one running server: its ZAP policy, the socket options for its sockets, the
@@ -35,8 +38,8 @@ const LOG_LINES_PER_MINUTE = 20;
  * secret).
  */
 export class ServerSecurity {
-  private logged = 0;
-  private suppressed = 0;
+  /** Per kind of refusal, so that noisy plain peers cannot hide a stranger key's attempts. */
+  private readonly budget = { key: { logged: 0, suppressed: 0 }, other: { logged: 0, suppressed: 0 } };
   private windowStart = Date.now();
   private readonly revokeListeners: (() => void)[] = [];
 
@@ -167,24 +170,28 @@ export class ServerSecurity {
         : `client key ${curveKeyFingerprint(request.clientKey)}`;
     this.note(
       `refused ${who} from ${request.address || 'an unknown address'}: not in authorized_clients (run \`npm run server -- allow <key>\` to admit it)`,
+      'key',
     );
     return false;
   }
 
-  private note(line: string): void {
+  private note(line: string, kind: 'key' | 'other' = 'other'): void {
     const now = Date.now();
     if (now - this.windowStart >= 60_000) {
-      if (this.suppressed > 0)
-        this.log(`… and ${this.suppressed} more refused handshakes in the last minute`);
+      const suppressed = this.budget.key.suppressed + this.budget.other.suppressed;
+      if (suppressed > 0) this.log(`… and ${suppressed} more refused handshakes in the last minute`);
       this.windowStart = now;
-      this.logged = 0;
-      this.suppressed = 0;
+      for (const b of [this.budget.key, this.budget.other]) {
+        b.logged = 0;
+        b.suppressed = 0;
+      }
     }
-    if (this.logged >= LOG_LINES_PER_MINUTE) {
-      this.suppressed++;
+    const bucket = this.budget[kind];
+    if (bucket.logged >= LOG_LINES_PER_MINUTE) {
+      bucket.suppressed++;
       return;
     }
-    this.logged++;
+    bucket.logged++;
     this.log(line);
   }
 }

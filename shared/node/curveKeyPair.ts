@@ -13,19 +13,11 @@
  * can read it or when the public key does not belong to the secret key.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CurveKeyError, parseCurveKey, z85Decode, z85Encode } from '../domain/curveKey';
+import { checkPrivateFile, ensurePrivateDir, UnsafePathError } from './privatePath';
 
 /** A CurveZMQ key pair as Z85 text (40 characters each). */
 export interface CurveKeyPair {
@@ -86,11 +78,16 @@ export function loadOrCreateKeyPair(
   path: string,
   label: string,
 ): { keyPair: CurveKeyPair; created: boolean } {
+  try {
+    ensurePrivateDir(dirname(path));
+  } catch (e) {
+    if (e instanceof UnsafePathError) throw new KeyFileError(path, e.message);
+    throw e;
+  }
   const existing = readKeyPairFile(path);
   if (existing !== null) return { keyPair: existing, created: false };
   const keyPair = generateCurveKeyPair();
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(
@@ -120,6 +117,15 @@ export function loadOrCreateKeyPair(
  * @throws KeyFileError as {@link loadOrCreateKeyPair}
  */
 export function readKeyPairFile(path: string): CurveKeyPair | null {
+  try {
+    if (!checkPrivateFile(path, true)) return null;
+  } catch (e) {
+    if (e instanceof UnsafePathError) throw new KeyFileError(path, `the key file ${e.message}`);
+    throw new KeyFileError(
+      path,
+      `cannot read the key file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -127,15 +133,6 @@ export function readKeyPairFile(path: string): CurveKeyPair | null {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     throw new KeyFileError(path, `cannot read the key file ${path}: ${code ?? String(e)}`);
-  }
-  if (process.platform !== 'win32') {
-    const mode = statSync(path).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      throw new KeyFileError(
-        path,
-        `the key file ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 '${path}'`,
-      );
-    }
   }
   const fields = new Map<string, string>();
   const lines = text.split(/\r?\n/);

@@ -129,9 +129,10 @@ export class ProfileStore {
   }
 
   private save(profiles: ServerProfile[]): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    // The pinned server keys decide whom the console trusts: this user's only.
+    const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify({ version: FILE_VERSION, servers: profiles }, null, 2));
       fsyncSync(fd);

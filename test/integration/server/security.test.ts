@@ -272,6 +272,23 @@ describe('a CURVE server (the default)', () => {
     expect(server.stderr()).not.toContain(TEST_CLIENT_KEYS.secretKey);
   });
 
+  it("closes a connection that never completes its handshake after about 5 s (not libzmq's 30 s)", async () => {
+    const openedAt = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = tcpConnect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.resume(); // read (and drop) the server's greeting, so its FIN is seen
+      socket.on('close', () => {
+        resolve(Date.now() - openedAt);
+      });
+      setTimeout(() => {
+        socket.destroy();
+      }, 20_000);
+    });
+    expect(closedAfter).toBeGreaterThanOrEqual(4000);
+    expect(closedAfter).toBeLessThan(15_000);
+  });
+
   it('detects a wrong pinned server key on the client side and runs nothing', async () => {
     const before = await spawned(server);
     const dealer = new zmq.Dealer({
