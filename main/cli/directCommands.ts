@@ -9,6 +9,7 @@ import type { ServerProfile } from '../../shared/domain/server';
 import { ProfileError, ProfileStore } from '../core/services/profileStore';
 import { Connection, type ConnectionSnapshot } from '../core/transport/connection';
 import { RequestError } from '../core/transport/requestError';
+import { sameEndpoint } from '../core/transport/endpoints';
 import type { CtlCommand, CtlOptions } from './ctlArgs';
 import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import { requestFor, replySucceeded, type CtlIo } from './ctlRequests';
@@ -121,7 +122,9 @@ function offlineText(options: CtlOptions, snap: ConnectionSnapshot): string {
  */
 function storedProfile(options: CtlOptions, io: CtlIo): ServerProfile | null {
   try {
-    return new ProfileStore(options.dataDir).list().find((p) => p.endpoint === options.server.trim()) ?? null;
+    return (
+      new ProfileStore(options.dataDir).list().find((p) => sameEndpoint(p.endpoint, options.server)) ?? null
+    );
   } catch (e) {
     if (!(e instanceof ProfileError)) throw e;
     io.err(`ctl: ignoring the console's server list: ${e.message}

@@ -34,3 +34,19 @@ export function routablePubEndpoint(advertised: string | null, commandEndpoint: 
   const cmd = parseTcpEndpoint(commandEndpoint);
   return `tcp://${cmd?.host ?? '127.0.0.1'}:${pub.port}`;
 }
+
+/**
+ * Whether two command endpoints name the same server as far as this machine can tell: same
+ * port, and the same host ignoring case, with `localhost` and `[::1]` read as 127.0.0.1. Used
+ * to find the console's profile (and its pinned key) for an endpoint typed another way.
+ */
+export function sameEndpoint(a: string, b: string): boolean {
+  const x = parseTcpEndpoint(a);
+  const y = parseTcpEndpoint(b);
+  if (x === null || y === null) return a.trim() === b.trim();
+  const host = (h: string): string => {
+    const lower = h.toLowerCase();
+    return lower === 'localhost' || lower === '[::1]' ? '127.0.0.1' : lower;
+  };
+  return x.port === y.port && host(x.host) === host(y.host);
+}

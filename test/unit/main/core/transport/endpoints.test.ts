@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseTcpEndpoint, routablePubEndpoint } from '../../../../../main/core/transport/endpoints';
+import {
+  sameEndpoint,
+  parseTcpEndpoint,
+  routablePubEndpoint,
+} from '../../../../../main/core/transport/endpoints';
 
 describe('parseTcpEndpoint', () => {
   it('reads host and port', () => {
@@ -36,5 +40,16 @@ describe('routablePubEndpoint', () => {
   it('gives null when nothing usable is advertised', () => {
     expect(routablePubEndpoint(null, 'tcp://127.0.0.1:5555')).toBeNull();
     expect(routablePubEndpoint('tcp://nonsense', 'tcp://127.0.0.1:5555')).toBeNull();
+  });
+});
+
+describe('sameEndpoint', () => {
+  it('matches the same server typed another way, and nothing else', () => {
+    expect(sameEndpoint('tcp://127.0.0.1:5555', 'tcp://localhost:5555')).toBe(true);
+    expect(sameEndpoint('tcp://LOCALHOST:5555', ' tcp://127.0.0.1:5555 ')).toBe(true);
+    expect(sameEndpoint('tcp://[::1]:5555', 'tcp://127.0.0.1:5555')).toBe(true);
+    expect(sameEndpoint('tcp://Build.Example:7000', 'tcp://build.example:7000')).toBe(true);
+    expect(sameEndpoint('tcp://127.0.0.1:5555', 'tcp://127.0.0.1:5557')).toBe(false);
+    expect(sameEndpoint('tcp://10.0.0.1:5555', 'tcp://127.0.0.1:5555')).toBe(false);
   });
 });
