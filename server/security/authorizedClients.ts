@@ -27,9 +27,9 @@ export function authorizedClientsPath(stateDir: string): string {
 }
 
 /**
- * Parses an allow list: one client per line, `<40-character Z85 public key> [name]`, blank
- * lines and lines starting with `#` ignored (like SSH's authorized_keys). A `#` after the key
- * is not a comment: Z85 keys may contain `#`.
+ * Parses an allow list: one client per line, `<40-character Z85 public key> [name] [# comment]`,
+ * blank lines and lines starting with `#` ignored (like SSH's authorized_keys). A `#` inside
+ * the key is part of it: Z85 keys may contain `#`.
  * @param source how to name the text in errors (its path)
  * @throws AuthorizedClientsError naming the first bad line
  */
@@ -38,7 +38,10 @@ export function parseAuthorizedClients(text: string, source: string): Authorized
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const [keyText = '', ...rest] = line.split(/\s+/);
+    const [keyText = '', ...words] = line.split(/\s+/);
+    // After the key, a word starting with `#` begins a comment (names never contain `#`).
+    const comment = words.findIndex((w) => w.startsWith('#'));
+    const rest = comment < 0 ? words : words.slice(0, comment);
     const where = `${source} line ${i + 1}`;
     let publicKey: string;
     try {

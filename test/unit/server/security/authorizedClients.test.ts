@@ -24,10 +24,12 @@ describe('authorized_clients', () => {
   it('parses keys with names, comments and blank lines; a # inside a key is part of it', () => {
     const withHash = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]#f7';
     const plain = generateCurveKeyPair().publicKey;
-    const text = `# consoles\n\n${withHash} alice\n  ${plain}\n`;
+    const third = generateCurveKeyPair().publicKey;
+    const text = `# consoles\n\n${withHash} alice\n  ${plain}\n${third} bob # laptop in room 4\n`;
     expect(parseAuthorizedClients(text, 'F')).toEqual([
       { publicKey: withHash, name: 'alice' },
       { publicKey: plain, name: '-' },
+      { publicKey: third, name: 'bob' },
     ]);
   });
 
