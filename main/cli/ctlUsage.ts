@@ -46,7 +46,9 @@ allowed, a wrong pinned key, plain vs encrypted) ends the run with exit 3 and a 
 what to do, e.g. the \`npm run server -- allow …\` line to run on the server.
 
 Options:
-  --server tcp://HOST:PORT  command endpoint (default $DESCARTES_SERVER or ${DEFAULT_SERVER})
+  --server tcp://HOST:PORT  command endpoint (default $DESCARTES_SERVER; else, for direct
+                            commands, the local server the console started, with its key;
+                            else ${DEFAULT_SERVER})
   --server-key KEY          the server's public key (40 Z85 characters, as \`npm run server -- key\`
                             prints it): connect encrypted and refuse any server without it.
                             With --queue it must match the console's profile for --server

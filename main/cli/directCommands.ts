@@ -36,10 +36,15 @@ export async function runDirect(
     CtlCommand,
     { kind: 'health' | 'list' | 'query' | 'spawn' | 'control' | 'action' | 'batch' }
   >,
-  options: CtlOptions,
+  given: CtlOptions,
   io: CtlIo,
 ): Promise<ExitCode> {
-  const curve = ctlCurve(ctlSecurity(options, storedProfile(options, io)), options, io);
+  const profile = storedProfile(given, io);
+  // Without --server, the local server the console started is meant (it may have moved off
+  // 5555 when that port was taken, e.g. by someone else's listener): use its endpoint and key.
+  const options =
+    !given.serverGiven && profile?.embedded === true ? { ...given, server: profile.endpoint } : given;
+  const curve = ctlCurve(ctlSecurity(options, profile), options, io);
   const connection = new Connection({
     endpoint: options.server,
     requestTimeoutMs: options.replyTimeoutMs,
@@ -117,14 +122,15 @@ function offlineText(options: CtlOptions, snap: ConnectionSnapshot): string {
 }
 
 /**
- * The console's profile for `--server`, for its pinned key. A server list that cannot be read
- * does not stop a direct command (it stores nothing there); stderr says it was ignored.
+ * The console's profile for `--server` (for its pinned key), or, when no server was named, its
+ * embedded local server's. A server list that cannot be read does not stop a direct command
+ * (it stores nothing there); stderr says it was ignored.
  */
 function storedProfile(options: CtlOptions, io: CtlIo): ServerProfile | null {
   try {
-    return (
-      new ProfileStore(options.dataDir).list().find((p) => sameEndpoint(p.endpoint, options.server)) ?? null
-    );
+    const profiles = new ProfileStore(options.dataDir).list();
+    const embedded = options.serverGiven ? undefined : profiles.find((p) => p.embedded);
+    return embedded ?? profiles.find((p) => sameEndpoint(p.endpoint, options.server)) ?? null;
   } catch (e) {
     if (!(e instanceof ProfileError)) throw e;
     io.err(`ctl: ignoring the console's server list: ${e.message}

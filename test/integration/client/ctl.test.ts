@@ -524,6 +524,19 @@ describe('ctl keys and --server-key', () => {
     expect(pinned.stderr).toBe('');
   });
 
+  it("without --server, uses the console's embedded server (its endpoint and pinned key); a profile matches localhost too", async () => {
+    const local = seedClientKey(join(temp.path, 'embedded-profile'));
+    // The local server moved off the default port: ctl follows the profile, encrypted.
+    new ProfileStore(local).add({ name: 'Local agent server', endpoint, security: securityOf(server) }, true);
+    const run = await runCtlProcess(['health'], local);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.json<HealthCheckResponse>().metadata?.server_id).toBe(server.ready?.server_id);
+    const alias = await ctl('health', '--server', endpoint.replace('127.0.0.1', 'localhost'));
+    expect(alias.code, alias.stderr).toBe(0);
+    expect(alias.stderr).toBe('');
+  });
+
   it("--queue keeps the console's profile: a --server-key that disagrees with it is refused", async () => {
     const run = await ctl(
       'control',
