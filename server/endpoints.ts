@@ -1,5 +1,4 @@
 import { networkInterfaces } from 'node:os';
-import type * as zmq from 'zeromq';
 
 /** A socket that could not be bound; the message is the one line the CLI prints. */
 export class BindError extends Error {
@@ -99,27 +98,4 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   const hostPort = endpoint.slice('tcp://'.length);
   const host = hostPort.slice(0, hostPort.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
-}
-
-/**
- * Unbinds a bound socket's endpoint, which closes every connection accepted on it, and binds
- * it again. libzmq closes the listener on its I/O thread after `unbind` resolves, so the new
- * bind is retried while the port still shows as in use or libzmq answers EAGAIN (up to
- * `timeoutMs`, default 5 s).
- * @throws BindError when the endpoint cannot be bound again in time: the socket is then deaf,
- *   which the caller must report
- */
-export async function rebind(socket: zmq.Socket, endpoint: string, timeoutMs = 5000): Promise<void> {
-  await socket.unbind(endpoint);
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-    try {
-      await socket.bind(endpoint);
-      return;
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EADDRINUSE' || Date.now() >= deadline)
-        throw bindError(endpoint, error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
 }

@@ -1,5 +1,8 @@
 import type * as zmq from 'zeromq';
-import { rebind } from './endpoints';
+import { bindError } from './endpoints';
+
+/** How long a rebind keeps trying to bind the endpoint again, ms. */
+const REBIND_TIMEOUT_MS = 5000;
 
 /**
  * Drops every connection of a bound socket by unbinding and binding its endpoint again, and
@@ -21,12 +24,12 @@ export class RebindGate {
   }
 
   /**
-   * Unbinds and binds again (see `rebind`). Rebinds asked for while one runs share it.
+   * Unbinds and binds again. Rebinds asked for while one runs share it.
    * @throws BindError when the endpoint cannot be bound again: the socket then stays deaf
    */
   drop(): Promise<void> {
     if (this.running !== null) return this.running;
-    const done = rebind(this.socket, this.endpoint);
+    const done = this.rebind();
     this.running = done.then(
       () => undefined,
       () => undefined,
@@ -44,6 +47,28 @@ export class RebindGate {
     if (waiting === null)
       return this.socket.send(frames).catch((error: unknown) => this.retry(error, frames));
     return waiting.then(() => this.send(frames));
+  }
+
+  /**
+   * Unbinds the endpoint, which closes every connection accepted on it, and binds it again.
+   * libzmq closes the listener on its I/O thread after `unbind` resolves, so the bind is
+   * retried while the port still shows as in use or libzmq answers EAGAIN (up to 5 s).
+   */
+  private async rebind(): Promise<void> {
+    await this.socket.unbind(this.endpoint);
+    const deadline = Date.now() + REBIND_TIMEOUT_MS;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        await this.socket.bind(this.endpoint);
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if ((code !== 'EADDRINUSE' && code !== 'EAGAIN') || Date.now() >= deadline) {
+          throw bindError(this.endpoint, error);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   private retry(error: unknown, frames: (Uint8Array | string)[]): Promise<void> {

@@ -35,27 +35,36 @@ export function authorizedClientsPath(stateDir: string): string {
  */
 export function parseAuthorizedClients(text: string, source: string): AuthorizedClient[] {
   const clients: AuthorizedClient[] = [];
-  for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const [keyText = '', ...words] = line.split(/\s+/);
-    // After the key, a word starting with `#` begins a comment (names never contain `#`).
-    const comment = words.findIndex((w) => w.startsWith('#'));
-    const rest = comment < 0 ? words : words.slice(0, comment);
-    const where = `${source} line ${i + 1}`;
-    let publicKey: string;
-    try {
-      publicKey = parseCurveKey(keyText, 'the key');
-    } catch (e) {
-      throw new AuthorizedClientsError(`${where}: ${e instanceof CurveKeyError ? e.message : String(e)}`);
-    }
-    const name = rest.join(' ');
-    if (name !== '' && !NAME.test(name)) {
-      throw new AuthorizedClientsError(`${where}: the name "${name}" must be 1-64 of A-Z a-z 0-9 . _ @ -`);
-    }
-    clients.push({ publicKey, name: name === '' ? '-' : name });
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    const client = parseLine(line, source, i + 1);
+    if (client !== null) clients.push(client);
   }
   return clients;
+}
+
+/**
+ * One line of an allow list: a client, or null for a blank or comment line.
+ * @throws AuthorizedClientsError naming `source` and `lineNumber`
+ */
+function parseLine(raw: string, source: string, lineNumber: number): AuthorizedClient | null {
+  const line = raw.trim();
+  if (line === '' || line.startsWith('#')) return null;
+  const [keyText = '', ...words] = line.split(/\s+/);
+  // After the key, a word starting with `#` begins a comment (names never contain `#`).
+  const comment = words.findIndex((w) => w.startsWith('#'));
+  const rest = comment < 0 ? words : words.slice(0, comment);
+  const where = `${source} line ${lineNumber}`;
+  let publicKey: string;
+  try {
+    publicKey = parseCurveKey(keyText, 'the key');
+  } catch (e) {
+    throw new AuthorizedClientsError(`${where}: ${e instanceof CurveKeyError ? e.message : String(e)}`);
+  }
+  const name = rest.join(' ');
+  if (name !== '' && !NAME.test(name)) {
+    throw new AuthorizedClientsError(`${where}: the name "${name}" must be 1-64 of A-Z a-z 0-9 . _ @ -`);
+  }
+  return { publicKey, name: name === '' ? '-' : name };
 }
 
 /**
@@ -108,21 +117,14 @@ export function allowClient(
  */
 export function revokeClient(stateDir: string, keyOrName: string): AuthorizedClient[] {
   const path = authorizedClientsPath(stateDir);
-  const text = readText(path);
-  parseAuthorizedClients(text, path);
   const wanted = keyOrName.trim();
   const removed: AuthorizedClient[] = [];
   const kept: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const trimmed = line.trim();
-    if (trimmed !== '' && !trimmed.startsWith('#')) {
-      const [client] = parseAuthorizedClients(trimmed, path);
-      if (client && (client.publicKey === wanted || client.name === wanted)) {
-        removed.push(client);
-        continue;
-      }
-    }
-    kept.push(line);
+  // Every line is parsed before anything is written: a malformed file stays as it is.
+  for (const [i, line] of readText(path).split(/\r?\n/).entries()) {
+    const client = parseLine(line, path, i + 1);
+    if (client !== null && (client.publicKey === wanted || client.name === wanted)) removed.push(client);
+    else kept.push(line);
   }
   if (removed.length > 0) writeAtomically(path, kept.join('\n'));
   return removed;
