@@ -64,7 +64,8 @@ Options:
   --heartbeat-ms N     PUB heartbeat interval in ms (default 5000)
   --max-agents N       most agents running at once (default 100)
   --state-dir DIR      key pair, allowed clients and dedupe journal (default: the platform's state
-                       dir, e.g. ~/.local/state/descartes-server); one running server per DIR
+                       dir, e.g. ~/.local/state/descartes-server); one running server per DIR;
+                       DIR is made 0700 and must be yours (not a symlink)
   --exec-log FILE      append one JSON line per executed mutating request
   --insecure           plain ZMTP without authentication (see Security)
   --allow-client KEY   allow this console key (named console-<8 hex>) before starting
