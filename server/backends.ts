@@ -61,7 +61,12 @@ export function expandTemplate(template: readonly string[], config: AgentConfig)
   return out;
 }
 
-function builtinTemplate(backend: string, config: AgentConfig, platform: NodeJS.Platform): string[] | null {
+function builtinTemplate(
+  backend: string,
+  config: AgentConfig,
+  platform: NodeJS.Platform,
+  cliCatchAll: boolean,
+): string[] | null {
   switch (backend) {
     case 'shell':
       return platform === 'win32' ? ['cmd.exe', '/d', '/s', '/c', '{task}'] : ['sh', '-c', '{task}'];
@@ -73,31 +78,68 @@ function builtinTemplate(backend: string, config: AgentConfig, platform: NodeJS.
     case 'opencode':
       return ['opencode', 'run', '--format', 'json', '{task}'];
     default: {
+      if (!cliCatchAll) return null;
       const cli = /^(.+)-cli$/.exec(backend);
       return cli ? [cli[1] ?? backend, '{task}'] : null;
     }
   }
 }
 
+/** What decides which backends exist: the config file's `backends` and `cli_catch_all`. */
+export interface BackendSettings {
+  /** Config-file backends; `null` disables the built-in of that name. */
+  readonly backends: Readonly<Record<string, BackendSpec | null>>;
+  /** Whether an unknown `<program>-cli` runs `<program> {task}`. */
+  readonly cliCatchAll: boolean;
+}
+
+/**
+ * Names of the backends a spawn may use, sorted: the configured ones plus the built-ins not
+ * disabled, and `<program>-cli` when the catch-all is on. Shown in health metadata `backends`
+ * and in the error for an unknown backend.
+ */
+export function enabledBackends(settings: BackendSettings): string[] {
+  const names = new Set<string>(BUILTIN_BACKENDS);
+  for (const [name, spec] of Object.entries(settings.backends)) {
+    if (spec === null) names.delete(name);
+    else names.add(name);
+  }
+  const sorted = [...names].sort();
+  if (settings.cliCatchAll) sorted.push('<program>-cli');
+  return sorted;
+}
+
 /**
  * Resolves `config.model_backend` to a command line: a config-file backend of that name first,
- * then the built-ins (`shell`, `claude`, `opencode`, `<x>-cli`).
+ * then the built-ins (`shell`, `claude`, `opencode`) unless the config disables them with
+ * `null`, then `<x>-cli` when `cli_catch_all` is on.
  * @param platform decides the `shell` backend (`sh -c` or `cmd.exe /d /s /c`)
- * @returns `ok: false` with an error naming the backend when it is unknown or the task empty
+ * @returns `ok: false` with an error naming the backend when it is unknown, disabled, or the task empty
  */
 export function resolveBackend(
   config: AgentConfig,
-  configured: Readonly<Record<string, BackendSpec>>,
+  settings: BackendSettings,
   platform: NodeJS.Platform = process.platform,
 ): ResolveResult {
   const name = config.model_backend;
+  const configured = settings.backends;
   const spec = Object.hasOwn(configured, name) ? configured[name] : undefined;
-  const template = spec ? spec.argv : builtinTemplate(name, config, platform);
-  if (!template) {
-    const known = [...new Set([...Object.keys(configured), ...BUILTIN_BACKENDS])].sort();
+  const known = enabledBackends(settings);
+  if (spec === null) {
     return {
       ok: false,
-      error: `unknown backend '${name}' (known: ${known.join(', ')}, or any '<program>-cli')`,
+      error: `backend '${name}' is disabled in this server's config (enabled: ${known.join(', ') || 'none'})`,
+    };
+  }
+  const template = spec ? spec.argv : builtinTemplate(name, config, platform, settings.cliCatchAll);
+  if (!template) {
+    const hint =
+      settings.cliCatchAll || !/-cli$/.test(name)
+        ? ''
+        : '; set cli_catch_all in the server config to run <program>-cli backends';
+    return {
+      ok: false,
+      error: `unknown backend '${name}' (enabled: ${known.join(', ') || 'none'}${hint})`,
     };
   }
   const argv = expandTemplate(template, config);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 export const TEMPLATE_PLACEHOLDERS = ['task', 'model', 'name', 'system_prompt', 'tool_level'] as const;
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
-/** A backend from the config file: an argv template plus extra environment variables. */
+/** A backend from the config file: an argv template plus extra environment variables. `null` in the file disables a built-in backend of that name. */
 export interface BackendSpec {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -22,16 +22,40 @@ export interface LineStoreLimits {
 
 /** The validated config file; every key is optional in the file and defaulted here. */
 export interface ServerConfig {
-  /** Backends by name; they override the built-in backends of the same name. */
-  readonly backends: Readonly<Record<string, BackendSpec>>;
+  /**
+   * Backends by name; they override the built-in backends of the same name. `null` disables
+   * the built-in of that name (e.g. `"shell": null`).
+   */
+  readonly backends: Readonly<Record<string, BackendSpec | null>>;
+  /** Whether an unknown backend `<program>-cli` runs `<program> {task}` (config `cli_catch_all`, default off). */
+  readonly cliCatchAll: boolean;
+  /**
+   * Names of the server's environment variables agents inherit (config `inherit_env`); an
+   * entry ending in `*` matches by prefix (`LC_*`). Everything else is withheld.
+   */
+  readonly inheritEnv: readonly string[];
+  /** Whether the `get_env` action returns values; by default it returns names only. */
+  readonly exposeEnvValues: boolean;
+  /** Most exited agents whose records and output are kept; the oldest exited go first. */
+  readonly maxExitedAgents: number;
   readonly maxAgents: number;
   /** Interval of PUB heartbeats, in milliseconds. */
   readonly heartbeatMs: number;
   readonly lineStore: LineStoreLimits;
+  /**
+   * Most UTF-8 bytes of output kept by all agents of the server together (config
+   * `line_store.total_bytes`, default 512 MiB). Over it, exited agents' oldest output goes
+   * first, then running agents' oldest lines.
+   */
+  readonly totalOutputBytes: number;
   /** Default timeout of forwarded custom actions, in seconds. */
   readonly actionTimeoutSecs: number;
-  /** Time budget of one output query's regex filter, in milliseconds. */
-  readonly queryTimeoutMs: number;
+  /** Time budget of one output query's regex filter, in milliseconds (config `query_budget_ms`). */
+  readonly queryBudgetMs: number;
+  /** Most regex output queries run at once (each in a worker thread); config `max_concurrent_queries`. */
+  readonly maxConcurrentQueries: number;
+  /** Most regex queries waiting for a worker; one more is refused with a clear error. Config `max_waiting_queries`. */
+  readonly maxWaitingQueries: number;
   /** Grace period between SIGTERM and SIGKILL at shutdown, in milliseconds. */
   readonly shutdownGraceMs: number;
 }
@@ -42,13 +66,44 @@ export const DEFAULT_LINE_STORE_LIMITS: LineStoreLimits = {
   maxLineBytes: 64 * 1024,
 };
 
+/** Variables agents inherit from the server by default, on every platform. */
+export const DEFAULT_INHERIT_ENV_POSIX: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_*',
+  'TERM',
+  'TZ',
+  'TMPDIR',
+  'SHELL',
+];
+
+/** Windows needs these for programs to start at all (and `cmd.exe` to be found). */
+export const DEFAULT_INHERIT_ENV_WINDOWS_EXTRA: readonly string[] = ['SystemRoot', 'ComSpec', 'PATHEXT'];
+
+/** The default `inherit_env` for a platform. */
+export function defaultInheritEnv(platform: NodeJS.Platform = process.platform): readonly string[] {
+  return platform === 'win32'
+    ? [...DEFAULT_INHERIT_ENV_POSIX, ...DEFAULT_INHERIT_ENV_WINDOWS_EXTRA]
+    : DEFAULT_INHERIT_ENV_POSIX;
+}
+
 export const DEFAULT_CONFIG: ServerConfig = {
   backends: {},
+  cliCatchAll: false,
+  inheritEnv: defaultInheritEnv(),
+  exposeEnvValues: false,
+  maxExitedAgents: 200,
   maxAgents: 100,
   heartbeatMs: 5000,
   lineStore: DEFAULT_LINE_STORE_LIMITS,
+  totalOutputBytes: 512 * 1024 * 1024,
   actionTimeoutSecs: 30,
-  queryTimeoutMs: 2000,
+  queryBudgetMs: 2000,
+  maxConcurrentQueries: 2,
+  maxWaitingQueries: 32,
   shutdownGraceMs: 3000,
 };
 
@@ -59,6 +114,13 @@ export class ConfigError extends Error {
 
 const TOP_KEYS = [
   'backends',
+  'cli_catch_all',
+  'inherit_env',
+  'expose_env_values',
+  'max_exited_agents',
+  'query_budget_ms',
+  'max_concurrent_queries',
+  'max_waiting_queries',
   'max_agents',
   'heartbeat_ms',
   'line_store',
@@ -66,7 +128,7 @@ const TOP_KEYS = [
   'query_timeout_ms',
   'shutdown_grace_ms',
 ] as const;
-const LINE_STORE_KEYS = ['max_lines', 'max_bytes', 'max_line_bytes'] as const;
+const LINE_STORE_KEYS = ['max_lines', 'max_bytes', 'max_line_bytes', 'total_bytes'] as const;
 const BACKEND_KEYS = ['argv', 'env'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -79,6 +141,29 @@ function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], whe
       throw new ConfigError(`${where}: unknown key '${key}' (allowed: ${allowed.join(', ')})`);
     }
   }
+}
+
+function bool(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean')
+    throw new ConfigError(`${key} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * Checks an `inherit_env` list: variable names, each optionally ending in `*` (a prefix match).
+ * @throws ConfigError naming the bad entry
+ */
+export function validateInheritEnv(value: unknown, key: string): string[] {
+  if (!Array.isArray(value))
+    throw new ConfigError(`${key} must be an array of variable names (e.g. ["PATH", "LC_*"])`);
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*\*?$|^\*$/.test(entry)) {
+      throw new ConfigError(
+        `${key}[${i}] must be a variable name, optionally ending in '*' for a prefix, got ${JSON.stringify(entry)}`,
+      );
+    }
+    return entry;
+  });
 }
 
 function positiveInt(value: unknown, key: string, min: number, max: number): number {
@@ -144,14 +229,18 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
   if (!isObject(json)) return fail('the top level must be a JSON object');
   try {
     checkKeys(json, TOP_KEYS, 'top level');
-    const backends: Record<string, BackendSpec> = {};
+    const backends: Record<string, BackendSpec | null> = {};
     if (json.backends !== undefined) {
       if (!isObject(json.backends)) fail('backends must be an object of name → {argv, env}');
       for (const [name, spec] of Object.entries(json.backends as Record<string, unknown>)) {
         const key = `backends.${name}`;
         if (!/^[A-Za-z0-9_.-]+$/.test(name))
           fail(`${key}: a backend name uses letters, digits, '_', '.', '-'`);
-        if (!isObject(spec)) return fail(`${key} must be an object {argv, env}`);
+        if (spec === null) {
+          backends[name] = null;
+          continue;
+        }
+        if (!isObject(spec)) return fail(`${key} must be an object {argv, env}, or null to disable it`);
         checkKeys(spec, BACKEND_KEYS, key);
         backends[name] = {
           argv: validateArgvTemplate(spec.argv, `${key}.argv`),
@@ -160,6 +249,7 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
       }
     }
     let lineStore = DEFAULT_LINE_STORE_LIMITS;
+    let totalOutputBytes = DEFAULT_CONFIG.totalOutputBytes;
     if (json.line_store !== undefined) {
       const ls = json.line_store;
       if (!isObject(ls)) return fail('line_store must be an object');
@@ -178,10 +268,39 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
             ? lineStore.maxLineBytes
             : positiveInt(ls.max_line_bytes, 'line_store.max_line_bytes', 16, 8 * 1024 * 1024),
       };
+      if (ls.total_bytes !== undefined) {
+        totalOutputBytes = positiveInt(ls.total_bytes, 'line_store.total_bytes', 1024, 2 ** 40);
+      }
     }
     const d = DEFAULT_CONFIG;
+    if (json.query_budget_ms !== undefined && json.query_timeout_ms !== undefined) {
+      fail('query_timeout_ms is the old name of query_budget_ms; set only query_budget_ms');
+    }
+    const budget = json.query_budget_ms ?? json.query_timeout_ms;
+    const budgetKey = json.query_budget_ms === undefined ? 'query_timeout_ms' : 'query_budget_ms';
     return {
       backends,
+      cliCatchAll:
+        json.cli_catch_all === undefined ? d.cliCatchAll : bool(json.cli_catch_all, 'cli_catch_all'),
+      inheritEnv:
+        json.inherit_env === undefined ? d.inheritEnv : validateInheritEnv(json.inherit_env, 'inherit_env'),
+      exposeEnvValues:
+        json.expose_env_values === undefined
+          ? d.exposeEnvValues
+          : bool(json.expose_env_values, 'expose_env_values'),
+      maxExitedAgents:
+        json.max_exited_agents === undefined
+          ? d.maxExitedAgents
+          : positiveInt(json.max_exited_agents, 'max_exited_agents', 0, 100_000),
+      queryBudgetMs: budget === undefined ? d.queryBudgetMs : positiveInt(budget, budgetKey, 1, 60_000),
+      maxConcurrentQueries:
+        json.max_concurrent_queries === undefined
+          ? d.maxConcurrentQueries
+          : positiveInt(json.max_concurrent_queries, 'max_concurrent_queries', 1, 64),
+      maxWaitingQueries:
+        json.max_waiting_queries === undefined
+          ? d.maxWaitingQueries
+          : positiveInt(json.max_waiting_queries, 'max_waiting_queries', 0, 10_000),
       maxAgents:
         json.max_agents === undefined ? d.maxAgents : positiveInt(json.max_agents, 'max_agents', 1, 100_000),
       heartbeatMs:
@@ -189,14 +308,11 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
           ? d.heartbeatMs
           : positiveInt(json.heartbeat_ms, 'heartbeat_ms', 10, 86_400_000),
       lineStore,
+      totalOutputBytes,
       actionTimeoutSecs:
         json.action_timeout_secs === undefined
           ? d.actionTimeoutSecs
           : positiveInt(json.action_timeout_secs, 'action_timeout_secs', 1, 86_400),
-      queryTimeoutMs:
-        json.query_timeout_ms === undefined
-          ? d.queryTimeoutMs
-          : positiveInt(json.query_timeout_ms, 'query_timeout_ms', 1, 60_000),
       shutdownGraceMs:
         json.shutdown_grace_ms === undefined
           ? d.shutdownGraceMs

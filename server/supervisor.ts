@@ -71,7 +71,7 @@ export class Supervisor {
     if (this.running + this.starting >= this.options.maxAgents) {
       return fail(`agent limit reached: ${this.options.maxAgents} agents are running (max_agents)`);
     }
-    const resolved = resolveBackend(config, this.options.config.backends);
+    const resolved = resolveBackend(config, this.options.config);
     if (!resolved.ok) return fail(resolved.error);
     for (const [name, value] of Object.entries(config.environment)) {
       if (invalidEnvName(name)) return fail(`environment: invalid variable name ${JSON.stringify(name)}`);

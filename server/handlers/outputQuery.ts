@@ -42,7 +42,7 @@ export function queryOutput(
       filter: re,
       offset,
       limit: Math.min(limit, MAX_QUERY_LIMIT),
-      budgetMs: ctx.config.queryTimeoutMs,
+      budgetMs: ctx.config.queryBudgetMs,
     });
     return { ok: true, ...result };
   } catch (error) {

@@ -40,6 +40,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     pubPort: await ports.next(),
     env: { T_SERVER: 'from-server-env' },
     config: {
+      cli_catch_all: true,
       backends: {
         ...nodeBackends(),
         report: {

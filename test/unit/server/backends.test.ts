@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../../shared/protocol';
-import { expandTemplate, resolveBackend } from '../../../server/backends';
+import type { BackendSpec } from '../../../server/config';
+import { enabledBackends, expandTemplate, resolveBackend } from '../../../server/backends';
+
+/** Backend settings as the config file gives them; the catch-all is off as by default. */
+const set = (backends: Record<string, BackendSpec | null> = {}, cliCatchAll = false) => ({
+  backends,
+  cliCatchAll,
+});
 
 const cfg = (over: Partial<AgentConfig> = {}): AgentConfig => ({
   name: 'agent-1',
@@ -28,16 +35,16 @@ describe('expandTemplate', () => {
 
 describe('resolveBackend', () => {
   it('runs the shell backend with sh -c on POSIX and cmd.exe on Windows', () => {
-    expect(resolveBackend(cfg(), {}, 'linux')).toEqual({
+    expect(resolveBackend(cfg(), set(), 'linux')).toEqual({
       ok: true,
       command: { backend: 'shell', argv: ['sh', '-c', 'echo hi; exit 3'], env: {} },
     });
-    const win = resolveBackend(cfg(), {}, 'win32');
+    const win = resolveBackend(cfg(), set(), 'win32');
     expect(win.ok && win.command.argv).toEqual(['cmd.exe', '/d', '/s', '/c', 'echo hi; exit 3']);
   });
 
   it('builds the upstream claude, opencode and <x>-cli command lines', () => {
-    const claude = resolveBackend(cfg({ model_backend: 'claude', task: 'do it' }), {}, 'linux');
+    const claude = resolveBackend(cfg({ model_backend: 'claude', task: 'do it' }), set(), 'linux');
     expect(claude.ok && claude.command.argv).toEqual([
       'claude',
       '-p',
@@ -46,7 +53,11 @@ describe('resolveBackend', () => {
       'stream-json',
       '--verbose',
     ]);
-    const withModel = resolveBackend(cfg({ model_backend: 'claude', task: 't', model: 'opus' }), {}, 'linux');
+    const withModel = resolveBackend(
+      cfg({ model_backend: 'claude', task: 't', model: 'opus' }),
+      set(),
+      'linux',
+    );
     expect(withModel.ok && withModel.command.argv).toEqual([
       'claude',
       '-p',
@@ -57,16 +68,42 @@ describe('resolveBackend', () => {
       '--model',
       'opus',
     ]);
-    const oc = resolveBackend(cfg({ model_backend: 'opencode', task: 't' }), {}, 'linux');
+    const oc = resolveBackend(cfg({ model_backend: 'opencode', task: 't' }), set(), 'linux');
     expect(oc.ok && oc.command.argv).toEqual(['opencode', 'run', '--format', 'json', 't']);
-    const cli = resolveBackend(cfg({ model_backend: 'gemini-cli', task: 't' }), {}, 'linux');
+    const cli = resolveBackend(cfg({ model_backend: 'gemini-cli', task: 't' }), set({}, true), 'linux');
     expect(cli.ok && cli.command.argv).toEqual(['gemini', 't']);
   });
 
-  it('prefers a configured backend of the same name and passes its env', () => {
-    const r = resolveBackend(cfg({ model_backend: 'claude' }), {
-      claude: { argv: ['my-claude', '{task}'], env: { X: '1' } },
+  it('refuses <program>-cli unless cli_catch_all is on, and says how to turn it on', () => {
+    const r = resolveBackend(cfg({ model_backend: 'gemini-cli', task: 't' }), set(), 'linux');
+    expect(r).toEqual({
+      ok: false,
+      error:
+        "unknown backend 'gemini-cli' (enabled: claude, opencode, shell; set cli_catch_all in the server config to run <program>-cli backends)",
     });
+  });
+
+  it('refuses a built-in the config disables with null, naming what is enabled', () => {
+    const r = resolveBackend(cfg(), set({ shell: null }), 'linux');
+    expect(r).toEqual({
+      ok: false,
+      error: "backend 'shell' is disabled in this server's config (enabled: claude, opencode)",
+    });
+    expect(enabledBackends(set({ shell: null, claude: null, opencode: null }))).toEqual([]);
+    expect(enabledBackends(set({ mine: { argv: ['x'], env: {} } }, true))).toEqual([
+      'claude',
+      'mine',
+      'opencode',
+      'shell',
+      '<program>-cli',
+    ]);
+  });
+
+  it('prefers a configured backend of the same name and passes its env', () => {
+    const r = resolveBackend(
+      cfg({ model_backend: 'claude' }),
+      set({ claude: { argv: ['my-claude', '{task}'], env: { X: '1' } } }),
+    );
     expect(r).toEqual({
       ok: true,
       command: { backend: 'claude', argv: ['my-claude', 'echo hi; exit 3'], env: { X: '1' } },
@@ -74,15 +111,15 @@ describe('resolveBackend', () => {
   });
 
   it('names an unknown backend and lists the known ones', () => {
-    const r = resolveBackend(cfg({ model_backend: 'gpt' }), { mine: { argv: ['x'], env: {} } });
+    const r = resolveBackend(cfg({ model_backend: 'gpt' }), set({ mine: { argv: ['x'], env: {} } }));
     expect(r).toEqual({
       ok: false,
-      error: "unknown backend 'gpt' (known: claude, mine, opencode, shell, or any '<program>-cli')",
+      error: "unknown backend 'gpt' (enabled: claude, mine, opencode, shell)",
     });
   });
 
   it('rejects a command line whose program is empty after expansion', () => {
-    const r = resolveBackend(cfg({ model: null }), { shell: { argv: ['{model}'], env: {} } });
+    const r = resolveBackend(cfg({ model: null }), set({ shell: { argv: ['{model}'], env: {} } }));
     expect(r.ok).toBe(false);
   });
 });

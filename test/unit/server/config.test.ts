@@ -1,7 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, loadConfigFile, validateConfig } from '../../../server/config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  defaultInheritEnv,
+  loadConfigFile,
+  validateConfig,
+} from '../../../server/config';
 import { createTempDir } from '../../helpers/tempDir';
 import type { TempDir } from '../../helpers/tempDir';
 
@@ -14,6 +20,61 @@ describe('validateConfig', () => {
       maxBytes: 33_554_432,
       maxLineBytes: 65_536,
     });
+  });
+
+  it('defaults the hardening keys to the safe side', () => {
+    expect(DEFAULT_CONFIG.cliCatchAll).toBe(false);
+    expect(DEFAULT_CONFIG.exposeEnvValues).toBe(false);
+    expect(DEFAULT_CONFIG.maxExitedAgents).toBe(200);
+    expect(DEFAULT_CONFIG.totalOutputBytes).toBe(512 * 1024 * 1024);
+    expect(DEFAULT_CONFIG.queryBudgetMs).toBe(2000);
+    expect(defaultInheritEnv('linux')).toEqual([
+      'PATH',
+      'HOME',
+      'USER',
+      'LOGNAME',
+      'LANG',
+      'LC_*',
+      'TERM',
+      'TZ',
+      'TMPDIR',
+      'SHELL',
+    ]);
+    expect(defaultInheritEnv('win32')).toEqual(expect.arrayContaining(['SystemRoot', 'ComSpec', 'PATHEXT']));
+  });
+
+  it('reads the hardening keys and names a bad one', () => {
+    const config = validateConfig({
+      backends: { shell: null },
+      cli_catch_all: true,
+      inherit_env: ['PATH', 'MY_*'],
+      expose_env_values: true,
+      max_exited_agents: 3,
+      line_store: { total_bytes: 4096 },
+      query_budget_ms: 100,
+      max_concurrent_queries: 1,
+      max_waiting_queries: 0,
+    });
+    expect(config).toMatchObject({
+      backends: { shell: null },
+      cliCatchAll: true,
+      inheritEnv: ['PATH', 'MY_*'],
+      exposeEnvValues: true,
+      maxExitedAgents: 3,
+      totalOutputBytes: 4096,
+      queryBudgetMs: 100,
+      maxConcurrentQueries: 1,
+      maxWaitingQueries: 0,
+    });
+    expect(validateConfig({ query_timeout_ms: 50 }).queryBudgetMs).toBe(50);
+    expect(() => validateConfig({ query_timeout_ms: 50, query_budget_ms: 60 })).toThrow(
+      /set only query_budget_ms/,
+    );
+    expect(() => validateConfig({ inherit_env: ['PATH', 'A=B'] })).toThrow(/inherit_env\[1\]/);
+    expect(() => validateConfig({ expose_env_values: 'yes' })).toThrow(
+      /expose_env_values must be true or false/,
+    );
+    expect(() => validateConfig({ backends: { shell: 3 } })).toThrow(/or null to disable it/);
   });
 
   it('reads backends, limits and timeouts', () => {

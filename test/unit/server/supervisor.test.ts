@@ -50,7 +50,7 @@ function make(maxAgents = 10): { sup: Supervisor; sink: RecordingSink; stats: St
   const sink = new RecordingSink();
   const stats = new Stats();
   const sup = new Supervisor({
-    config: { ...DEFAULT_CONFIG, shutdownGraceMs: 500 },
+    config: { ...DEFAULT_CONFIG, shutdownGraceMs: 500, cliCatchAll: true },
     events: sink,
     stats,
     maxAgents,
