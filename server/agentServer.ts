@@ -154,6 +154,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   let security: ServerSecurity | null = null;
   try {
     if (journal) {
+      if (journal.epochChange !== null) log(`dedupe epoch ${journal.epoch}: ${journal.epochChange}`);
       for (const entry of journal.entries()) {
         cache.restore(
           entry.requestId,
@@ -185,6 +186,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       startedAtMs,
       version: packageVersion(),
       security: sec.mode,
+      dedupeEpoch: journal ? () => journal.epoch : () => null,
     };
     const handler = new RequestHandler({ ctx, cache, journal, execLog, codec });
     let accepting = true;

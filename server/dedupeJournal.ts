@@ -8,8 +8,10 @@ import {
   writeSync,
   mkdirSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ReplyMessage } from '../shared/protocol';
+import { DEDUPE_RETENTION, evictionVerdict } from './dedupeRetention';
 import type { RequestType } from './replyCache';
 
 /** A state directory that cannot be used (locked by another server, unreadable…). */
@@ -34,15 +36,20 @@ export interface JournalCodec {
 
 export interface DedupeJournalOptions {
   readonly codec: JournalCodec;
+  /** Retention (see `dedupeRetention.ts`); defaults to DEDUPE_RETENTION. */
   readonly ttlMs?: number;
   readonly minEntries?: number;
+  readonly maxEntries?: number;
   /** Rewrite the file once this many records were appended since the last rewrite. */
   readonly compactAfter?: number;
   readonly now?: () => number;
 }
 
 type JournalRecord =
-  { k: 'b'; id: string; t: RequestType; at: number } | { k: 'r'; id: string; reply: string };
+  | { k: 'b'; id: string; t: RequestType; at: number }
+  | { k: 'r'; id: string; reply: string }
+  /** The dedupe epoch from here on (the first line of a compacted file). */
+  | { k: 'e'; epoch: string };
 
 interface Held {
   type: RequestType;
@@ -68,15 +75,24 @@ function isAlive(pid: number): boolean {
  * restarted server still answers resends from it, and a request that began but never got a
  * reply is reported as "outcome unknown" instead of running twice.
  *
+ * **Dedupe epoch.** The journal carries an epoch id that stays the same as long as the cache
+ * is whole. A new epoch begins when the journal was missing, unreadable (it is then renamed
+ * aside), damaged before its last line, or when the retention cap forced out an entry still
+ * inside its retention time. Consoles compare it across contacts: a changed epoch means a
+ * resend could run twice, so they stop resending what was in flight (PROTOCOL.md §4
+ * `dedupe_epoch`).
+ *
  * The directory is locked by `server.lock` (holding our pid), created exclusively; a lock whose
  * pid is no longer alive is taken over. The file is rewritten (compacted) at open and after
- * `compactAfter` appends, keeping the same entries as the reply cache (10 min / last 10 000).
+ * `compactAfter` appends, keeping the same entries as the reply cache (`dedupeRetention.ts`).
  */
 export class DedupeJournal {
   private fd: number;
   private readonly held = new Map<string, Held>();
   private appended = 0;
   private closed = false;
+  private currentEpoch = '';
+  private why: string | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -104,8 +120,12 @@ export class DedupeJournal {
       dir,
       {
         codec: options.codec,
-        ttlMs: options.ttlMs ?? 10 * 60 * 1000,
-        minEntries: options.minEntries ?? 10_000,
+        ttlMs: options.ttlMs ?? DEDUPE_RETENTION.ttlMs,
+        minEntries: options.minEntries ?? DEDUPE_RETENTION.minEntries,
+        maxEntries: Math.max(
+          options.maxEntries ?? DEDUPE_RETENTION.maxEntries,
+          options.minEntries ?? DEDUPE_RETENTION.minEntries,
+        ),
         compactAfter: options.compactAfter ?? 50_000,
         now: options.now ?? Date.now,
       },
@@ -127,29 +147,76 @@ export class DedupeJournal {
     return join(this.dir, JOURNAL_FILE);
   }
 
+  /** The current dedupe epoch: changes whenever the cache was lost (see the class comment). */
+  get epoch(): string {
+    return this.currentEpoch;
+  }
+
+  /**
+   * Why the epoch changed at open or since (e.g. "the journal was missing"), or null when the
+   * cache came through whole. For the server's log.
+   */
+  get epochChange(): string | null {
+    return this.why;
+  }
+
+  private newEpoch(why: string): void {
+    this.currentEpoch = randomBytes(8).toString('hex');
+    this.why = why;
+  }
+
   private load(): void {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      if (code === 'ENOENT') {
+        this.newEpoch('no journal was found (first start, or the state dir was emptied)');
+        return;
+      }
+      // Kept for a post-mortem, out of the way of the fresh journal that replaces it.
+      const aside = `${this.path}.unreadable-${new Date(this.options.now()).toISOString().replace(/[:.]/g, '-')}`;
+      try {
+        renameSync(this.path, aside);
+      } catch (renameError) {
+        throw new StateDirError(
+          `the dedupe journal ${this.path} cannot be read (${code}) nor moved aside ` +
+            `(${(renameError as NodeJS.ErrnoException).code ?? String(renameError)}); fix its permissions or remove it`,
+        );
+      }
+      this.newEpoch(`the journal could not be read (${code}); it was moved to ${aside}`);
+      return;
     }
-    for (const line of text.split('\n')) {
+    const lines = text.split('\n');
+    // The last line may be torn by a crash mid-append: that record never took effect (a begin
+    // is fsync'd before its request runs). A bad line before it means records were lost.
+    const lastFull = text.endsWith('\n') ? lines.length - 2 : lines.length - 1;
+    let damaged = false;
+    let epoch: string | null = null;
+    for (const [i, line] of lines.entries()) {
       if (line === '') continue;
       let record: JournalRecord;
       try {
         record = JSON.parse(line) as JournalRecord;
       } catch {
-        continue; // a torn last line from a crash mid-append
+        if (i < lastFull) damaged = true;
+        continue;
       }
-      if (record.k === 'b') this.held.set(record.id, { type: record.t, at: record.at, reply: null });
+      if (record.k === 'e') epoch = record.epoch;
+      else if (record.k === 'b') this.held.set(record.id, { type: record.t, at: record.at, reply: null });
       else {
         const entry = this.held.get(record.id);
         if (entry) entry.reply = record.reply;
       }
     }
-    this.prune();
+    if (damaged) this.newEpoch('the journal was damaged: some records could not be read');
+    else if (epoch === null)
+      this.newEpoch('the journal recorded no dedupe epoch (written by an older server)');
+    else this.currentEpoch = epoch;
+    // Entries the cap forced out while running are still in the file until the next
+    // compaction; dropping them again here loses nothing new (their epoch record follows them).
+    this.prune(false);
   }
 
   /** Entries loaded at open (oldest first), with their decoded replies. Undecodable replies count as unknown. */
@@ -175,6 +242,7 @@ export class DedupeJournal {
     this.append({ k: 'b', id: requestId, t: type, at });
     this.held.delete(requestId);
     this.held.set(requestId, { type, at, reply: null });
+    this.prune(true);
   }
 
   /** Appends and fsyncs the reply of a request that began. */
@@ -183,10 +251,7 @@ export class DedupeJournal {
     this.append({ k: 'r', id: requestId, reply: encoded });
     const entry = this.held.get(requestId);
     if (entry) entry.reply = encoded;
-    if (this.appended >= this.options.compactAfter) {
-      this.prune();
-      this.compact();
-    }
+    if (this.appended >= this.options.compactAfter) this.compact();
   }
 
   private append(record: JournalRecord): void {
@@ -196,12 +261,24 @@ export class DedupeJournal {
     this.appended++;
   }
 
-  private prune(): void {
-    const oldestAllowed = this.options.now() - this.options.ttlMs;
+  /**
+   * Drops entries past retention. While running (`running`), an entry the cap forces out while
+   * still inside its retention time is a loss: a new epoch begins and is recorded at once.
+   */
+  private prune(running: boolean): void {
+    const now = this.options.now();
+    let capped = 0;
     for (const [id, h] of this.held) {
-      if (this.held.size > this.options.minEntries && h.at < oldestAllowed) this.held.delete(id);
-      else break;
+      const verdict = evictionVerdict(this.held.size, h.at, now, this.options);
+      if (verdict === 'keep') break;
+      if (verdict === 'capped') capped++;
+      this.held.delete(id);
     }
+    if (capped === 0 || !running) return;
+    this.newEpoch(
+      `${capped} replies younger than the retention time were dropped to stay under ${this.options.maxEntries} entries`,
+    );
+    this.append({ k: 'e', epoch: this.currentEpoch });
   }
 
   /** Rewrites the file with the held entries (write a temp file, fsync, rename). */
@@ -212,13 +289,13 @@ export class DedupeJournal {
     // Replies hold task text and output: readable by this user only.
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      const lines: string[] = [];
+      const lines: string[] = [JSON.stringify({ k: 'e', epoch: this.currentEpoch } satisfies JournalRecord)];
       for (const [id, h] of this.held) {
         lines.push(JSON.stringify({ k: 'b', id, t: h.type, at: h.at } satisfies JournalRecord));
         if (h.reply !== null)
           lines.push(JSON.stringify({ k: 'r', id, reply: h.reply } satisfies JournalRecord));
       }
-      if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
+      writeSync(fd, `${lines.join('\n')}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,4 +1,5 @@
 import type { ReplyMessage, RequestMessage } from '../shared/protocol';
+import { DEDUPE_RETENTION, evictionVerdict, type DedupeRetention } from './dedupeRetention';
 
 export type RequestType = RequestMessage['type'];
 
@@ -9,13 +10,7 @@ export type CacheEntry =
   /** Began before a restart and never answered: its outcome is unknown. */
   | { readonly state: 'unknown'; readonly type: RequestType };
 
-export interface ReplyCacheOptions {
-  /** Entries younger than this (ms) are kept… */
-  readonly ttlMs?: number;
-  /** …and so are the newest `minEntries`, whatever their age. */
-  readonly minEntries?: number;
-  /** Hard cap: beyond it the oldest entries go even if young (memory bound). */
-  readonly maxEntries?: number;
+export interface ReplyCacheOptions extends Partial<DedupeRetention> {
   /** Clock in ms (tests pass a fake one). */
   readonly now?: () => number;
 }
@@ -27,21 +22,22 @@ interface Slot {
 
 /**
  * Replies by `request_id`, so a resent request gets the first reply instead of running again.
- * An entry is kept while it is among the newest `minEntries` (10 000) OR younger than `ttlMs`
- * (10 min), up to `maxEntries` (200 000) in all. A request still running is in the cache too:
- * a duplicate waits for the same promise.
+ * Entries are kept by the rule of `dedupeRetention.ts` (by default at least one hour and the
+ * newest 10 000, at most 200 000). A request still running is in the cache too: a duplicate
+ * waits for the same promise.
  */
 export class ReplyCache {
   private readonly slots = new Map<string, Slot>();
-  private readonly ttlMs: number;
-  private readonly minEntries: number;
-  private readonly maxEntries: number;
+  private readonly retention: DedupeRetention;
   private readonly now: () => number;
 
   constructor(options: ReplyCacheOptions = {}) {
-    this.ttlMs = options.ttlMs ?? 10 * 60 * 1000;
-    this.minEntries = options.minEntries ?? 10_000;
-    this.maxEntries = Math.max(options.maxEntries ?? 200_000, this.minEntries);
+    const minEntries = options.minEntries ?? DEDUPE_RETENTION.minEntries;
+    this.retention = {
+      ttlMs: options.ttlMs ?? DEDUPE_RETENTION.ttlMs,
+      minEntries,
+      maxEntries: Math.max(options.maxEntries ?? DEDUPE_RETENTION.maxEntries, minEntries),
+    };
     this.now = options.now ?? Date.now;
   }
 
@@ -87,12 +83,10 @@ export class ReplyCache {
   }
 
   private prune(): void {
-    const oldestAllowed = this.now() - this.ttlMs;
+    const now = this.now();
     for (const [id, slot] of this.slots) {
-      const size = this.slots.size;
-      if (size > this.maxEntries || (size > this.minEntries && slot.at < oldestAllowed))
-        this.slots.delete(id);
-      else break;
+      if (evictionVerdict(this.slots.size, slot.at, now, this.retention) === 'keep') break;
+      this.slots.delete(id);
     }
   }
 }

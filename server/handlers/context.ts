@@ -16,4 +16,10 @@ export interface HandlerContext {
   readonly version: string;
   /** Transport security in force: `curve` or `none` (`--insecure`). */
   readonly security: 'curve' | 'none';
+  /**
+   * The durable reply cache's current epoch, read at each health check (it can change while
+   * running), or null when replies are not journaled: the server then does not advertise
+   * `dedupe`.
+   */
+  readonly dedupeEpoch: () => string | null;
 }

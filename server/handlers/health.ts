@@ -1,21 +1,28 @@
 import { hostname } from 'node:os';
+import type { HealthCheckRequest, HealthCheckResponse } from '../../shared/protocol';
+import { PROTOCOL_VERSION } from '../../shared/protocol';
+import { enabledBackends } from '../backends';
+import type { HandlerContext } from './context';
 
 /** Read once: os.hostname() is a syscall, and health checks come every few seconds from every console. */
 const HOSTNAME = hostname();
-import type { HealthCheckRequest, HealthCheckResponse } from '../../shared/protocol';
-import { PROTOCOL_VERSION } from '../../shared/protocol';
-import type { HandlerContext } from './context';
 
-/** What this server supports beyond the Rust 1.0.0 server (PROTOCOL.md §4). */
-export const CAPABILITIES = 'custom_action,batch,output_query,dedupe,status_stream';
+/**
+ * What this server supports beyond the Rust 1.0.0 server (PROTOCOL.md §4), with `dedupe` only
+ * when its reply cache is durable: a console resends unanswered commands only to such a server.
+ */
+export function capabilities(durableReplies: boolean): string {
+  return `custom_action,batch,output_query,${durableReplies ? 'dedupe,' : ''}status_stream`;
+}
 
 /**
  * Health reply. Metadata (all strings): `server_id`, `pub_endpoint`, `capabilities`,
  * `version`, `hostname`, `platform`, `max_agents`, `heartbeat_ms`, `security` (`curve` or
- * `none`), and every counter as
- * `stat.<name>` (see `Stats`).
+ * `none`), `backends` (the enabled backends, comma-separated), `dedupe_epoch` (with a durable
+ * reply cache only), and every counter as `stat.<name>` (see `Stats`).
  */
 export function runHealth(ctx: HandlerContext, req: HealthCheckRequest): HealthCheckResponse {
+  const epoch = ctx.dedupeEpoch();
   return {
     type: 'health_check_response',
     request_id: req.request_id,
@@ -26,7 +33,9 @@ export function runHealth(ctx: HandlerContext, req: HealthCheckRequest): HealthC
     metadata: {
       server_id: ctx.serverId,
       pub_endpoint: ctx.pubEndpoint,
-      capabilities: CAPABILITIES,
+      capabilities: capabilities(epoch !== null),
+      ...(epoch === null ? {} : { dedupe_epoch: epoch }),
+      backends: enabledBackends(ctx.config).join(','),
       version: ctx.version,
       hostname: HOSTNAME,
       platform: process.platform,

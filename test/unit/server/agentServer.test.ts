@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,7 +119,9 @@ describe('agent server (in-process, real sockets)', () => {
       server_id: 'srv-test',
       pub_endpoint: server.pubEndpoint,
       capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
+      backends: 'claude,opencode,shell',
     });
+    expect(r.metadata?.dedupe_epoch).toMatch(/^[0-9a-f]{16}$/);
     expect(r.metadata?.['stat.requests']).toMatch(/^\d+$/);
   });
 
@@ -357,6 +359,48 @@ describe('agent server with a state dir', () => {
       await second.close();
       const executed = readFileSync(execLog, 'utf8').trim().split('\n');
       expect(executed).toHaveLength(1);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('keeps its dedupe epoch across a restart, changes it when the journal is lost, and without a state dir advertises no dedupe', async () => {
+    const tmp = await createTempDir('descartes-epoch-');
+    const stateDir = join(tmp.path, 'state');
+    const endpoints = async () => ({
+      bind: `tcp://127.0.0.1:${await ports.next()}`,
+      pub: `tcp://127.0.0.1:${await ports.next()}`,
+    });
+    const health = async (server: AgentServer, key: string | null) => {
+      const c = new Client(server.bindEndpoint, key);
+      try {
+        const r = await c.request<HealthCheckResponse>({ type: 'health_check_request', request_id: c.id() });
+        return r.metadata ?? {};
+      } finally {
+        c.close();
+      }
+    };
+    try {
+      const allowClients = [TEST_CLIENT_KEYS.publicKey];
+      const first = await startAgentServer({ ...(await endpoints()), stateDir, allowClients });
+      const epoch = (await health(first, first.publicKey)).dedupe_epoch;
+      await first.close();
+      const second = await startAgentServer({ ...(await endpoints()), stateDir });
+      expect((await health(second, second.publicKey)).dedupe_epoch).toBe(epoch);
+      await second.close();
+      rmSync(join(stateDir, JOURNAL_FILE));
+      const third = await startAgentServer({ ...(await endpoints()), stateDir });
+      const after = await health(third, third.publicKey);
+      expect(after.dedupe_epoch).toMatch(/^[0-9a-f]{16}$/);
+      expect(after.dedupe_epoch).not.toBe(epoch);
+      expect(after.capabilities).toContain('dedupe');
+      await third.close();
+
+      const memoryOnly = await startAgentServer({ ...(await endpoints()), insecure: true });
+      const plain = await health(memoryOnly, null);
+      expect(plain.capabilities).toBe('custom_action,batch,output_query,status_stream');
+      expect(plain).not.toHaveProperty('dedupe_epoch');
+      await memoryOnly.close();
     } finally {
       await tmp.remove();
     }
