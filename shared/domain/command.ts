@@ -53,7 +53,15 @@ export type CommandOutcome =
       agentId: string | null;
     }
   | { kind: 'send_error'; message: string }
-  | { kind: 'unknown'; reason: string }
+  | {
+      kind: 'unknown';
+      reason: string;
+      /**
+       * false: never resent automatically, because a resend could run it twice (the server
+       * lost its reply cache, or too much time passed). Absent: the dispatcher decides.
+       */
+      resend?: false;
+    }
   | { kind: 'expired'; expiresAt: number }
   | { kind: 'cancelled'; reason: string };
 

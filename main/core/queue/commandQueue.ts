@@ -45,6 +45,7 @@ import {
   QueueFullError,
 } from './queueErrors';
 import { Fifo } from './fifo';
+import { CACHE_LOST_REASON, mayResend, notResent, RESEND_WINDOW_PASSED_REASON } from './resendPolicy';
 
 /** Default limit of pending (queued + sending) commands per server. */
 export const DEFAULT_MAX_PENDING = 1000;
@@ -604,12 +605,70 @@ export class CommandQueue {
         'sent, but the connection was lost or the console restarted before a reply; ' +
         'the server does not deduplicate requests, so it was not resent automatically',
     };
-    const patches = targets.map((command): CommandPatch =>
-      options.dedupe
-        ? { ...this.keep(command), state: 'queued', updatedAt: now }
-        : { ...this.keep(command), state: 'timed_out', updatedAt: now, settledAt: now, outcome },
-    );
+    const patches = targets.map((command): CommandPatch => {
+      if (options.dedupe && mayResend(command, now)) {
+        return { ...this.keep(command), state: 'queued', updatedAt: now };
+      }
+      const why = options.dedupe ? notResent(RESEND_WINDOW_PASSED_REASON) : outcome;
+      return { ...this.keep(command), state: 'timed_out', updatedAt: now, settledAt: now, outcome: why };
+    });
     return this.applyMany(targets, patches);
+  }
+
+  /**
+   * Whether the dispatcher may resend this command by itself with its `request_id`, by the
+   * queue's clock (see `resendPolicy.ts`: not marked "never resend", last sent within 15 min).
+   */
+  mayResend(command: QueuedCommand): boolean {
+    return mayResend(command, this.now());
+  }
+
+  /**
+   * Records the dedupe epoch a server reports (health metadata `dedupe_epoch`). The first one
+   * seen is just recorded. A different one means the server lost (part of) its record of
+   * answered requests, so resending what it may have run could run it twice: in one
+   * transaction, every command of that server still `sending` becomes `timed_out` and every
+   * `timed_out` one stays so, both with an unknown outcome that is never resent automatically,
+   * and the new epoch is recorded. A late reply still settles them.
+   * @returns the commands changed (none when the epoch is the recorded one)
+   * @throws StoreFailureError when the disk refuses (nothing is changed then)
+   */
+  noteDedupeEpoch(serverId: string, epoch: string): QueuedCommand[] {
+    this.assertOpen('record a dedupe epoch');
+    const known = this.store.dedupeEpoch(serverId);
+    if (known === epoch) return [];
+    if (known === null) {
+      this.store.setDedupeEpoch(serverId, epoch);
+      return [];
+    }
+    const now = this.now();
+    const lane = this.lanes.get(serverId);
+    const sending = lane === undefined ? [] : [...lane.sending.values()].sort((a, b) => a.seq - b.seq);
+    // Only those the dispatcher could still resend need the mark; the rest never go out again.
+    const timedOut = this.store
+      .list({ serverId, states: ['timed_out'], limit: 2_147_483_647 })
+      .filter((c) => mayResend(c, now));
+    const lost = notResent(CACHE_LOST_REASON);
+    const [sent, marked] = this.store.transaction(() => {
+      const a = sending.map((c) =>
+        this.store.update(
+          c.id,
+          { ...this.keep(c), state: 'timed_out', updatedAt: now, settledAt: now, outcome: lost },
+          c,
+        ),
+      );
+      const b = timedOut.map((c) =>
+        this.store.update(c.id, { ...this.keep(c), updatedAt: now, outcome: lost }, c),
+      );
+      this.store.setDedupeEpoch(serverId, epoch);
+      return [a, b] as const;
+    });
+    for (const c of sending) this.writeBehind.delete(c.id);
+    this.settleMirror(sending, sent);
+    marked.forEach((command) => {
+      this.emit({ type: 'updated', command, previous: 'timed_out' });
+    });
+    return [...sent, ...marked];
   }
 
   /**

@@ -118,6 +118,13 @@ export interface CommandStore {
   setSendFrontier(serverId: string, seq: number | null): void;
   /** Every recorded send frontier, by server id. */
   sendFrontiers(): Map<string, number>;
+  /**
+   * The dedupe epoch last recorded for a server (its health metadata `dedupe_epoch`), or null.
+   * Commands sent under another epoch than the server's current one may run twice if resent.
+   */
+  dedupeEpoch(serverId: string): string | null;
+  /** Records a server's dedupe epoch. Durable like any write (atomic inside a transaction). */
+  setDedupeEpoch(serverId: string, epoch: string): void;
   /** Every `queued` or `sending` command, across servers, in `seq` order (used at start). */
   loadPending(): QueuedCommand[];
   /** Commands matching the query, oldest first. */

@@ -150,6 +150,13 @@ export class Dispatcher {
       return;
     }
     const dedupe = snap.info?.capabilities.has('dedupe') ?? false;
+    const epoch = dedupe ? snap.info?.metadata.dedupe_epoch : undefined;
+    // Before anything is resent: a server that lost its reply cache would run a resend again.
+    if (epoch !== undefined) {
+      for (const c of this.queue.noteDedupeEpoch(this.serverId, epoch)) {
+        if (c.state === 'timed_out') this.emit({ command: c, reply: null });
+      }
+    }
     if (!this.wasOnline) {
       // Back online (or first contact since start): commands sent before and never answered.
       this.wasOnline = true;
@@ -178,10 +185,10 @@ export class Dispatcher {
     }
   }
 
-  /** Resends timed-out commands of a dedupe server that still have attempts left. */
+  /** Resends timed-out commands of a dedupe server that still have attempts left and may be resent. */
   private resendUnknown(): void {
     for (const c of this.queue.list(this.serverId, ['timed_out'])) {
-      if (c.attempts < this.maxAttempts) this.queue.retry(c.id);
+      if (c.attempts < this.maxAttempts && this.queue.mayResend(c)) this.queue.retry(c.id);
     }
   }
 
@@ -287,10 +294,17 @@ export class Dispatcher {
       this.emit({ command: settled, reply: null });
       return;
     }
+    // Already timed out when its server's dedupe epoch changed under it: nothing more to do.
+    if (this.queue.get(command.id)?.state !== 'sending') return;
     const timedOut = this.queue.markTimedOut(command.id, err.message);
     this.emit({ command: timedOut, reply: null });
     const dedupe = this.connection.snapshot().info?.capabilities.has('dedupe') ?? false;
-    if (dedupe && timedOut.attempts < this.maxAttempts && this.connection.snapshot().state === 'online') {
+    if (
+      dedupe &&
+      timedOut.attempts < this.maxAttempts &&
+      this.queue.mayResend(timedOut) &&
+      this.connection.snapshot().state === 'online'
+    ) {
       this.queue.retry(timedOut.id);
     }
   }

@@ -73,6 +73,8 @@ const MIGRATIONS: readonly string[] = [
   // Per server, the highest seq that may have been handed to the connection by a write-behind
   // send whose mark is not yet written (see CommandStore.setSendFrontier).
   `CREATE TABLE send_frontier (server_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+  // Per server, the dedupe epoch last seen (see CommandStore.setDedupeEpoch).
+  `CREATE TABLE server_epochs (server_id TEXT PRIMARY KEY, dedupe_epoch TEXT NOT NULL);`,
 ];
 
 /** The schema version this build writes. */
@@ -460,6 +462,32 @@ export class SqliteCommandStore implements CommandStore {
       else out.set(serverId, seq);
     }
     return out;
+  }
+
+  dedupeEpoch(serverId: string): string | null {
+    this.assertOpen('read a dedupe epoch');
+    const rows = this.queryOnce(
+      'SELECT dedupe_epoch FROM server_epochs WHERE server_id = ?',
+      [serverId],
+      `read the dedupe epoch of ${serverId}`,
+    );
+    const epoch = rows[0]?.dedupe_epoch;
+    if (epoch === undefined) return null;
+    if (typeof epoch !== 'string') return corrupt('server_epochs', serverId);
+    return epoch;
+  }
+
+  setDedupeEpoch(serverId: string, epoch: string): void {
+    this.assertWritable('record a dedupe epoch');
+    try {
+      this.db.run(
+        'INSERT INTO server_epochs (server_id, dedupe_epoch) VALUES (?, ?) ON CONFLICT (server_id) DO UPDATE SET dedupe_epoch = excluded.dedupe_epoch',
+        [serverId, epoch],
+      );
+    } catch (error) {
+      throw this.failure(`record the dedupe epoch of ${serverId}`, error);
+    }
+    this.syncIfAutocommit(`the dedupe epoch of ${serverId}`);
   }
 
   setSendFrontier(serverId: string, seq: number | null): void {

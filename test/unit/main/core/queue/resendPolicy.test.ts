@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CACHE_LOST_REASON,
+  RESEND_WINDOW_MS,
+  RESEND_WINDOW_PASSED_REASON,
+} from '../../../../../main/core/queue/resendPolicy';
+import { controlCommand, manualClock, useQueueDir } from './queueTestKit';
+
+const queue = useQueueDir('descartes-resend-');
+
+describe('resend policy: only what the server can still answer from its cache is resent', () => {
+  it('records the first dedupe epoch, ignores the same one, and on a new one marks what was sent as never to be resent', async () => {
+    const clock = manualClock();
+    const q = queue({ now: clock.now });
+    const [old, recent, inFlight, waiting] = [
+      await q.enqueue('s1', controlCommand()),
+      await q.enqueue('s1', controlCommand()),
+      await q.enqueue('s1', controlCommand()),
+      await q.enqueue('s1', controlCommand()),
+    ];
+    const other = await q.enqueue('s2', controlCommand());
+    q.markSending(old.id);
+    q.markTimedOut(old.id);
+    clock.advance(RESEND_WINDOW_MS + 1);
+    q.markSending(recent.id);
+    q.markTimedOut(recent.id);
+    q.markSending(inFlight.id);
+    q.markSending(other.id);
+
+    expect(q.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]); // first contact: just recorded
+    expect(q.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
+    expect(q.mayResend(q.get(recent.id) ?? recent)).toBe(true);
+
+    const changed = q.noteDedupeEpoch('s1', 'epoch-b');
+    const lost = { kind: 'unknown', reason: CACHE_LOST_REASON, resend: false };
+    expect(changed.map((c) => [c.id, c.state])).toEqual([
+      [inFlight.id, 'timed_out'],
+      [recent.id, 'timed_out'],
+    ]);
+    expect(q.get(inFlight.id)?.outcome).toEqual(lost);
+    expect(q.get(recent.id)?.outcome).toEqual(lost);
+    expect(q.mayResend(q.get(recent.id) ?? recent)).toBe(false);
+    // Past the window already: never resent anyway, left as it was.
+    expect(q.get(old.id)?.outcome).toEqual({ kind: 'unknown', reason: 'no reply within the timeout' });
+    // Never sent, or another server's: untouched.
+    expect(q.get(waiting.id)?.state).toBe('queued');
+    expect(q.get(other.id)?.state).toBe('sending');
+    expect(q.pendingCount('s1')).toBe(1);
+    expect(q.noteDedupeEpoch('s1', 'epoch-b')).toEqual([]);
+  });
+
+  it('keeps the recorded epoch across a console restart', async () => {
+    const first = queue();
+    const c = await first.enqueue('s1', controlCommand());
+    first.noteDedupeEpoch('s1', 'epoch-a');
+    first.markSending(c.id);
+    first.close();
+    const second = queue();
+    expect(second.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
+    expect(second.noteDedupeEpoch('s1', 'epoch-b').map((x) => x.id)).toEqual([c.id]);
+  });
+
+  it('after a reconnect, resends (requeues) only commands last sent within the window', async () => {
+    const clock = manualClock();
+    const q = queue({ now: clock.now });
+    const stale = await q.enqueue('s1', controlCommand());
+    const fresh = await q.enqueue('s1', controlCommand());
+    q.markSending(stale.id);
+    clock.advance(RESEND_WINDOW_MS);
+    q.markSending(fresh.id);
+    clock.advance(1);
+    const recovered = q.recoverAfterRestart('s1', { dedupe: true });
+    expect(recovered.map((c) => [c.id, c.state])).toEqual([
+      [stale.id, 'timed_out'],
+      [fresh.id, 'queued'],
+    ]);
+    expect(q.get(stale.id)?.outcome).toEqual({
+      kind: 'unknown',
+      reason: RESEND_WINDOW_PASSED_REASON,
+      resend: false,
+    });
+  });
+});
