@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentConfig, Uuid } from '../shared/protocol';
+import { buildAgentEnv } from './agentEnv';
 import { AgentProcess } from './agentProcess';
 import { resolveBackend } from './backends';
 import type { ServerConfig } from './config';
@@ -14,7 +15,7 @@ export interface SupervisorOptions {
   readonly maxAgents: number;
   /** Working directory of children (the server's cwd). */
   readonly cwd?: string;
-  /** Base environment of children (the server's environment). */
+  /** The server environment agents inherit allow-listed variables from (default `process.env`). */
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Exited agents kept for list/queries; older ones are forgotten. */
   readonly keepExited?: number;
@@ -22,10 +23,6 @@ export interface SupervisorOptions {
 
 export type SpawnResult =
   { readonly ok: true; readonly agent: AgentProcess } | { readonly ok: false; readonly error: string };
-
-function invalidEnvName(name: string): boolean {
-  return name === '' || name.includes('=') || name.includes('\0');
-}
 
 /**
  * Owns the agents: starts them from backends, enforces the agent limit, keeps exited agents
@@ -56,10 +53,10 @@ export class Supervisor {
   }
 
   /**
-   * Starts an agent. Environment: the server's, then `config.environment`, then the backend's
-   * env from the config file, then `AGENT_CONTEXT` (when `context` is set) and
-   * `DESCARTES_AGENT_ID`.
-   * @returns an error naming the backend/executable, the limit, or the bad variable
+   * Starts an agent. Environment: see {@link buildAgentEnv} (the server's allow-listed
+   * variables, then `config.environment`, then the backend's env from the config file, then
+   * `AGENT_CONTEXT` and `DESCARTES_AGENT_ID`).
+   * @returns an error naming the backend/executable, the limit, or the refused or bad variable
    */
   async spawn(config: AgentConfig): Promise<SpawnResult> {
     const { stats } = this.options;
@@ -73,17 +70,17 @@ export class Supervisor {
     }
     const resolved = resolveBackend(config, this.options.config);
     if (!resolved.ok) return fail(resolved.error);
-    for (const [name, value] of Object.entries(config.environment)) {
-      if (invalidEnvName(name)) return fail(`environment: invalid variable name ${JSON.stringify(name)}`);
-      if (value.includes('\0')) return fail(`environment.${name}: value contains a NUL byte`);
-    }
-    if (config.context?.includes('\0')) return fail('context contains a NUL byte');
     const id = randomUUID();
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.options.baseEnv ?? process.env)) if (v !== undefined) env[k] = v;
-    Object.assign(env, config.environment, resolved.command.env);
-    if (config.context != null) env.AGENT_CONTEXT = config.context;
-    env.DESCARTES_AGENT_ID = id;
+    const built = buildAgentEnv({
+      serverEnv: this.options.baseEnv ?? process.env,
+      inheritEnv: this.options.config.inheritEnv,
+      requestEnv: config.environment,
+      backendEnv: resolved.command.env,
+      context: config.context,
+      agentId: id,
+    });
+    if (!built.ok) return fail(built.error);
+    const env = built.env;
     if (resolved.command.argv.some((a) => a.includes('\0')))
       return fail(`backend '${resolved.command.backend}': an argument contains a NUL byte`);
     this.starting++;

@@ -38,9 +38,10 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
   const h = useServerHarness(async () => ({
     port: await ports.next(),
     pubPort: await ports.next(),
-    env: { T_SERVER: 'from-server-env' },
+    env: { T_SERVER: 'from-server-env', T_SERVER_SECRET: 'not-inherited' },
     config: {
       cli_catch_all: true,
+      inherit_env: ['PATH', 'HOME', 'T_SERVER'],
       backends: {
         ...nodeBackends(),
         report: {
@@ -116,7 +117,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     await waitForStatus(h.client, agent.id, 'failed');
   });
 
-  it('spawn fills argv placeholders and builds the child env (server env, environment, backend env, AGENT_CONTEXT, DESCARTES_AGENT_ID)', async () => {
+  it('spawn fills argv placeholders and builds the child env (inherit_env, environment, backend env, AGENT_CONTEXT, DESCARTES_AGENT_ID)', async () => {
     const agent = await spawnAgent(h.client, {
       name: 'reporter',
       model_backend: 'report',
@@ -140,6 +141,8 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       AGENT_CONTEXT: 'some context',
       DESCARTES_AGENT_ID: agent.id,
     });
+    // Only the server variables inherit_env lists reach the agent.
+    expect(env).not.toHaveProperty('T_SERVER_SECRET');
   });
 
   it('spawn failures: an unknown backend and a missing executable are named in the error', async () => {
