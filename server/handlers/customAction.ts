@@ -25,7 +25,7 @@ export const BUILTIN_ACTIONS: readonly BuiltinAction[] = [
   {
     name: 'get_env',
     description:
-      'The agent\'s environment variables; values of names that look secret (TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL…) are replaced by "<redacted>".',
+      'The names of the agent\'s environment variables, sorted: {"names": [...], "values": null}. With expose_env_values in the server config, "values" maps each name to its value, except names that look secret (TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL…), whose value reads "<redacted>".',
     params_schema: { type: 'null' },
     needsAgent: true,
   },
@@ -54,6 +54,16 @@ export function redactEnv(env: Readonly<Record<string, string>>): Record<string,
   for (const name of Object.keys(env).sort())
     out[name] = SECRET_ENV_NAME.test(name) ? '<redacted>' : (env[name] ?? '');
   return out;
+}
+
+/**
+ * The `get_env` answer: `{"names": [sorted names], "values": null}`, or with `exposeValues`
+ * (config `expose_env_values`) `"values"` maps every name to its value, secret-looking names
+ * redacted even then ({@link redactEnv}). Names only by default because a value can be a
+ * credential the operator put in a backend's env, and every allowed client may call `get_env`.
+ */
+export function envReport(env: Readonly<Record<string, string>>, exposeValues: boolean): JsonValue {
+  return { names: Object.keys(env).sort(), values: exposeValues ? redactEnv(env) : null };
 }
 
 /**
@@ -86,7 +96,7 @@ export async function runCustomAction(
       case 'ping':
         return ok({ pong: true, server_time_ms: Date.now() });
       case 'get_env':
-        return ok(agent ? redactEnv(agent.env) : {});
+        return ok(envReport(agent?.env ?? {}, ctx.config.exposeEnvValues));
       case 'list_actions':
         return ok(
           BUILTIN_ACTIONS.map((b) => ({

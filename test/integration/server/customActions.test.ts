@@ -55,12 +55,14 @@ describe('agent server: custom actions', () => {
     expect(reply.success).toBe(true);
   });
 
-  it("get_env returns the agent's environment", async () => {
+  it("get_env returns the names of the agent's variables, not their values (expose_env_values is off)", async () => {
     const reply = await h.client.request(customAction(agent.id, 'get_env'));
     expect(reply.success).toBe(true);
-    const text = JSON.stringify(reply.data);
-    expect(text).toContain('T_GET_ENV');
-    expect(text).toContain('visible-value');
+    expect(reply.data).toMatchObject({
+      names: expect.arrayContaining(['T_GET_ENV', 'DESCARTES_AGENT_ID', 'PATH']) as unknown,
+      values: null,
+    });
+    expect(JSON.stringify(reply.data)).not.toContain('visible-value');
   });
 
   it('list_actions names every built-in with a description and a params schema', async () => {
