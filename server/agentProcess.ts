@@ -10,6 +10,7 @@ import type {
 } from '../shared/protocol';
 import type { LineStoreLimits } from './config';
 import type { EventSink } from './publisher';
+import { agentWatchdog } from './agentWatchdog';
 import { LineStore } from './lineStore';
 import type { LineStream } from './lineStore';
 import { toSystemTime } from './time';
@@ -110,30 +111,50 @@ export class AgentProcess {
   }
 
   /**
-   * Starts the child and waits for its `spawn` or `error` event.
-   * @returns the running agent, or an error naming the backend and the missing executable
+   * Starts the child, guarded by the server's agent watchdog (`agentWatchdog.ts`), so that it
+   * dies with the server even when the server is killed with SIGKILL, and waits for its
+   * `spawn` or `error` event.
+   * @returns the running agent, or an error naming the backend and the missing executable, or
+   *   saying that the watchdog cannot run (POSIX: agents do not start unguarded)
    */
-  static start(
+  static async start(
     launch: AgentLaunch,
     events: EventSink,
     onExit: (agent: AgentProcess) => void,
   ): Promise<StartResult> {
     const [program, ...args] = launch.argv;
-    if (program === undefined)
-      return Promise.resolve({ ok: false, error: `backend '${launch.backend}': empty command line` });
+    if (program === undefined) return { ok: false, error: `backend '${launch.backend}': empty command line` };
+    const watchdog = agentWatchdog();
+    const unguarded = await watchdog.prepare();
+    if (unguarded !== null) {
+      return {
+        ok: false,
+        error: `backend '${launch.backend}': ${unguarded}; agents are not started without it, since they would outlive a crash of the server`,
+      };
+    }
     let child: ChildProcess;
     try {
       child = spawn(program, args, {
         cwd: launch.cwd,
         env: launch.env,
         stdio: ['pipe', 'pipe', 'pipe'],
+        // POSIX: the child leads its own process group (setsid), which signals and the
+        // watchdog address as a whole.
         detached: process.platform !== 'win32',
         windowsHide: true,
       });
     } catch (error) {
-      return Promise.resolve({
+      return {
         ok: false,
         error: describeSpawnError(launch.backend, program, error as NodeJS.ErrnoException),
+      };
+    }
+    const pid = child.pid;
+    if (pid !== undefined) {
+      // Same tick as the fork: a server killed now still has the id on the watchdog's pipe.
+      watchdog.guard(pid);
+      child.once('exit', () => {
+        watchdog.leaderExited(pid);
       });
     }
     return new Promise<StartResult>((resolve) => {
