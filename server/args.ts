@@ -59,7 +59,9 @@ Security (two modes):
 Options:
   --bind ENDPOINT      ROUTER command socket (default ${DEFAULT_BIND})
   --pub ENDPOINT       PUB event socket (default ${DEFAULT_PUB})
-  --config FILE        JSON config: backends, max_agents, heartbeat_ms, line_store, action_timeout_secs
+  --config FILE        JSON config: backends, inherit_env (which of this server's variables agents
+                       get), expose_env_values, max_agents, heartbeat_ms, line_store,
+                       action_timeout_secs
   --server-id ID       server id in replies (default srv-<8 hex>)
   --heartbeat-ms N     PUB heartbeat interval in ms (default 5000)
   --max-agents N       most agents running at once (default 100)
@@ -72,7 +74,8 @@ Options:
   --parent-pid PID     shut down gracefully when process PID is gone (embedded use)
   --help               show this help
 
-Listens on loopback unless told otherwise. SIGINT/SIGTERM stop agents and exit.`;
+Listens on loopback unless told otherwise. SIGINT/SIGTERM stop agents and exit; when the
+server dies any other way (kill -9, a crash), a watchdog process kills its agents.`;
 
 const VALUE_FLAGS = [
   '--bind',
