@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ export const DEFAULT_EMBEDDED_PORT = 5555;
 /** Ports stay below the kernel's ephemeral range (ARCHITECTURE §4: a DEALER could connect to itself). */
 const MAX_PORT = 32767;
 
-/** How to run the agent server as a child process. */
+/** How to run the agent server as a child process of plain Node. */
 export interface ServerCommand {
   readonly command: string;
   readonly args: readonly string[];
@@ -21,14 +21,40 @@ export interface ServerCommand {
 export interface ServerCommandOptions {
   /** The repository (from source) or app (packaged) root; default: this file's `..`. */
   readonly appRoot?: string;
-  /**
-   * A bundled server script (plain JS), e.g. `<resources>/server/cli.cjs` in a packaged app. When
-   * given, the server runs as `process.execPath <script>` with `ELECTRON_RUN_AS_NODE=1`, so the
-   * Electron binary itself acts as Node (no separate Node install needed).
-   */
+  /** A bundled server script (plain JS, e.g. `dist/server/cli.cjs`): run as `node <script>`. */
   readonly bundledScript?: string | null;
   readonly env?: NodeJS.ProcessEnv;
 }
+
+/** How a server process ended. `signal` is null where the host does not report one (Electron). */
+export interface ServerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Why it could not start or died abnormally, when the host says (spawn error, V8 fatal error). */
+  readonly error?: string;
+}
+
+/**
+ * A running agent server process as the embedded-server logic sees it, whoever started it: a
+ * Node child process ({@link childProcessLauncher}) or Electron's utility process
+ * (`main/electron/utilityServer.ts`).
+ */
+export interface ServerProcess {
+  /** The OS process id once it is running; undefined while starting or when it could not start. */
+  readonly pid: number | undefined;
+  /** Its stdout (the ready line arrives here) and stderr (diagnostics), both piped. */
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
+  /** Resolves once, when the process has ended or could not start. */
+  readonly exited: Promise<ServerExit>;
+  /** Asks it to stop: SIGTERM on POSIX (the server stops its agents, then exits). */
+  terminate(): void;
+  /** Ends it now: SIGKILL on POSIX. */
+  kill(): void;
+}
+
+/** Starts the agent server with `args` (its options: `--bind`, `--pub`, `--state-dir`, …). */
+export type ServerLauncher = (args: readonly string[]) => ServerProcess;
 
 /** The repository root when running from source (`main/..`); null when it cannot be known (a CJS bundle). */
 export function defaultAppRoot(): string | null {
@@ -40,14 +66,23 @@ export function defaultAppRoot(): string | null {
 }
 
 /**
- * The command line that starts the agent server (without its own arguments):
- * - packaged (a `bundledScript`): `<execPath> <script>` with `ELECTRON_RUN_AS_NODE=1`;
+ * The command line that starts the agent server under plain Node (without its own arguments):
+ * - a `bundledScript`: `<node> <script>`;
  * - from source: `<node> --import tsx server/cli.ts` in the repository root. Not the `tsx`
  *   wrapper binary: it runs the script in a grandchild, so stopping the wrapper would leave the
  *   real server holding its ports.
- * @throws Error when neither a bundled script nor `server/cli.ts` under the app root exists
+ *
+ * Not for Electron: there `process.execPath` is the app itself, and the packaged app's RunAsNode
+ * fuse is off (no `ELECTRON_RUN_AS_NODE`), so the server runs in a utility process instead.
+ * @throws Error under Electron, or when neither a bundled script nor `server/cli.ts` under the
+ *   app root exists
  */
 export function embeddedServerCommand(options: ServerCommandOptions = {}): ServerCommand {
+  if ('electron' in process.versions) {
+    throw new Error(
+      'under Electron the agent server runs in a utility process (utilityServerLauncher), not as a child process',
+    );
+  }
   const env = { ...(options.env ?? process.env) };
   if (options.bundledScript) {
     if (!existsSync(options.bundledScript))
@@ -55,7 +90,7 @@ export function embeddedServerCommand(options: ServerCommandOptions = {}): Serve
     return {
       command: process.execPath,
       args: [options.bundledScript],
-      env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
+      env,
       cwd: join(options.bundledScript, '..'),
     };
   }
@@ -65,13 +100,44 @@ export function embeddedServerCommand(options: ServerCommandOptions = {}): Serve
       `cannot find the agent server: ${root ?? '(unknown app root)'}/server/cli.ts does not exist`,
     );
   }
-  // Under Electron the source run still needs a real Node with tsx: ELECTRON_RUN_AS_NODE makes the binary one.
-  const electron = 'electron' in process.versions;
   return {
     command: process.execPath,
     args: ['--import', 'tsx', join(root, 'server', 'cli.ts')],
-    env: electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
+    env,
     cwd: root,
+  };
+}
+
+/** Runs `command` plus the server's arguments as a Node child process (stdin ignored, stdout/stderr piped). */
+export function childProcessLauncher(command: ServerCommand): ServerLauncher {
+  return (args) => {
+    const child = spawn(command.command, [...command.args, ...args], {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<ServerExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+      });
+      child.once('error', (err) => {
+        resolve({ code: null, signal: null, error: err.message });
+      });
+    });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exited,
+      terminate: () => {
+        child.kill('SIGTERM');
+      },
+      kill: () => {
+        child.kill('SIGKILL');
+      },
+    };
   };
 }
 
@@ -111,12 +177,23 @@ export interface EmbeddedServerOptions {
   readonly clientPublicKey: string;
   /** Command port to try first (the PUB port is the next one); default 5555. Higher ports are searched when taken. */
   readonly preferredPort?: number;
-  /** How to run the server; default {@link embeddedServerCommand}(). */
+  /**
+   * How to start the server process. Default: a Node child process running `command`
+   * ({@link childProcessLauncher}). The Electron host passes its utility-process launcher.
+   */
+  readonly launcher?: ServerLauncher;
+  /** The command for the default launcher; default {@link embeddedServerCommand}(). Ignored with `launcher`. */
   readonly command?: ServerCommand;
   /** How long to wait for the ready line, ms; default 30 000. */
   readonly readyTimeoutMs?: number;
   /** Receives the server's stderr lines (diagnostics); default: dropped after the last 64 KiB. */
   readonly onLog?: (line: string) => void;
+  /**
+   * Told when the server ends after it was ready without `stop()` having been called (a crash,
+   * a kill from outside), with the end of its stderr. The console is then without its local
+   * server until it restarts, which the host should say.
+   */
+  readonly onUnexpectedExit?: (exit: ServerExit & { readonly stderr: string }) => void;
 }
 
 export interface EmbeddedServer {
@@ -129,15 +206,16 @@ export interface EmbeddedServer {
   readonly publicKey: string;
   readonly pid: number;
   /** Resolves when the process has exited. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ServerExit>;
   /** SIGTERM (the server stops its agents), SIGKILL after `timeoutMs` (default 10 000). Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
 /**
- * Starts the local agent server as a child process on free loopback ports (the preferred pair
- * if free, else the next free pair), with `--state-dir <dataDir>/embedded-server` so its key
- * pair and dedupe cache survive restarts, and waits for its ready line.
+ * Starts the local agent server (a child process, or what `launcher` makes) on free loopback
+ * ports (the preferred pair if free, else the next free pair), with `--state-dir
+ * <dataDir>/embedded-server` so its key pair and dedupe cache survive restarts, and waits for
+ * its ready line on stdout.
  *
  * It runs CurveZMQ (the server's default) and admits only `clientPublicKey`
  * (`--allow-client`): other local users and web pages can reach the ports but cannot send a
@@ -146,7 +224,7 @@ export interface EmbeddedServer {
  *   carries no public key (it would not be encrypted)
  */
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
-  const command = options.command ?? embeddedServerCommand();
+  const launcher = options.launcher ?? childProcessLauncher(options.command ?? embeddedServerCommand());
   const stateDir = join(options.dataDir, 'embedded-server');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   // A state dir made by an earlier version may be 0755; it now holds the server's secret key.
@@ -157,7 +235,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await findFreePortPair(from);
     try {
-      return await launch(command, port, stateDir, options);
+      return await launch(launcher, port, stateDir, options);
     } catch (e) {
       lastError = e instanceof Error ? e : new Error(String(e));
       if (!/address already in use|EADDRINUSE/i.test(lastError.message)) throw lastError;
@@ -168,39 +246,31 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
 }
 
 function launch(
-  command: ServerCommand,
+  launcher: ServerLauncher,
   port: number,
   stateDir: string,
   options: EmbeddedServerOptions,
 ): Promise<EmbeddedServer> {
   const endpoint = `tcp://127.0.0.1:${port}`;
   const pubEndpoint = `tcp://127.0.0.1:${port + 1}`;
-  const child: ChildProcess = spawn(
-    command.command,
-    [
-      ...command.args,
-      '--bind',
-      endpoint,
-      '--pub',
-      pubEndpoint,
-      '--state-dir',
-      stateDir,
-      '--parent-pid',
-      String(process.pid),
-      '--allow-client',
-      options.clientPublicKey,
-    ],
-    { cwd: command.cwd, env: command.env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = launcher([
+    '--bind',
+    endpoint,
+    '--pub',
+    pubEndpoint,
+    '--state-dir',
+    stateDir,
+    '--parent-pid',
+    String(process.pid),
+    '--allow-client',
+    options.clientPublicKey,
+  ]);
   let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-    });
-    child.once('error', (err) => {
-      stderr += `\n${err.message}`;
-      resolve({ code: null, signal: null });
-    });
+  let ended = false;
+  const exited = child.exited.then((exit) => {
+    ended = true;
+    if (exit.error !== undefined) stderr += `\n${exit.error}`;
+    return exit;
   });
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -215,7 +285,7 @@ function launch(
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      child.kill('SIGKILL');
+      child.kill();
       reject(
         new Error(
           `the embedded agent server was not ready after ${timeoutMs} ms: ${stderr.trim() || '(no output)'}`,
@@ -240,12 +310,12 @@ function launch(
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         const ready = readyLine(line);
-        if (ready !== null && child.pid !== undefined) {
+        if (ready !== null) {
           settled = true;
           clearTimeout(timer);
           if (ready.publicKey === null) {
             // Never expected (no --insecure is passed): refuse rather than run it unencrypted.
-            child.kill('SIGKILL');
+            child.kill();
             reject(
               new Error(
                 `the embedded agent server reported no public key (security ${ready.security ?? 'unknown'}); it would not be encrypted`,
@@ -253,7 +323,21 @@ function launch(
             );
             return;
           }
-          resolve(handle(child, endpoint, pubEndpoint, ready.serverId, ready.publicKey, exited));
+          const server = handle(child, {
+            endpoint,
+            pubEndpoint,
+            serverId: ready.serverId,
+            publicKey: ready.publicKey,
+            exited,
+            isEnded: () => ended,
+          });
+          const report = options.onUnexpectedExit;
+          if (report !== undefined) {
+            void exited.then((exit) => {
+              if (!server.stopRequested()) report({ ...exit, stderr: stderr.trim() });
+            });
+          }
+          resolve(server);
           return;
         }
         nl = buffered.indexOf('\n');
@@ -262,30 +346,32 @@ function launch(
   });
 }
 
-function handle(
-  child: ChildProcess,
-  endpoint: string,
-  pubEndpoint: string,
-  serverId: string,
-  publicKey: string,
-  exited: EmbeddedServer['exited'],
-): EmbeddedServer {
+interface ReadyServer {
+  readonly endpoint: string;
+  readonly pubEndpoint: string;
+  readonly serverId: string;
+  readonly publicKey: string;
+  readonly exited: Promise<ServerExit>;
+  readonly isEnded: () => boolean;
+}
+
+function handle(child: ServerProcess, ready: ReadyServer): EmbeddedServer & { stopRequested(): boolean } {
   let stopping: Promise<void> | null = null;
   // Keep draining stdout so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
+  const { isEnded, ...info } = ready;
   return {
-    endpoint,
-    pubEndpoint,
-    serverId,
-    publicKey,
+    ...info,
     pid: child.pid ?? 0,
-    exited,
+    stopRequested: () => stopping !== null,
     stop: (timeoutMs = 10_000) => {
       stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        await exited;
+        if (isEnded()) return;
+        child.terminate();
+        const timer = setTimeout(() => {
+          child.kill();
+        }, timeoutMs);
+        await ready.exited;
         clearTimeout(timer);
       })();
       return stopping;

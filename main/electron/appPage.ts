@@ -1,18 +1,27 @@
-import { pathToFileURL } from 'node:url';
+/** The scheme the built renderer is served under (`protocol.handle`), instead of `file://`. */
+export const APP_SCHEME = 'app';
+/** The one host of {@link APP_SCHEME}: the app's origin is `app://console`. */
+export const APP_HOST = 'console';
+/** The app's origin: the only one whose frames may navigate, and call the console API. */
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
 /**
- * The one page the console window may show: the built renderer on disk, or (development
- * only) the Vite dev server on the loopback interface.
+ * The one page the console window may show: the built renderer, served from its folder under
+ * `app://console/`, or (development only) the Vite dev server on the loopback interface.
  */
 export type AppPage =
-  | { readonly kind: 'file'; /** Absolute path of `dist/renderer/index.html`. */ readonly indexHtml: string }
+  | {
+      readonly kind: 'app';
+      /** Absolute path of the built renderer (`dist/renderer`, inside `app.asar` when packaged). */
+      readonly rendererDir: string;
+    }
   | { readonly kind: 'dev'; /** e.g. `http://127.0.0.1:5173/`. */ readonly url: string };
 
 /** The URL the window loads for `page`. */
 export function appUrlOf(page: AppPage): string {
   switch (page.kind) {
-    case 'file':
-      return pathToFileURL(page.indexHtml).href;
+    case 'app':
+      return `${APP_ORIGIN}/`;
     case 'dev':
       return new URL(page.url).href;
     default:
@@ -21,17 +30,23 @@ export function appUrlOf(page: AppPage): string {
 }
 
 /**
- * Whether `url` is the app's own page (the hash, which the renderer uses for its views, is
- * ignored; the query is not). Anything unparsable is not ours.
+ * Whether `url` belongs to the app's page: the same origin (scheme, host and port) as
+ * {@link appUrlOf}, without credentials. Path, query and hash are free: everything that origin
+ * serves is the app's own code. THE one rule the navigation guards and the IPC sender check
+ * share. Anything unparsable is not ours.
  */
 export function isAppUrl(url: string, page: AppPage): boolean {
   const target = parse(url);
-  if (target === null) return false;
-  const own = new URL(appUrlOf(page));
-  target.hash = '';
-  own.hash = '';
-  if (page.kind === 'dev') return target.origin === own.origin && target.protocol === own.protocol;
-  return target.href === own.href;
+  if (target === null || target.username !== '' || target.password !== '') return false;
+  return originOf(target) === originOf(new URL(appUrlOf(page)));
+}
+
+/**
+ * `scheme://host[:port]`. Not `URL.origin`: WHATWG URL gives `"null"` for schemes it does not
+ * know (like `app:`), which Chromium treats as standard once registered as privileged.
+ */
+function originOf(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 /**

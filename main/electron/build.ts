@@ -3,7 +3,7 @@
  * agent server with esbuild into `dist/`:
  * - `dist/electron/main.cjs`   (node22, cjs; electron and the native/runtime deps stay external)
  * - `dist/electron/preload.cjs` (one file; only `require('electron')` may remain)
- * - `dist/server/cli.cjs`      (run by the Electron binary as Node: `ELECTRON_RUN_AS_NODE=1`)
+ * - `dist/server/cli.cjs`      (the agent server: an Electron utility process runs it, so does Node)
  * Fails (exit 1) when the preload bundle pulls in anything but our contract constants.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -98,6 +98,22 @@ export async function buildPreload(outfile: string, root: string = ROOT): Promis
   return report;
 }
 
+/**
+ * Bundles the agent server to `<root>/dist/server/cli.cjs` (what the Electron host forks).
+ * @throws Error when esbuild fails
+ */
+export function buildServer(root: string = ROOT): Promise<BundleReport> {
+  return bundle(
+    {
+      entryPoints: [join(root, 'server', 'cli.ts')],
+      outfile: join(root, 'dist', 'server', 'cli.cjs'),
+      external: [...SERVER_EXTERNALS],
+      ...importMetaShim('server'),
+    },
+    root,
+  );
+}
+
 /** Builds all three bundles into `<root>/dist`. @throws Error when esbuild fails or the preload is impure */
 export async function buildElectron(root: string = ROOT): Promise<BundleReport[]> {
   const dist = join(root, 'dist');
@@ -111,15 +127,7 @@ export async function buildElectron(root: string = ROOT): Promise<BundleReport[]
     root,
   );
   const preload = await buildPreload(join(dist, 'electron', 'preload.cjs'), root);
-  const server = await bundle(
-    {
-      entryPoints: [join(root, 'server', 'cli.ts')],
-      outfile: join(dist, 'server', 'cli.cjs'),
-      external: [...SERVER_EXTERNALS],
-      ...importMetaShim('server'),
-    },
-    root,
-  );
+  const server = await buildServer(root);
   return [main, preload, server];
 }
 

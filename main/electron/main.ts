@@ -1,19 +1,22 @@
 /**
  * The Electron entry (bundled to `dist/electron/main.cjs`, package.json `main`). It only wires:
- * single-instance lock → data dir → console core → embedded server when nothing is configured
- * → window + IPC registrar → a bounded shutdown on quit. The logic lives in `main/core`.
+ * the privileged `app:` scheme (before ready) → single-instance lock → data dir → console core
+ * → embedded server in a utility process when nothing is configured → `app://console/` +
+ * window + IPC registrar → a bounded shutdown on quit. The logic lives in `main/core`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, dialog, type BrowserWindow } from 'electron';
+import { app, dialog, protocol, type BrowserWindow } from 'electron';
 import { APP_DIR_NAME } from '../core/dataDir';
 import { createConsoleHandlers, type ConsoleHandlers } from '../core/ipc';
 import { openConsoleCore, type ConsoleCore } from '../core/services/consoleCore';
 import { ensureEmbeddedServer, type EmbeddedDefault } from '../embeddedDefault';
-import { embeddedServerCommand, type ServerCommand } from '../embeddedServer';
+import type { ServerExit, ServerLauncher } from '../embeddedServer';
 import { devPageOf, type AppPage } from './appPage';
+import { registerAppScheme, serveAppProtocol } from './appProtocol';
 import { registerIpc } from './ipc';
 import { claimSingleInstance, installQuitHandler } from './lifecycle';
+import { utilityServerLauncher } from './utilityServer';
 import { createMainWindow } from './window';
 
 /** The longest the app waits on quit for the queue to flush and the sockets to close, ms. */
@@ -23,6 +26,15 @@ const SOCKET_LINGER_MS = 1000;
 
 /** Where the bundles sit: `dist/electron` (this file is bundled to `dist/electron/main.cjs`). */
 const here = __dirname;
+/**
+ * The app's root: `<root>/dist/electron/..`/.. when bundled (`resources/app.asar` when packaged),
+ * and `<repo>/main/electron/../..` when this file runs from source (the unit tests): both hold
+ * the build output in `dist/`.
+ */
+const appRoot = join(here, '..', '..');
+
+// Electron accepts privileged schemes only before the app is ready: do it while loading.
+registerAppScheme(protocol);
 
 interface Running {
   core: ConsoleCore;
@@ -49,18 +61,38 @@ function resolvePage(): AppPage {
   const devUrl = process.env.DESCARTES_RENDERER_URL;
   // A packaged app never loads a URL from its environment.
   if (!app.isPackaged && devUrl !== undefined && devUrl !== '') return devPageOf(devUrl);
-  return { kind: 'file', indexHtml: join(here, '..', 'renderer', 'index.html') };
+  return { kind: 'app', rendererDir: join(appRoot, 'dist', 'renderer') };
 }
 
 /**
- * The bundled server next to this bundle (`dist/server/cli.cjs`), run by the Electron binary
- * as Node. Its working directory is the data dir: inside a packaged app the script's own
- * folder is in the asar archive, which a process cannot `chdir` into.
+ * The bundled server (`dist/server/cli.cjs`, built with this bundle) in a utility process. A
+ * utility process takes no `--import` loader, so there is no from-source fallback under
+ * Electron. Its working directory is the data dir (the asar archive cannot be one).
+ * @throws Error naming the missing bundle and the command that builds it
  */
-function serverCommand(dataDir: string): ServerCommand {
-  const bundled = join(here, '..', 'server', 'cli.cjs');
-  if (existsSync(bundled)) return { ...embeddedServerCommand({ bundledScript: bundled }), cwd: dataDir };
-  return embeddedServerCommand({ appRoot: join(here, '..', '..') });
+function serverLauncher(dataDir: string): ServerLauncher {
+  const entry = join(appRoot, 'dist', 'server', 'cli.cjs');
+  if (!existsSync(entry)) {
+    throw new Error(`the agent server bundle ${entry} is missing; build it with "npm run build:electron"`);
+  }
+  return utilityServerLauncher({ entry, cwd: dataDir });
+}
+
+/** Says that the local server ended on its own; the operator would otherwise only see it go offline. */
+function reportServerExit(exit: ServerExit & { stderr: string }): void {
+  const how =
+    exit.error ?? (exit.signal === null ? `exit code ${String(exit.code)}` : `signal ${exit.signal}`);
+  const detail = exit.stderr.split('\n').slice(-20).join('\n');
+  console.error(`descartes: the local agent server stopped (${how})${detail === '' ? '' : `:\n${detail}`}`);
+  // Not showErrorBox: it blocks the main process (and the queue) until someone clicks.
+  void dialog
+    .showMessageBox({
+      type: 'error',
+      title: 'The local agent server stopped',
+      message: `The local agent server stopped (${how}).`,
+      detail: `${detail === '' ? '' : `${detail}\n\n`}Restart the console to start it again; servers added by hand are not affected.`,
+    })
+    .catch(() => undefined);
 }
 
 function openWindow(state: Running): BrowserWindow {
@@ -104,7 +136,8 @@ async function start(): Promise<void> {
     embedded = await ensureEmbeddedServer(core.registry, {
       dataDir,
       clientPublicKey: core.clientKey.info.publicKey,
-      command: serverCommand(dataDir),
+      launcher: serverLauncher(dataDir),
+      onUnexpectedExit: reportServerExit,
     });
   } catch (error) {
     // The console still works with servers added by hand; say why the local one is missing.
@@ -122,7 +155,9 @@ async function start(): Promise<void> {
         embedded === null ? null : { serverId: embedded.profile.id, endpoint: embedded.server.endpoint },
     },
   });
-  const state: Running = { core, handlers, embedded, page: resolvePage(), window: null };
+  const page = resolvePage();
+  if (page.kind === 'app') serveAppProtocol(protocol, page);
+  const state: Running = { core, handlers, embedded, page, window: null };
   running = state;
 
   installQuitHandler(app, {

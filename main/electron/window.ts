@@ -58,14 +58,18 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
 }
 
 function loadPage(win: BrowserWindow, page: AppPage): Promise<void> {
-  const loading = page.kind === 'file' ? win.loadFile(page.indexHtml) : win.loadURL(appUrlOf(page));
+  // Never file://: the built renderer comes from app://console/ (serveAppProtocol), the dev page over http.
   // A failed load shows Chromium's error page; the rejection carries nothing more to act on.
-  return loading.catch((error: unknown) => {
+  return win.loadURL(appUrlOf(page)).catch((error: unknown) => {
     console.error(`descartes: could not load ${appUrlOf(page)}: ${String(error)}`);
   });
 }
 
-/** Sets the CSP header and the permission policy of the window's session. */
+/**
+ * Sets the CSP header and the permission policy of the window's session. The app's own
+ * protocol already sends the CSP; this hook covers the dev server's responses and stays as a
+ * second layer (same policy, one definition) for everything else the session loads.
+ */
 export function hardenSession(session: Session, page: AppPage): void {
   const csp = contentSecurityPolicy(page);
   session.webRequest.onHeadersReceived((details, callback) => {

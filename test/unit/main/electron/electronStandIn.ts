@@ -1,9 +1,16 @@
 /**
  * A small hand-written stand-in for the 'electron' module (its binary cannot run here). It
  * records what our code asks of Electron so tests can assert it, and mimics the few behaviours
- * that matter (e.g. `ipcMain.handle` refuses a second handler for a channel, as Electron does).
+ * that matter (e.g. `ipcMain.handle` refuses a second handler for a channel, privileged schemes
+ * and utility processes are refused at the wrong time of the app's life, as Electron does).
+ * `utilityProcess.fork` runs the script for real with this Node, so what the app starts in a
+ * utility process really runs.
  * Use: `vi.mock('electron', async () => (await import('./electronStandIn')).electron)`.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+
 type Listener = (...args: never[]) => unknown;
 
 export class FakeEmitter {
@@ -102,7 +109,7 @@ export class FakeWebContents extends FakeEmitter {
 export class FakeBrowserWindow extends FakeEmitter {
   static readonly instances: FakeBrowserWindow[] = [];
   /** The URL the next window's main frame reports (the app page by default in tests). */
-  static nextUrl = 'file:///app/dist/renderer/index.html';
+  static nextUrl = 'app://console/';
   readonly webContents: FakeWebContents;
   readonly loaded: { kind: 'file' | 'url'; target: string }[] = [];
   shown = 0;
@@ -180,6 +187,8 @@ export class FakeApp extends FakeEmitter {
   ]);
   isPackaged = false;
   whenReadyCalls = 0;
+  /** Set by `whenReady()`: what Electron calls the `ready` event. */
+  ready = false;
   requestSingleInstanceLock(): boolean {
     this.lockRequests++;
     return this.lockGranted;
@@ -200,6 +209,7 @@ export class FakeApp extends FakeEmitter {
   }
   whenReady(): Promise<void> {
     this.whenReadyCalls++;
+    this.ready = true;
     return Promise.resolve();
   }
   getVersion(): string {
@@ -210,6 +220,117 @@ export class FakeApp extends FakeEmitter {
     const event = new FakeEvent();
     this.emit('before-quit', event);
     return event;
+  }
+}
+
+interface PrivilegedScheme {
+  scheme: string;
+  privileges?: Record<string, boolean>;
+}
+
+/** `protocol` of the default session: privileged schemes before ready, `handle` after. */
+export class FakeProtocol {
+  readonly privileged: PrivilegedScheme[] = [];
+  readonly handlers = new Map<string, (request: Request) => Response | Promise<Response>>();
+  constructor(private readonly app: FakeApp) {}
+  registerSchemesAsPrivileged(schemes: PrivilegedScheme[]): void {
+    // Electron: "can only be used before the ready event of the app module gets emitted".
+    if (this.app.ready)
+      throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
+    this.privileged.push(...schemes);
+  }
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+    if (!this.app.ready) throw new Error('protocol.handle must be called after app is ready');
+    if (this.handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
+    this.handlers.set(scheme, handler);
+  }
+  unhandle(scheme: string): void {
+    this.handlers.delete(scheme);
+  }
+  isProtocolHandled(scheme: string): boolean {
+    return this.handlers.has(scheme);
+  }
+  /** What the page's request for `url` gets: the handler's response, or an error like a failed load. */
+  async request(url: string, init?: RequestInit): Promise<Response> {
+    const scheme = url.slice(0, url.indexOf(':'));
+    const handler = this.handlers.get(scheme);
+    if (handler === undefined) throw new Error(`net::ERR_UNKNOWN_URL_SCHEME ${url}`);
+    return await handler(new Request(url, init));
+  }
+}
+
+type StdioMode = 'pipe' | 'ignore' | 'inherit';
+
+export interface FakeForkOptions {
+  env?: NodeJS.ProcessEnv;
+  execArgv?: string[];
+  cwd?: string;
+  stdio?: StdioMode | StdioMode[];
+  serviceName?: string;
+}
+
+/**
+ * A utility process: the script really runs, in a Node child process. Mimics Electron's
+ * `UtilityProcess`: `pid` is undefined until `spawn` and after `exit`; `exit` carries a code
+ * only, after the output streams have ended (0 after our own `kill()`, the signal number after
+ * a signal from elsewhere, as Electron reports waitpid's); `kill()` is SIGTERM; stdio is
+ * `ignore` for stdin and pipe/ignore/inherit for stdout and stderr.
+ */
+export class FakeUtilityProcess extends EventEmitter {
+  pid: number | undefined = undefined;
+  stdout: NodeJS.ReadableStream | null;
+  stderr: NodeJS.ReadableStream | null;
+  private readonly child: ChildProcess;
+  private killed = false;
+  constructor(
+    readonly modulePath: string,
+    readonly args: string[],
+    readonly options: FakeForkOptions,
+  ) {
+    super();
+    const stdio = options.stdio ?? 'inherit';
+    const [, out = 'inherit', err = 'inherit'] = typeof stdio === 'string' ? ['ignore', stdio, stdio] : stdio;
+    this.child = spawn(process.execPath, [...(options.execArgv ?? []), modulePath, ...args], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', out, err],
+    });
+    this.stdout = this.child.stdout;
+    this.stderr = this.child.stderr;
+    this.child.once('spawn', () => {
+      this.pid = this.child.pid;
+      this.emit('spawn');
+    });
+    this.child.once('close', (code, signal) => {
+      this.pid = undefined;
+      const signalled = signal === null ? 0 : constants.signals[signal];
+      this.emit(
+        'exit',
+        code ?? (this.killed && (signal === 'SIGTERM' || signal === 'SIGKILL') ? 0 : signalled),
+      );
+      this.stdout = null;
+      this.stderr = null;
+    });
+  }
+  kill(): boolean {
+    if (this.pid === undefined) return false;
+    this.killed = this.child.kill('SIGTERM');
+    return this.killed;
+  }
+  postMessage(): void {
+    throw new Error('the stand-in utility process has no parentPort');
+  }
+}
+
+/** `utilityProcess`: refuses to fork before the app is ready, as Electron does; records every fork. */
+export class FakeUtilityProcessModule {
+  readonly forks: FakeUtilityProcess[] = [];
+  constructor(private readonly app: FakeApp) {}
+  fork(modulePath: string, args: string[] = [], options: FakeForkOptions = {}): FakeUtilityProcess {
+    if (!this.app.ready) throw new TypeError('utilityProcess cannot be created before app is ready.');
+    const child = new FakeUtilityProcess(modulePath, args, options);
+    this.forks.push(child);
+    return child;
   }
 }
 
@@ -253,9 +374,17 @@ export class FakeContextBridge {
   }
 }
 
+interface MessageBox {
+  type?: string;
+  title?: string;
+  message: string;
+  detail?: string;
+}
+
 interface StandInState {
   readonly shellCalls: string[];
   readonly errorBoxes: { title: string; content: string }[];
+  readonly messageBoxes: MessageBox[];
   readonly electron: ElectronStandIn;
 }
 
@@ -265,18 +394,28 @@ export interface ElectronStandIn {
   readonly ipcRenderer: FakeIpcRenderer;
   readonly contextBridge: FakeContextBridge;
   readonly BrowserWindow: typeof FakeBrowserWindow;
+  readonly protocol: FakeProtocol;
+  readonly utilityProcess: FakeUtilityProcessModule;
   readonly shell: { openExternal(url: string): Promise<void> };
-  readonly dialog: { showErrorBox(title: string, content: string): void };
+  readonly dialog: {
+    showErrorBox(title: string, content: string): void;
+    showMessageBox(options: MessageBox): Promise<{ response: number; checkboxChecked: boolean }>;
+  };
 }
 
 function createState(): StandInState {
   const shellCalls: string[] = [];
   const errorBoxes: { title: string; content: string }[] = [];
+  const messageBoxes: MessageBox[] = [];
+  const app = new FakeApp();
   return {
     shellCalls,
     errorBoxes,
+    messageBoxes,
     electron: {
-      app: new FakeApp(),
+      app,
+      protocol: new FakeProtocol(app),
+      utilityProcess: new FakeUtilityProcessModule(app),
       ipcMain: new FakeIpcMain(),
       ipcRenderer: new FakeIpcRenderer(),
       contextBridge: new FakeContextBridge(),
@@ -290,6 +429,10 @@ function createState(): StandInState {
       dialog: {
         showErrorBox: (title: string, content: string): void => {
           errorBoxes.push({ title, content });
+        },
+        showMessageBox: (options: MessageBox) => {
+          messageBoxes.push(options);
+          return Promise.resolve({ response: 0, checkboxChecked: false });
         },
       },
     },
@@ -305,6 +448,7 @@ const state = (holder.__descartesElectronStandIn ??= createState());
 
 export const shellCalls = state.shellCalls;
 export const errorBoxes = state.errorBoxes;
+export const messageBoxes = state.messageBoxes;
 /** The module object `vi.mock('electron', …)` returns. Reset it between tests with {@link resetElectron}. */
 export const electron: ElectronStandIn = state.electron;
 
@@ -325,7 +469,11 @@ export function resetElectron(): void {
   electron.ipcRenderer.reply = fresh.reply;
   electron.contextBridge.exposed.clear();
   electron.BrowserWindow.instances.length = 0;
-  electron.BrowserWindow.nextUrl = 'file:///app/dist/renderer/index.html';
+  electron.BrowserWindow.nextUrl = 'app://console/';
+  electron.protocol.privileged.length = 0;
+  electron.protocol.handlers.clear();
+  electron.utilityProcess.forks.length = 0;
   shellCalls.length = 0;
   errorBoxes.length = 0;
+  messageBoxes.length = 0;
 }

@@ -13,8 +13,8 @@ import { electron, FakeWebFrame, resetElectron } from './electronStandIn';
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);
 
-const PAGE: AppPage = { kind: 'file', indexHtml: '/app/dist/renderer/index.html' };
-const APP_URL = 'file:///app/dist/renderer/index.html';
+const PAGE: AppPage = { kind: 'app', rendererDir: '/app/dist/renderer' };
+const APP_URL = 'app://console/';
 
 describe('IPC registrar', () => {
   let dir: string;
@@ -49,9 +49,11 @@ describe('IPC registrar', () => {
     expect([...electron.ipcMain.handleCalls].sort()).toEqual(CHANNEL_NAMES.map(channelOf).sort());
   });
 
-  it('serves calls from the window top frame showing the app (hash routes included)', async () => {
+  it('serves calls from the window top frame showing the app origin (any path, query or hash)', async () => {
     const info = await call('appInfo');
     expect(info).toMatchObject({ ok: true, value: { host: 'electron', version: '9.9.9', dataDir: dir } });
+    win.webContents.mainFrame.url = 'app://console/index.html?from=test';
+    expect(await call('appInfo')).toMatchObject({ ok: true });
     win.webContents.mainFrame.url = `${APP_URL}#/agents`;
     const added = await call('addServer', {
       name: 'Lab',
@@ -98,7 +100,9 @@ describe('IPC registrar', () => {
   it.each([
     ['a remote page', 'https://evil.example/index.html'],
     ['another local file', 'file:///tmp/evil.html'],
-    ['the app page with a query', `${APP_URL}?x=1`],
+    ['the renderer as a file', 'file:///app/dist/renderer/index.html'],
+    ['another host of the app scheme', 'app://evil/'],
+    ['the app origin with user info', 'app://user@console/'],
   ])('refuses the top frame when it shows %s', async (_label, url) => {
     win.webContents.mainFrame.url = url;
     const result = await call('addServer', {

@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CHANNEL_NAMES,
   channelOf,
@@ -12,13 +11,18 @@ import {
 } from '../../../../shared/ipc';
 import { OWNER_LOCK_FILE } from '../../../../main/core/queue/ownerLock';
 import { ProfileStore } from '../../../../main/core/services/profileStore';
-import { electron, errorBoxes, resetElectron, type FakeBrowserWindow } from './electronStandIn';
+import { contentSecurityPolicy } from '../../../../main/electron/appPage';
+import { buildServer } from '../../../../main/electron/build';
+import { electron, errorBoxes, messageBoxes, resetElectron, type FakeBrowserWindow } from './electronStandIn';
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);
 
-const ENTRY_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'main', 'electron');
-/** Where the entry looks for the renderer: next to its own folder (dist/renderer when bundled). */
-const APP_URL = pathToFileURL(join(ENTRY_DIR, '..', 'renderer', 'index.html')).href;
+const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+const ENTRY_DIR = join(ROOT, 'main', 'electron');
+/** Run from source, the entry finds the build output where the bundled one does: `<root>/dist`. */
+const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+const SERVER_BUNDLE = join(ROOT, 'dist', 'server', 'cli.cjs');
+const APP_URL = 'app://console/';
 
 async function until<T>(
   probe: () => T | undefined,
@@ -54,6 +58,11 @@ const call = <T>(win: FakeBrowserWindow, name: string, arg?: unknown) =>
 describe('Electron entry', () => {
   let dir: string;
 
+  // Under Electron the embedded server is the bundle, run by utilityProcess.fork (the stand-in runs it with Node).
+  beforeAll(async () => {
+    await buildServer(ROOT);
+  }, 60_000);
+
   beforeEach(() => {
     resetElectron();
     electron.BrowserWindow.nextUrl = APP_URL;
@@ -87,8 +96,10 @@ describe('Electron entry', () => {
     await startEntry();
     const win = await windowOpened();
     expect((win.options.webPreferences as { preload: string }).preload).toBe(join(ENTRY_DIR, 'preload.cjs'));
-    expect(win.loaded).toEqual([{ kind: 'file', target: join(ENTRY_DIR, '..', 'renderer', 'index.html') }]);
+    expect(win.loaded).toEqual([{ kind: 'url', target: APP_URL }]);
     expect(electron.ipcMain.handlers.size).toBe(CHANNEL_NAMES.length);
+    // A server was configured: no embedded one.
+    expect(electron.utilityProcess.forks).toEqual([]);
 
     const info = await call<AppInfo>(win, 'appInfo');
     expect(info).toMatchObject({ ok: true, value: { host: 'electron', dataDir: dir, embeddedServer: null } });
@@ -106,6 +117,30 @@ describe('Electron entry', () => {
     expect(electron.app.exitCodes).toEqual([0]);
     // The queue was closed and its owner lock released.
     expect(existsSync(join(dir, OWNER_LOCK_FILE))).toBe(false);
+  });
+
+  it('registers app: as privileged before ready and serves only the renderer folder over it', async () => {
+    new ProfileStore(dir).add({ name: 'Lab', endpoint: 'tcp://127.0.0.1:1', security: { mode: 'plain' } });
+    await startEntry();
+    // The stand-in throws when a scheme is made privileged after ready: this ran while loading.
+    expect(electron.protocol.privileged).toEqual([
+      { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    ]);
+    await windowOpened();
+    expect([...electron.protocol.handlers.keys()]).toEqual(['app']);
+    const csp = contentSecurityPolicy({ kind: 'app', rendererDir: RENDERER_DIR });
+    const index = join(RENDERER_DIR, 'index.html');
+    const expected = existsSync(index) ? readFileSync(index, 'utf8') : null;
+    const page = await electron.protocol.request(APP_URL);
+    expect(page.status).toBe(expected === null ? 404 : 200);
+    if (expected !== null) expect(await page.text()).toBe(expected);
+    expect(page.headers.get('content-security-policy')).toBe(csp);
+    // The repository around the renderer folder is out of reach.
+    for (const url of ['app://console/../../package.json', 'app://console/..%2f..%2fpackage.json']) {
+      const res = await electron.protocol.request(url);
+      expect(res.status).toBeGreaterThanOrEqual(403);
+      expect(await res.text()).not.toContain('descartes-console');
+    }
   });
 
   it('reports a data dir it cannot own and exits with 1', async () => {
@@ -134,11 +169,50 @@ describe('Electron entry', () => {
     const health = await call<{ status: string }>(win, 'health', { serverId: embedded?.serverId });
     expect(health).toMatchObject({ ok: true });
 
+    // It runs as the server bundle in a utility process, not as ELECTRON_RUN_AS_NODE (the fuse forbids that).
+    const [fork, ...more] = electron.utilityProcess.forks;
+    if (fork === undefined) throw new Error('no utility process was forked');
+    expect(more).toEqual([]);
+    expect(fork.modulePath).toBe(SERVER_BUNDLE);
+    expect(fork.options).toMatchObject({ cwd: dir, stdio: 'pipe', serviceName: 'Descartes agent server' });
+    expect(fork.options.env?.ELECTRON_RUN_AS_NODE).toBeUndefined();
+    expect(fork.args).toEqual(
+      expect.arrayContaining(['--bind', embedded?.endpoint, '--state-dir', join(dir, 'embedded-server')]),
+    );
+    expect(fork.pid).toBeGreaterThan(0);
+
     electron.app.beforeQuit();
     await until(() => electron.app.exitCodes[0], 'app.exit', 10_000);
-    // Its port is free again once the server is stopped.
+    // Stopped on quit: the utility process has exited, and its port is free again.
+    expect(fork.pid).toBeUndefined();
     const port = Number(embedded?.endpoint.split(':').at(-1));
     const { isPortFree } = await import('../../../../main/embeddedServer');
     expect(await isPortFree(port)).toBe(true);
+    // Stopping it on quit is not a crash.
+    expect(messageBoxes).toEqual([]);
+  }, 40_000);
+
+  it('says so when the embedded server dies on its own', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await startEntry();
+      await windowOpened();
+      const fork = await until(
+        () =>
+          electron.utilityProcess.forks[0]?.pid === undefined ? undefined : electron.utilityProcess.forks[0],
+        'the utility process',
+      );
+      process.kill(fork.pid ?? 0, 'SIGKILL');
+      const box = await until(() => messageBoxes[0], 'the crash report');
+      expect(box).toMatchObject({ type: 'error', title: 'The local agent server stopped' });
+      expect(box.message).toMatch(/exit code 9\b/);
+      expect(
+        logged.mock.calls.some(([m]) => String(m).startsWith('descartes: the local agent server stopped')),
+      ).toBe(true);
+      // The console itself keeps running.
+      expect(electron.app.exitCodes).toEqual([]);
+    } finally {
+      logged.mockRestore();
+    }
   }, 40_000);
 });

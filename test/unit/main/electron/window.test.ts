@@ -13,8 +13,8 @@ import { electron, FakeEvent, resetElectron, shellCalls } from './electronStandI
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);
 
-const PAGE: AppPage = { kind: 'file', indexHtml: '/app/dist/renderer/index.html' };
-const APP_URL = 'file:///app/dist/renderer/index.html';
+const PAGE: AppPage = { kind: 'app', rendererDir: '/app/dist/renderer' };
+const APP_URL = 'app://console/';
 
 function open(page: AppPage = PAGE): FakeBrowserWindow {
   createMainWindow({ preloadPath: '/app/dist/electron/preload.cjs', page });
@@ -58,7 +58,8 @@ describe('window factory', () => {
 
   it('loads the app page and shows the window once it is ready', () => {
     const win = open();
-    expect(win.loaded).toEqual([{ kind: 'file', target: '/app/dist/renderer/index.html' }]);
+    // Never file://: the renderer comes from the app's own privileged scheme.
+    expect(win.loaded).toEqual([{ kind: 'url', target: 'app://console/' }]);
     expect(win.shown).toBe(0);
     win.emit('ready-to-show');
     expect(win.shown).toBe(1);
@@ -105,15 +106,23 @@ describe('window factory', () => {
     '%s: stays on the app, sends http(s) links to the OS browser',
     (name) => {
       const win = open();
-      const inApp = new FakeEvent(`${APP_URL}#/queue`);
-      win.webContents.emit(name, inApp);
-      expect(inApp.defaultPrevented).toBe(false);
+      for (const url of [`${APP_URL}#/queue`, 'app://console/index.html?x=1']) {
+        const inApp = new FakeEvent(url);
+        win.webContents.emit(name, inApp);
+        expect(inApp.defaultPrevented).toBe(false);
+      }
+      // Another host of the same scheme is another origin.
+      const otherHost = new FakeEvent('app://evil/');
+      win.webContents.emit(name, otherHost);
+      expect(otherHost.defaultPrevented).toBe(true);
       const external = new FakeEvent('https://docs.example.org/guide');
       win.webContents.emit(name, external);
       expect(external.defaultPrevented).toBe(true);
-      const local = new FakeEvent('file:///etc/passwd');
-      win.webContents.emit(name, local);
-      expect(local.defaultPrevented).toBe(true);
+      for (const url of ['file:///etc/passwd', 'file:///app/dist/renderer/index.html']) {
+        const local = new FakeEvent(url);
+        win.webContents.emit(name, local);
+        expect(local.defaultPrevented).toBe(true);
+      }
       expect(shellCalls).toEqual(['https://docs.example.org/guide']);
     },
   );
@@ -171,11 +180,30 @@ describe('window factory', () => {
 });
 
 describe('app page rules', () => {
-  it('matches only the app page, ignoring the hash', () => {
+  it('matches exactly the app://console origin, whatever the path, query or hash', () => {
     expect(appUrlOf(PAGE)).toBe(APP_URL);
-    expect(isAppUrl(`${APP_URL}#/agents/1`, PAGE)).toBe(true);
-    expect(isAppUrl('file:///app/dist/renderer/other.html', PAGE)).toBe(false);
-    expect(isAppUrl('not a url', PAGE)).toBe(false);
+    for (const url of [
+      APP_URL,
+      'app://console',
+      `${APP_URL}#/agents/1`,
+      'app://console/index.html?x=1',
+      'app://console/assets/index.js',
+    ]) {
+      expect(isAppUrl(url, PAGE)).toBe(true);
+    }
+    for (const url of [
+      'app://evil/',
+      'app://console.evil/',
+      'app://console:8080/',
+      'app://Console/', // Chromium lowercases a standard scheme's host; anything else is not its URL
+      'app://user:pw@console/',
+      'apps://console/',
+      'http://console/',
+      'file:///app/dist/renderer/index.html',
+      'not a url',
+    ]) {
+      expect(isAppUrl(url, PAGE)).toBe(false);
+    }
     const dev = devPageOf('http://127.0.0.1:5173');
     expect(isAppUrl('http://127.0.0.1:5173/src/main.ts', dev)).toBe(true);
     expect(isAppUrl('http://127.0.0.1:5174/', dev)).toBe(false);
