@@ -78,7 +78,7 @@ for ($i = 0; $i -lt $doomed.Count; $i++) {
   $node = $doomed[$i]
   $now = $live[$node.Id]
   $before = [datetime]::MaxValue
-  if ($now -and $now.Started -gt $node.Started.AddSeconds(1)) { $before = $now.Started }
+  if ($now -and $now.Started -and $now.Started -gt $node.Started.AddSeconds(1)) { $before = $now.Started }
   foreach ($p in $procs) {
     if ($p.Parent -eq $node.Id -and -not $seen.ContainsKey($p.Id) -and $p.Started -ge $node.Started -and $p.Started -lt $before) {
       $doomed.Add($p)
@@ -88,7 +88,7 @@ for ($i = 0; $i -lt $doomed.Count; $i++) {
 }
 foreach ($node in $doomed) {
   $now = $live[$node.Id]
-  if ($now -and [math]::Abs(($now.Started - $node.Started).TotalSeconds) -lt 1) { Stop-Process -Id $node.Id -Force }
+  if ($now -and $now.Started -and [math]::Abs(($now.Started - $node.Started).TotalSeconds) -lt 1) { Stop-Process -Id $node.Id -Force }
 }
 exit 0
 `;
