@@ -154,7 +154,10 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   let security: ServerSecurity | null = null;
   try {
     if (journal) {
-      if (journal.epochChange !== null) log(`dedupe epoch ${journal.epoch}: ${journal.epochChange}`);
+      // A first start is not news; a journal that was there and is lost or damaged is.
+      if (journal.epochChange !== null && !journal.startedWithoutJournal) {
+        log(`dedupe epoch ${journal.epoch}: ${journal.epochChange}`);
+      }
       for (const entry of journal.entries()) {
         cache.restore(
           entry.requestId,

@@ -93,6 +93,7 @@ export class DedupeJournal {
   private closed = false;
   private currentEpoch = '';
   private why: string | null = null;
+  private missing = false;
 
   private constructor(
     private readonly dir: string,
@@ -160,6 +161,11 @@ export class DedupeJournal {
     return this.why;
   }
 
+  /** True when there was no journal file at open: a first start, as far as the server can tell. */
+  get startedWithoutJournal(): boolean {
+    return this.missing;
+  }
+
   private newEpoch(why: string): void {
     this.currentEpoch = randomBytes(8).toString('hex');
     this.why = why;
@@ -172,6 +178,7 @@ export class DedupeJournal {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
       if (code === 'ENOENT') {
+        this.missing = true;
         this.newEpoch('no journal was found (first start, or the state dir was emptied)');
         return;
       }
