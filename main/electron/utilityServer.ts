@@ -1,8 +1,6 @@
 import { utilityProcess } from 'electron';
 import type { ServerExit, ServerLauncher } from '../embeddedServer';
-
-/** The name the server's process gets in `app.getAppMetrics()` and `child-process-gone`. */
-export const SERVER_SERVICE_NAME = 'Descartes agent server';
+import { SERVER_SERVICE_NAME } from './serverServiceName';
 
 export interface UtilityServerOptions {
   /** The bundled agent server (`dist/server/cli.cjs`; inside `app.asar` when packaged). */

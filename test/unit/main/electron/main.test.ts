@@ -12,6 +12,7 @@ import {
 import { OWNER_LOCK_FILE } from '../../../../main/core/queue/ownerLock';
 import { ProfileStore } from '../../../../main/core/services/profileStore';
 import { contentSecurityPolicy } from '../../../../main/electron/appPage';
+import { EMBEDDED_PROFILE_NAME } from '../../../../main/embeddedDefault';
 import { buildServer } from '../../../../main/electron/build';
 import { electron, errorBoxes, messageBoxes, resetElectron, type FakeBrowserWindow } from './electronStandIn';
 
@@ -47,6 +48,18 @@ async function startEntry(): Promise<void> {
   await import('../../../../main/electron/main');
 }
 
+/**
+ * The console's own embedded-server profile at `port`: the app starts its server there (when
+ * free) instead of at 5555, keeping these tests in their port range. First-run creation of the
+ * profile is ensureEmbeddedServer's, tested with it.
+ */
+function seedEmbeddedProfile(port: number): void {
+  new ProfileStore(dir).add(
+    { name: EMBEDDED_PROFILE_NAME, endpoint: `tcp://127.0.0.1:${port}`, security: { mode: 'plain' } },
+    true,
+  );
+}
+
 const windowOpened = (): Promise<FakeBrowserWindow> =>
   until(() => electron.BrowserWindow.instances[0], 'the window');
 
@@ -55,9 +68,10 @@ const call = <T>(win: FakeBrowserWindow, name: string, arg?: unknown) =>
     IpcResult<T>
   >;
 
-describe('Electron entry', () => {
-  let dir: string;
+/** The data dir of the current test. */
+let dir = '';
 
+describe('Electron entry', () => {
   // Under Electron the embedded server is the bundle, run by utilityProcess.fork (the stand-in runs it with Node).
   beforeAll(async () => {
     await buildServer(ROOT);
@@ -154,7 +168,8 @@ describe('Electron entry', () => {
     expect(electron.BrowserWindow.instances).toHaveLength(0);
   });
 
-  it('with nothing configured, starts the embedded agent server, connects it and stops it on quit', async () => {
+  it('starts the embedded agent server in a utility process, connects it and stops it on quit', async () => {
+    seedEmbeddedProfile(24720);
     await startEntry();
     const win = await windowOpened();
     const info = await call<AppInfo>(win, 'appInfo');
@@ -195,6 +210,7 @@ describe('Electron entry', () => {
   it('says so when the embedded server dies on its own', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
+      seedEmbeddedProfile(24730);
       await startEntry();
       await windowOpened();
       const fork = await until(

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateCurveKeyPair } from '../../../../shared/node/curveKeyPair';
 import { startEmbeddedServer, type EmbeddedServer, type ServerExit } from '../../../../main/embeddedServer';
-import { SERVER_SERVICE_NAME, utilityServerLauncher } from '../../../../main/electron/utilityServer';
+import { SERVER_SERVICE_NAME } from '../../../../main/electron/serverServiceName';
+import { utilityServerLauncher } from '../../../../main/electron/utilityServer';
 import { electron, resetElectron } from './electronStandIn';
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);
