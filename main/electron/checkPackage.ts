@@ -1,7 +1,16 @@
 /**
  * `npm run check:package`: packs the app OFFLINE with electron-builder (`--linux dir`, a
  * stand-in Electron folder, no rebuild, network pointed at a dead proxy) into a temp folder,
- * then checks what the unpacked app ships. Exit code 1 with one line per problem.
+ * then checks what the unpacked app ships:
+ * - the files (bundles, renderer, only the Linux zeromq prebuild, nothing else);
+ * - the Electron fuses electron-builder flipped in the packed executable (the stand-in carries
+ *   Electron 40's fuse wire, so @electron/fuses really flips it), the electron-builder config
+ *   they come from, and the asar archive's integrity hashes;
+ * - the app itself: its packed main bundle runs with Node against a stand-in Electron
+ *   (`packageProbe.ts`): it must register and serve app://console/ (CSP header, traversal
+ *   refused), load nothing else, answer the IPC only from that origin, and run its packed
+ *   agent server in a utility process that it stops on quit.
+ * Exit code 1 with one line per problem.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -10,15 +19,27 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildElectron } from './build';
+import {
+  ELECTRON_DEFAULT_FUSES,
+  FUSE_NAMES,
+  fuseProblems,
+  fuseWireBytes,
+  readFuseWire,
+  REQUIRED_FUSES,
+  type FuseWire,
+} from './fuseWire';
+import { probeProblems, runPackageProbe } from './packageProbe';
+import type { ProbeReport } from './packageProbeReport';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -41,12 +62,19 @@ export interface PackedApp {
   readonly unpackedFiles: readonly string[];
   /** The packaged package.json. */
   readonly packageJson: { main?: unknown };
+  /** The fuse wire of the packed executable; null when it has none. */
+  readonly fuses: FuseWire | null;
+  /** Files inside `app.asar` whose header entry has no integrity hash (validation would refuse them). */
+  readonly filesWithoutIntegrity: readonly string[];
+  /** Whether a loose `resources/app` folder ships next to `app.asar`. */
+  readonly looseAppFolder: boolean;
 }
 
 /**
  * What is wrong with a Linux package: missing app files, no Linux zeromq prebuild (unpacked,
  * so it can load), prebuilds of other platforms, TypeScript sources or test/src folders,
- * modules that are not needed at run time, a `main` that is not the bundle.
+ * modules that are not needed at run time, a `main` that is not the bundle; fuses that are
+ * not {@link REQUIRED_FUSES}, archive entries without integrity hashes, a loose app folder.
  * @returns one sentence per problem; empty when the package is fine
  */
 export function packageProblems(app: PackedApp, platform: 'linux' | 'darwin' | 'win32' = 'linux'): string[] {
@@ -87,7 +115,73 @@ export function packageProblems(app: PackedApp, platform: 'linux' | 'darwin' | '
     /^(main|preload|renderer|server|shared|bench|test)(\/|$)/.test(p),
   );
   if (ourSources.length > 0) problems.push(`repository sources ship: ${sample(ourSources)}`);
+  problems.push(...fuseProblems(app.fuses));
+  if (app.filesWithoutIntegrity.length > 0) {
+    problems.push(`app.asar entries without an integrity hash: ${sample(app.filesWithoutIntegrity)}`);
+  }
+  if (app.looseAppFolder) problems.push('a resources/app folder ships next to app.asar');
   return problems;
+}
+
+/** The electron-builder config keys of the fuses: `RunAsNode` → `runAsNode`, and so on. */
+const FUSE_CONFIG_KEYS = FUSE_NAMES.map((name) => `${name.charAt(0).toLowerCase()}${name.slice(1)}`);
+
+/** Platform sections of an electron-builder config that may override `asar`. */
+const PLATFORM_SECTIONS = ['linux', 'mac', 'mas', 'win'] as const;
+
+/**
+ * What is wrong with the electron-builder config for fuses and asar integrity, on every
+ * platform (the Linux pack shows only Linux): `electronFuses` must set every fuse as
+ * {@link REQUIRED_FUSES} says; asar must stay on everywhere (the integrity fuse validates the
+ * archive and OnlyLoadAppFromAsar loads nothing else); `disableAsarIntegrity` must stay unset
+ * (it would leave the macOS/Windows binaries without the header hash to validate against).
+ * @returns one sentence per problem; empty when the config is fine
+ */
+export function builderConfigProblems(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const fuses = config.electronFuses;
+  if (typeof fuses !== 'object' || fuses === null)
+    problems.push('electron-builder config sets no electronFuses');
+  else {
+    FUSE_NAMES.forEach((name, i) => {
+      const key = FUSE_CONFIG_KEYS[i] ?? name;
+      const want = REQUIRED_FUSES[name] === 'on';
+      const value = (fuses as Record<string, unknown>)[key];
+      if (value !== want) problems.push(`electronFuses.${key} is ${JSON.stringify(value)}, must be ${want}`);
+    });
+  }
+  if (config.asar === false) problems.push('asar is off: the integrity and asar-only fuses need app.asar');
+  for (const section of PLATFORM_SECTIONS) {
+    const options = config[section];
+    if (typeof options === 'object' && options !== null && (options as { asar?: unknown }).asar === false) {
+      problems.push(`${section}.asar is off: the integrity and asar-only fuses need app.asar`);
+    }
+  }
+  if (config.disableAsarIntegrity === true) {
+    problems.push('disableAsarIntegrity is set: the app.asar header hash would not be embedded');
+  }
+  return problems;
+}
+
+interface AsarNode {
+  files?: Record<string, AsarNode>;
+  link?: string;
+  unpacked?: boolean;
+  integrity?: unknown;
+}
+
+/**
+ * Files packed in an asar header without an integrity hash. Unpacked files (the zeromq addon)
+ * are read from disk, outside the archive and its validation, so they are not counted.
+ */
+export function filesWithoutIntegrity(node: AsarNode, path = ''): string[] {
+  if (node.files !== undefined) {
+    return Object.entries(node.files).flatMap(([name, child]) =>
+      filesWithoutIntegrity(child, path === '' ? name : `${path}/${name}`),
+    );
+  }
+  if (node.link !== undefined || node.unpacked === true || node.integrity !== undefined) return [];
+  return [path];
 }
 
 function sample(paths: readonly string[]): string {
@@ -97,12 +191,23 @@ function sample(paths: readonly string[]): string {
 
 /**
  * A stand-in for Electron's release folder: what electron-builder copies and renames when it
- * is given `electronDist` instead of downloading Electron. It cannot run; nothing runs it.
+ * is given `electronDist` instead of downloading Electron. Its executable cannot run (nothing
+ * runs it) but carries Electron 40's fuse wire as shipped, so electron-builder's
+ * `electronFuses` step flips real bytes that the check then reads back.
  */
 export function makeStandInElectron(dir: string, version: string): void {
   mkdirSync(join(dir, 'resources'), { recursive: true });
   const exe = join(dir, 'electron');
-  writeFileSync(exe, '#!/bin/sh\necho "stand-in Electron: the package check never runs it" >&2\nexit 1\n');
+  writeFileSync(
+    exe,
+    Buffer.concat([
+      Buffer.from(
+        '#!/bin/sh\necho "stand-in Electron: the package check never runs it" >&2\nexit 1\n# fuse wire: ',
+      ),
+      fuseWireBytes(ELECTRON_DEFAULT_FUSES),
+      Buffer.from('\n'),
+    ]),
+  );
   chmodSync(exe, 0o755);
   writeFileSync(join(dir, 'version'), version);
   writeFileSync(join(dir, 'LICENSE'), 'stand-in\n');
@@ -155,14 +260,21 @@ export interface PackageCheckOptions {
   readonly keep?: boolean;
   /** The electron-builder config, relative to `root` or absolute; default `electron-builder.yml`. */
   readonly configFile?: string;
+  /** Run the packed main bundle against the stand-in Electron (`packageProbe.ts`); default true. */
+  readonly probe?: boolean;
 }
 
 export interface PackageCheckResult {
   readonly app: PackedApp;
+  /** What the packed main bundle did under the stand-in Electron; null when `probe: false`. */
+  readonly probe: ProbeReport | null;
   readonly problems: readonly string[];
   /** electron-builder's output (the last 256 KiB). */
   readonly log: string;
 }
+
+/** Port the probe's embedded agent server is tried on first (the check's range is 24500-24799). */
+const PROBE_SERVER_PORT = 24750;
 
 /**
  * Builds, packs offline and inspects the Linux app.
@@ -180,6 +292,11 @@ export async function checkPackage(options: PackageCheckOptions = {}): Promise<P
       if (r.code !== 0) throw new Error(`npm run build:renderer failed:\n${r.output.slice(-4000)}`);
     }
   }
+  const configPath = options.configFile ?? 'electron-builder.yml';
+  const yaml = req('js-yaml') as { load(text: string): unknown };
+  const config = (yaml.load(
+    readFileSync(isAbsolute(configPath) ? configPath : join(root, configPath), 'utf8'),
+  ) ?? {}) as Record<string, unknown>;
   const work = mkdtempSync(join(tmpdir(), 'descartes-pack-'));
   const outDir = options.outDir ?? join(work, 'out');
   const electronDist = join(work, 'electron-dist');
@@ -201,7 +318,7 @@ export async function checkPackage(options: PackageCheckOptions = {}): Promise<P
     const args = [
       cli,
       '--config',
-      options.configFile ?? 'electron-builder.yml',
+      configPath,
       '--linux',
       'dir',
       '--publish',
@@ -216,10 +333,13 @@ export async function checkPackage(options: PackageCheckOptions = {}): Promise<P
       throw new Error(
         `electron-builder failed (exit ${String(result.code)}):\n${result.output.slice(-6000)}`,
       );
-    const resources = join(outDir, 'linux-unpacked', 'resources');
+    const appOutDir = join(outDir, 'linux-unpacked');
+    const resources = join(appOutDir, 'resources');
     const asar = req('@electron/asar') as {
       listPackage(archive: string, options?: { isPack?: boolean }): string[];
       extractFile(archive: string, filename: string): Buffer;
+      extractAll(archive: string, dest: string): void;
+      getRawHeader(archive: string): { header: AsarNode };
     };
     const archive = join(resources, 'app.asar');
     if (!existsSync(archive))
@@ -228,12 +348,30 @@ export async function checkPackage(options: PackageCheckOptions = {}): Promise<P
     const packageJson = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')) as {
       main?: unknown;
     };
+    const executable = join(appOutDir, String(config.executableName ?? config.productName));
     const app: PackedApp = {
       asarEntries,
       unpackedFiles: listFiles(join(resources, 'app.asar.unpacked')),
       packageJson,
+      fuses: existsSync(executable) ? readFuseWire(readFileSync(executable)) : null,
+      filesWithoutIntegrity: filesWithoutIntegrity(asar.getRawHeader(archive).header),
+      looseAppFolder: existsSync(join(resources, 'app')),
     };
-    return { app, problems: packageProblems(app, 'linux'), log: result.output };
+    const problems = [...packageProblems(app, 'linux'), ...builderConfigProblems(config)];
+    let probe: ProbeReport | null = null;
+    if (options.probe ?? true) {
+      // A copy of the archive as Electron would see it (unpacked files in place), run with Node.
+      const appDir = join(work, 'probe', 'app');
+      asar.extractAll(archive, appDir);
+      probe = await runPackageProbe({ appDir, workDir: join(work, 'probe'), serverPort: PROBE_SERVER_PORT });
+      problems.push(
+        ...probeProblems(probe, {
+          indexHtml: asar.extractFile(archive, 'dist/renderer/index.html').toString('utf8'),
+          packageJson: asar.extractFile(archive, 'package.json').toString('utf8'),
+        }),
+      );
+    }
+    return { app, probe, problems, log: result.output };
   } finally {
     if (options.keep !== true) rmSync(work, { recursive: true, force: true });
   }
@@ -242,14 +380,19 @@ export async function checkPackage(options: PackageCheckOptions = {}): Promise<P
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   checkPackage().then(
-    ({ app, problems }) => {
+    ({ app, probe, problems }) => {
       const took = ((Date.now() - started) / 1000).toFixed(1);
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`check:package: ${p}\n`);
         process.exit(1);
       }
+      // No problems: the fuses read back as required and the probe (when run) passed.
+      const probed =
+        probe === null
+          ? ''
+          : '; the packed app served app://console/ and its server ran in a utility process';
       process.stdout.write(
-        `check:package: OK in ${took} s — ${app.asarEntries.length} entries in app.asar, ${app.unpackedFiles.length} unpacked files\n`,
+        `check:package: OK in ${took} s — ${app.asarEntries.length} entries in app.asar, ${app.unpackedFiles.length} unpacked files; fuses as required${probed}\n`,
       );
     },
     (error: unknown) => {

@@ -1,5 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageProblems, type PackedApp } from '../../../../main/electron/checkPackage';
+import {
+  builderConfigProblems,
+  filesWithoutIntegrity,
+  packageProblems,
+  type PackedApp,
+} from '../../../../main/electron/checkPackage';
+import {
+  ELECTRON_DEFAULT_FUSES,
+  fuseWireBytes,
+  readFuseWire,
+  REQUIRED_FUSES,
+} from '../../../../main/electron/fuseWire';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 
 const GOOD: PackedApp = {
   asarEntries: [
@@ -19,9 +35,13 @@ const GOOD: PackedApp = {
   ],
   unpackedFiles: ['node_modules/zeromq/build/linux/x64/node/glibc-127-Release/addon.node'],
   packageJson: { main: 'dist/electron/main.cjs' },
+  fuses: readFuseWire(fuseWireBytes(REQUIRED_FUSES)),
+  filesWithoutIntegrity: [],
+  looseAppFolder: false,
 };
 
 const with_ = (patch: Partial<{ asar: string[]; unpacked: string[]; main: unknown }>): PackedApp => ({
+  ...GOOD,
   asarEntries: [...GOOD.asarEntries, ...(patch.asar ?? [])],
   unpackedFiles: [...GOOD.unpackedFiles, ...(patch.unpacked ?? [])],
   packageJson: { main: 'main' in patch ? patch.main : GOOD.packageJson.main },
@@ -77,6 +97,77 @@ describe('packageProblems', () => {
       'zeromq build files ship: node_modules/zeromq/CMakeLists.txt, node_modules/zeromq/vcpkg.json',
       'modules not needed at run time ship: @vue/shared, vue, zod',
       'repository sources ship: main/electron/main.ts, test/unit/x.test.js',
+    ]);
+  });
+
+  it('requires the hardened fuses, integrity hashes on every packed file, and app.asar only', () => {
+    // Electron 40 as shipped: every fuse we change is reported, the one we keep is not.
+    expect(packageProblems({ ...GOOD, fuses: readFuseWire(fuseWireBytes(ELECTRON_DEFAULT_FUSES)) })).toEqual([
+      'fuse RunAsNode is on, must be off',
+      'fuse EnableCookieEncryption is off, must be on',
+      'fuse EnableNodeOptionsEnvironmentVariable is on, must be off',
+      'fuse EnableNodeCliInspectArguments is on, must be off',
+      'fuse EnableEmbeddedAsarIntegrityValidation is off, must be on',
+      'fuse OnlyLoadAppFromAsar is off, must be on',
+      'fuse GrantFileProtocolExtraPrivileges is on, must be off',
+    ]);
+    expect(packageProblems({ ...GOOD, fuses: null })).toEqual([
+      'the Electron binary has no fuse wire (sentinel dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX not found)',
+    ]);
+    expect(
+      packageProblems({ ...GOOD, filesWithoutIntegrity: ['dist/electron/main.cjs'], looseAppFolder: true }),
+    ).toEqual([
+      'app.asar entries without an integrity hash: dist/electron/main.cjs',
+      'a resources/app folder ships next to app.asar',
+    ]);
+  });
+});
+
+describe('filesWithoutIntegrity', () => {
+  it('lists packed files without a hash; links and unpacked files do not count', () => {
+    const integrity = { algorithm: 'SHA256', hash: 'ab', blockSize: 4194304, blocks: ['ab'] };
+    expect(
+      filesWithoutIntegrity({
+        files: {
+          'package.json': { integrity },
+          dist: { files: { 'main.cjs': {}, 'ok.cjs': { integrity } } },
+          node_modules: { files: { 'addon.node': { unpacked: true }, link: { link: 'dist/ok.cjs' } } },
+        },
+      }),
+    ).toEqual(['dist/main.cjs']);
+  });
+});
+
+describe('builderConfigProblems', () => {
+  const yaml = createRequire(join(ROOT, 'package.json'))('js-yaml') as { load(text: string): unknown };
+  const config = yaml.load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const fuses = config.electronFuses as Record<string, boolean>;
+
+  it('accepts electron-builder.yml', () => {
+    expect(builderConfigProblems(config)).toEqual([]);
+  });
+
+  it('names every fuse set otherwise, or not at all', () => {
+    const { onlyLoadAppFromAsar: _dropped, ...rest } = fuses;
+    expect(builderConfigProblems({ ...config, electronFuses: { ...rest, runAsNode: true } })).toEqual([
+      'electronFuses.runAsNode is true, must be false',
+      'electronFuses.onlyLoadAppFromAsar is undefined, must be true',
+    ]);
+    expect(builderConfigProblems({ ...config, electronFuses: null })).toEqual([
+      'electron-builder config sets no electronFuses',
+    ]);
+  });
+
+  it('keeps asar and its integrity hash on every platform', () => {
+    expect(
+      builderConfigProblems({ ...config, asar: false, mac: { asar: false }, disableAsarIntegrity: true }),
+    ).toEqual([
+      'asar is off: the integrity and asar-only fuses need app.asar',
+      'mac.asar is off: the integrity and asar-only fuses need app.asar',
+      'disableAsarIntegrity is set: the app.asar header hash would not be embedded',
     ]);
   });
 });
