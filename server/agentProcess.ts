@@ -212,7 +212,8 @@ export class AgentProcess {
   }
 
   private onOutput(stream: LineStream, chunk: Buffer): void {
-    this.afterLines(stream, this.lines.append(stream, chunk));
+    // Lines are decoded only while an action waits for its result line (decoding costs).
+    this.afterLines(stream, this.lines.append(stream, chunk, stream === 'stdout' && this.actions.size > 0));
     this.events.log(this.id, stream, chunk);
     this.noteOutput();
   }

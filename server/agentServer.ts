@@ -10,6 +10,7 @@ import { localEndpoint, routableEndpoint } from './endpoints';
 import { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
 import { NIL_UUID, Publisher } from './publisher';
+import { QueryPool } from './query/queryPool';
 import { ReplyCache } from './replyCache';
 import { RequestHandler } from './requestHandler';
 import { CommandSocket } from './router';
@@ -152,6 +153,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   let publisher: Publisher | null = null;
   let commands: CommandSocket | null = null;
   let security: ServerSecurity | null = null;
+  let queryPool: QueryPool | null = null;
   try {
     if (journal) {
       // A first start is not news; a journal that was there and is lost or damaged is.
@@ -180,9 +182,15 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       maxAgents: config.maxAgents,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
+    const queries = new QueryPool({
+      concurrency: config.maxConcurrentQueries,
+      maxWaiting: config.maxWaitingQueries,
+    });
+    queryPool = queries;
     const ctx: HandlerContext = {
       supervisor,
       stats,
+      queries,
       config,
       serverId,
       pubEndpoint: routableEndpoint(pub.endpoint),
@@ -266,6 +274,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
           clearInterval(heartbeat);
           await supervisor.shutdown(config.shutdownGraceMs);
           accepting = false;
+          await queries.close();
           await sock.close();
           await pub.close();
           await sec.close();
@@ -277,6 +286,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
     await commands?.close();
     await publisher?.close(0);
     await security?.close();
+    await queryPool?.close();
     execLog?.close();
     journal?.close();
     throw error;

@@ -1,35 +1,18 @@
+import { isAscii } from 'node:buffer';
 import type { LineStoreLimits } from './config';
-import { RegexScanner } from './regexFilter';
+import { decodeLine, LineSegment } from './query/lineSegment';
+import type { LineTag, SegmentView } from './query/lineSegment';
 
 /** Stream of a stored line. */
 export type LineStream = 'stdout' | 'stderr';
 /** Which lines a query or read looks at. */
 export type StreamSelector = LineStream | 'both';
 
-/** Lines per block of the ring; blocks are dropped whole once every line in them is evicted. */
-const BLOCK = 4096;
-const TAG: Record<LineStream, number> = { stdout: 0, stderr: 1 };
-const MASK: Record<StreamSelector, number> = { stdout: 1, stderr: 2, both: 3 };
+const TAG: Record<LineStream, LineTag> = { stdout: 0, stderr: 1 };
+/** Bit `1 << tag` set for each stream a selector takes. */
+export const STREAM_MASK: Record<StreamSelector, number> = { stdout: 1, stderr: 2, both: 3 };
 
-interface Block {
-  readonly lines: string[];
-  readonly tags: Uint8Array;
-  /** UTF-8 byte length of each line, for the byte bound. */
-  readonly sizes: Uint32Array;
-}
-
-export interface LineQuery {
-  readonly stream: StreamSelector;
-  /** Compiled filter (see `compileFilter`), or null for every line. */
-  readonly filter: RegExp | null;
-  /** Matching lines to skip, counted from the oldest stored line. */
-  readonly offset: number;
-  /** Most lines to return; 0 returns only the count. */
-  readonly limit: number;
-  /** Time budget of the whole query in milliseconds (only a filter can run long). */
-  readonly budgetMs: number;
-}
-
+/** A page of stored lines. */
 export interface LineQueryResult {
   readonly lines: string[];
   /** Stored lines that match (stream and filter), regardless of offset/limit. */
@@ -38,13 +21,37 @@ export interface LineQueryResult {
   readonly hasMore: boolean;
 }
 
+/** How a {@link LineStore} is built beyond its limits. */
+export interface LineStoreOptions {
+  /** Bytes after which a new segment is started (default 1 MiB). */
+  readonly segmentBytes?: number;
+  /** Lines after which a new segment is started (default 65,536). */
+  readonly segmentLines?: number;
+}
+
 /** A line returned by {@link LineStore.nextLine}, with the cursor to pass next time. */
 export interface CursorLine {
   readonly line: string;
   readonly next: number;
 }
 
-let sharedScanner: RegexScanner | null = null;
+/**
+ * The stored lines at one moment, as views that stay valid while the store goes on (see
+ * {@link SegmentView}): what a regex query hands to a worker thread.
+ */
+export class LineSnapshot {
+  constructor(readonly views: readonly SegmentView[]) {}
+
+  /** Lines at `positions` (pairs of view index and line index, as a scan returns them). */
+  lines(positions: ArrayLike<number>): string[] {
+    const out: string[] = [];
+    for (let k = 0; k + 1 < positions.length; k += 2) {
+      const view = this.views[positions[k] ?? -1];
+      out.push(view ? decodeLine(view, positions[k + 1] ?? 0) : '');
+    }
+    return out;
+  }
+}
 
 /**
  * Bounded history of an agent's stdout and stderr lines in arrival order.
@@ -52,20 +59,26 @@ let sharedScanner: RegexScanner | null = null;
  * Bytes are split on `\n` (a trailing `\r` is stripped); a partial last line waits for its
  * newline or {@link flush}; a line longer than `maxLineBytes` is split into pieces (at a UTF-8
  * boundary). When more than `maxLines` lines or `maxBytes` bytes are stored, the oldest lines
- * are evicted. Memory: each line is one flat JS string in a block array, plus 5 bytes of typed
- * arrays (stream tag, byte size), about 1.3× the raw bytes for 100-byte ASCII lines.
+ * are evicted (dropped); {@link dropped} counts them.
+ *
+ * Storage: lines are kept as UTF-8 bytes in segments of up to 1 MiB on SharedArrayBuffers (see
+ * {@link LineSegment}), 5 bytes of index per line: about 1.05× the raw bytes for 100-byte lines,
+ * plus at most one partly used segment. Regex queries hand the segments to worker threads
+ * without copying ({@link snapshot}); reading by offset costs O(log segments + limit) for both
+ * streams, plus O(segments + 256) for one stream.
  *
  * Every line gets a sequence number (0 for the first line ever stored); cursors of
  * {@link nextLine} are such numbers and survive eviction.
  */
 export class LineStore {
-  private readonly blocks: Block[] = [];
-  /** Absolute block number of `blocks[0]`. */
-  private baseBlock = 0;
+  private readonly segments: LineSegment[] = [];
   private firstSeq = 0;
   private nextSeq = 0;
   private storedBytes = 0;
-  private evictedLines = 0;
+  /** Stored lines per tag. */
+  private readonly stored = [0, 0];
+  /** Dropped lines per tag. */
+  private readonly droppedByTag = [0, 0];
   private readonly pending: Record<LineStream, { parts: Buffer[]; bytes: number }> = {
     stdout: { parts: [], bytes: 0 },
     stderr: { parts: [], bytes: 0 },
@@ -73,11 +86,11 @@ export class LineStore {
 
   /**
    * @param limits bounds of the store
-   * @param scanner runs regex filters under a time budget (one per process is enough)
+   * @param options segment size (tests make it small to cross segment boundaries often)
    */
   constructor(
     private readonly limits: LineStoreLimits,
-    private readonly scanner: RegexScanner = (sharedScanner ??= new RegexScanner()),
+    private readonly options: LineStoreOptions = {},
   ) {}
 
   /** Lines stored now. */
@@ -90,9 +103,20 @@ export class LineStore {
     return this.storedBytes;
   }
 
-  /** Lines evicted so far to stay within the bounds. */
+  /**
+   * Bytes of SharedArrayBuffer memory the store's segments hold (capacity and line index,
+   * dropped lines of a partly dropped segment included). `process.memoryUsage().external`
+   * does not count SharedArrayBuffers (only `arrayBuffers` does).
+   */
+  get capacityBytes(): number {
+    let bytes = 0;
+    for (const seg of this.segments) bytes += seg.capacityBytes;
+    return bytes;
+  }
+
+  /** Lines dropped so far to stay within the bounds (both streams). */
   get evicted(): number {
-    return this.evictedLines;
+    return (this.droppedByTag[0] ?? 0) + (this.droppedByTag[1] ?? 0);
   }
 
   /** Sequence number the next stored line will get. */
@@ -100,21 +124,33 @@ export class LineStore {
     return this.nextSeq;
   }
 
+  /** Lines of the selected stream(s) dropped so far, older than every stored line. */
+  dropped(stream: StreamSelector): number {
+    const mask = STREAM_MASK[stream];
+    return (mask & 1 ? (this.droppedByTag[0] ?? 0) : 0) + (mask & 2 ? (this.droppedByTag[1] ?? 0) : 0);
+  }
+
   /**
    * Adds raw output of one stream.
-   * @returns the complete lines this chunk finished, in order (to look for action results)
+   * @param collect whether to return the lines as text (decoding costs; only needed while
+   *   something waits for a line, e.g. an action result)
+   * @returns the complete lines this chunk finished, in order, when `collect`; else []
    */
-  append(stream: LineStream, chunk: Uint8Array): string[] {
-    const added: string[] = [];
+  append(stream: LineStream, chunk: Uint8Array, collect = false): string[] {
+    const added: string[] | null = collect ? [] : null;
     const buf = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const tag = TAG[stream];
     const pend = this.pending[stream];
+    // One native check for the whole chunk: a pure-ASCII chunk (the usual case) needs none per line.
+    const chunkAscii = isAscii(buf);
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
       if (nl === -1) break;
-      this.finishLine(stream, buf.subarray(start, nl), added);
+      if (pend.bytes > 0) this.finishPending(stream, buf.subarray(start, nl), added);
+      else this.storeLine(tag, buf, start, nl, chunkAscii, added);
       start = nl + 1;
     }
     if (start < buf.length) {
@@ -122,7 +158,7 @@ export class LineStore {
       pend.bytes += buf.length - start;
       while (pend.bytes > this.limits.maxLineBytes) this.splitLongPending(stream, added);
     }
-    return added;
+    return added ?? [];
   }
 
   /**
@@ -133,74 +169,103 @@ export class LineStore {
     const pend = this.pending[stream];
     if (pend.bytes === 0) return [];
     const added: string[] = [];
-    this.finishLine(stream, Buffer.alloc(0), added);
+    this.finishPending(stream, Buffer.alloc(0), added);
     return added;
   }
 
-  /** `tail` completes the pending partial line of `stream`; a trailing `\r` is stripped. */
-  private finishLine(stream: LineStream, tail: Buffer, added: string[]): void {
-    const pend = this.pending[stream];
-    let bytes: Buffer = tail;
-    if (pend.bytes > 0) {
-      bytes = Buffer.concat([...pend.parts, tail]);
-      pend.parts = [];
-      pend.bytes = 0;
-    }
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    let pos = 0;
-    while (bytes.length - pos > this.limits.maxLineBytes) {
-      const cut = utf8Boundary(bytes, pos + this.limits.maxLineBytes, pos);
-      this.store(stream, bytes.toString('utf8', pos, cut), cut - pos, added);
-      pos = cut;
-    }
-    this.store(stream, bytes.toString('utf8', pos), bytes.length - pos, added);
+  /** Gives back the unused capacity of the newest segment (call when no more output is expected). */
+  trim(): void {
+    this.segments.at(-1)?.trim();
   }
 
-  private splitLongPending(stream: LineStream, added: string[]): void {
+  /** `tail` completes the pending partial line of `stream`. */
+  private finishPending(stream: LineStream, tail: Buffer, added: string[] | null): void {
+    const pend = this.pending[stream];
+    const bytes = Buffer.concat([...pend.parts, tail]);
+    pend.parts = [];
+    pend.bytes = 0;
+    this.storeLine(TAG[stream], bytes, 0, bytes.length, isAscii(bytes), added);
+  }
+
+  private splitLongPending(stream: LineStream, added: string[] | null): void {
     const pend = this.pending[stream];
     const all = Buffer.concat(pend.parts);
     const cut = utf8Boundary(all, this.limits.maxLineBytes, 0);
-    this.store(stream, all.toString('utf8', 0, cut), cut, added);
+    this.storeRaw(TAG[stream], all, 0, cut, isAscii(all.subarray(0, cut)), added);
     pend.parts = cut < all.length ? [all.subarray(cut)] : [];
     pend.bytes = all.length - cut;
   }
 
-  private store(stream: LineStream, line: string, bytes: number, added: string[]): void {
-    const seq = this.nextSeq;
-    const blockNo = Math.floor(seq / BLOCK);
-    let block = this.blocks[blockNo - this.baseBlock];
-    if (!block) {
-      block = { lines: [], tags: new Uint8Array(BLOCK), sizes: new Uint32Array(BLOCK) };
-      if (this.blocks.length === 0) this.baseBlock = blockNo;
-      this.blocks.push(block);
+  /** Stores `src[start, end)` as a line: strips a trailing `\r`, splits it beyond `maxLineBytes`. */
+  private storeLine(
+    tag: LineTag,
+    src: Buffer,
+    start: number,
+    end: number,
+    ascii: boolean,
+    added: string[] | null,
+  ): void {
+    const stop = end > start && src[end - 1] === 0x0d ? end - 1 : end;
+    let pos = start;
+    while (stop - pos > this.limits.maxLineBytes) {
+      const cut = utf8Boundary(src, pos + this.limits.maxLineBytes, pos, stop);
+      this.storeRaw(tag, src, pos, cut, ascii || isAscii(src.subarray(pos, cut)), added);
+      pos = cut;
     }
-    const i = seq % BLOCK;
-    block.lines.push(line);
-    block.tags[i] = TAG[stream];
-    block.sizes[i] = bytes;
-    this.nextSeq++;
-    this.storedBytes += bytes;
-    added.push(line);
-    this.evict();
+    this.storeRaw(tag, src, pos, stop, ascii || isAscii(src.subarray(pos, stop)), added);
   }
 
-  private evict(): void {
+  private storeRaw(
+    tag: LineTag,
+    src: Buffer,
+    start: number,
+    end: number,
+    ascii: boolean,
+    added: string[] | null,
+  ): void {
+    const n = end - start;
+    let seg = this.segments.at(-1);
+    if (!seg?.fits(n)) {
+      seg = new LineSegment(this.nextSeq, 0, n, this.options.segmentBytes, this.options.segmentLines);
+      this.segments.push(seg);
+    }
+    seg.push(src, start, end, tag, ascii);
+    this.nextSeq++;
+    this.storedBytes += n;
+    this.stored[tag] = (this.stored[tag] ?? 0) + 1;
+    added?.push(src.toString('utf8', start, end));
     while (
       this.lineCount > 0 &&
       (this.lineCount > this.limits.maxLines || this.storedBytes > this.limits.maxBytes)
     ) {
-      const block = this.blocks[0];
-      if (!block) break;
-      const i = this.firstSeq % BLOCK;
-      this.storedBytes -= block.sizes[i] ?? 0;
-      block.lines[i] = '';
-      this.firstSeq++;
-      this.evictedLines++;
-      if (this.firstSeq % BLOCK === 0) {
-        this.blocks.shift();
-        this.baseBlock++;
-      }
+      this.evictOne();
     }
+  }
+
+  /** Drops the oldest stored line. */
+  private evictOne(): void {
+    const seg = this.segments[0];
+    if (!seg) return;
+    const i = this.firstSeq - seg.firstSeq;
+    const tag = seg.tag(i);
+    this.storedBytes -= seg.lineBytes(i);
+    this.stored[tag] = (this.stored[tag] ?? 0) - 1;
+    this.droppedByTag[tag] = (this.droppedByTag[tag] ?? 0) + 1;
+    this.firstSeq++;
+    // A segment whose lines are all dropped is let go (views handed out keep their own reference).
+    if (i + 1 === seg.count) this.segments.shift();
+  }
+
+  /** Index in `segments` of the segment holding sequence number `seq` (which is stored). */
+  private segmentOf(seq: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if ((this.segments[mid]?.firstSeq ?? 0) <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /**
@@ -210,54 +275,77 @@ export class LineStore {
    */
   nextLine(stream: LineStream, cursor: number): CursorLine | null {
     const tag = TAG[stream];
-    for (let seq = Math.max(cursor, this.firstSeq); seq < this.nextSeq; seq++) {
-      const block = this.blocks[Math.floor(seq / BLOCK) - this.baseBlock];
-      if (!block) break;
-      const i = seq % BLOCK;
-      if (block.tags[i] === tag) return { line: block.lines[i] ?? '', next: seq + 1 };
+    let seq = Math.max(cursor, this.firstSeq);
+    if (seq >= this.nextSeq) return null;
+    for (let s = this.segmentOf(seq); s < this.segments.length; s++) {
+      const seg = this.segments[s] as LineSegment;
+      const i = seg.nextOfTag(tag, seq - seg.firstSeq);
+      if (i < seg.count) return { line: seg.line(i), next: seg.firstSeq + i + 1 };
+      seq = seg.firstSeq + seg.count;
     }
     return null;
   }
 
   /**
-   * Non-destructive query over the stored lines, oldest first.
-   * @throws RegexTimeoutError when the filter runs past `budgetMs`
+   * Unfiltered, non-destructive read of the stored lines of `stream`, oldest first: lines
+   * `offset … offset + limit - 1` of that stream. Cost O(log segments + limit) for `both`;
+   * for one stream O(segments + 256 + limit).
    */
-  query(q: LineQuery): LineQueryResult {
-    const offset = Math.max(0, Math.floor(q.offset));
-    const limit = Math.max(0, Math.floor(q.limit));
-    const count = this.lineCount;
-    if (q.stream === 'both' && q.filter === null) {
+  read(stream: StreamSelector, offset: number, limit: number): LineQueryResult {
+    const off = Math.max(0, Math.floor(offset));
+    const lim = Math.max(0, Math.floor(limit));
+    if (stream === 'both') {
+      const total = this.lineCount;
       const lines: string[] = [];
-      const end = Math.min(count, offset + limit);
-      for (let k = offset; k < end; k++) {
-        const seq = this.firstSeq + k;
-        lines.push(this.blocks[Math.floor(seq / BLOCK) - this.baseBlock]?.lines[seq % BLOCK] ?? '');
+      const from = this.firstSeq + off;
+      const to = Math.min(this.nextSeq, from + lim);
+      if (from < to) {
+        let s = this.segmentOf(from);
+        for (let seq = from; seq < to; seq++) {
+          let seg = this.segments[s] as LineSegment;
+          if (seq - seg.firstSeq >= seg.count) seg = this.segments[++s] as LineSegment;
+          lines.push(seg.line(seq - seg.firstSeq));
+        }
       }
-      return { lines, totalLines: count, hasMore: offset + lines.length < count };
+      return { lines, totalLines: total, hasMore: off + lines.length < total };
     }
-    const result = this.scanner.scan(
-      {
-        blocks: this.blocks.map((b) => b.lines),
-        tags: this.blocks.map((b) => b.tags),
-        start: this.firstSeq % BLOCK,
-        count,
-        mask: MASK[q.stream],
-        re: q.filter,
-        offset,
-        limit,
-      },
-      q.budgetMs,
-    );
-    // The scan may run in another realm: copy into an array of this one.
-    const lines = Array.from(result.lines);
-    return { lines, totalLines: result.total, hasMore: offset + lines.length < result.total };
+    const tag = TAG[stream];
+    const total = this.stored[tag] ?? 0;
+    const lines: string[] = [];
+    let skip = off;
+    for (let s = 0; s < this.segments.length && lines.length < lim && skip < total; s++) {
+      const seg = this.segments[s] as LineSegment;
+      const first = s === 0 ? this.firstSeq - seg.firstSeq : 0;
+      const before = seg.countBefore(tag, first);
+      const here = seg.countBefore(tag, seg.count) - before;
+      if (skip >= here) {
+        skip -= here;
+        continue;
+      }
+      let i = seg.indexOfRank(tag, before + skip);
+      skip = 0;
+      while (i >= 0 && i < seg.count && lines.length < lim) {
+        lines.push(seg.line(i));
+        i = seg.nextOfTag(tag, i + 1);
+      }
+    }
+    return { lines, totalLines: total, hasMore: off + lines.length < total };
+  }
+
+  /** Views of every stored line, for a regex scan in a worker (O(segments)). */
+  snapshot(): LineSnapshot {
+    const views: SegmentView[] = [];
+    this.segments.forEach((seg, s) => {
+      const from = s === 0 ? this.firstSeq - seg.firstSeq : 0;
+      if (from < seg.count) views.push(seg.view(from, seg.count));
+    });
+    return new LineSnapshot(views);
   }
 }
 
-/** The largest index ≤ `at` (and > `min`) that does not split a UTF-8 sequence. */
-function utf8Boundary(buf: Buffer, at: number, min: number): number {
-  let cut = Math.min(at, buf.length);
-  while (cut > min + 1 && cut < buf.length && ((buf[cut] ?? 0) & 0xc0) === 0x80) cut--;
+/** The largest index ≤ `at` (and > `min`, ≤ `max`) that does not split a UTF-8 sequence. */
+function utf8Boundary(buf: Buffer, at: number, min: number, max = buf.length): number {
+  let cut = Math.min(at, max);
+  while (cut > min + 1 && cut < max && ((buf[cut] ?? 0) & 0xc0) === 0x80) cut--;
   return cut;
 }

@@ -14,7 +14,9 @@
  * - `disconnects`: command-socket peers that disconnected (normal closes and libzmq drops).
  * - `unknown_agent`: requests naming an agent this server does not know.
  * - `bad_regex`: output queries with an invalid or disallowed filter.
- * - `regex_timeouts`: output queries whose filter ran past the time budget.
+ * - `regex_timeouts`: output queries whose filter ran past the time budget (`query_budget_ms`).
+ * - `queries_refused`: regex output queries refused because `max_concurrent_queries` ran and
+ *   `max_waiting_queries` already waited.
  * - `spawned`: agents started.
  * - `spawn_failures`: spawn requests that failed (unknown backend, missing executable, limit…).
  * - `action_timeouts`: forwarded custom actions the agent did not answer in time.
@@ -36,6 +38,7 @@ export const STAT_NAMES = [
   'unknown_agent',
   'bad_regex',
   'regex_timeouts',
+  'queries_refused',
   'spawned',
   'spawn_failures',
   'action_timeouts',

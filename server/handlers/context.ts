@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config';
+import type { QueryPool } from '../query/queryPool';
 import type { Stats } from '../stats';
 import type { Supervisor } from '../supervisor';
 
@@ -6,6 +7,8 @@ import type { Supervisor } from '../supervisor';
 export interface HandlerContext {
   readonly supervisor: Supervisor;
   readonly stats: Stats;
+  /** Worker threads that run regex output queries (bounded, under a time budget). */
+  readonly queries: QueryPool;
   readonly config: ServerConfig;
   readonly serverId: string;
   /** The PUB endpoint clients can connect to (never a wildcard host). */

@@ -133,7 +133,7 @@ async function execute(
       if (filter !== undefined && filter !== null && typeof filter !== 'string') {
         throw new AgentCommandError("query_output: 'filter' must be a string");
       }
-      const result = queryOutput(
+      const result = await queryOutput(
         ctx,
         agent,
         streamValue as (typeof OUTPUT_STREAMS)[number],

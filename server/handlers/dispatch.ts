@@ -14,7 +14,7 @@ import { DEFAULT_QUERY_LIMIT, queryOutput } from './outputQuery';
 import { runSpawn } from './spawn';
 import { agentNotFound, toCount } from './wire';
 
-function runOutputQuery(ctx: HandlerContext, req: OutputQueryRequest): OutputQueryResponse {
+async function runOutputQuery(ctx: HandlerContext, req: OutputQueryRequest): Promise<OutputQueryResponse> {
   const base = { type: 'output_query_response', request_id: req.request_id, agent_id: req.agent_id } as const;
   const agent = ctx.supervisor.get(req.agent_id);
   if (!agent) {
@@ -28,7 +28,7 @@ function runOutputQuery(ctx: HandlerContext, req: OutputQueryRequest): OutputQue
       error: agentNotFound(req.agent_id),
     };
   }
-  const result = queryOutput(
+  const result = await queryOutput(
     ctx,
     agent,
     req.stream,

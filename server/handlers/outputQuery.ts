@@ -1,5 +1,8 @@
 import type { OutputStream } from '../../shared/protocol';
 import type { AgentProcess } from '../agentProcess';
+import { STREAM_MASK } from '../lineStore';
+import { QueryFailedError, QueryRefusedError } from '../query/queryPool';
+import { requiredLiteral } from '../query/requiredLiteral';
 import { compileFilter, InvalidRegexError, RegexTimeoutError } from '../regexFilter';
 import type { HandlerContext } from './context';
 
@@ -13,17 +16,22 @@ export type QueryOutcome =
   | { readonly ok: false; readonly error: string };
 
 /**
- * Runs a non-destructive output query on an agent's line store. Counts bad regexes and
- * regex timeouts in the stats.
+ * Runs a non-destructive output query on an agent's line store (PROTOCOL.md §4).
+ *
+ * Without a filter it reads on the event loop (O(limit), see `LineStore.read`). With one, the
+ * stored lines as they are now are scanned in a worker thread of `ctx.queries`, under the
+ * `query_budget_ms` run-time budget; a query that finds every worker busy waits, or is refused
+ * when `max_waiting_queries` already wait. Counts bad regexes, budget timeouts and refusals in
+ * the stats. Never rejects: every failure is an `ok: false` outcome with a clear error.
  */
-export function queryOutput(
+export async function queryOutput(
   ctx: HandlerContext,
   agent: AgentProcess,
   stream: OutputStream,
   filter: string | null,
   limit: number,
   offset: number,
-): QueryOutcome {
+): Promise<QueryOutcome> {
   let re: RegExp | null = null;
   if (filter !== null && filter !== '') {
     try {
@@ -36,20 +44,34 @@ export function queryOutput(
       };
     }
   }
+  const clamped = Math.min(limit, MAX_QUERY_LIMIT);
+  if (re === null) return { ok: true, ...agent.lines.read(stream, offset, clamped) };
+  const snapshot = agent.lines.snapshot();
   try {
-    const result = agent.lines.query({
-      stream,
-      filter: re,
-      offset,
-      limit: Math.min(limit, MAX_QUERY_LIMIT),
-      budgetMs: ctx.config.queryBudgetMs,
-    });
-    return { ok: true, ...result };
+    const found = await ctx.queries.scan(
+      {
+        segments: snapshot.views,
+        mask: STREAM_MASK[stream],
+        source: re.source,
+        flags: re.flags,
+        literal: requiredLiteral(re.source, re.flags),
+        offset,
+        limit: clamped,
+      },
+      ctx.config.queryBudgetMs,
+    );
+    const lines = snapshot.lines(found.hits);
+    return { ok: true, lines, totalLines: found.total, hasMore: offset + lines.length < found.total };
   } catch (error) {
     if (error instanceof RegexTimeoutError) {
       ctx.stats.increment('regex_timeouts');
       return { ok: false, error: error.message };
     }
+    if (error instanceof QueryRefusedError) {
+      ctx.stats.increment('queries_refused');
+      return { ok: false, error: error.message };
+    }
+    if (error instanceof QueryFailedError) return { ok: false, error: error.message };
     throw error;
   }
 }

@@ -1,20 +1,49 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineStore } from '../../../server/lineStore';
-import { RegexTimeoutError } from '../../../server/regexFilter';
+import { LineStore, STREAM_MASK } from '../../../server/lineStore';
+import type { LineStream, StreamSelector } from '../../../server/lineStore';
+import { SEGMENT_BYTES, SEGMENT_LINES } from '../../../server/query/lineSegment';
+import { requiredLiteral } from '../../../server/query/requiredLiteral';
+import { scanSegments } from '../../../server/query/scanSegments';
 
 const limits = { maxLines: 1000, maxBytes: 1_000_000, maxLineBytes: 1024 };
-const all = (store: LineStore, stream: 'stdout' | 'stderr' | 'both' = 'both') =>
-  store.query({ stream, filter: null, offset: 0, limit: 10_000, budgetMs: 1000 });
+const all = (store: LineStore, stream: StreamSelector = 'both') => store.read(stream, 0, 10_000);
+
+/**
+ * A regex query run in this thread, as a query worker runs it: with the pattern's required
+ * literal (when it has one) and, to check that the byte search changes nothing, without.
+ */
+function scan(store: LineStore, stream: StreamSelector, re: RegExp, offset = 0, limit = 10_000) {
+  const snapshot = store.snapshot();
+  const job = {
+    segments: snapshot.views,
+    mask: STREAM_MASK[stream],
+    source: re.source,
+    flags: re.flags,
+    offset,
+    limit,
+  };
+  const found = scanSegments({ ...job, literal: requiredLiteral(re.source, re.flags) });
+  const plain = scanSegments({ ...job, literal: null });
+  expect(found).toEqual(plain);
+  return { lines: snapshot.lines(found.hits), totalLines: found.total };
+}
 
 describe('LineStore', () => {
   it('splits on \\n, strips a trailing \\r and keeps a partial line until newline or flush', () => {
     const store = new LineStore(limits);
-    expect(store.append('stdout', Buffer.from('one\r\ntw'))).toEqual(['one']);
+    expect(store.append('stdout', Buffer.from('one\r\ntw'), true)).toEqual(['one']);
     expect(all(store).lines).toEqual(['one']);
-    expect(store.append('stdout', Buffer.from('o\n\nthree'))).toEqual(['two', '']);
+    expect(store.append('stdout', Buffer.from('o\n\nthree'), true)).toEqual(['two', '']);
     expect(store.flush('stdout')).toEqual(['three']);
     expect(store.flush('stdout')).toEqual([]);
     expect(all(store).lines).toEqual(['one', 'two', '', 'three']);
+  });
+
+  it('returns the finished lines only when asked to (decoding costs)', () => {
+    const store = new LineStore(limits);
+    expect(store.append('stdout', Buffer.from('a\nb\n'))).toEqual([]);
+    expect(all(store).lines).toEqual(['a', 'b']);
   });
 
   it('keeps arrival order across streams and separates them on request', () => {
@@ -36,27 +65,43 @@ describe('LineStore', () => {
     expect(all(store).lines).toEqual(['out-end', 'err-end']);
   });
 
-  it('evicts the oldest lines beyond max_lines and beyond max_bytes', () => {
+  it('evicts the oldest lines beyond max_lines and beyond max_bytes, and counts them per stream', () => {
     const byLines = new LineStore({ maxLines: 3, maxBytes: 1_000_000, maxLineBytes: 100 });
-    byLines.append('stdout', Buffer.from('a\nb\nc\nd\ne\n'));
+    byLines.append('stdout', Buffer.from('a\nb\nc\n'));
+    byLines.append('stderr', Buffer.from('d\ne\n'));
     expect(all(byLines).lines).toEqual(['c', 'd', 'e']);
     expect(byLines.evicted).toBe(2);
+    expect(byLines.dropped('stdout')).toBe(2);
+    expect(byLines.dropped('stderr')).toBe(0);
+    expect(byLines.dropped('both')).toBe(2);
     const byBytes = new LineStore({ maxLines: 100, maxBytes: 10, maxLineBytes: 100 });
     byBytes.append('stdout', Buffer.from('1234\n5678\nabcd\n'));
     expect(all(byBytes).lines).toEqual(['5678', 'abcd']);
     expect(byBytes.byteCount).toBe(8);
   });
 
-  it('evicts across block boundaries (more than 4096 lines)', () => {
-    const store = new LineStore({ maxLines: 5000, maxBytes: 10_000_000, maxLineBytes: 100 });
-    const text = Array.from({ length: 12_345 }, (_v, i) => `L${i}\n`).join('');
+  it('evicts across segment boundaries and pages both streams from the oldest kept line', () => {
+    const store = new LineStore({ maxLines: 100_000, maxBytes: 100_000_000, maxLineBytes: 100 });
+    const n = SEGMENT_LINES * 2 + 1234;
+    const text = Array.from({ length: n }, (_v, i) => `L${i}\n`).join('');
     store.append('stdout', Buffer.from(text));
-    const r = store.query({ stream: 'stdout', filter: null, offset: 0, limit: 10_000, budgetMs: 1000 });
-    expect(r.totalLines).toBe(5000);
-    expect(r.lines[0]).toBe('L7345');
-    expect(r.lines.at(-1)).toBe('L12344');
-    const tail = store.query({ stream: 'both', filter: /^L1234\d$/, offset: 0, limit: 100, budgetMs: 1000 });
-    expect(tail.lines).toEqual(['L12340', 'L12341', 'L12342', 'L12343', 'L12344']);
+    const r = store.read('stdout', 0, 10_000);
+    expect(r.totalLines).toBe(100_000);
+    expect(r.lines[0]).toBe(`L${n - 100_000}`);
+    const tail = store.read('both', 99_998, 10);
+    expect(tail).toEqual({ lines: [`L${n - 2}`, `L${n - 1}`], totalLines: 100_000, hasMore: false });
+    const mid = store.read('stdout', 70_000, 3);
+    expect(mid.lines).toEqual([0, 1, 2].map((k) => `L${n - 100_000 + 70_000 + k}`));
+    expect(scan(store, 'both', new RegExp(`^L${n - 1}$`)).lines).toEqual([`L${n - 1}`]);
+  });
+
+  it('starts a new segment at 1 MiB and keeps lines of any size up to max_line_bytes', () => {
+    const store = new LineStore({ maxLines: 10_000, maxBytes: 100_000_000, maxLineBytes: 2 * SEGMENT_BYTES });
+    const big = 'x'.repeat(SEGMENT_BYTES + 10);
+    store.append('stdout', Buffer.from(`small\n${big}\nafter\n`));
+    expect(all(store).lines).toEqual(['small', big, 'after']);
+    expect(store.snapshot().views.length).toBeGreaterThanOrEqual(2);
+    expect(scan(store, 'both', /^x+$/).totalLines).toBe(1);
   });
 
   it('splits a line longer than max_line_bytes without breaking UTF-8', () => {
@@ -71,38 +116,60 @@ describe('LineStore', () => {
     expect(all(partial).lines).toEqual(['y'.repeat(16), 'y'.repeat(16)]);
   });
 
-  it('filters with a regex, counts matches and pages with offset/limit/has_more', () => {
+  it('stores non-ASCII text as UTF-8 and gives it back the same, read or scanned', () => {
+    const store = new LineStore(limits);
+    store.append('stdout', Buffer.from('plain\n'));
+    store.append('stderr', Buffer.from('grüße 🌍\nweiter\n'));
+    expect(all(store).lines).toEqual(['plain', 'grüße 🌍', 'weiter']);
+    expect(scan(store, 'both', /ü|🌍/u).lines).toEqual(['grüße 🌍']);
+    expect(scan(store, 'stdout', /^plain$/).lines).toEqual(['plain']);
+  });
+
+  it('filters with a regex, counts matches and pages with offset/limit', () => {
     const store = new LineStore(limits);
     store.append(
       'stdout',
       Buffer.from(Array.from({ length: 50 }, (_v, i) => `${i % 5 === 0 ? 'ERROR' : 'info'} ${i}\n`).join('')),
     );
-    const page = store.query({ stream: 'both', filter: /^ERROR/, offset: 2, limit: 3, budgetMs: 1000 });
-    expect(page).toEqual({ lines: ['ERROR 10', 'ERROR 15', 'ERROR 20'], totalLines: 10, hasMore: true });
-    const last = store.query({ stream: 'both', filter: /^ERROR/, offset: 8, limit: 3, budgetMs: 1000 });
-    expect(last).toEqual({ lines: ['ERROR 40', 'ERROR 45'], totalLines: 10, hasMore: false });
-    const count = store.query({ stream: 'stdout', filter: /^info/, offset: 0, limit: 0, budgetMs: 1000 });
-    expect(count).toEqual({ lines: [], totalLines: 40, hasMore: true });
+    expect(scan(store, 'both', /^ERROR/, 2, 3)).toEqual({
+      lines: ['ERROR 10', 'ERROR 15', 'ERROR 20'],
+      totalLines: 10,
+    });
+    expect(scan(store, 'both', /^ERROR/, 8, 3)).toEqual({ lines: ['ERROR 40', 'ERROR 45'], totalLines: 10 });
+    expect(scan(store, 'stdout', /^info/, 0, 0)).toEqual({ lines: [], totalLines: 40 });
   });
 
-  it('is non-destructive: the same query twice gives the same answer', () => {
+  it('limit 0 returns only the count', () => {
+    const store = new LineStore(limits);
+    store.append('stdout', Buffer.from('a\nb\n'));
+    expect(store.read('stdout', 0, 0)).toEqual({ lines: [], totalLines: 2, hasMore: true });
+    expect(store.read('stderr', 0, 0)).toEqual({ lines: [], totalLines: 0, hasMore: false });
+  });
+
+  it('is non-destructive: the same read twice gives the same answer', () => {
     const store = new LineStore(limits);
     store.append('stdout', Buffer.from('a\nb\n'));
     expect(all(store)).toEqual(all(store));
   });
 
-  it('interrupts a catastrophic regex within its time budget', () => {
-    const store = new LineStore(limits);
-    store.append('stdout', Buffer.from(`${'a'.repeat(40)}b\n`));
-    const started = Date.now();
-    expect(() =>
-      store.query({ stream: 'both', filter: /^(a+)+$/, offset: 0, limit: 10, budgetMs: 100 }),
-    ).toThrow(RegexTimeoutError);
-    expect(Date.now() - started).toBeLessThan(2000);
-    // The store (and the shared vm context) still work afterwards.
-    expect(
-      store.query({ stream: 'both', filter: /b$/, offset: 0, limit: 10, budgetMs: 100 }).totalLines,
-    ).toBe(1);
+  it('a snapshot keeps answering for the lines it saw while the store grows and evicts', () => {
+    const store = new LineStore({ maxLines: 50, maxBytes: 1_000_000, maxLineBytes: 100 });
+    store.append('stdout', Buffer.from(Array.from({ length: 40 }, (_v, i) => `old ${i}\n`).join('')));
+    const snapshot = store.snapshot();
+    // Growth copies into new buffers and eviction lets segments go; the snapshot is unaffected.
+    store.append('stdout', Buffer.from(Array.from({ length: 5000 }, (_v, i) => `new ${i}\n`).join('')));
+    store.trim();
+    const found = scanSegments({
+      segments: snapshot.views,
+      mask: 3,
+      source: '^old (0|39)$',
+      flags: '',
+      literal: 'old ',
+      offset: 0,
+      limit: 10,
+    });
+    expect(snapshot.lines(found.hits)).toEqual(['old 0', 'old 39']);
+    expect(all(store).lines[0]).toBe('new 4950');
   });
 
   it('reads lines one by one per stream with a cursor that survives eviction', () => {
@@ -116,5 +183,65 @@ describe('LineStore', () => {
     c = store.nextLine('stdout', c?.next ?? 0);
     expect(c?.line).toBe('o2');
     expect(store.nextLine('stderr', 0)).toBeNull(); // e1 was evicted
+  });
+
+  it('trim gives back unused capacity and the store keeps appending after it', () => {
+    const store = new LineStore(limits);
+    store.append('stdout', Buffer.from('a\n'));
+    store.trim();
+    store.append('stdout', Buffer.from(`${'b'.repeat(900)}\nc\n`));
+    expect(all(store).lines).toEqual(['a', 'b'.repeat(900), 'c']);
+  });
+
+  it('reads and scans like a plain array of lines, whatever the chunks, streams and bounds', () => {
+    const chunk = fc.record({
+      stream: fc.constantFrom<LineStream>('stdout', 'stderr'),
+      // Fragments that put "ERR" across two lines too (a byte-search hit the regex must reject).
+      lines: fc.array(
+        fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'é', 'ERR x', 'xER', 'R x', 'R')),
+        {
+          maxLength: 40,
+        },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(chunk, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.nat(450),
+        fc.nat(50),
+        fc.constantFrom<StreamSelector>('stdout', 'stderr', 'both'),
+        fc.integer({ min: 1, max: 300 }),
+        (chunks, maxLines, offset, limit, stream, segmentLines) => {
+          // Small segments, so that reads and scans cross segment (and checkpoint) boundaries.
+          const store = new LineStore(
+            { maxLines, maxBytes: 1_000_000, maxLineBytes: 1024 },
+            { segmentLines, segmentBytes: segmentLines * 8 },
+          );
+          const model: { stream: LineStream; text: string }[] = [];
+          for (const c of chunks) {
+            const lines = c.lines.map((l) => l.replace(/[\r\n]/g, ''));
+            if (lines.length === 0) continue;
+            store.append(c.stream, Buffer.from(lines.map((l) => `${l}\n`).join('')));
+            for (const text of lines) model.push({ stream: c.stream, text });
+          }
+          const kept = model.slice(Math.max(0, model.length - maxLines));
+          const dropped = model.length - kept.length;
+          const pick = kept.filter((l) => stream === 'both' || l.stream === stream).map((l) => l.text);
+          const page = store.read(stream, offset, limit);
+          expect(page.lines).toEqual(pick.slice(offset, offset + limit));
+          expect(page.totalLines).toBe(pick.length);
+          expect(page.hasMore).toBe(offset + page.lines.length < pick.length);
+          for (const re of [/R|é/, /ERR/, /R x$/]) {
+            const matching = pick.filter((l) => re.test(l));
+            const found = scan(store, stream, re, offset, limit);
+            expect(found.lines).toEqual(matching.slice(offset, offset + limit));
+            expect(found.totalLines).toBe(matching.length);
+          }
+          expect(store.dropped('both')).toBe(dropped);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
