@@ -13,7 +13,7 @@ import { isAppUrl, type AppPage } from './appPage';
 export interface IpcRegistrarOptions {
   /** The console window: the only sender accepted, and where events are pushed. */
   readonly window: BrowserWindow;
-  /** The page the window shows; a sender frame showing anything else is refused. */
+  /** The page the window shows; a sender frame outside its origin ({@link isAppUrl}) is refused. */
   readonly page: AppPage;
   readonly handlers: ConsoleHandlers;
 }
@@ -28,7 +28,8 @@ export interface IpcRegistration {
 /**
  * The IPC registrar, the ONLY caller of `ipcMain.handle`: one handler per contract channel.
  * Each call is refused with `forbidden` unless it comes from the window's top frame showing
- * the app's page; otherwise `invokeChannel` validates the input with the channel's schema and
+ * the app's origin (`app://console`, or the dev server's; {@link isAppUrl} is the one rule the
+ * navigation guards share); otherwise `invokeChannel` validates the input with the channel's schema and
  * runs the handler. Handlers resolve an `IpcResult` and never throw across the boundary.
  * Events go to the window as batches on `EVENT_CHANNEL`. Everything is released when the
  * window closes.
