@@ -34,9 +34,11 @@ import type {
   SettleOutcome,
 } from '../../../shared/domain/command';
 import { withPatch } from './commandStore';
-import type { CommandPatch, CommandStore, HistoryCursor } from './commandStore';
+import type { CommandPatch, CommandStore, HistoryCursor, StoreRepairs } from './commandStore';
+import type { QuarantinedCommand, QueueHealth } from '../../../shared/domain/quarantine';
 import {
   CommandNotFoundError,
+  DiskFullError,
   DuplicateCommandError,
   InvalidCommandError,
   InvalidTransitionError,
@@ -213,7 +215,9 @@ export class CommandQueue {
    * @throws (rejects with) QueueFullError when the server already has `maxPending` pending
    *   commands; InvalidCommandError for an empty server id, an unknown request type, a
    *   request_id that is not lowercase UUID v4 text, an expiry not in the future, or a request
-   *   the codec refuses; DuplicateCommandError when the request_id was used before
+   *   the codec refuses; DuplicateCommandError when the request_id was used before;
+   *   DiskFullError when the disk is full (the command was not stored; the message says how
+   *   many queued commands are kept)
    */
   enqueue(serverId: string, request: RequestMessage, options: EnqueueOptions = {}): Promise<QueuedCommand> {
     try {
@@ -246,17 +250,20 @@ export class CommandQueue {
     const pending = this.pendingCount(serverId);
     if (pending >= this.maxPending) throw new QueueFullError(serverId, this.maxPending, pending);
     let command: QueuedCommand;
+    const summary = options.summary ?? summarizeRequest(request);
     try {
-      command = this.insertQueued(
-        serverId,
-        request,
-        now,
-        expiresAt,
-        options.summary ?? summarizeRequest(request),
-        null,
-      );
+      command = this.insertQueued(serverId, request, now, expiresAt, summary, null);
     } catch (error) {
       if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
+      if (error instanceof DiskFullError) {
+        // What the operator needs: this one is not queued, and the rest is safe.
+        throw new DiskFullError(
+          `The disk is full${error.directory === null ? '' : ` (${error.directory})`}: the command was not queued (${summary}). ` +
+            `The ${this.pendingById.size} command(s) already queued are kept and will still be sent, and the history is kept. ` +
+            'Free some disk space and try again.',
+          { cause: error, ...(error.directory === null ? {} : { directory: error.directory }) },
+        );
+      }
       if (error instanceof ProtocolError) {
         throw new InvalidCommandError(`The ${request.type} cannot be encoded: ${error.message}`);
       }
@@ -733,6 +740,36 @@ export class CommandQueue {
     return [...this.lanes.entries()]
       .filter(([, lane]) => lane.queued.length + lane.sending.size > 0)
       .map(([serverId]) => serverId);
+  }
+
+  /**
+   * Commands that could not be read and were set aside (kept, never sent), and the notices about
+   * repairs the queue made when it opened; of one server (by stored server id) when given.
+   */
+  health(serverId?: string): QueueHealth {
+    this.assertOpen('read the quarantine');
+    return { quarantined: this.store.quarantined(serverId), notices: this.store.notices() };
+  }
+
+  /**
+   * Deletes a quarantined command for good (by entry number, or by the request id it holds).
+   * It was never sent and never will be.
+   * @throws QuarantineEntryNotFoundError when nothing matches
+   */
+  discardQuarantined(key: number | string): QuarantinedCommand {
+    this.assertOpen('discard a quarantined command');
+    return this.store.discardQuarantined(key);
+  }
+
+  /** Deletes a notice the operator has read. @returns false when there is no notice with this id */
+  dismissNotice(id: number): boolean {
+    this.assertOpen('dismiss a queue notice');
+    return this.store.dismissNotice(id);
+  }
+
+  /** What the store repaired since it was opened: files moved aside, quarantine entries made. */
+  get repairs(): StoreRepairs {
+    return this.store.repairs;
   }
 
   /**

@@ -6,9 +6,12 @@
  * write is durable when the call returns (the transaction is committed and fsync'd), except
  * inside a transaction that asks for `durable: false`.
  * All calls are synchronous and throw `StoreFailureError` when the engine fails,
- * `QueueClosedError` after `close()`.
+ * `DiskFullError` when a write finds the disk full (nothing of that write is stored),
+ * `QueueClosedError` after `close()`. A row that cannot be read is moved to the quarantine and
+ * left out of what a read returns, rather than failing the read.
  */
 import type { CommandOutcome, CommandState, QueuedCommand } from '../../../shared/domain/command';
+import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 
 /** A command as the queue hands it to `insert`: everything but the store-assigned `seq`. */
 export type NewCommand = Omit<QueuedCommand, 'seq'>;
@@ -72,6 +75,14 @@ export interface HistoryQuery {
   readonly before?: HistoryCursor;
 }
 
+/** What a store repaired since it was opened, for the operator (see `CommandStore.repairs`). */
+export interface StoreRepairs {
+  /** Where database files that could not be used were moved at open (oldest first). */
+  readonly movedAside: readonly string[];
+  /** Quarantine entries made since open: rows that could not be read, at open or on a read. */
+  readonly quarantinedEntries: readonly number[];
+}
+
 export interface CommandStore {
   /**
    * Stores a new command and gives it the next `seq`. Durable on return.
@@ -131,6 +142,24 @@ export interface CommandStore {
   list(query: ListQuery): QueuedCommand[];
   /** Commands with a `settledAt`, newest first (ties by `seq`, newest first). */
   history(query: HistoryQuery): QueuedCommand[];
+  /**
+   * Commands that could not be read and were set aside (kept as found, never sent), oldest
+   * first; only those whose stored server id is `serverId` when given.
+   */
+  quarantined(serverId?: string): QuarantinedCommand[];
+  /**
+   * Deletes one quarantined command for good: by entry number, or by the request id it holds.
+   * Durable on return.
+   * @returns what was deleted
+   * @throws QuarantineEntryNotFoundError when nothing matches
+   */
+  discardQuarantined(key: number | string): QuarantinedCommand;
+  /** Notices about repairs made at open (a database file moved aside), oldest first. */
+  notices(): QueueNotice[];
+  /** Deletes a notice once the operator has read it. Durable on return. @returns false when there is none with this id */
+  dismissNotice(id: number): boolean;
+  /** What was repaired since this store was opened. */
+  readonly repairs: StoreRepairs;
   /** Flushes and releases the database and the directory lock. Idempotent. */
   close(): void;
 }

@@ -14,7 +14,9 @@ export type QueueErrorCode =
   | 'out_of_order'
   | 'duplicate_command'
   | 'invalid_command'
-  | 'store_failure';
+  | 'store_failure'
+  | 'disk_full'
+  | 'quarantine_entry_not_found';
 
 /** Base class: every queue error carries a `code`. */
 export abstract class QueueError extends Error {
@@ -128,5 +130,32 @@ export class StoreFailureError extends QueueError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreFailureError';
+  }
+}
+
+/**
+ * The disk holding the command database is full (or the database reached its size limit). The
+ * write that hit it was not stored, in full: SQLite rolled it back. Everything stored before
+ * is kept. The message says which write failed and what was kept.
+ */
+export class DiskFullError extends QueueError {
+  readonly code = 'disk_full';
+  /** The directory whose disk is full (the data directory), when known. */
+  readonly directory: string | null;
+  constructor(message: string, options?: { cause?: unknown; directory?: string }) {
+    super(message, options);
+    this.name = 'DiskFullError';
+    this.directory = options?.directory ?? null;
+  }
+}
+
+/** `discard` named a quarantine entry that does not exist (any more). */
+export class QuarantineEntryNotFoundError extends QueueError {
+  readonly code = 'quarantine_entry_not_found';
+  constructor(readonly key: number | string) {
+    super(
+      `No quarantined command ${typeof key === 'number' ? `with entry number ${key}` : `with request id ${key}`}; it may have been discarded already.`,
+    );
+    this.name = 'QuarantineEntryNotFoundError';
   }
 }

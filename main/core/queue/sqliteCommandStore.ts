@@ -18,27 +18,48 @@
  *
  * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
+ *
+ * Whatever the disk holds, the store opens: a file that is no usable database is rebuilt
+ * (openCommandDatabase.ts), and a row that cannot be read goes to the quarantine table with the
+ * reason (commandRow.ts says what "read" means) instead of failing the open or the read that
+ * met it; the rest of the queue works on.
  */
 import { closeSync, fsync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import sqlite from 'node-sqlite3-wasm';
+import { dirname, join, resolve } from 'node:path';
 import type { Database, RunResult, SQLiteValue, Statement } from 'node-sqlite3-wasm';
-import { COMMAND_STATES } from '../../../shared/domain/command';
-import type {
-  CommandKind,
-  CommandOutcome,
-  CommandState,
-  QueuedCommand,
-} from '../../../shared/domain/command';
-import { MAX_MESSAGE_BYTES, REPLY_TYPE } from '../../../shared/protocol';
+import type { QueuedCommand } from '../../../shared/domain/command';
+import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
+import { MAX_MESSAGE_BYTES } from '../../../shared/protocol';
+import { COLUMNS, UnreadableRowError, UNREADABLE_ROWS_SQL, decodeCommandRow } from './commandRow';
+import type { Row } from './commandRow';
 import { withPatch } from './commandStore';
-import type { CommandPatch, CommandStore, HistoryQuery, ListQuery, NewCommand } from './commandStore';
+import type {
+  CommandPatch,
+  CommandStore,
+  HistoryQuery,
+  ListQuery,
+  NewCommand,
+  StoreRepairs,
+} from './commandStore';
+import { syncDirectory } from './databaseFiles';
+import { isDiskFull } from './diskFull';
+import { openCommandDatabase } from './openCommandDatabase';
 import { acquireOwnerLock } from './ownerLock';
 import type { OwnerLock } from './ownerLock';
 import {
+  deleteNotice,
+  deleteQuarantined,
+  moveToQuarantine,
+  QUARANTINE_SCHEMA,
+  readNotices,
+  readQuarantined,
+} from './quarantineTable';
+import {
   CommandNotFoundError,
+  DiskFullError,
   DuplicateCommandError,
   InvalidCommandError,
+  QuarantineEntryNotFoundError,
   QueueClosedError,
   QueueError,
   StoreFailureError,
@@ -75,20 +96,17 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE send_frontier (server_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
   // Per server, the dedupe epoch last seen (see CommandStore.setDedupeEpoch).
   `CREATE TABLE server_epochs (server_id TEXT PRIMARY KEY, dedupe_epoch TEXT NOT NULL);`,
+  // Commands that could not be read, kept as found; notices about repairs (quarantineTable.ts).
+  QUARANTINE_SCHEMA,
 ];
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const COLUMNS =
-  'seq, id, server_id, kind, request, state, created_at, updated_at, sent_at, settled_at, attempts, expires_at, outcome, summary, retry_of';
-
 export interface SqliteCommandStoreOptions {
   /** Request serialisation; the wire codec unless a test needs otherwise. */
   readonly codec?: RequestCodec;
 }
-
-type Row = Record<string, SQLiteValue>;
 
 /** What `open` found and set, for logs and tests. */
 export interface SqliteStoreInfo {
@@ -99,6 +117,8 @@ export interface SqliteStoreInfo {
   readonly recoveredStaleLock: boolean;
   /** `user_version` before migrations ran (0 for a new file). */
   readonly migratedFrom: number;
+  /** Where unusable database files found at open were moved (empty when none were). */
+  readonly movedAside: readonly string[];
 }
 
 export class SqliteCommandStore implements CommandStore {
@@ -127,6 +147,8 @@ export class SqliteCommandStore implements CommandStore {
   private readonly updateToEndStmt: Prepared;
   private readonly getStmt: Prepared;
   private readonly pendingStmt: Prepared;
+  /** Quarantine entries this process made (at open or when a read met an unreadable row). */
+  private readonly quarantinedEntries: number[] = [];
 
   private constructor(
     private readonly db: Database,
@@ -165,44 +187,65 @@ export class SqliteCommandStore implements CommandStore {
 
   /**
    * Opens (creating when needed) the store in `dataDir`: takes the directory's owner lock,
-   * removes a `<db>.lock` left by a killed owner, sets and verifies the durability pragmas,
-   * and migrates the schema.
+   * removes a `<db>.lock` left by a killed owner, checks the file (`quick_check`), rebuilds it
+   * when it is no usable database (moving it aside, see `info.movedAside`), sets and verifies
+   * the durability pragmas, migrates the schema, and puts rows that cannot be read in
+   * quarantine.
    *
-   * @throws QueueLockedError when another live process owns `dataDir`
-   * @throws StoreFailureError when the database cannot be opened, configured durably, or was
-   *   written by a newer build (schema version above `SCHEMA_VERSION`)
+   * @throws QueueLockedError when another live process owns `dataDir` (nothing is checked,
+   *   moved or changed then)
+   * @throws DiskFullError when the disk is too full to set unreadable rows aside or to start
+   * @throws StoreFailureError when the database cannot be opened or configured durably for a
+   *   reason other than its contents (permissions, I/O errors), or was written by a newer build
+   *   (schema version above `SCHEMA_VERSION`)
    */
   static open(dataDir: string, options: SqliteCommandStoreOptions = {}): SqliteCommandStore {
     const dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true });
+    // First: every check below may rename or delete files, which only the owner may do.
     const lock = acquireOwnerLock(dir);
     const databasePath = join(dir, DATABASE_FILE);
+    const codec = options.codec ?? wireRequestCodec;
     let db: Database | undefined;
     try {
       // Safe only because we hold the owner lock: nobody else can be using the database.
       const recoveredDbLock = removeDirIfPresent(`${databasePath}.lock`);
+      let opened;
       try {
-        db = new sqlite.Database(databasePath);
-      } catch (error) {
-        throw new StoreFailureError(`Cannot open the command database "${databasePath}": ${message(error)}`, {
-          cause: error,
+        opened = openCommandDatabase(databasePath, {
+          codec,
+          now: Date.now,
+          configure: (d) => configureDurability(d, databasePath),
+          checkVersion: (d) => {
+            checkVersion(d, databasePath);
+          },
+          migrate: (d) => migrate(d, databasePath),
         });
+      } catch (error) {
+        if (isDiskFull(error, dir)) {
+          throw new DiskFullError(
+            `The disk holding the command queue (${dir}) is full: the queue cannot start. Nothing was changed or lost; free some disk space and start again.`,
+            { cause: error },
+          );
+        }
+        throw error;
       }
-      const journalMode = configureDurability(db, databasePath);
-      const migratedFrom = migrate(db, databasePath);
+      db = opened.db;
       // The -wal file was just created: make its directory entry durable too (xSync does not).
       syncDirectory(dir);
       const info: SqliteStoreInfo = {
         databasePath,
-        journalMode,
+        journalMode: opened.journalMode,
         recoveredStaleLock: recoveredDbLock || lock.recoveredStale,
-        migratedFrom,
+        migratedFrom: opened.migratedFrom,
+        movedAside: opened.movedAside,
       };
-      const store = new SqliteCommandStore(db, lock, options.codec ?? wireRequestCodec, info);
+      const store = new SqliteCommandStore(db, lock, codec, info);
       try {
         // The migrations committed under synchronous=NORMAL, and a killed owner may have left
         // commits in the log that it never synced.
         store.syncCommitted('the opened database');
+        store.quarantineUnreadable();
       } catch (error) {
         store.closeLog();
         throw error;
@@ -216,6 +259,104 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * At open: moves every row that breaks a column rule (checked in SQL, see commandRow.ts) to
+   * the quarantine, in one durable transaction. Request bytes are checked when a row is read.
+   */
+  private quarantineUnreadable(): void {
+    const rows = this.queryOnce(UNREADABLE_ROWS_SQL, [], 'check the stored commands');
+    if (rows.length === 0) return;
+    this.transaction(() => {
+      for (const row of rows) this.quarantineRow(row.seq as number, String(row.reason));
+    });
+  }
+
+  /** Moves row `seq` to the quarantine (inside the caller's transaction, or in one of its own). */
+  private quarantineRow(seq: number, reason: string): void {
+    const move = (): void => {
+      this.assertWritable('set an unreadable command aside');
+      let entry: number | null;
+      try {
+        entry = moveToQuarantine(this.db, seq, reason, Date.now());
+      } catch (error) {
+        throw this.failure('set an unreadable command aside', error);
+      }
+      if (entry !== null) this.quarantinedEntries.push(entry);
+    };
+    if (this.db.inTransaction) move();
+    else this.transaction(move);
+  }
+
+  /**
+   * The command a row holds, or null after moving the row to the quarantine because it cannot
+   * be read: a read must not fail for every command over one bad row.
+   */
+  private readable(row: Row): QueuedCommand | null {
+    try {
+      return decodeCommandRow(row, this.codec);
+    } catch (error) {
+      if (!(error instanceof UnreadableRowError)) throw error;
+      this.quarantineRow(row.seq as number, error.reason);
+      return null;
+    }
+  }
+
+  private readableRows(rows: readonly Row[]): QueuedCommand[] {
+    const out: QueuedCommand[] = [];
+    for (const row of rows) {
+      const command = this.readable(row);
+      if (command !== null) out.push(command);
+    }
+    return out;
+  }
+
+  get repairs(): StoreRepairs {
+    return { movedAside: this.info.movedAside, quarantinedEntries: [...this.quarantinedEntries] };
+  }
+
+  quarantined(serverId?: string): QuarantinedCommand[] {
+    this.assertOpen('list quarantined commands');
+    try {
+      return readQuarantined(this.db, serverId);
+    } catch (error) {
+      throw this.failure('list quarantined commands', error);
+    }
+  }
+
+  discardQuarantined(key: number | string): QuarantinedCommand {
+    this.assertWritable('discard a quarantined command');
+    let removed: QuarantinedCommand | null;
+    try {
+      removed = deleteQuarantined(this.db, key);
+    } catch (error) {
+      throw this.failure('discard a quarantined command', error);
+    }
+    if (removed === null) throw new QuarantineEntryNotFoundError(key);
+    this.syncIfAutocommit(`the discard of quarantine entry ${removed.entry}`);
+    return removed;
+  }
+
+  notices(): QueueNotice[] {
+    this.assertOpen('read the queue notices');
+    try {
+      return readNotices(this.db);
+    } catch (error) {
+      throw this.failure('read the queue notices', error);
+    }
+  }
+
+  dismissNotice(id: number): boolean {
+    this.assertWritable('dismiss a queue notice');
+    let removed: boolean;
+    try {
+      removed = deleteNotice(this.db, id);
+    } catch (error) {
+      throw this.failure('dismiss a queue notice', error);
+    }
+    if (removed) this.syncIfAutocommit(`the dismissal of notice ${id}`);
+    return removed;
   }
 
   insert(command: NewCommand): QueuedCommand {
@@ -291,7 +432,17 @@ export class SqliteCommandStore implements CommandStore {
     const row = rows[0];
     if (row === undefined) throw new CommandNotFoundError(id);
     this.syncIfAutocommit(`the update of command ${id}`);
-    return this.toCommand(row);
+    try {
+      return decodeCommandRow(row, this.codec);
+    } catch (error) {
+      // The row was read (and decoded) before this update, so this is no damage found at rest.
+      throw new StoreFailureError(
+        `Stored command ${id} cannot be read back after an update: ${message(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   private assertWritable(operation: string): void {
@@ -448,7 +599,7 @@ export class SqliteCommandStore implements CommandStore {
     this.assertOpen('read a command');
     const rows = this.query(this.getStmt, [id], `read command ${id}`);
     const row = rows[0];
-    return row === undefined ? null : this.toCommand(row);
+    return row === undefined ? null : this.readable(row);
   }
 
   sendFrontiers(): Map<string, number> {
@@ -458,8 +609,10 @@ export class SqliteCommandStore implements CommandStore {
     for (const row of rows) {
       const serverId = row.server_id;
       const seq = row.seq;
-      if (typeof serverId !== 'string' || typeof seq !== 'number') corrupt('send_frontier', serverId);
-      else out.set(serverId, seq);
+      // A frontier whose server cannot be read cannot be applied to any command: skipped. One
+      // whose seq cannot be read covers every queued command of its server (all may have left).
+      if (typeof serverId !== 'string') continue;
+      out.set(serverId, typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : Number.MAX_SAFE_INTEGER);
     }
     return out;
   }
@@ -503,7 +656,7 @@ export class SqliteCommandStore implements CommandStore {
 
   loadPending(): QueuedCommand[] {
     this.assertOpen('load pending commands');
-    return this.query(this.pendingStmt, [], 'load pending commands').map((row) => this.toCommand(row));
+    return this.readableRows(this.query(this.pendingStmt, [], 'load pending commands'));
   }
 
   list(query: ListQuery): QueuedCommand[] {
@@ -521,7 +674,7 @@ export class SqliteCommandStore implements CommandStore {
     }
     values.push(query.limit);
     const sql = `SELECT ${COLUMNS} FROM commands ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-    return this.queryOnce(sql, values, 'list commands').map((row) => this.toCommand(row));
+    return this.readableRows(this.queryOnce(sql, values, 'list commands'));
   }
 
   history(query: HistoryQuery): QueuedCommand[] {
@@ -538,7 +691,7 @@ export class SqliteCommandStore implements CommandStore {
     }
     values.push(query.limit);
     const sql = `SELECT ${COLUMNS} FROM commands WHERE ${where.join(' AND ')} ORDER BY settled_at DESC, seq DESC LIMIT ?`;
-    return this.queryOnce(sql, values, 'read the history').map((row) => this.toCommand(row));
+    return this.readableRows(this.queryOnce(sql, values, 'read the history'));
   }
 
   close(): void {
@@ -591,41 +744,21 @@ export class SqliteCommandStore implements CommandStore {
 
   private failure(what: string, error: unknown): QueueError {
     if (error instanceof QueueError) return error;
+    const dir = dirname(this.info.databasePath);
+    if (isDiskFull(error, dir)) {
+      // SQLite rolled the write back whole (statement or transaction): nothing half-written.
+      return new DiskFullError(
+        `The disk holding the command queue (${dir}) is full: could not ${what}. Nothing of that was stored; ` +
+          'everything stored before is kept. Free some disk space and try again.',
+        { cause: error, directory: dir },
+      );
+    }
     return new StoreFailureError(
       `Command store (${this.info.databasePath}) could not ${what}: ${message(error)}`,
       {
         cause: error,
       },
     );
-  }
-
-  private toCommand(row: Row): QueuedCommand {
-    const id = text(row, 'id');
-    let request;
-    try {
-      request = this.codec.decode(blob(row, 'request'));
-    } catch (error) {
-      throw new StoreFailureError(`Stored command ${id} holds an unreadable request: ${message(error)}`, {
-        cause: error,
-      });
-    }
-    return {
-      id,
-      seq: int(row, 'seq'),
-      serverId: text(row, 'server_id'),
-      kind: kindOf(text(row, 'kind')),
-      request,
-      state: stateOf(text(row, 'state')),
-      createdAt: int(row, 'created_at'),
-      updatedAt: int(row, 'updated_at'),
-      sentAt: optInt(row, 'sent_at'),
-      settledAt: optInt(row, 'settled_at'),
-      attempts: int(row, 'attempts'),
-      expiresAt: optInt(row, 'expires_at'),
-      outcome: parseOutcome(row.outcome ?? null),
-      summary: text(row, 'summary'),
-      retryOf: optText(row, 'retry_of'),
-    };
   }
 }
 
@@ -717,16 +850,27 @@ function configureDurability(db: Database, databasePath: string): string {
   }
 }
 
-/** Runs pending migrations, each in its own transaction with its `user_version` bump. */
-function migrate(db: Database, databasePath: string): number {
+/**
+ * Refuses a database written by a newer build: its data may not fit this build's schema, and
+ * nothing here (migrations, repairs) may touch it.
+ * @throws StoreFailureError naming both versions
+ */
+function checkVersion(db: Database, databasePath: string): void {
   const row = db.get('PRAGMA user_version') as Row | null;
-  const from = Number(row?.user_version ?? 0);
-  if (from > SCHEMA_VERSION) {
+  const version = Number(row?.user_version ?? 0);
+  if (version > SCHEMA_VERSION) {
     throw new StoreFailureError(
-      `The command database "${databasePath}" has schema version ${from}, newer than this build knows (${SCHEMA_VERSION}). ` +
+      `The command database "${databasePath}" has schema version ${version}, newer than this build knows (${SCHEMA_VERSION}). ` +
         'Use a newer version of the console, or another data directory.',
     );
   }
+}
+
+/** Runs pending migrations, each in its own transaction with its `user_version` bump. */
+function migrate(db: Database, databasePath: string): number {
+  checkVersion(db, databasePath);
+  const row = db.get('PRAGMA user_version') as Row | null;
+  const from = Number(row?.user_version ?? 0);
   for (let version = from; version < SCHEMA_VERSION; version++) {
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -756,67 +900,10 @@ function removeDirIfPresent(path: string): boolean {
   }
 }
 
-function syncDirectory(dir: string): void {
-  // Windows cannot open a directory for fsync; NTFS journals directory entries itself.
-  if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 function corrupt(column: string, value: SQLiteValue | undefined): never {
   throw new StoreFailureError(`Command database row has an invalid ${column}: ${String(value)}`);
-}
-
-function int(row: Row, column: string): number {
-  const value = row[column];
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(column, value);
-}
-
-function optInt(row: Row, column: string): number | null {
-  return row[column] === null ? null : int(row, column);
-}
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  return typeof value === 'string' ? value : corrupt(column, value);
-}
-
-function optText(row: Row, column: string): string | null {
-  return row[column] === null ? null : text(row, column);
-}
-
-function blob(row: Row, column: string): Uint8Array {
-  const value = row[column];
-  return value instanceof Uint8Array ? value : corrupt(column, value);
-}
-
-function stateOf(value: string): CommandState {
-  const state = COMMAND_STATES.find((s) => s === value);
-  return state ?? corrupt('state', value);
-}
-
-function kindOf(value: string): CommandKind {
-  const kinds = Object.keys(REPLY_TYPE) as CommandKind[];
-  const kind = kinds.find((k) => k === value);
-  return kind ?? corrupt('kind', value);
-}
-
-/** Parses an outcome this store wrote; anything else is reported as corruption. */
-function parseOutcome(value: SQLiteValue): CommandOutcome | null {
-  if (value === null) return null;
-  if (typeof value !== 'string') return corrupt('outcome', value);
-  const parsed: unknown = JSON.parse(value);
-  if (typeof parsed !== 'object' || parsed === null || !('kind' in parsed)) return corrupt('outcome', value);
-  const kinds: readonly CommandOutcome['kind'][] = ['reply', 'send_error', 'unknown', 'expired', 'cancelled'];
-  if (!kinds.some((k) => k === parsed.kind)) return corrupt('outcome', value);
-  // The shape per kind is what this store itself serialised from a typed CommandOutcome.
-  return parsed as CommandOutcome;
 }
