@@ -33,6 +33,18 @@ function location(messageType: string | null, path: string): string {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+/** Longest piece of input text (a key, a tag, a variant) quoted in an error, in UTF-16 units. */
+export const MAX_QUOTED_CHARS = 64;
+
+/**
+ * `text`, or its first {@link MAX_QUOTED_CHARS} characters and how long it was: errors quote the
+ * sender's text, and a reply carrying an error must not grow with what a hostile sender wrote.
+ */
+export function clipText(text: string): string {
+  if (text.length <= MAX_QUOTED_CHARS) return text;
+  return `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} chars)`;
+}
+
 /**
  * Joins path segments: field names and JSON keys become `.name` (or `["odd key"]`), indices `[i]`.
  * Only called when an error is thrown, never on the hot path.
@@ -42,8 +54,10 @@ export function formatPath(segments: readonly (string | number)[], count: number
   for (let i = 0; i < count; i++) {
     const s = segments[i];
     if (typeof s === 'number') out += `[${s}]`;
-    else if (s !== undefined)
-      out += IDENTIFIER.test(s) ? (out === '' ? s : `.${s}`) : `[${JSON.stringify(s)}]`;
+    else if (s !== undefined) {
+      const key = clipText(s);
+      out += IDENTIFIER.test(key) ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
+    }
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * (rmp_serde + serde derive, internally tagged `type`) does; PROTOCOL.md §2.
  */
 import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
-import { ProtocolError } from '../errors';
+import { ProtocolError, clipText } from '../errors';
 import { formatUuidCached, parseUuidBytes } from '../uuid';
 import {
   DEF_EMPTY_ARRAY,
@@ -31,9 +31,17 @@ import {
   type StructSchema,
 } from './schema';
 import {
+  COST_BOXED_NUMBER,
+  COST_CONTAINER,
+  COST_ENTRY,
+  EMPTY_SHAPE,
+  COST_SLOT,
+  COST_STRING,
   Reader,
   arrayLength,
   binLength,
+  charge,
+  chargeKey,
   decodeUtf8,
   describeExt,
   enter,
@@ -163,7 +171,7 @@ function readTag(r: Reader): StructSchema {
   const idx = MESSAGE_TAGS.match(r.buf, r.pos, len);
   if (idx < 0) {
     const tag = readStrBody(r, len);
-    fail(r, `unknown message type \`${tag}\`, expected one of ${list(MESSAGE_TAGS.names)}`);
+    fail(r, `unknown message type \`${clipText(tag)}\`, expected one of ${list(MESSAGE_TAGS.names)}`);
   }
   r.pos += len;
   const s = (MESSAGES[idx] as (typeof MESSAGES)[number]).struct;
@@ -209,6 +217,7 @@ function readStructArray(r: Reader, s: StructSchema, n: number): object {
   const fields = s.fields;
   const nf = fields.length;
   if (n > nf) fail(r, `too many elements for ${s.name}: expected at most ${nf}, got ${n}`);
+  charge(r, COST_CONTAINER + nf * COST_SLOT);
   if (n < s.minLength) {
     let k = n;
     while ((fields[k] as Field).optional || (fields[k] as Field).def !== 0) k++;
@@ -241,6 +250,7 @@ function readStructMap(r: Reader, s: StructSchema, n: number, typeKey: number): 
   const nf = fields.length;
   const names = s.names;
   const v = s.scratch;
+  charge(r, COST_CONTAINER + nf * COST_SLOT);
   const base = r.nsegs++;
   const segs = r.segs;
   let seen = 0;
@@ -381,7 +391,11 @@ function readSigned(r: Reader): number | bigint {
   return fail(r, `expected an integer, got ${isExt(m) ? describeExt(r, m) : typeName(m)}`);
 }
 
+/** A uuid's text form: 36 one-byte chars. */
+const COST_UUID = COST_STRING + 36;
+
 function readUuid(r: Reader): string {
+  charge(r, COST_UUID);
   const m = nextByte(r);
   const bin = binLength(r, m);
   if (bin >= 0) {
@@ -396,7 +410,7 @@ function readUuid(r: Reader): string {
     need(r, len);
     if (!parseUuidBytes(r.buf, r.pos, len, uuidScratch)) {
       const text = readStrBody(r, len); // rejects invalid UTF-8 first
-      fail(r, `invalid uuid text ${JSON.stringify(text)}`);
+      fail(r, `invalid uuid text ${JSON.stringify(clipText(text))}`);
     }
     r.pos += len;
     return formatUuidCached(uuidScratch, 0);
@@ -412,7 +426,7 @@ function readEnum(r: Reader, table: NameTable): string {
   const idx = table.match(r.buf, r.pos, len);
   if (idx < 0) {
     const text = readStrBody(r, len);
-    fail(r, `unknown variant \`${text}\`, expected one of ${list(table.names)}`);
+    fail(r, `unknown variant \`${clipText(text)}\`, expected one of ${list(table.names)}`);
   }
   r.pos += len;
   return table.names[idx] as string;
@@ -420,6 +434,7 @@ function readEnum(r: Reader, table: NameTable): string {
 
 /** SystemTime: `[secs, nanos]` or `{secs_since_epoch, nanos_since_epoch}`; nanos ≥ 1e9 carried. */
 function readTime(r: Reader): object {
+  charge(r, COST_CONTAINER + 2 * COST_SLOT);
   const m = nextByte(r);
   let secs: number | bigint;
   let nanos: number | bigint;
@@ -457,7 +472,7 @@ function readTime(r: Reader): object {
       if (idx < 0) {
         const key = readStrBody(r, len);
         segs[base] = key;
-        fail(r, `unknown field \`${key}\`, expected \`secs_since_epoch\` or \`nanos_since_epoch\``);
+        fail(r, `unknown field \`${clipText(key)}\`, expected \`secs_since_epoch\` or \`nanos_since_epoch\``);
       }
       r.pos += len;
       segs[base] = TIME_KEYS.names[idx] as string;
@@ -502,30 +517,42 @@ function readTime(r: Reader): object {
 
 // ---- containers --------------------------------------------------------------------------------
 
+/**
+ * An array for `n` elements, charged and allocated at its final length: growing it by push()
+ * would leave up to 17 slots of slack per small array (a frame of `[0]`s took ~190 bytes of heap
+ * per 2-byte element) and copy big ones as they grow. `n` is at most the bytes left (arrayLength
+ * checks it) and is charged first, so a lying count fails before anything is allocated.
+ */
+function newArray(r: Reader, n: number): unknown[] {
+  charge(r, COST_CONTAINER + n * COST_SLOT);
+  // Holey until filled; every slot is written before the array is returned to anyone.
+  return new Array<unknown>(n);
+}
+
 function readArray(r: Reader, f: Field): unknown[] {
   const m = nextByte(r);
   const n = arrayLength(r, m);
   if (n < 0) fail(r, `expected an array, got ${typeName(m)}`);
   enter(r);
-  const out: unknown[] = [];
+  const out = newArray(r, n);
   const base = r.nsegs++;
   const segs = r.segs;
   const elem = f.elem;
   if (elem === K_STR) {
     for (let i = 0; i < n; i++) {
       segs[base] = i;
-      out.push(readString(r));
+      out[i] = readString(r);
     }
   } else if (elem === K_UUID) {
     for (let i = 0; i < n; i++) {
       segs[base] = i;
-      out.push(readUuid(r));
+      out[i] = readUuid(r);
     }
   } else {
     const s = f.struct as StructSchema;
     for (let i = 0; i < n; i++) {
       segs[base] = i;
-      out.push(readStruct(r, s));
+      out[i] = readStruct(r, s);
     }
   }
   r.nsegs = base;
@@ -544,21 +571,28 @@ function readBytes(r: Reader): Uint8Array {
     );
   }
   enter(r);
+  charge(r, COST_CONTAINER + n);
   const out = new Uint8Array(n);
   const buf = r.buf;
   const base = r.nsegs++;
+  // The position lives in a local on the fast path (a fixint per byte, the usual case): this loop
+  // runs once per byte of a log chunk of up to 10 MiB.
+  let pos = r.pos;
   for (let i = 0; i < n; i++) {
-    const b = buf[r.pos] as number; // in bounds: arrayLength checked n ≤ bytes left
+    const b = buf[pos] as number; // in bounds: arrayLength checked n ≤ bytes left
     if (b < 0x80) {
       out[i] = b;
-      r.pos++;
+      pos++;
     } else {
+      r.pos = pos;
       r.segs[base] = i;
       const v = readUnsigned(r);
       if (typeof v !== 'number' || v > 0xff) fail(r, `byte value ${v} out of range for u8`);
       out[i] = v;
+      pos = r.pos;
     }
   }
+  r.pos = pos;
   r.nsegs = base;
   r.depth--;
   return out;
@@ -579,11 +613,18 @@ function readStringMap(r: Reader, json: boolean): Record<string, unknown> {
   const n = mapLength(r, m);
   if (n < 0) fail(r, `expected a map, got ${typeName(m)}`);
   enter(r);
+  charge(r, COST_CONTAINER + n * COST_ENTRY);
   const out: Record<string, unknown> = {};
   const base = r.nsegs++;
+  let shape = EMPTY_SHAPE;
   for (let i = 0; i < n; i++) {
     r.nsegs = base; // a bad key is reported at the map's own path
-    const key = readKey(r);
+    const km = nextByte(r);
+    const len = strLength(r, km);
+    if (len < 0) fail(r, `expected a string map key, got ${typeName(km)}`);
+    need(r, len);
+    shape = chargeKey(r, shape, len);
+    const key = readStrBody(r, len);
     r.segs[base] = key;
     r.nsegs = base + 1;
     setOwn(out, key, json ? readJson(r) : readString(r));
@@ -612,6 +653,7 @@ function readJson(r: Reader): unknown {
       return true;
     case 0xca:
     case 0xcb: {
+      charge(r, COST_BOXED_NUMBER);
       const v = readFloatBody(r, m);
       // serde_json turns a non-finite float into Value::Null.
       return Number.isFinite(v) ? v : null;
@@ -633,18 +675,21 @@ function readJson(r: Reader): unknown {
     case 0xc1:
       return fail(r, 'invalid marker 0xc1');
     default:
-      if (m >= 0xcc && m <= 0xd3) return readIntBody(r, m);
+      if (m >= 0xcc && m <= 0xd3) {
+        if (m >= 0xce) charge(r, COST_BOXED_NUMBER); // 32 bits and more may not fit a small integer
+        return readIntBody(r, m);
+      }
       return fail(r, `${describeExt(r, m)} is not allowed in a JSON value`);
   }
 }
 
 function readJsonArray(r: Reader, n: number): unknown[] {
   enter(r);
-  const out: unknown[] = [];
+  const out = newArray(r, n);
   const base = r.nsegs++;
   for (let i = 0; i < n; i++) {
     r.segs[base] = i;
-    out.push(readJson(r));
+    out[i] = readJson(r);
   }
   r.nsegs = base;
   r.depth--;
@@ -653,14 +698,18 @@ function readJsonArray(r: Reader, n: number): unknown[] {
 
 function readJsonMap(r: Reader, n: number): Record<string, unknown> {
   enter(r);
+  charge(r, COST_CONTAINER + n * COST_ENTRY);
   const out: Record<string, unknown> = {};
   const base = r.nsegs++;
+  let shape = EMPTY_SHAPE;
   for (let i = 0; i < n; i++) {
     r.nsegs = base; // a bad key is reported at the object's own path
     const m = nextByte(r);
     const len = strLength(r, m);
     if (len < 0)
       fail(r, `JSON object keys must be strings, got ${isExt(m) ? describeExt(r, m) : typeName(m)}`);
+    need(r, len);
+    shape = chargeKey(r, shape, len);
     const key = readStrBody(r, len);
     r.segs[base] = key;
     r.nsegs = base + 1;

@@ -10,6 +10,53 @@ import { ProtocolError, formatPath } from '../errors';
  */
 export const MAX_DEPTH = 1023;
 
+/**
+ * The memory budget of one decode, in estimated bytes of JS heap. Every array, map, struct,
+ * string and element the decoder creates is charged at a rough V8 size (the `COST_*` constants)
+ * *before* it is built, so a hostile frame fails with a ProtocolError instead of growing the heap:
+ * 10 MiB of one-byte empty arrays would otherwise become ~650 MiB of JS arrays and take seconds.
+ *
+ * A message may spend `HEAP_BASE + HEAP_PER_INPUT_BYTE × its length`, and never more than
+ * `HEAP_MAX`. The base keeps every ordinary message far below the limit whatever its shape; the
+ * per-byte share lets big messages of realistic shape through (output lines, agent lists: 2-4×
+ * their size); the cap bounds the time of the worst 10 MiB frame, which is mostly the time to get
+ * fresh memory from the OS (measured: 12 MiB of small values in 20-45 ms on a loaded 2-core VM).
+ * It still admits the biggest legitimate values: a 10 MiB string, log chunk or output page.
+ * Rust peers have no such limit: this is a deliberate refusal of what no peer of ours sends
+ * (e.g. more than ~170 000 arrays, or 1.5 million numbers, in one message). Measured heap use
+ * stays within 1.5× of the estimate (`npm run fuzz -- decode`).
+ */
+export const HEAP_BASE = 1024 * 1024;
+/** See {@link HEAP_BASE}. */
+export const HEAP_PER_INPUT_BYTE = 8;
+/** See {@link HEAP_BASE}: 12 MiB. */
+export const HEAP_MAX = 12 * 1024 * 1024;
+/** An array, object or Uint8Array header (V8: 32-56 bytes, plus a hidden class now and then). */
+export const COST_CONTAINER = 64;
+/** One element slot of an array or struct (a tagged pointer). */
+export const COST_SLOT = 8;
+/** One property of a map-made object (dictionary entry or descriptor, key included). */
+export const COST_ENTRY = 24;
+/** A number V8 boxes: a float, or an integer beyond 31 bits (a HeapNumber or a BigInt). */
+export const COST_BOXED_NUMBER = 16;
+/**
+ * A map key that gives an object a shape (hidden class) not seen before in this message. V8 pays
+ * for those far more than for a slot: a new hidden class and transition, and interning the key
+ * (1-4 µs each, measured on Node 20), while objects that repeat keys in the same order share one
+ * shape. 1 KiB allows 1 024 new shapes in any message (HEAP_BASE), 12 288 at most (HEAP_MAX).
+ */
+export const COST_NEW_SHAPE = 1024;
+/**
+ * A string's header; its UTF-8 length is charged on top (V8 keeps about one byte of heap per UTF-8
+ * byte: Latin-1 in one byte per char, the rest in two bytes per UTF-16 unit).
+ */
+export const COST_STRING = 16;
+
+/** The heap budget, in estimated bytes, of decoding a message of `length` bytes. */
+export function heapBudget(length: number): number {
+  return Math.min(HEAP_MAX, HEAP_BASE + HEAP_PER_INPUT_BYTE * length);
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class Reader {
@@ -18,6 +65,10 @@ export class Reader {
   end = 0;
   /** Current array/map nesting. */
   depth = 0;
+  /** Estimated heap bytes this decode may still allocate ({@link heapBudget}). */
+  budget = 0;
+  /** Hashes of the object shapes (key sequences) this decode made, see {@link chargeKey}. */
+  readonly shapes = new Set<number>();
   /** Created on the first float read of a buffer. */
   view: DataView | null = null;
   /** The message tag once known, for errors. */
@@ -31,6 +82,8 @@ export class Reader {
     this.pos = 0;
     this.end = buf.length;
     this.depth = 0;
+    this.budget = heapBudget(buf.length);
+    if (this.shapes.size > 0) this.shapes.clear();
     this.view = null;
     this.messageType = null;
     this.nsegs = 0;
@@ -155,6 +208,45 @@ export function mapLength(r: Reader, m: number): number {
   return n;
 }
 
+/**
+ * Charges `bytes` of estimated heap to the decode before the value is built; fails once the
+ * message is over its budget ({@link heapBudget}).
+ */
+export function charge(r: Reader, bytes: number): void {
+  if ((r.budget -= bytes) < 0) {
+    const MiB = 1024 * 1024;
+    fail(
+      r,
+      `message too dense to decode: its values would take more than ${Math.round(heapBudget(r.end) / 1024)} KiB ` +
+        `of memory (the limit for a ${r.end}-byte message: ${HEAP_BASE / MiB} MiB + ${HEAP_PER_INPUT_BYTE}× ` +
+        `its size, at most ${HEAP_MAX / MiB} MiB)`,
+    );
+  }
+}
+
+/**
+ * The shape of an empty object. Random per process, so nobody can craft keys whose shape hashes
+ * collide (a collision only under-charges; it never rejects anything).
+ */
+export const EMPTY_SHAPE = (Math.random() * 0x100000000) | 0;
+
+/**
+ * Charges the map key of `len` bytes at r.pos that is added to an object of shape `shape` and
+ * returns the object's new shape: {@link COST_NEW_SHAPE} the first time this key follows this
+ * shape in the message, nothing more when it repeats (the entry itself is charged by the map).
+ */
+export function chargeKey(r: Reader, shape: number, len: number): number {
+  const b = r.buf;
+  let h = shape;
+  for (let i = r.pos, end = r.pos + len; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ len;
+  if (!r.shapes.has(h)) {
+    charge(r, COST_NEW_SHAPE);
+    r.shapes.add(h);
+  }
+  return h;
+}
+
 export function enter(r: Reader): void {
   if (++r.depth > MAX_DEPTH) fail(r, `nesting deeper than ${MAX_DEPTH} arrays/maps`);
 }
@@ -233,6 +325,7 @@ export function decodeUtf8(buf: Uint8Array, start: number, len: number): string 
 /** Reads the body of a str of `len` bytes at r.pos. */
 export function readStrBody(r: Reader, len: number): string {
   if (len > r.end - r.pos) truncated(r);
+  charge(r, COST_STRING + len);
   const s = decodeUtf8(r.buf, r.pos, len);
   if (s === null) fail(r, 'string is not valid UTF-8');
   r.pos += len;
