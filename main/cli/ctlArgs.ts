@@ -72,6 +72,9 @@ export type CtlCommand =
   | { readonly kind: 'queue_history'; readonly limit: number }
   | { readonly kind: 'queue_cancel'; readonly id: string }
   | { readonly kind: 'queue_retry'; readonly id: string }
+  /** A quarantined command: by entry number, or by the request id it holds. */
+  | { readonly kind: 'queue_discard'; readonly key: number | string }
+  | { readonly kind: 'queue_dismiss'; readonly notice: number }
   | { readonly kind: 'queue_flush' }
   | { readonly kind: 'key' };
 
@@ -176,6 +179,8 @@ const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, FlagSpec>>>
   'queue history': { '--limit': { value: true } },
   'queue cancel': {},
   'queue retry': {},
+  'queue discard': {},
+  'queue dismiss': {},
   'queue flush': {},
   key: {},
 };
@@ -224,7 +229,9 @@ export function parseCtlArgs(argv: readonly string[], env: ParseEnv): CtlInvocat
   if (word === 'queue') {
     const sub = rest[0];
     if (sub === undefined) {
-      throw new CtlUsageError("'queue' needs a subcommand: list, history, cancel, retry or flush");
+      throw new CtlUsageError(
+        "'queue' needs a subcommand: list, history, cancel, retry, discard, dismiss or flush",
+      );
     }
     name = `queue ${sub}`;
     args = rest.slice(1);
@@ -233,7 +240,7 @@ export function parseCtlArgs(argv: readonly string[], env: ParseEnv): CtlInvocat
   if (own === undefined) {
     throw new CtlUsageError(
       word === 'queue'
-        ? `unknown queue subcommand '${rest[0] ?? ''}' (expected list, history, cancel, retry or flush)`
+        ? `unknown queue subcommand '${rest[0] ?? ''}' (expected list, history, cancel, retry, discard, dismiss or flush)`
         : `unknown command '${word}' (expected health, list, spawn, control, action, batch, query, queue or key)`,
     );
   }
@@ -416,6 +423,21 @@ function parseCommand(name: string, args: readonly string[], f: Flags): CtlComma
       return name === 'queue cancel'
         ? { kind: 'queue_cancel', id: normalized }
         : { kind: 'queue_retry', id: normalized };
+    }
+    case 'queue discard': {
+      const [key = ''] = expectArgs(name, args, ['<entry | request_id>']);
+      // Entry numbers are what `queue list` prints; a request id works when it is readable.
+      if (/^[0-9]+$/.test(key))
+        return { kind: 'queue_discard', key: integer('entry', key, 1, Number.MAX_SAFE_INTEGER) };
+      const id = normalizeUuid(key);
+      if (id === null) {
+        throw new CtlUsageError(`expected a quarantine entry number or a request id (UUID), got '${key}'`);
+      }
+      return { kind: 'queue_discard', key: id };
+    }
+    case 'queue dismiss': {
+      const [notice = ''] = expectArgs(name, args, ['<notice>']);
+      return { kind: 'queue_dismiss', notice: integer('notice', notice, 1, Number.MAX_SAFE_INTEGER) };
     }
     case 'queue flush':
       expectArgs(name, args, []);

@@ -28,8 +28,16 @@ The local queue (in --data-dir; refused while a running console owns it):
   queue history [--limit N]                       settled commands, newest first
   queue cancel <request_id>                       withdraw a queued (or outcome-unknown) command
   queue retry <request_id>                        queue an ended command again
+  queue discard <entry|request_id>                delete a quarantined command for good
+  queue dismiss <notice>                          delete a notice about a repaired database
   queue flush [--wait SECS]                       deliver what is queued, wait up to --wait
   (with --server, queue commands act on that server's commands only)
+
+  Commands the queue cannot read (damaged on disk) are kept in quarantine, never sent;
+  queue list shows them under "quarantined" with the reason. A database file that is no
+  usable database is moved aside (commands.sqlite.corrupt-<time>, every readable command
+  copied into a new one); "notices" says where it went until dismissed. Either is also said
+  on stderr by the run that found it.
 
 Keys:
   key                                     this console's public key, its fingerprint and the
@@ -71,13 +79,17 @@ Output:
   without --queue: the server's reply, e.g. {"type":"command_response","success":true,...};
     when no reply came in time: {"status":"unknown","request_id":...,"reason":...}
   with --queue: {"status":"done"|"queued"|"unknown"|"failed","command":{...},"reply":{...}}
-  queue list/history: {"commands":[...]}; queue cancel/retry: {"command":{...}};
+  queue list: {"commands":[...],"quarantined":[{"entry","reason","id","server",...,"raw"}],
+    "notices":[{"id","message","movedTo",...}]}; queue history: {"commands":[...]};
+  queue cancel/retry: {"command":{...}}; queue discard: {"discarded":{...}};
+  queue dismiss: {"dismissed":N};
   queue flush: {"pending":N,"commands":[...]}. Commands carry "server": their endpoint.
 
 Exit codes:
   0  done, and the server reported success
   1  error: the server answered success=false (its reply is printed), or a local error
-     (queue full, queue locked by a running console, unknown request id, ...)
+     (queue full, queue locked by a running console, unknown request id, the disk is
+     full, ...)
   2  usage error
   3  offline: no answer within --connect-timeout, or the server refused the handshake;
      nothing was sent (without --queue)

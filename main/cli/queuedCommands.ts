@@ -16,16 +16,28 @@ import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import { failureText, waitOnline } from './directCommands';
 import { ctlSecurity, warnIfPlain } from './ctlSecurity';
 import { replySucceeded, type CtlIo } from './ctlRequests';
+import { reportRepairs } from './queueRepairs';
 
 const POLL_MS = 25;
 
-/** Opens the queue of `--data-dir` with the settings of the command line. @throws QueueLockedError and the core's other errors */
-export function openCore(options: CtlOptions): ConsoleCore {
-  return openConsoleCore({
+/**
+ * Opens the queue of `--data-dir` with the settings of the command line, and says on stderr
+ * what it had to repair on the way (a database moved aside, commands put in quarantine).
+ * @throws QueueLockedError and the core's other errors
+ */
+export function openCore(options: CtlOptions, io: CtlIo): ConsoleCore {
+  const core = openConsoleCore({
     dataDir: options.dataDir,
     requestTimeoutMs: options.replyTimeoutMs,
     ...(options.maxPending === null ? {} : { maxPending: options.maxPending }),
   });
+  try {
+    reportRepairs(core.queue, io);
+  } catch {
+    // Only a failing store gets here; the run meets (and reports) that failure next, and the
+    // repairs stay listed by 'ctl queue list'.
+  }
+  return core;
 }
 
 /** The profile whose endpoint is `endpoint`, or null. */
@@ -43,7 +55,7 @@ export async function runQueued(
   options: CtlOptions,
   io: CtlIo,
 ): Promise<ExitCode> {
-  const core = openCore(options);
+  const core = openCore(options, io);
   try {
     const deadline = Date.now() + options.waitMs;
     const stored = findProfile(core.registry.list(), options.server);
@@ -75,7 +87,7 @@ export async function runQueued(
  * the commands that were pending with their states now.
  */
 export async function runFlush(options: CtlOptions, io: CtlIo): Promise<ExitCode> {
-  const core = openCore(options);
+  const core = openCore(options, io);
   try {
     const deadline = Date.now() + options.waitMs;
     let targets: string[];

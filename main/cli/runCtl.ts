@@ -64,6 +64,8 @@ export async function runCtl(argv: readonly string[], io: CtlIo, env: ParseEnv):
       case 'queue_history':
       case 'queue_cancel':
       case 'queue_retry':
+      case 'queue_discard':
+      case 'queue_dismiss':
         return runQueueAdmin(command, options, io);
       default: {
         const never: never = command;

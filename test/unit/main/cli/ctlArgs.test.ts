@@ -260,6 +260,15 @@ describe('parseCtlArgs: commands', () => {
       id: AGENT,
     });
     expect(run(['queue', 'retry', AGENT]).command).toEqual({ kind: 'queue_retry', id: AGENT });
+    expect(run(['queue', 'discard', '7']).command).toEqual({ kind: 'queue_discard', key: 7 });
+    expect(run(['queue', 'discard', AGENT.toUpperCase()]).command).toEqual({
+      kind: 'queue_discard',
+      key: AGENT,
+    });
+    expect(usage(['queue', 'discard', '0'])).toBe('entry must be from 1 to 9007199254740991, got 0');
+    expect(usage(['queue', 'discard'])).toMatch(/<entry \| request_id>/);
+    expect(run(['queue', 'dismiss', '3']).command).toEqual({ kind: 'queue_dismiss', notice: 3 });
+    expect(usage(['queue', 'dismiss', 'x'])).toBe("notice needs a whole number, got 'x'");
     expect(run(['queue', 'flush', '--wait', '2']).options.waitMs).toBe(2000);
     expect(usage(['queue'])).toMatch(/needs a subcommand/);
     expect(usage(['queue', 'drop'])).toMatch(/^unknown queue subcommand 'drop'/);
