@@ -13,6 +13,7 @@ import type { EventSink } from './publisher';
 import { agentWatchdog } from './agentWatchdog';
 import { LineStore } from './lineStore';
 import type { LineStream } from './lineStore';
+import type { OutputBudget } from './query/outputBudget';
 import { toSystemTime } from './time';
 
 /** Signals the protocol's `signal` command may send (payload name → POSIX signal). */
@@ -38,6 +39,8 @@ export interface AgentLaunch {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly lineLimits: LineStoreLimits;
+  /** The server's budget of stored output, which the agent's line store counts against. */
+  readonly outputBudget?: OutputBudget;
 }
 
 /** The answer of a forwarded custom action (see PROTOCOL.md §4). */
@@ -104,7 +107,10 @@ export class AgentProcess {
     private readonly events: EventSink,
     private readonly onExit: (agent: AgentProcess) => void,
   ) {
-    this.lines = new LineStore(launch.lineLimits);
+    this.lines = new LineStore(
+      launch.lineLimits,
+      launch.outputBudget === undefined ? {} : { budget: launch.outputBudget },
+    );
     this.exited = new Promise((resolve) => {
       this.markExited = resolve;
     });

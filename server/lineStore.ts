@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { LineStoreLimits } from './config';
 import { decodeLine, LineSegment } from './query/lineSegment';
 import type { LineTag, SegmentView } from './query/lineSegment';
+import type { BudgetedStore, OutputBudget } from './query/outputBudget';
 
 /** Stream of a stored line. */
 export type LineStream = 'stdout' | 'stderr';
@@ -27,6 +28,8 @@ export interface LineStoreOptions {
   readonly segmentBytes?: number;
   /** Lines after which a new segment is started (default 65,536). */
   readonly segmentLines?: number;
+  /** The server-wide budget this store counts against and may be shed by (none: only `limits`). */
+  readonly budget?: OutputBudget;
 }
 
 /** A line returned by {@link LineStore.nextLine}, with the cursor to pass next time. */
@@ -67,10 +70,14 @@ export class LineSnapshot {
  * without copying ({@link snapshot}); reading by offset costs O(log segments + limit) for both
  * streams, plus O(segments + 256) for one stream.
  *
+ * With a server-wide {@link OutputBudget}, the store counts against it and the budget may drop
+ * its oldest lines ({@link shed}); call {@link retire} when the agent exits and {@link release}
+ * when it is forgotten.
+ *
  * Every line gets a sequence number (0 for the first line ever stored); cursors of
  * {@link nextLine} are such numbers and survive eviction.
  */
-export class LineStore {
+export class LineStore implements BudgetedStore {
   private readonly segments: LineSegment[] = [];
   private firstSeq = 0;
   private nextSeq = 0;
@@ -91,7 +98,9 @@ export class LineStore {
   constructor(
     private readonly limits: LineStoreLimits,
     private readonly options: LineStoreOptions = {},
-  ) {}
+  ) {
+    options.budget?.register(this);
+  }
 
   /** Lines stored now. */
   get lineCount(): number {
@@ -124,6 +133,11 @@ export class LineStore {
     return this.nextSeq;
   }
 
+  /** Creation stamp of the oldest segment (see {@link OutputBudget.nextStamp}), or null when empty. */
+  get oldestStamp(): number | null {
+    return this.lineCount > 0 ? (this.segments[0]?.stamp ?? null) : null;
+  }
+
   /** Lines of the selected stream(s) dropped so far, older than every stored line. */
   dropped(stream: StreamSelector): number {
     const mask = STREAM_MASK[stream];
@@ -137,6 +151,8 @@ export class LineStore {
    * @returns the complete lines this chunk finished, in order, when `collect`; else []
    */
   append(stream: LineStream, chunk: Uint8Array, collect = false): string[] {
+    const bytesBefore = this.storedBytes;
+    const droppedBefore = this.evicted;
     const added: string[] | null = collect ? [] : null;
     const buf = Buffer.isBuffer(chunk)
       ? chunk
@@ -158,6 +174,7 @@ export class LineStore {
       pend.bytes += buf.length - start;
       while (pend.bytes > this.limits.maxLineBytes) this.splitLongPending(stream, added);
     }
+    this.settle(bytesBefore, droppedBefore);
     return added ?? [];
   }
 
@@ -168,14 +185,55 @@ export class LineStore {
   flush(stream: LineStream): string[] {
     const pend = this.pending[stream];
     if (pend.bytes === 0) return [];
+    const bytesBefore = this.storedBytes;
+    const droppedBefore = this.evicted;
     const added: string[] = [];
     this.finishPending(stream, Buffer.alloc(0), added);
+    this.settle(bytesBefore, droppedBefore);
     return added;
   }
 
   /** Gives back the unused capacity of the newest segment (call when no more output is expected). */
   trim(): void {
     this.segments.at(-1)?.trim();
+  }
+
+  /**
+   * The agent exited: gives back unused capacity, and under a budget its output is now dropped
+   * before any running agent's. Output that still arrives (a grandchild holding the pipe) is
+   * stored as before.
+   */
+  retire(): void {
+    this.trim();
+    this.options.budget?.markExited(this);
+  }
+
+  /** The agent is forgotten: its bytes no longer count against the budget. */
+  release(): void {
+    this.options.budget?.unregister(this);
+  }
+
+  /**
+   * Drops the oldest lines, at least one and at most the rest of the oldest segment, until
+   * `bytes` are freed (for the budget; see {@link OutputBudget.enforce}).
+   */
+  shed(bytes: number): void {
+    const seg = this.segments[0];
+    if (!seg || this.lineCount === 0) return;
+    const bytesBefore = this.storedBytes;
+    const droppedBefore = this.evicted;
+    const segEnd = seg.firstSeq + seg.count;
+    do this.evictOne();
+    while (bytesBefore - this.storedBytes < bytes && this.firstSeq < segEnd && this.lineCount > 0);
+    this.options.budget?.changed(this.storedBytes - bytesBefore, this.evicted - droppedBefore);
+  }
+
+  /** Tells the budget what an append did, and lets it shed the oldest output when over. */
+  private settle(bytesBefore: number, droppedBefore: number): void {
+    const budget = this.options.budget;
+    if (!budget) return;
+    budget.changed(this.storedBytes - bytesBefore, this.evicted - droppedBefore);
+    budget.enforce();
   }
 
   /** `tail` completes the pending partial line of `stream`. */
@@ -226,7 +284,8 @@ export class LineStore {
     const n = end - start;
     let seg = this.segments.at(-1);
     if (!seg?.fits(n)) {
-      seg = new LineSegment(this.nextSeq, 0, n, this.options.segmentBytes, this.options.segmentLines);
+      const stamp = this.options.budget?.nextStamp() ?? 0;
+      seg = new LineSegment(this.nextSeq, stamp, n, this.options.segmentBytes, this.options.segmentLines);
       this.segments.push(seg);
     }
     seg.push(src, start, end, tag, ascii);

@@ -17,6 +17,8 @@
  * - `regex_timeouts`: output queries whose filter ran past the time budget (`query_budget_ms`).
  * - `queries_refused`: regex output queries refused because `max_concurrent_queries` ran and
  *   `max_waiting_queries` already waited.
+ * - `output_lines_dropped`: stored output lines dropped to stay within an agent's
+ *   `line_store.max_lines` / `max_bytes` or the server's `line_store.total_bytes`.
  * - `spawned`: agents started.
  * - `spawn_failures`: spawn requests that failed (unknown backend, missing executable, limit…).
  * - `action_timeouts`: forwarded custom actions the agent did not answer in time.
@@ -39,6 +41,7 @@ export const STAT_NAMES = [
   'bad_regex',
   'regex_timeouts',
   'queries_refused',
+  'output_lines_dropped',
   'spawned',
   'spawn_failures',
   'action_timeouts',
@@ -49,17 +52,36 @@ export const STAT_NAMES = [
 
 export type StatName = (typeof STAT_NAMES)[number];
 
-/** A snapshot of every counter. */
-export type StatsSnapshot = Record<StatName, number>;
+/**
+ * Gauges: values read when shown (they go up and down), listed with the counters.
+ * - `output_bytes_held`: UTF-8 bytes of agent output the line stores hold now (what
+ *   `line_store.total_bytes` bounds).
+ */
+export const GAUGE_NAMES = ['output_bytes_held'] as const;
 
-/** Monotonic counters; never reset while the server runs. */
+export type GaugeName = (typeof GAUGE_NAMES)[number];
+
+/** A snapshot of every counter and gauge. */
+export type StatsSnapshot = Record<StatName | GaugeName, number>;
+
+/** Monotonic counters (never reset while the server runs) and gauges. */
 export class Stats {
-  private readonly counters: StatsSnapshot;
+  private readonly counters: Record<StatName, number>;
+  private readonly gauges = new Map<GaugeName, () => number>();
 
   constructor() {
-    const counters: Partial<StatsSnapshot> = {};
+    const counters: Partial<Record<StatName, number>> = {};
     for (const name of STAT_NAMES) counters[name] = 0;
-    this.counters = counters as StatsSnapshot;
+    this.counters = counters as Record<StatName, number>;
+  }
+
+  /** Makes gauge `name` read `read()` whenever it is shown (0 until set). */
+  gauge(name: GaugeName, read: () => number): void {
+    this.gauges.set(name, read);
+  }
+
+  private gaugeValue(name: GaugeName): number {
+    return this.gauges.get(name)?.() ?? 0;
   }
 
   /** Adds `by` (default 1) to a counter. */
@@ -72,15 +94,18 @@ export class Stats {
     return this.counters[name];
   }
 
-  /** A copy of every counter. */
+  /** A copy of every counter and the gauges' current values. */
   snapshot(): StatsSnapshot {
-    return { ...this.counters };
+    const out = { ...this.counters } as StatsSnapshot;
+    for (const name of GAUGE_NAMES) out[name] = this.gaugeValue(name);
+    return out;
   }
 
-  /** The counters as `stat.<name>` → decimal string, for health metadata. */
+  /** The counters and gauges as `stat.<name>` → decimal string, for health metadata. */
   toMetadata(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const name of STAT_NAMES) out[`stat.${name}`] = String(this.counters[name]);
+    for (const name of GAUGE_NAMES) out[`stat.${name}`] = String(this.gaugeValue(name));
     return out;
   }
 }

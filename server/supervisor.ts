@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentConfig, Uuid } from '../shared/protocol';
 import { buildAgentEnv } from './agentEnv';
 import { AgentProcess } from './agentProcess';
+import { OutputBudget } from './query/outputBudget';
 import { resolveBackend } from './backends';
 import type { ServerConfig } from './config';
 import type { EventSink } from './publisher';
@@ -17,7 +18,7 @@ export interface SupervisorOptions {
   readonly cwd?: string;
   /** The server environment agents inherit allow-listed variables from (default `process.env`). */
   readonly baseEnv?: NodeJS.ProcessEnv;
-  /** Exited agents kept for list/queries; older ones are forgotten. */
+  /** Exited agents kept for list/queries; older ones are forgotten (default `config.maxExitedAgents`). */
   readonly keepExited?: number;
 }
 
@@ -26,16 +27,26 @@ export type SpawnResult =
 
 /**
  * Owns the agents: starts them from backends, enforces the agent limit, keeps exited agents
- * (up to `keepExited`, default 1000) for list and output queries, and stops everything at shutdown.
+ * (up to `keepExited`, default `max_exited_agents`) for list and output queries, and stops
+ * everything at shutdown. Every agent's output counts against one {@link OutputBudget}
+ * (`line_store.total_bytes`); the stats show it as `output_bytes_held` and
+ * `output_lines_dropped`.
  */
 export class Supervisor {
   private readonly agents = new Map<Uuid, AgentProcess>();
-  private readonly exitedOrder: Uuid[] = [];
+  private readonly exitedOrder: AgentProcess[] = [];
+  private readonly outputBudget: OutputBudget;
   private starting = 0;
   private running = 0;
   private shuttingDown = false;
 
-  constructor(private readonly options: SupervisorOptions) {}
+  constructor(private readonly options: SupervisorOptions) {
+    const { stats } = options;
+    this.outputBudget = new OutputBudget(options.config.totalOutputBytes, (lines) => {
+      stats.increment('output_lines_dropped', lines);
+    });
+    stats.gauge('output_bytes_held', () => this.outputBudget.heldBytes);
+  }
 
   /** Agents that have not exited. */
   get activeCount(): number {
@@ -96,6 +107,7 @@ export class Supervisor {
           env,
           cwd: this.options.cwd ?? process.cwd(),
           lineLimits: this.options.config.lineStore,
+          outputBudget: this.outputBudget,
         },
         this.options.events,
         (agent) => {
@@ -115,11 +127,14 @@ export class Supervisor {
   private onExit(agent: AgentProcess): void {
     // An agent that exits during start() is not counted yet (it is added after start resolves).
     if (this.agents.has(agent.id)) this.running--;
-    this.exitedOrder.push(agent.id);
-    const keep = this.options.keepExited ?? 1000;
+    agent.lines.retire();
+    this.exitedOrder.push(agent);
+    const keep = this.options.keepExited ?? this.options.config.maxExitedAgents;
     while (this.exitedOrder.length > keep) {
       const old = this.exitedOrder.shift();
-      if (old !== undefined) this.agents.delete(old);
+      if (old === undefined) break;
+      old.lines.release();
+      this.agents.delete(old.id);
     }
   }
 

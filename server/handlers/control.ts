@@ -142,7 +142,14 @@ async function execute(
         nonNegativeInt(fields?.offset, 'offset', 0),
       );
       if (!result.ok) throw new AgentCommandError(result.error);
-      return { data: { lines: result.lines, total_lines: result.totalLines, has_more: result.hasMore } };
+      return {
+        data: {
+          lines: result.lines,
+          total_lines: result.totalLines,
+          has_more: result.hasMore,
+          dropped_lines: result.droppedLines,
+        },
+      };
     }
     default: {
       const never: never = command;

@@ -4,6 +4,7 @@ import type {
   ReplyMessage,
   RequestMessage,
 } from '../../shared/protocol';
+import { droppedLinesNotice } from '../../shared/domain/droppedLines';
 import { runBatch } from './batch';
 import type { HandlerContext } from './context';
 import { runControl } from './control';
@@ -43,7 +44,8 @@ async function runOutputQuery(ctx: HandlerContext, req: OutputQueryRequest): Pro
         lines: result.lines,
         total_lines: result.totalLines,
         has_more: result.hasMore,
-        error: null,
+        // The wire has no field for it: a success carries the dropped-lines notice in `error`.
+        error: result.droppedLines > 0 ? droppedLinesNotice(result.droppedLines) : null,
       }
     : { ...base, success: false, lines: [], total_lines: null, has_more: false, error: result.error };
 }

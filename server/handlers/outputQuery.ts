@@ -12,7 +12,14 @@ export const DEFAULT_QUERY_LIMIT = 100;
 export const MAX_QUERY_LIMIT = 10_000;
 
 export type QueryOutcome =
-  | { readonly ok: true; readonly lines: string[]; readonly totalLines: number; readonly hasMore: boolean }
+  | {
+      readonly ok: true;
+      readonly lines: string[];
+      readonly totalLines: number;
+      readonly hasMore: boolean;
+      /** Lines of the queried stream(s) dropped by the output limits, older than every line kept. */
+      readonly droppedLines: number;
+    }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -23,6 +30,7 @@ export type QueryOutcome =
  * `query_budget_ms` run-time budget; a query that finds every worker busy waits, or is refused
  * when `max_waiting_queries` already wait. Counts bad regexes, budget timeouts and refusals in
  * the stats. Never rejects: every failure is an `ok: false` outcome with a clear error.
+ * `droppedLines` is what the reply's dropped-lines notice reports (`shared/domain/droppedLines`).
  */
 export async function queryOutput(
   ctx: HandlerContext,
@@ -45,7 +53,9 @@ export async function queryOutput(
     }
   }
   const clamped = Math.min(limit, MAX_QUERY_LIMIT);
-  if (re === null) return { ok: true, ...agent.lines.read(stream, offset, clamped) };
+  // Read with the lines: whatever is dropped later is newer than this snapshot's oldest line.
+  const droppedLines = agent.lines.dropped(stream);
+  if (re === null) return { ok: true, ...agent.lines.read(stream, offset, clamped), droppedLines };
   const snapshot = agent.lines.snapshot();
   try {
     const found = await ctx.queries.scan(
@@ -61,7 +71,13 @@ export async function queryOutput(
       ctx.config.queryBudgetMs,
     );
     const lines = snapshot.lines(found.hits);
-    return { ok: true, lines, totalLines: found.total, hasMore: offset + lines.length < found.total };
+    return {
+      ok: true,
+      lines,
+      totalLines: found.total,
+      hasMore: offset + lines.length < found.total,
+      droppedLines,
+    };
   } catch (error) {
     if (error instanceof RegexTimeoutError) {
       ctx.stats.increment('regex_timeouts');

@@ -4,6 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, onScopeDispose, ref, shallowRef } from 'vue';
+import { parseDroppedLinesNotice } from '../../../shared/domain/droppedLines';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import type { OutputStream } from '../../../shared/protocol/types';
 import { getApi } from '../api';
@@ -57,12 +58,18 @@ export const useOutputStore = defineStore('output', () => {
     return pager.value?.error ?? null;
   });
   const heldCount = ref(0);
+  /**
+   * Lines of the shown stream(s) the server dropped to stay within its output limits, older
+   * than line 1 (the notice of its last successful reply; see `shared/domain/droppedLines`).
+   */
+  const droppedLines = ref(0);
 
   function query(offset: number, limit: number): Promise<FetchResult<{ lines: string[]; total: number }>> {
     const sid = serverId.value;
     const aid = agentId.value;
     if (sid === null || aid === null) return Promise.resolve({ ok: false, message: 'No agent is open.' });
     const filter = appliedFilter.value;
+    const asked = stream.value;
     return getApi()
       .queryOutput({
         serverId: sid,
@@ -81,6 +88,10 @@ export const useOutputStore = defineStore('output', () => {
             ok: false,
             message: `The server rejected the query: ${reply.error ?? 'no reason given'}. ${filter === '' ? 'Try again.' : 'Change or clear the filter.'}`,
           };
+        }
+        // Only a reply for what is shown now may set the count (a stream switch re-counts).
+        if (serverId.value === sid && agentId.value === aid && stream.value === asked) {
+          droppedLines.value = parseDroppedLinesNotice(reply.error);
         }
         const totalLines = reply.total_lines;
         return {
@@ -139,6 +150,7 @@ export const useOutputStore = defineStore('output', () => {
     await close();
     serverId.value = sid;
     agentId.value = aid;
+    droppedLines.value = 0;
     following.value = true;
     paused.value = false;
     if (offs.length === 0) {
@@ -170,6 +182,7 @@ export const useOutputStore = defineStore('output', () => {
     agentId.value = null;
     held = [];
     heldCount.value = 0;
+    droppedLines.value = 0;
     splitter = new LineSplitter();
     changed();
     if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
@@ -260,6 +273,7 @@ export const useOutputStore = defineStore('output', () => {
     following,
     paused,
     heldCount,
+    droppedLines,
     tailId,
     tailError,
     version,

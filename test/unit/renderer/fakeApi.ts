@@ -4,6 +4,7 @@
  * schemas (as the real handlers do), queries follow PROTOCOL.md §4 semantics (regex filter,
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
+import { droppedLinesNotice } from '../../../shared/domain/droppedLines';
 import {
   describeIssues,
   fail,
@@ -128,6 +129,11 @@ export class FakeApi {
   readonly handlers = new Map<ConsoleEventName, Set<Handler>>();
   /** Makes a query fail with this server error (e.g. a rejected pattern). */
   queryError: string | null = null;
+  /**
+   * Lines the "server" dropped per agent (default none): successful query replies then carry
+   * the dropped-lines notice in `error`, as our server does.
+   */
+  readonly dropped = new Map<string, number>();
   /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
@@ -481,12 +487,14 @@ export class FakeApi {
         const offset = p.value.offset ?? 0;
         const limit = p.value.limit ?? 100;
         const lines = matching.slice(offset, offset + limit);
+        const dropped = this.dropped.get(p.value.agentId) ?? 0;
         return ok({
           ...base,
           success: true,
           lines,
           total_lines: matching.length,
           has_more: offset + lines.length < matching.length,
+          error: dropped > 0 ? droppedLinesNotice(dropped) : null,
         });
       },
       listQueue: (input) => {

@@ -88,4 +88,32 @@ describe('OutputViewer', () => {
     );
     expect(wrapper.findAll('[data-testid="output-line"]').map((l) => l.text())).toEqual(['1e1']);
   });
+  it('says how many earlier lines the server dropped, and nothing when it dropped none', async () => {
+    ctx.fake.output.set(agentId, [
+      { stream: 'stdout', text: 'kept 1' },
+      { stream: 'stdout', text: 'kept 2' },
+    ]);
+    const store = useOutputStore();
+    const wrapper = mount(OutputViewer, { global: { plugins: [ctx.pinia] } });
+    await store.open(serverId, agentId);
+    await settle(10);
+    expect(wrapper.find('[data-testid="output-dropped"]').exists()).toBe(false);
+    ctx.fake.dropped.set(agentId, 1234);
+    await store.reload();
+    await settle(10);
+    const banner = wrapper.get('[data-testid="output-dropped"]');
+    expect(banner.text()).toContain('1,234 earlier lines dropped');
+    expect(banner.text()).toContain('line 1 is the oldest line it still holds');
+    expect(wrapper.get('[data-testid="output-line"]').text()).toBe('1kept 1');
+    await store.applyFilter('kept');
+    await settle(10);
+    expect(wrapper.get('[data-testid="output-dropped"]').text()).toContain('the filter searched only');
+    ctx.fake.dropped.set(agentId, 1);
+    await store.reload();
+    await settle(10);
+    expect(wrapper.get('[data-testid="output-dropped"]').text()).toContain('1 earlier line dropped');
+    await store.close();
+    await settle(10);
+    expect(wrapper.find('[data-testid="output-dropped"]').exists()).toBe(false);
+  });
 });
