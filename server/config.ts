@@ -50,7 +50,11 @@ export interface ServerConfig {
   readonly totalOutputBytes: number;
   /** Default timeout of forwarded custom actions, in seconds. */
   readonly actionTimeoutSecs: number;
-  /** Time budget of one output query's regex filter, in milliseconds (config `query_budget_ms`). */
+  /**
+   * Run-time budget of one regex output query in its worker thread, in milliseconds (config
+   * `query_budget_ms`, default 2000); time spent waiting for a worker is not counted. Over it the
+   * worker is stopped and the query fails with an error naming the budget.
+   */
   readonly queryBudgetMs: number;
   /** Most regex output queries run at once (each in a worker thread); config `max_concurrent_queries`. */
   readonly maxConcurrentQueries: number;
