@@ -59,9 +59,12 @@ Security (two modes):
 Options:
   --bind ENDPOINT      ROUTER command socket (default ${DEFAULT_BIND})
   --pub ENDPOINT       PUB event socket (default ${DEFAULT_PUB})
-  --config FILE        JSON config: backends, inherit_env (which of this server's variables agents
-                       get), expose_env_values, max_agents, heartbeat_ms, line_store,
-                       action_timeout_secs
+  --config FILE        JSON config (every key optional; see the README): backends (null
+                       disables a built-in), cli_catch_all, inherit_env (which of this
+                       server's variables agents get), expose_env_values, max_agents,
+                       max_exited_agents, heartbeat_ms, line_store (max_lines, max_bytes,
+                       max_line_bytes, total_bytes), query_budget_ms, max_concurrent_queries,
+                       max_waiting_queries, action_timeout_secs, shutdown_grace_ms
   --server-id ID       server id in replies (default srv-<8 hex>)
   --heartbeat-ms N     PUB heartbeat interval in ms (default 5000)
   --max-agents N       most agents running at once (default 100)
