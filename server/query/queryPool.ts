@@ -12,15 +12,27 @@ export interface QueryPoolOptions {
   readonly maxWaiting: number;
   /** Old-generation heap cap of each worker in MiB (default 256): a runaway worker dies alone. */
   readonly workerHeapMb?: number;
+  /**
+   * Longest wait for a worker, in ms (default {@link DEFAULT_MAX_WAIT_MS}). A scan still
+   * waiting then is refused: its client (30 s timeout by default) would have given up before
+   * it finished, and running it anyway would only delay the next ones.
+   */
+  readonly maxWaitMs?: number;
 }
+
+/** Default longest wait for a worker: 15 s, so a waiting scan plus its 2 s budget ends well inside a 30 s client timeout. */
+export const DEFAULT_MAX_WAIT_MS = 15_000;
 
 /** A scan refused because every worker is busy and the waiting line is full. */
 export class QueryRefusedError extends Error {
   override readonly name = 'QueryRefusedError';
-  constructor(running: number, waiting: number) {
+  constructor(running: number, waiting: number, waitedMs?: number) {
     super(
-      `server busy: ${running} regex output queries are running and ${waiting} more are waiting ` +
-        `(the limits max_concurrent_queries and max_waiting_queries); try again shortly`,
+      waitedMs === undefined
+        ? `server busy: ${running} regex output queries are running and ${waiting} more are waiting ` +
+            `(the limits max_concurrent_queries and max_waiting_queries); try again shortly`
+        : `server busy: no query worker came free within ${waitedMs >= 1000 ? `${Math.round(waitedMs / 1000)} s` : `${waitedMs} ms`} ` +
+            `(${running} regex output queries running at a time, max_concurrent_queries); try again shortly`,
     );
   }
 }
@@ -36,6 +48,8 @@ interface Task {
   readonly budgetMs: number;
   readonly resolve: (hits: ScanHits) => void;
   readonly reject: (error: Error) => void;
+  /** Refuses the scan if it is still waiting for a worker; cleared once it starts. */
+  waitTimer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -103,16 +117,31 @@ export class QueryPool {
       // for it beyond maxWaiting (so a retry right after a timeout is not refused).
       const stopping = this.slots.filter((s) => s.stopping).length;
       if (free) this.start(free, task);
-      else if (this.waiting.length < this.options.maxWaiting + stopping) this.waiting.push(task);
+      else if (this.waiting.length < this.options.maxWaiting + stopping) this.enqueue(task);
       else reject(new QueryRefusedError(this.slots.length, this.options.maxWaiting));
     });
+  }
+
+  private enqueue(task: Task): void {
+    const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    task.waitTimer = setTimeout(() => {
+      const i = this.waiting.indexOf(task);
+      if (i === -1) return;
+      this.waiting.splice(i, 1);
+      task.reject(new QueryRefusedError(this.slots.length, this.options.maxWaiting, maxWaitMs));
+    }, maxWaitMs);
+    task.waitTimer.unref();
+    this.waiting.push(task);
   }
 
   /** Fails waiting and running scans with QueryFailedError and stops every worker. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
     const gone = new QueryFailedError('the server is shutting down');
-    for (const task of this.waiting.splice(0)) task.reject(gone);
+    for (const task of this.waiting.splice(0)) {
+      clearTimeout(task.waitTimer);
+      task.reject(gone);
+    }
     const stopping: Promise<number>[] = [];
     for (const slot of this.slots) {
       if (slot.timer) clearTimeout(slot.timer);
@@ -130,6 +159,7 @@ export class QueryPool {
   }
 
   private start(slot: Slot, task: Task): void {
+    clearTimeout(task.waitTimer);
     slot.task = task;
     try {
       const worker = slot.worker ?? this.spawn(slot);

@@ -6,8 +6,8 @@ import type { ScanJob } from '../../../../server/query/scanSegments';
 import { RegexTimeoutError } from '../../../../server/regexFilter';
 
 const pools: QueryPool[] = [];
-function pool(concurrency: number, maxWaiting: number): QueryPool {
-  const p = new QueryPool({ concurrency, maxWaiting });
+function pool(concurrency: number, maxWaiting: number, maxWaitMs?: number): QueryPool {
+  const p = new QueryPool({ concurrency, maxWaiting, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) });
   pools.push(p);
   return p;
 }
@@ -115,6 +115,17 @@ describe('QueryPool', () => {
     await expect(refused).rejects.toThrow(QueryRefusedError);
     await expect(refused).rejects.toThrow(/server busy: .*max_concurrent_queries and max_waiting_queries/);
     await running;
+  });
+
+  it('refuses a scan that waited longer than maxWaitMs for a worker, and still runs the next one', async () => {
+    const p = pool(1, 4, 150);
+    const running = p.scan(job(storeOf(EVIL), /^(a+)+$/), 1000).catch((e: unknown) => e);
+    const waited = p.scan(job(storeOf(['x']), /x/), 1000);
+    await expect(waited).rejects.toThrow(QueryRefusedError);
+    await expect(waited).rejects.toThrow(/no query worker came free within 150 ms \(1 regex output queries running at a time, max_concurrent_queries\)/);
+    expect(p.queued).toBe(0);
+    expect(await running).toBeInstanceOf(RegexTimeoutError);
+    await expect(p.scan(job(storeOf(['x']), /x/), 1000)).resolves.toMatchObject({ total: 1 });
   });
 
   it('close fails running and waiting scans and refuses new ones', async () => {
