@@ -157,6 +157,9 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     history: () => [],
     cancelCommand: () => unavailable('cancelCommand'),
     retryCommand: () => unavailable('retryCommand'),
+    queueHealth: () => ({ quarantined: [], notices: [] }),
+    discardQuarantined: () => unavailable('discardQuarantined'),
+    dismissQueueNotice: () => unavailable('dismissQueueNotice'),
     exportHistory: () => unavailable('exportHistory'),
     subscribeStatus: (_input, client) => {
       const subscriptionId = randomUUID();

@@ -5,6 +5,7 @@
  * these types.
  */
 import type { QueuedCommand } from '../domain/command';
+import type { QuarantinedCommand, QueueHealth } from '../domain/quarantine';
 import type { CommandResult } from '../domain/result';
 import type { ClientKeyInfo, ConnectionTestResult, ServerProfile, ServerStatus } from '../domain/server';
 import type {
@@ -67,6 +68,11 @@ export interface ApiOutputs {
   history: QueuedCommand[];
   cancelCommand: QueuedCommand;
   retryCommand: QueuedCommand;
+  /** Commands the queue could not read (kept, never sent) and notices about repairs it made. */
+  queueHealth: QueueHealth;
+  /** The quarantined command deleted. */
+  discardQuarantined: QuarantinedCommand;
+  dismissQueueNotice: null;
   exportHistory: string;
   subscribeStatus: { subscriptionId: string };
   tailLogs: { subscriptionId: string };
@@ -138,6 +144,9 @@ export const CHANNEL_NAMES = [
   'history',
   'cancelCommand',
   'retryCommand',
+  'queueHealth',
+  'discardQuarantined',
+  'dismissQueueNotice',
   'exportHistory',
   'subscribeStatus',
   'tailLogs',

@@ -13,6 +13,7 @@ export type IpcErrorCode =
   | 'queue_full' // too many pending commands for that server
   | 'unsupported' // the server cannot do this (e.g. a Rust 1.0.0 server)
   | 'conflict' // the command is in a state that does not allow this
+  | 'storage' // the console's data directory could not be written (disk full, failed fsync): the message says what was kept
   | 'internal'; // a bug: the message says what failed
 
 export interface IpcError {

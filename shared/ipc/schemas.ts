@@ -138,6 +138,9 @@ export const schemas = {
   }),
   cancelCommand: z.strictObject({ id: uuid }),
   retryCommand: z.strictObject({ id: uuid, expiresAt }),
+  queueHealth: z.strictObject({ serverId: serverId.optional() }),
+  discardQuarantined: z.strictObject({ entry: z.number().int().positive() }),
+  dismissQueueNotice: z.strictObject({ id: z.number().int().positive() }),
   exportHistory: z.strictObject({ format: z.enum(['json', 'csv']), serverId: serverId.optional() }),
 
   subscribeStatus: z.strictObject({ serverId }),

@@ -7,6 +7,7 @@ import type {
   AppInfo,
   ChannelName,
   ConsoleEventEnvelope,
+  ConsoleEvents,
   LogChunkView,
   Schemas,
 } from '../../../shared/ipc';
@@ -201,9 +202,39 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
     state = { client, batcher, subscriptions: new Map(), tails: new Map() };
     const s = state;
     clients.set(client.id, s);
+    // A repair made when the queue opened happened before any window could hear of it.
+    const repaired = queueRepairNotice();
+    if (repaired !== null) batcher.add({ name: 'notification', payload: repaired });
     client.onClose(() => {
       release(s);
     });
+  }
+
+  /** What a newly attached window is told about the queue's repairs and quarantine, or null. */
+  function queueRepairNotice(): ConsoleEvents['notification'] | null {
+    let health;
+    try {
+      health = queue.health();
+    } catch {
+      // The queue view asks again and shows the error itself.
+      return null;
+    }
+    const { notices, quarantined } = health;
+    if (notices.length === 0 && quarantined.length === 0) return null;
+    const parts = notices.map((n) => n.message);
+    if (quarantined.length > 0) {
+      parts.push(
+        `${quarantined.length} stored command(s) could not be read and are kept in quarantine, never sent.`,
+      );
+    }
+    return {
+      level: 'warning',
+      title:
+        notices.length > 0
+          ? 'The command database was moved aside'
+          : 'Some stored commands could not be read',
+      body: `${parts.join(' ')} See the Queue view.`,
+    };
   }
 
   function release(state: ClientState): void {
@@ -305,6 +336,14 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
       }),
     cancelCommand: (input) => queue.cancel(input.id),
     retryCommand: (input) => queue.retry(input.id, { expiresAt: input.expiresAt ?? null }),
+    queueHealth: (input) => queue.health(input.serverId),
+    discardQuarantined: (input) => queue.discardQuarantined(input.entry),
+    dismissQueueNotice: (input) => {
+      if (!queue.dismissNotice(input.id)) {
+        throw new IpcFailure('not_found', `No queue notice ${input.id}; it has already been dismissed.`);
+      }
+      return null;
+    },
     exportHistory: (input) => {
       const all: QueuedCommand[] = [];
       let page = queue.history({

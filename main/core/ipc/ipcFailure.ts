@@ -1,6 +1,7 @@
 import { fail, type IpcErrorCode, type IpcResult } from '../../../shared/ipc';
 import {
   CommandNotFoundError,
+  DiskFullError,
   DuplicateCommandError,
   InvalidCommandError,
   InvalidTransitionError,
@@ -8,6 +9,8 @@ import {
   QueueClosedError,
   QueueError,
   QueueFullError,
+  QuarantineEntryNotFoundError,
+  StoreFailureError,
 } from '../queue/queueErrors';
 import { UnsupportedError } from '../services/agentControlService';
 import { ProfileError } from '../services/profileStore';
@@ -83,6 +86,12 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
     if (error instanceof QueueClosedError) {
       return fail('internal', `${error.message} The console is shutting down; restart it.`);
     }
+    if (error instanceof QuarantineEntryNotFoundError) {
+      return fail('not_found', `${error.message} Refresh the queue.`);
+    }
+    // The disk, not the console: the message says what failed and what was kept.
+    if (error instanceof DiskFullError || error instanceof StoreFailureError)
+      return fail('storage', error.message);
     return fail('internal', error.message);
   }
   return unexpected(error);

@@ -21,6 +21,8 @@ export function nextStepFor(code: IpcErrorCode): string {
       return 'This server cannot do that (for example a Rust 1.0.0 server): use another server or command.';
     case 'conflict':
       return 'Refresh: the item changed state in the meantime.';
+    case 'storage':
+      return "Check the disk that holds the console's data (free space, errors), then try again.";
     case 'internal':
       return 'This is a bug in the console: copy this message into a bug report.';
     default:

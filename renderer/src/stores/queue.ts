@@ -1,11 +1,13 @@
 /**
  * The command queue as the operator sees it: pending commands (queued, sending, or with an
  * unknown outcome awaiting a decision) kept live by `queue` events, and the history, paged
- * newest first, with filters and export.
+ * newest first, with filters and export; and what the queue could not read (quarantined
+ * commands, never sent) or had to repair (notices about a database file moved aside).
  */
 import { defineStore } from 'pinia';
 import { computed, onScopeDispose, ref, shallowRef } from 'vue';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
+import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { getApi } from '../api';
 import { downloadText } from '../lib/download';
 import { describeError } from '../lib/errors';
@@ -29,6 +31,8 @@ export const useQueueStore = defineStore('queue', () => {
   const outcomeFilter = ref<HistoryFilter>('all');
   const textFilter = ref('');
   const busy = ref<Record<string, string>>({});
+  const quarantined = shallowRef<QuarantinedCommand[]>([]);
+  const notices = shallowRef<QueueNotice[]>([]);
   const exporting = ref(false);
   let off: (() => void) | null = null;
 
@@ -90,7 +94,13 @@ export const useQueueStore = defineStore('queue', () => {
         history.value = past.value;
         historyDone.value = past.value.length < HISTORY_PAGE;
       }
-      const failure = !queued.ok ? queued.error : !past.ok ? past.error : null;
+      // After the reads above: a row they found unreadable has just been put in quarantine.
+      const health = await getApi().queueHealth(serverId);
+      if (health.ok) {
+        quarantined.value = health.value.quarantined;
+        notices.value = health.value.notices;
+      }
+      const failure = !queued.ok ? queued.error : !past.ok ? past.error : !health.ok ? health.error : null;
       error.value = failure ? describeError('Could not load the queue', failure) : null;
     } finally {
       loading.value = false;
@@ -154,6 +164,26 @@ export const useQueueStore = defineStore('queue', () => {
     });
   }
 
+  /** Deletes a quarantined command for good (it was never sent). Returns an error sentence or null. */
+  function discardQuarantined(entry: number): Promise<string | null> {
+    return withBusy(`quarantine-${entry}`, 'discarding', async () => {
+      const result = await getApi().discardQuarantined({ entry });
+      if (!result.ok) return describeError('Could not discard the quarantined command', result.error);
+      quarantined.value = quarantined.value.filter((q) => q.entry !== entry);
+      return null;
+    });
+  }
+
+  /** Deletes a repair notice the operator has read. Returns an error sentence or null. */
+  function dismissNotice(id: number): Promise<string | null> {
+    return withBusy(`notice-${id}`, 'dismissing', async () => {
+      const result = await getApi().dismissQueueNotice({ id });
+      if (!result.ok) return describeError('Could not dismiss the notice', result.error);
+      notices.value = notices.value.filter((n) => n.id !== id);
+      return null;
+    });
+  }
+
   /** Downloads the history as JSON or CSV. Returns an error sentence or null. */
   async function exportHistory(format: 'json' | 'csv'): Promise<string | null> {
     exporting.value = true;
@@ -193,12 +223,16 @@ export const useQueueStore = defineStore('queue', () => {
     textFilter,
     busy,
     exporting,
+    quarantined,
+    notices,
     start,
     stop,
     refresh,
     loadMore,
     cancel,
     retry,
+    discardQuarantined,
+    dismissNotice,
     exportHistory,
     setServerFilter,
     onQueue,

@@ -20,6 +20,7 @@ import {
   type ServerView,
 } from '../../../shared/ipc';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
+import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { summarizeRequest } from '../../../shared/domain/command';
 import type { CommandResult } from '../../../shared/domain/result';
 import type {
@@ -121,6 +122,9 @@ export class FakeApi {
   /** Agents whose stdout is `n` generated lines ("line 0" …), without holding them in memory. */
   readonly synthetic = new Map<string, number>();
   readonly commands = new Map<string, QueuedCommand>();
+  /** What `queueHealth` answers: quarantined commands and repair notices, as a test sets them. */
+  quarantined: QuarantinedCommand[] = [];
+  notices: QueueNotice[] = [];
   /** Agents whose commands (control and batch) fail. */
   readonly failing = new Set<string>();
   /** When true, mutating commands are queued instead of run. */
@@ -555,6 +559,37 @@ export class FakeApi {
         const retried: QueuedCommand = { ...command, state: 'queued', settledAt: null, outcome: null };
         this.commands.set(retried.id, retried);
         return Promise.resolve(ok(retried));
+      },
+      queueHealth: (input) => {
+        const p = this.parse('queueHealth', input);
+        if (!p.ok) return Promise.resolve(p.result);
+        const serverId = p.value.serverId;
+        return Promise.resolve(
+          ok({
+            quarantined: this.quarantined.filter((q) => serverId === undefined || q.serverId === serverId),
+            notices: [...this.notices],
+          }),
+        );
+      },
+      discardQuarantined: (input) => {
+        const p = this.parse('discardQuarantined', input);
+        if (!p.ok) return Promise.resolve(p.result);
+        const found = this.quarantined.find((q) => q.entry === p.value.entry);
+        if (!found)
+          return Promise.resolve(
+            fail('not_found', `No quarantined command with entry number ${p.value.entry}.`),
+          );
+        this.quarantined = this.quarantined.filter((q) => q !== found);
+        return Promise.resolve(ok(found));
+      },
+      dismissQueueNotice: (input) => {
+        const p = this.parse('dismissQueueNotice', input);
+        if (!p.ok) return Promise.resolve(p.result);
+        if (!this.notices.some((n) => n.id === p.value.id)) {
+          return Promise.resolve(fail('not_found', `No queue notice ${p.value.id}.`));
+        }
+        this.notices = this.notices.filter((n) => n.id !== p.value.id);
+        return Promise.resolve(ok(null));
       },
       exportHistory: (input) => {
         const p = this.parse('exportHistory', input);

@@ -4,9 +4,12 @@ import { invokeChannel } from '../../../../../main/core/ipc';
 import { IpcFailure } from '../../../../../main/core/ipc/ipcFailure';
 import {
   CommandNotFoundError,
+  DiskFullError,
   InvalidTransitionError,
   OutOfOrderError,
+  QuarantineEntryNotFoundError,
   QueueFullError,
+  StoreFailureError,
 } from '../../../../../main/core/queue/queueErrors';
 import { UnsupportedError } from '../../../../../main/core/services/agentControlService';
 import { ProfileError } from '../../../../../main/core/services/profileStore';
@@ -131,6 +134,20 @@ describe('invokeChannel', () => {
     ['InvalidTransitionError', () => new InvalidTransitionError(AGENT, 'sending', 'cancel'), 'conflict'],
     ['OutOfOrderError', () => new OutOfOrderError(AGENT, AGENT, 's1'), 'conflict'],
     ['CommandNotFoundError', () => new CommandNotFoundError(AGENT), 'not_found'],
+    // The disk, not a bug: never "copy this into a bug report".
+    [
+      'DiskFullError',
+      () => new DiskFullError('The disk is full: the command was not queued'),
+      'storage',
+      'not queued',
+    ],
+    ['StoreFailureError', () => new StoreFailureError('could not make it durable'), 'storage', 'durable'],
+    [
+      'QuarantineEntryNotFoundError',
+      () => new QuarantineEntryNotFoundError(4),
+      'not_found',
+      'entry number 4',
+    ],
     ['IpcFailure', () => new IpcFailure('forbidden', 'nope'), 'forbidden', 'nope'],
     ['a plain Error', () => new Error('boom'), 'internal', 'boom'],
     ['a thrown string', () => 'weird', 'internal', 'weird'],
