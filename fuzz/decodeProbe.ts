@@ -130,7 +130,8 @@ function probeQuietly(frame: Uint8Array, peek: boolean): void {
 
 const MiB = 1024 * 1024;
 
-function formatLine(l: ProbeLine): string {
+/** One probed frame as a table row (sizes in MiB, the verdict shortened). */
+export function formatProbeLine(l: ProbeLine): string {
   const r = l.result;
   const mb = (n: number): string => (n / MiB).toFixed(1).padStart(6);
   return [
@@ -156,7 +157,7 @@ function main(argv: readonly string[]): void {
   }
   if (gc === undefined) process.stderr.write('decodeProbe: run with --expose-gc for stable numbers\n');
   for (const line of probeHostileCases(sizes)) {
-    process.stdout.write(`${json ? JSON.stringify(line) : formatLine(line)}\n`);
+    process.stdout.write(`${json ? JSON.stringify(line) : formatProbeLine(line)}\n`);
   }
 }
 
