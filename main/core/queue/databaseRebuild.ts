@@ -116,6 +116,9 @@ function copyReadable(
     return out;
   }
   try {
+    // The other tables first, so quarantine entries and notices keep their numbers and the
+    // entries this salvage makes come after them.
+    out.notes.push(...copyTables(src, dst));
     const insert = dst.prepare(
       `INSERT INTO commands (${COLUMNS}) VALUES (${COMMAND_COLUMNS.map(() => '?').join(', ')})`,
     );
@@ -162,7 +165,6 @@ function copyReadable(
         `some rows could not be read at all (${lost.join(', ')}): they are only in the moved file`,
       );
     }
-    out.notes.push(...copyTables(src, dst));
   } finally {
     src.close();
   }

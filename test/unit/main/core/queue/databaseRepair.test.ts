@@ -235,7 +235,7 @@ describe('a damaged database (quick_check or the engine reports it)', () => {
     expect(expectSubsetOf(q, originals)).toHaveLength(6);
   });
 
-  it('keeps the other tables (quarantine, notices) of the damaged file', async () => {
+  it('keeps the quarantine and notices of the damaged file, numbered as they were; new entries come after', async () => {
     const originals = await seed(300);
     withRawDb(temp.path, (db) =>
       db.run("UPDATE commands SET state = 'gone' WHERE id = ?", [originals[0]?.id ?? '']),
@@ -243,10 +243,19 @@ describe('a damaged database (quick_check or the engine reports it)', () => {
     const q1 = openQueue(temp.path);
     const entry = q1.health().quarantined[0];
     q1.close();
+    // Damaged since, and never opened in between: found by the salvage itself.
+    const late = originals[299]?.id ?? '';
+    withRawDb(temp.path, (db) => db.run("UPDATE commands SET state = 'lost' WHERE id = ?", [late]));
     const { pageSize, pages } = leafPages(temp.path, 'commands');
     overwrite(dbPath(temp.path), ((pages[3] ?? 0) - 1) * pageSize, Buffer.alloc(16, 0xff));
     const q = reopen();
-    expect(q.health().quarantined).toEqual([entry]);
+    const { quarantined } = q.health();
+    expect(quarantined[0]).toEqual(entry);
+    expect(quarantined.slice(1).map((e) => [e.id, e.reason])).toEqual([
+      [late, 'state: "lost" is not a command state'],
+    ]);
+    expect(quarantined[1]?.entry).toBeGreaterThan(entry?.entry ?? 0);
+    expect(q.health().notices[0]?.message).toContain('1 could be found but not read and are in quarantine');
   });
 
   it('never touches a database written by a newer build, damaged or not', async () => {

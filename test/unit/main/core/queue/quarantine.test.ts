@@ -138,6 +138,30 @@ describe('a row that cannot be read', () => {
     expect(q.history().map((c) => c.id)).toEqual([second.id]);
   });
 
+  it('at open, checks pending rows in full and every row for a state; a settled row breaking another rule goes when read', async () => {
+    const { settled } = await seed();
+    const q1 = openQueue(temp.path);
+    const other = await q1.enqueue('s2', spawnRequest('other'));
+    q1.markSending(other.id);
+    q1.settle(other.id, ok);
+    q1.close();
+    withRawDb(temp.path, (db) => {
+      db.run("UPDATE commands SET created_at = 'monday' WHERE id = ?", [settled]);
+      // No known state (the column's text affinity keeps it as "7"): no list would ever show
+      // it, so the open must find it.
+      db.run('UPDATE commands SET state = 7 WHERE id = ?', [other.id]);
+    });
+    const q = reopen();
+    expect(q.health().quarantined.map((e) => [e.id, e.reason])).toEqual([
+      [other.id, 'state: "7" is not a command state'],
+    ]);
+    expect(q.history()).toEqual([]);
+    expect(q.health().quarantined.map((e) => [e.id, e.reason])).toEqual([
+      [other.id, 'state: "7" is not a command state'],
+      [settled, 'created_at: expected a whole number, found text'],
+    ]);
+  });
+
   it('keeps quarantined rows across restarts and never sends them; discard removes one for good, by entry or by request id', async () => {
     const { ids } = await seed();
     withRawDb(temp.path, (db) =>
