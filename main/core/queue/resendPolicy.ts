@@ -25,11 +25,15 @@ export function notResent(reason: string): Extract<CommandOutcome, { kind: 'unkn
 }
 
 /**
- * Whether the dispatcher may resend this command with its `request_id` by itself: it was sent,
- * its outcome was not marked "never resend", and its last send is within the window.
+ * Whether the dispatcher may resend this command with its `request_id` by itself: its outcome
+ * was not marked "never resend", and its last send is within the window.
  * @param now ms since the epoch
  */
 export function mayResend(command: QueuedCommand, now: number): boolean {
   if (command.outcome?.kind === 'unknown' && command.outcome.resend === false) return false;
-  return command.sentAt !== null && now - command.sentAt <= RESEND_WINDOW_MS;
+  // No sentAt: a dead process may have sent it under a write-behind mark that never reached
+  // the disk (CommandQueue's send frontier). That send was at most one sync lag before the
+  // crash; updatedAt (when the next start found it) is the closest time the queue has.
+  const sentAt = command.sentAt ?? command.updatedAt;
+  return now - sentAt <= RESEND_WINDOW_MS;
 }
