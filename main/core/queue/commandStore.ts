@@ -132,6 +132,7 @@ export interface CommandStore {
   /**
    * The dedupe epoch last recorded for a server (its health metadata `dedupe_epoch`), or null.
    * Commands sent under another epoch than the server's current one may run twice if resent.
+   * A recorded value that cannot be read is returned as '' (never a real epoch), not thrown.
    */
   dedupeEpoch(serverId: string): string | null;
   /** Records a server's dedupe epoch. Durable like any write (atomic inside a transaction). */

@@ -626,8 +626,9 @@ export class SqliteCommandStore implements CommandStore {
     );
     const epoch = rows[0]?.dedupe_epoch;
     if (epoch === undefined) return null;
-    if (typeof epoch !== 'string') return corrupt('server_epochs', serverId);
-    return epoch;
+    // A damaged value must not stop the queue: '' is no server's epoch, so the next one seen
+    // counts as a change (what was in flight is not resent) and replaces it.
+    return typeof epoch === 'string' ? epoch : '';
   }
 
   setDedupeEpoch(serverId: string, epoch: string): void {
@@ -902,8 +903,4 @@ function removeDirIfPresent(path: string): boolean {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function corrupt(column: string, value: SQLiteValue | undefined): never {
-  throw new StoreFailureError(`Command database row has an invalid ${column}: ${String(value)}`);
 }

@@ -4,7 +4,9 @@ import {
   RESEND_WINDOW_MS,
   RESEND_WINDOW_PASSED_REASON,
 } from '../../../../../main/core/queue/resendPolicy';
-import { controlCommand, manualClock, useQueueDir } from './queueTestKit';
+import { createTempDir } from '../../../../helpers/tempDir';
+import { withRawDb } from './corruptKit';
+import { controlCommand, manualClock, openQueue, useQueueDir } from './queueTestKit';
 
 const queue = useQueueDir('descartes-resend-');
 
@@ -58,6 +60,29 @@ describe('resend policy: only what the server can still answer from its cache is
     const second = queue();
     expect(second.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
     expect(second.noteDedupeEpoch('s1', 'epoch-b').map((x) => x.id)).toEqual([c.id]);
+  });
+
+  it('a recorded epoch that cannot be read counts as changed instead of stopping the queue', async () => {
+    const dir = await createTempDir('descartes-epoch-row-');
+    try {
+      let q = openQueue(dir.path);
+      const c = await q.enqueue('s1', controlCommand());
+      q.noteDedupeEpoch('s1', 'epoch-a');
+      q.markSending(c.id);
+      q.close();
+      withRawDb(dir.path, (db) =>
+        db.run("UPDATE server_epochs SET dedupe_epoch = x'00ff' WHERE server_id = 's1'"),
+      );
+      q = openQueue(dir.path);
+      try {
+        expect(q.noteDedupeEpoch('s1', 'epoch-a').map((x) => [x.id, x.state])).toEqual([[c.id, 'timed_out']]);
+        expect(q.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
+      } finally {
+        q.close();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('after a reconnect, resends (requeues) only commands last sent within the window', async () => {
