@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 
 /**
  * The renderer bundle. `base: './'` makes every asset URL relative, so the same build loads from
- * `file://` inside Electron and from the browser host's HTTP server.
+ * `app://console/` inside Electron and from the browser host's HTTP server.
  */
 export default defineConfig({
   root: import.meta.dirname,
