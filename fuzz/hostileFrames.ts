@@ -44,6 +44,11 @@ const commandResponseData: Prefix = (w) => {
   w.array(6).str('command_response').str(HOSTILE_REQUEST_ID).uuid(AGENT_ID).bool(true).nil();
 };
 
+/** A map-form health check with an unknown key `x` last: its value is skipped, not built. */
+const unknownField: Prefix = (w) => {
+  w.map(3).str('type').str('health_check_request').str('request_id').str(HOSTILE_REQUEST_ID).str('x');
+};
+
 /** A JSON value filling `room` bytes. */
 type JsonFiller = (w: MsgpackWriter, room: number) => void;
 
@@ -136,6 +141,11 @@ const JSON_FILLERS: Record<string, JsonFiller> = {
       buf[at + 1] = 0x41 + (i % 26);
       buf[at + 2] = 0x41 + (Math.floor(i / 26) % 26);
     });
+  },
+  /** Two-byte UTF-8 strings (`"é"`): the non-ASCII path of string checks. */
+  'short-utf8-strings': (w, room) => {
+    const n = Math.floor((room - 5) / 3);
+    w.array(n, true).pattern([0xa2, 0xc3, 0xa9], n);
   },
   'long-string': (w, room) => w.strHeader(room - 5).repeat(0x61, room - 5),
   /** One map with hundreds of thousands of distinct 4-letter keys. */
@@ -287,13 +297,17 @@ function deepStatusData(size: number): Uint8Array {
   return w.bytes();
 }
 
-/** Every hostile case: each JSON filler as a request (params) and a reply (data), and the rest. */
+/**
+ * Every hostile case: each JSON filler as a request (params), a reply (data) and an unknown
+ * field the decoder skips (`skip/…`), and the rest.
+ */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   ...Object.entries(JSON_FILLERS).flatMap(([name, filler]): HostileCase[] => {
     const wellFormed = !name.startsWith('deep-') && !name.startsWith('huge-') && !name.startsWith('nested-');
     return [
       { name: `request/${name}`, side: 'request', wellFormed, build: fill(customActionParams, filler) },
       { name: `reply/${name}`, side: 'reply', wellFormed, build: fill(commandResponseData, filler) },
+      { name: `skip/${name}`, side: 'request', wellFormed, build: fill(unknownField, filler) },
     ];
   }),
   { name: 'request/batch-many-uuids', side: 'request', wellFormed: true, build: batchOfUuids },

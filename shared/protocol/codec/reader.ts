@@ -67,6 +67,11 @@ export class Reader {
   depth = 0;
   /** Estimated heap bytes this decode may still allocate ({@link heapBudget}). */
   budget = 0;
+  /**
+   * Values left at each open level while skipping an ignored value (decode.ts skipValue), so
+   * skipping never recurses or allocates; nesting is bounded by MAX_DEPTH.
+   */
+  readonly skipStack = new Float64Array(MAX_DEPTH + 1);
   /** Hashes of the object shapes (key sequences) this decode made, see {@link chargeKey}. */
   readonly shapes = new Set<number>();
   /** Created on the first float read of a buffer. */

@@ -6,7 +6,9 @@
  * probe (`npm run fuzz -- decode`), never asserted.
  */
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isValidUtf8 } from '../../../../shared/protocol/codec/decode';
 import { MAX_MESSAGE_BYTES, ProtocolError, decodeMessage, encodeMessage } from '../../../../shared/protocol';
 import {
   COST_NEW_SHAPE,
@@ -64,6 +66,7 @@ const AT_10_MIB: [RegExp | null, string[]][] = [
       'nils',
       'floats',
       'short-strings',
+      'short-utf8-strings',
       'many-keys-one-map',
       'distinct-key-objects',
       'unique-pair-objects',
@@ -78,8 +81,25 @@ const AT_10_MIB: [RegExp | null, string[]][] = [
   [null, ['long-string', 'log-big-chunk']],
 ];
 
+/**
+ * The same fillers as the value of an unknown map key, which the decoder skips without building
+ * anything: only what no valid message can hold is refused; density costs nothing there.
+ */
+const SKIPPED_AT_10_MIB: [RegExp | null, string[]][] = [
+  [
+    /nesting deeper than 1023/,
+    ['deep-arrays', 'deep-map-keys', 'deep-map-values', 'nested-claims-bytes-left'],
+  ],
+  [
+    /unexpected end of input/,
+    ['deep-huge-claims', 'huge-array-claim', 'huge-map-claim', 'huge-str-claim', 'huge-bin-claim'],
+  ],
+  [/ext value is not allowed/, ['huge-ext-claim']],
+];
+
 function expectedAt10MiB(caseName: string): RegExp | null {
-  const short = caseName.split('/')[1] ?? '';
+  const [side = '', short = ''] = caseName.split('/');
+  if (side === 'skip') return SKIPPED_AT_10_MIB.find(([, names]) => names.includes(short))?.[0] ?? null;
   const found = AT_10_MIB.find(([, names]) => names.includes(short));
   if (found === undefined) throw new Error(`no expected verdict for ${caseName}`);
   return found[0];
@@ -109,6 +129,76 @@ describe('hostile frames', () => {
     // Each level claims every byte left: a decoder that trusted it would preallocate ~80 MiB per level.
     const error = verdict(hostileCase('request/nested-claims-bytes-left').build(TEN_MIB));
     expect(error?.path).toBe('params');
+  });
+});
+
+describe('skipping an unknown field', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  const accepts = (bytes: Uint8Array): boolean => {
+    try {
+      fatal.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('checks strings in place exactly as a fatal TextDecoder does', () => {
+    // Bytes around every boundary of UTF-8: continuation bytes, overlongs, surrogates, > U+10FFFF.
+    const edgy = fc.constantFrom(
+      0x00,
+      0x41,
+      0x7f,
+      0x80,
+      0x8f,
+      0x90,
+      0x9f,
+      0xa0,
+      0xbf,
+      0xc0,
+      0xc1,
+      0xc2,
+      0xdf,
+      0xe0,
+      0xed,
+      0xef,
+      0xf0,
+      0xf4,
+      0xf5,
+      0xff,
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(edgy, fc.integer({ min: 0, max: 255 })), { maxLength: 12 }), (bytes) => {
+        const b = Uint8Array.from(bytes);
+        expect(isValidUtf8(b, 0, b.length)).toBe(accepts(b));
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        const b = new TextEncoder().encode(text);
+        expect(isValidUtf8(b, 0, b.length)).toBe(true);
+      }),
+    );
+  });
+
+  it('refuses invalid UTF-8 and ext in a skipped value, at any depth', () => {
+    const withUnknown = (value: (w: MsgpackWriter) => void): Uint8Array => {
+      const w = new MsgpackWriter();
+      w.map(3).str('type').str('health_check_request').str('request_id').str('r').str('x');
+      value(w);
+      return w.bytes();
+    };
+    expect(verdict(withUnknown((w) => w.array(2).str('é').map(1).str('k').str('ok')))).toBeNull();
+    expect(
+      verdict(withUnknown((w) => w.array(1).map(1).str('k').strHeader(2).raw([0xed, 0xa0])))?.message,
+    ).toMatch(/not valid UTF-8/);
+    expect(verdict(withUnknown((w) => w.array(1).array(1).byte(0xd4).byte(1).byte(0)))?.message).toMatch(
+      /ext value is not allowed/,
+    );
+    expect(verdict(withUnknown((w) => w.array(1).array(1).byte(0xc1)))?.message).toMatch(
+      /invalid marker 0xc1/,
+    );
   });
 });
 
