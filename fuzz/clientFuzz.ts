@@ -118,7 +118,9 @@ export async function runClientFuzz(options: ClientFuzzOptions): Promise<ClientF
       // heartbeat notices, the console hears nothing while it still says online.
       if (s.lastError?.startsWith('receive failed') === true && !loopDeaths.has(s.lastError)) {
         loopDeaths.add(s.lastError);
-        violations.push(`the connection's receive loop ended: ${s.lastError}`);
+        violations.push(
+          `the connection's receive loop ended: ${s.lastError} (events from ${JSON.stringify(s.pubEndpoint)})`,
+        );
       }
       if (s.state === lastState) return;
       lastState = s.state;

@@ -10,6 +10,7 @@ import {
   decodeMessage,
   encodeMessage,
   REPLY_TYPE,
+  type ReplyMessage,
   type RequestMessage,
   type StatusUpdate,
   type LogStream,
@@ -26,6 +27,20 @@ const HOSTILE_REPLIES: readonly HostileCase[] = HOSTILE_CASES.filter((c) => c.si
 const HOSTILE_EVENTS: readonly HostileCase[] = HOSTILE_CASES.filter((c) => c.side !== 'request');
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const encoder = new TextEncoder();
+
+/**
+ * Odd pub endpoints the console can live with: wildcards it maps to the command host, ones it
+ * rejects as malformed tcp, and ones libzmq accepts but never reaches.
+ */
+const SAFE_PUB_ENDPOINTS: ReadonlySet<string> = new Set([
+  'tcp://0.0.0.0:1',
+  'tcp://[::1',
+  'ipc:///nonexistent/socket',
+  'inproc://x',
+  'tcp://127.0.0.1:99999',
+  'tcp://127.0.0.1:0',
+  'tcp://',
+]);
 
 /** Capabilities of our server, so the console uses every path (batches, queries, dedupe). */
 const CAPABILITIES = 'custom_action,batch,output_query,dedupe,status_stream';
@@ -67,6 +82,8 @@ export class FuzzingFakeServer {
   private sendChain: Promise<unknown> = Promise.resolve();
   private pubChain: Promise<unknown> = Promise.resolve();
   private lastPeer: Buffer | null = null;
+  /** {@link SAFE_PUB_ENDPOINTS}, ours, and ours with a wildcard host. */
+  private readonly safePubEndpoints: ReadonlySet<string>;
   private seq = 0;
 
   private constructor(
@@ -80,6 +97,7 @@ export class FuzzingFakeServer {
     this.commandEndpoint = `tcp://127.0.0.1:${options.commandPort}`;
     this.pubEndpoint = `tcp://127.0.0.1:${options.pubPort}`;
     this.publicKey = options.curve?.publicKey ?? null;
+    this.safePubEndpoints = new Set([...SAFE_PUB_ENDPOINTS, this.pubEndpoint, `tcp://*:${options.pubPort}`]);
     this.loop = this.receive();
   }
 
@@ -234,17 +252,7 @@ export class FuzzingFakeServer {
     if (r < 0.3) return this.reply(peer, 'reply/valid', [EMPTY, this.honestReply(req)]);
     if (r < 0.38) {
       // A server that advertises strange metadata: where to subscribe, capabilities, ids.
-      const connectable = [
-        'tcp://0.0.0.0:1',
-        `tcp://*:${this.options.pubPort}`,
-        'tcp://[::1',
-        'ipc:///nonexistent/socket',
-        'inproc://x',
-        'tcp://127.0.0.1:99999',
-        'tcp://127.0.0.1:0',
-        'tcp://',
-        this.pubEndpoint,
-      ];
+      const connectable = [...this.safePubEndpoints];
       const malformed = ['', 'garbage', 'udp://127.0.0.1:5', 'pgm://x', sampleText(prng)];
       const metadata: Record<string, string> = {
         pub_endpoint: prng.pick(
@@ -309,6 +317,32 @@ export class FuzzingFakeServer {
     return this.unsolicited().then(() => this.reply(peer, 'reply/valid', [EMPTY, this.honestReply(req)]));
   }
 
+  /**
+   * Whether `frame` decodes to a health reply whose pub_endpoint the console would try and fail
+   * to connect to (a mutation can make one out of ours): the known bug that
+   * `malformedPubEndpoints: false` keeps out of a run.
+   */
+  private advertisesUnconnectable(frame: Uint8Array): boolean {
+    let msg;
+    try {
+      msg = decodeMessage(frame);
+    } catch {
+      return false;
+    }
+    if (msg.type !== 'health_check_response') return false;
+    const advertised = msg.metadata?.pub_endpoint;
+    return advertised !== undefined && !this.safePubEndpoints.has(advertised);
+  }
+
+  /** A health reply that keeps the console where it is (nothing to answer; sent unsolicited). */
+  private healthyReply(): ReplyMessage {
+    return sampleReply(
+      this.prng,
+      { type: 'health_check_request', request_id: this.prng.uuid() },
+      this.healthOptions(),
+    );
+  }
+
   private count(kind: string, bytes: number): void {
     this.kinds[kind] = (this.kinds[kind] ?? 0) + 1;
     this.frames++;
@@ -317,6 +351,10 @@ export class FuzzingFakeServer {
 
   /** Sends to `peer`; sends are chained (zeromq.js allows one in flight). Never rejects. */
   private reply(peer: Buffer, kind: string, frames: Uint8Array[]): Promise<void> {
+    if (!this.options.malformedPubEndpoints && frames.some((f) => this.advertisesUnconnectable(f))) {
+      kind = 'reply/withheld-bad-endpoint';
+      frames = [EMPTY, encodeMessage(this.healthyReply())];
+    }
     let bytes = 0;
     for (const f of frames) bytes += f.length;
     this.count(kind, bytes);

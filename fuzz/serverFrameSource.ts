@@ -50,7 +50,8 @@ export class ServerFrameSource {
   /** The next frame to send. */
   next(): FuzzFrame {
     const prng = this.prng;
-    if (prng.chance(this.options.bigHostileChance)) return this.hostile(MiB, this.options.maxHostileBytes);
+    if (prng.chance(this.options.bigHostileChance))
+      return this.hostile('hostile-big', MiB, this.options.maxHostileBytes);
     const r = prng.float();
     if (r < 0.25) return this.payload('valid-request', encodeEitherForm(prng, this.request()));
     if (r < 0.31)
@@ -65,7 +66,7 @@ export class ServerFrameSource {
     if (r < 0.8) return this.payload('random-bytes', prng.bytes(prng.int(64)));
     if (r < 0.84) return this.payload('random-value', randomValue(prng, 3));
     if (r < 0.9) return { kind: 'framing', frames: junkFraming(prng, encodeMessage(this.request())) };
-    return this.hostile(64, 64 * 1024);
+    return this.hostile('hostile', 64, 64 * 1024);
   }
 
   private payload(kind: string, bytes: Uint8Array): FuzzFrame {
@@ -91,10 +92,10 @@ export class ServerFrameSource {
     return { ...other, request_id: old.request_id };
   }
 
-  private hostile(minBytes: number, maxBytes: number): FuzzFrame {
+  private hostile(label: string, minBytes: number, maxBytes: number): FuzzFrame {
     const prng = this.prng;
     const c = prng.pick(HOSTILE_REQUESTS);
     const size = Math.max(64, Math.floor(minBytes + prng.float() * (maxBytes - minBytes)));
-    return this.payload(`hostile/${c.name.split('/')[1] ?? c.name}`, c.build(size));
+    return this.payload(`${label}/${c.name.split('/')[1] ?? c.name}`, c.build(size));
   }
 }
