@@ -182,6 +182,25 @@ describe('skipping an unknown field', () => {
     );
   });
 
+  it('counts nesting exactly as building does: 1022 levels under the message pass, 1023 do not', () => {
+    // The message map is level 1; `levels` arrays under it, the innermost empty, holding `[0]`
+    // or holding a one-byte value: each shape goes through another fast path of the skip.
+    const nested = (levels: number, innermost: number[]): Uint8Array => {
+      const w = new MsgpackWriter();
+      w.map(3).str('type').str('health_check_request').str('request_id').str('r').str('x');
+      w.repeat(0x91, levels - 1).raw(innermost);
+      return w.bytes();
+    };
+    for (const innermost of [[0x90], [0x91, 0x00], [0x92, 0xc0, 0x80]]) {
+      // The empty map inside the last shape is one level more.
+      const deepest = innermost.includes(0x80) ? 1021 : 1022;
+      expect(verdict(nested(deepest, innermost)), JSON.stringify(innermost)).toBeNull();
+      expect(verdict(nested(deepest + 1, innermost))?.message, JSON.stringify(innermost)).toMatch(
+        /nesting deeper than 1023/,
+      );
+    }
+  });
+
   it('refuses invalid UTF-8 and ext in a skipped value, at any depth', () => {
     const withUnknown = (value: (w: MsgpackWriter) => void): Uint8Array => {
       const w = new MsgpackWriter();
