@@ -579,7 +579,15 @@ export class Connection {
 
   private emit(): void {
     const s = this.snapshot();
-    for (const l of this.changeListeners) l(s);
+    // emit() runs inside the receive loop: a listener that throws must not end it (the
+    // connection would look online while no reply is read any more).
+    for (const l of this.changeListeners) {
+      try {
+        l(s);
+      } catch (error) {
+        console.error(`connection ${this.endpoint}: a change listener failed`, error);
+      }
+    }
   }
 
   private offlineMessage(): string {

@@ -24,12 +24,18 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '*', '[::]', '[*]', '::']);
  * advertises a wildcard host (`0.0.0.0`, `*`), which is not routable: use the host of the
  * command endpoint we reached it by instead (PROTOCOL.md §5).
  *
- * @returns the routable pub endpoint, or null when none is advertised or it is malformed
+ * @returns the routable pub endpoint, or null when none is advertised, it is malformed, or it
+ *   is not `tcp://` (`ipc://` only for a server reached over `ipc://`)
  */
 export function routablePubEndpoint(advertised: string | null, commandEndpoint: string): string | null {
   if (advertised === null) return null;
   const pub = parseTcpEndpoint(advertised);
-  if (!pub) return advertised.startsWith('tcp://') ? null : advertised;
+  if (!pub) {
+    // The server chooses what the console connects to: only a local ipc:// for a local ipc://
+    // server, never text libzmq would refuse (or another transport) from a hostile one.
+    const local = /^ipc:\/\/\S+$/.test(advertised) && commandEndpoint.trim().startsWith('ipc://');
+    return local ? advertised : null;
+  }
   if (!WILDCARD_HOSTS.has(pub.host)) return advertised;
   const cmd = parseTcpEndpoint(commandEndpoint);
   return `tcp://${cmd?.host ?? '127.0.0.1'}:${pub.port}`;

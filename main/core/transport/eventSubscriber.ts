@@ -124,7 +124,15 @@ export class EventSubscriber {
     watchSocketEvents(socket, this.curve !== null, (signal) => {
       this.onSocketSignal(socket, signal);
     });
-    socket.connect(endpoint);
+    try {
+      socket.connect(endpoint);
+    } catch (error) {
+      // An endpoint libzmq refuses (the server advertised it): no events, but no exception
+      // into whoever asked either; the next connect() with a usable endpoint starts over.
+      socket.close();
+      console.error(`event subscriber: cannot connect to ${endpoint}`, error);
+      return;
+    }
     socket.subscribe(STATUS_TOPIC);
     for (const agentId of this.tails.keys()) socket.subscribe(agentId);
     this.socket = socket;

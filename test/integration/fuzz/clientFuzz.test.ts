@@ -34,10 +34,9 @@ describe('fuzzing the console core', () => {
         seed,
         durationMs: 7_000,
         ports,
-        // A pub_endpoint libzmq refuses is the known bug below; everything else is fuzzed.
-        malformedPubEndpoints: false,
+        malformedPubEndpoints: true,
       });
-      const replay = `replay: npm run fuzz -- client --mode ${mode} --seed ${seed} --no-bad-pub-endpoints`;
+      const replay = `replay: npm run fuzz -- client --mode ${mode} --seed ${seed}`;
       expect(report.violations, replay).toEqual([]);
       expect(report.frames, replay).toBeGreaterThan(500);
       expect(report.requests, replay).toBeGreaterThan(100);
@@ -46,65 +45,59 @@ describe('fuzzing the console core', () => {
     90_000,
   );
 
-  // Known bug, left to the transport's owner (main/core): a health reply advertising a
-  // pub_endpoint libzmq refuses (e.g. `garbage`) makes EventSubscriber.connect throw inside the
-  // Connection's change listener (ServerRegistry.follow); the exception ends the connection's
-  // receive loop ("receive failed: Invalid argument"), and PUB heartbeats then keep the server
-  // "online" while no reply is read. Remove `.fails` once that is fixed.
-  it.fails(
-    'a health reply advertising an unconnectable pub_endpoint does not stop the console hearing replies',
-    async () => {
-      const port = await ports.next();
-      let advertised = 'garbage';
-      routers.push(
-        await startScriptedRouter(port, async (req, send) => {
-          if (req.type === 'health_check_request') {
-            const metadata = {
-              server_id: 'bad-pub',
-              pub_endpoint: advertised,
-              capabilities: 'batch,output_query',
-            };
-            advertised = 'tcp://127.0.0.1:1'; // only the first reply is bad
-            await send({
-              type: 'health_check_response',
-              request_id: req.request_id,
-              healthy: true,
-              protocol_version: '1.0.0',
-              uptime_secs: 1,
-              active_agents: 0,
-              metadata,
-            });
-          } else if (req.type === 'list_agents_request') {
-            await send({
-              type: 'list_agents_response',
-              request_id: req.request_id,
-              success: true,
-              agents: [],
-              error: null,
-            });
-          }
-        }),
-      );
-      const temp = await createTempDir('descartes-bad-pub-');
-      const core = openConsoleCore({ dataDir: join(temp.path, 'console'), requestTimeoutMs: 1000 });
-      try {
-        const sid = core.registry.add({
-          name: 'bad-pub',
-          endpoint: `tcp://127.0.0.1:${port}`,
-          heartbeatIntervalMs: 5000,
-          security: { mode: 'plain' },
-        }).id;
-        await waitUntil(() => (core.registry.status(sid).state === 'online' ? true : undefined), {
-          timeoutMs: 10_000,
-          what: 'online',
-        });
-        const list = await core.service.listAgents(sid);
-        expect(list.success).toBe(true);
-      } finally {
-        await core.dispose();
-        await temp.remove();
-      }
-    },
-    30_000,
-  );
+  // A hostile server's health reply may advertise a pub_endpoint libzmq refuses. It once made
+  // EventSubscriber.connect throw inside the Connection's change listener, which ended the
+  // receive loop while PUB heartbeats kept the server looking online.
+  it('a health reply advertising an unconnectable pub_endpoint does not stop the console hearing replies', async () => {
+    const port = await ports.next();
+    let advertised = 'garbage';
+    routers.push(
+      await startScriptedRouter(port, async (req, send) => {
+        if (req.type === 'health_check_request') {
+          const metadata = {
+            server_id: 'bad-pub',
+            pub_endpoint: advertised,
+            capabilities: 'batch,output_query',
+          };
+          advertised = 'tcp://127.0.0.1:1'; // only the first reply is bad
+          await send({
+            type: 'health_check_response',
+            request_id: req.request_id,
+            healthy: true,
+            protocol_version: '1.0.0',
+            uptime_secs: 1,
+            active_agents: 0,
+            metadata,
+          });
+        } else if (req.type === 'list_agents_request') {
+          await send({
+            type: 'list_agents_response',
+            request_id: req.request_id,
+            success: true,
+            agents: [],
+            error: null,
+          });
+        }
+      }),
+    );
+    const temp = await createTempDir('descartes-bad-pub-');
+    const core = openConsoleCore({ dataDir: join(temp.path, 'console'), requestTimeoutMs: 1000 });
+    try {
+      const sid = core.registry.add({
+        name: 'bad-pub',
+        endpoint: `tcp://127.0.0.1:${port}`,
+        heartbeatIntervalMs: 5000,
+        security: { mode: 'plain' },
+      }).id;
+      await waitUntil(() => (core.registry.status(sid).state === 'online' ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'online',
+      });
+      const list = await core.service.listAgents(sid);
+      expect(list.success).toBe(true);
+    } finally {
+      await core.dispose();
+      await temp.remove();
+    }
+  }, 30_000);
 });

@@ -40,6 +40,13 @@ describe('routablePubEndpoint', () => {
   it('gives null when nothing usable is advertised', () => {
     expect(routablePubEndpoint(null, 'tcp://127.0.0.1:5555')).toBeNull();
     expect(routablePubEndpoint('tcp://nonsense', 'tcp://127.0.0.1:5555')).toBeNull();
+    // What a hostile server may advertise: junk libzmq refuses, or another transport.
+    expect(routablePubEndpoint('garbage', 'tcp://127.0.0.1:5555')).toBeNull();
+    expect(routablePubEndpoint('ipc:///tmp/elsewhere', 'tcp://127.0.0.1:5555')).toBeNull();
+    expect(routablePubEndpoint('inproc://x', 'tcp://127.0.0.1:5555')).toBeNull();
+    expect(routablePubEndpoint('ipc:///run/agents.pub', 'ipc:///run/agents.cmd')).toBe(
+      'ipc:///run/agents.pub',
+    );
   });
 });
 
