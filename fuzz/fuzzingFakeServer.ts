@@ -56,9 +56,9 @@ export interface FakeServerOptions {
   readonly bigHostileChance: number;
   /**
    * Whether health replies may advertise a `pub_endpoint` libzmq cannot connect to (`garbage`,
-   * `udp://…`). Off only to keep a known console bug out of a run (see fuzz/README in the
-   * report): such an endpoint makes the console's event subscriber throw inside the
-   * connection's change listener, which ends the connection's receive loop.
+   * `udp://…`). Such an endpoint once ended the console's receive loop (the event subscriber's
+   * connect threw inside the connection's change listener); turning it off narrows a failing
+   * run down to everything else.
    */
   readonly malformedPubEndpoints: boolean;
 }
@@ -319,8 +319,8 @@ export class FuzzingFakeServer {
 
   /**
    * Whether `frame` decodes to a health reply whose pub_endpoint the console would try and fail
-   * to connect to (a mutation can make one out of ours): the known bug that
-   * `malformedPubEndpoints: false` keeps out of a run.
+   * to connect to (a mutation can make one out of ours), which `malformedPubEndpoints: false`
+   * keeps out of a run.
    */
   private advertisesUnconnectable(frame: Uint8Array): boolean {
     let msg;

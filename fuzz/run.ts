@@ -26,7 +26,7 @@ options:
   --mode M           curve, insecure or both (default both)
   --max-hostile B    largest hostile frame in bytes (server; default 10485760)
   --no-bad-pub-endpoints
-                     client: never advertise a pub_endpoint libzmq refuses (a known console bug)
+                     client: never advertise a pub_endpoint libzmq refuses (narrows a failing run down)
   --sizes A,B        frame sizes for decode (default 65536,1048576,10485696)
   --json             print the reports as JSON lines`;
 
