@@ -3,15 +3,57 @@
  * inherits, which names a spawn request may not set, and the precedence of the layers.
  */
 
+/** A family of variables a spawn request may not set, and what setting one would do. */
+interface ForbiddenRule {
+  readonly patterns: readonly string[];
+  readonly why: string;
+}
+
+/**
+ * Why some variables are refused in a spawn request's `environment`: each makes a program run
+ * or load code it was not asked to (`LD_PRELOAD`, `BASH_ENV=$(…)`, `NODE_OPTIONS=--require …`,
+ * a `PATH` that finds another `sh`), so a client allowed to spawn only the server's fixed
+ * backends could otherwise run anything. The operator's config file may set them.
+ */
+const FORBIDDEN_RULES: readonly ForbiddenRule[] = [
+  { patterns: ['LD_*', 'DYLD_*'], why: 'they make the dynamic loader load other code' },
+  { patterns: ['PATH'], why: 'it decides which program runs (set it inside the task instead)' },
+  {
+    patterns: ['BASH_ENV', 'ENV', 'BASH_FUNC_*', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'IFS', 'PROMPT_COMMAND'],
+    why: 'they make a shell run other code',
+  },
+  {
+    patterns: ['NODE_OPTIONS', 'NODE_PATH', 'ELECTRON_*'],
+    why: 'they make Node or Electron load other code',
+  },
+  {
+    patterns: [
+      'PYTHONSTARTUP',
+      'PYTHONPATH',
+      'PYTHONHOME',
+      'PERL5OPT',
+      'PERL5LIB',
+      'PERLLIB',
+      'RUBYOPT',
+      'RUBYLIB',
+      'JAVA_TOOL_OPTIONS',
+      '_JAVA_OPTIONS',
+      'JDK_JAVA_OPTIONS',
+    ],
+    why: 'they make an interpreter load other code',
+  },
+  {
+    patterns: ['GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH', 'GIT_CONFIG_*', 'GIT_PROXY_COMMAND'],
+    why: 'they make git run other programs',
+  },
+];
+
 /**
  * Names a spawn request's `environment` may not set (an entry ending in `*` is a prefix).
- * Each makes a program load code it was not asked to run (`LD_PRELOAD`, `DYLD_INSERT_LIBRARIES`,
- * `NODE_OPTIONS=--require …`) or turns an Electron binary into a plain Node
- * (`ELECTRON_RUN_AS_NODE`), so a client allowed to spawn only fixed backends could otherwise
- * run anything. Matched without regard to case on every platform: Windows treats names so, and
- * nobody needs `ld_preload` elsewhere.
+ * Matched without regard to case on every platform: Windows treats names so, and nobody needs
+ * `ld_preload` elsewhere.
  */
-export const FORBIDDEN_REQUEST_ENV: readonly string[] = ['LD_*', 'DYLD_*', 'NODE_OPTIONS', 'ELECTRON_*'];
+export const FORBIDDEN_REQUEST_ENV: readonly string[] = FORBIDDEN_RULES.flatMap((r) => r.patterns);
 
 /** What an agent's environment is built from, lowest precedence first. */
 export interface AgentEnvSources {
@@ -55,6 +97,11 @@ export function matchesEnvPattern(name: string, pattern: string, ignoreCase: boo
  */
 export function forbiddenRequestVariable(name: string): string | null {
   return FORBIDDEN_REQUEST_ENV.find((pattern) => matchesEnvPattern(name, pattern, true)) ?? null;
+}
+
+/** Why `pattern` (an entry of {@link FORBIDDEN_REQUEST_ENV}) is refused. */
+function forbiddenBecause(pattern: string): string {
+  return FORBIDDEN_RULES.find((r) => r.patterns.includes(pattern))?.why ?? 'it changes what code runs';
 }
 
 function invalidName(name: string): boolean {
@@ -114,7 +161,7 @@ export function buildAgentEnv(
     if (forbidden !== null) {
       return {
         ok: false,
-        error: `environment: ${name} may not be set by a spawn request (${FORBIDDEN_REQUEST_ENV.join(', ')} change what code programs load); an operator can set it in the backend's env in the server config`,
+        error: `environment: ${name} may not be set by a spawn request (${forbidden}: ${forbiddenBecause(forbidden)}); an operator can set it in the backend's env in the server config`,
       };
     }
     if (value.includes('\0')) return { ok: false, error: `environment.${name}: value contains a NUL byte` };

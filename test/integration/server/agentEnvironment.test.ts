@@ -60,17 +60,21 @@ describe('agent environment: allow-listed server variables, refused request vari
     expect(vars.has('VITEST')).toBe(false);
   });
 
-  it.each(['LD_PRELOAD', 'NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'DYLD_INSERT_LIBRARIES'])(
-    'a spawn request setting %s is refused with an error naming it',
-    async (name) => {
-      const reply = await h.client.request(
-        spawnRequest({ model_backend: 'env', task: '', environment: { OK_VAR: '1', [name]: '/tmp/x' } }),
-      );
-      expect(reply.success).toBe(false);
-      expect(reply.agent_info ?? null).toBeNull();
-      expect(reply.error).toContain(`environment: ${name} may not be set by a spawn request`);
-    },
-  );
+  it.each([
+    'LD_PRELOAD',
+    'NODE_OPTIONS',
+    'ELECTRON_RUN_AS_NODE',
+    'DYLD_INSERT_LIBRARIES',
+    'BASH_ENV',
+    'PATH',
+  ])('a spawn request setting %s is refused with an error naming it', async (name) => {
+    const reply = await h.client.request(
+      spawnRequest({ model_backend: 'env', task: '', environment: { OK_VAR: '1', [name]: '/tmp/x' } }),
+    );
+    expect(reply.success).toBe(false);
+    expect(reply.agent_info ?? null).toBeNull();
+    expect(reply.error).toContain(`environment: ${name} may not be set by a spawn request`);
+  });
 
   it("the backend's env from the operator's config file may set a loader variable", async () => {
     const agent = await spawnAgent(h.client, { name: 'env', model_backend: 'env_with_loader', task: '' });

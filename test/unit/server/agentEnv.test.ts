@@ -77,7 +77,7 @@ describe('forbiddenRequestVariable', () => {
   });
 
   it('allows everything else, including look-alikes', () => {
-    for (const name of ['PATH', 'OLD_PRELOAD', 'NODE_OPTIONS_X', 'NODE_ENV', 'MY_ELECTRON_APP', 'LDFLAGS']) {
+    for (const name of ['MYPATH', 'ENVIRONMENT', 'OLD_PRELOAD', 'NODE_OPTIONS_X', 'NODE_ENV', 'MY_ELECTRON_APP', 'LDFLAGS']) {
       expect(forbiddenRequestVariable(name), name).toBeNull();
     }
   });
@@ -139,10 +139,24 @@ describe('buildAgentEnv', () => {
     ['ELECTRON_RUN_AS_NODE', 'ELECTRON_*'],
     ['DYLD_INSERT_LIBRARIES', 'DYLD_*'],
     ['ld_library_path', 'LD_*'],
-  ])('refuses a request that sets %s, naming the variable', (name) => {
+    ['BASH_ENV', 'BASH_ENV'],
+    ['ENV', 'ENV'],
+    ['BASH_FUNC_ls%%', 'BASH_FUNC_*'],
+    ['PATH', 'PATH'],
+    ['PYTHONPATH', 'PYTHONPATH'],
+    ['GIT_SSH_COMMAND', 'GIT_SSH_COMMAND'],
+  ])('refuses a request that sets %s, naming the variable and the rule', (name, rule) => {
     const error = errorOf({ requestEnv: { SAFE: '1', [name]: '/tmp/x' } });
-    expect(error).toContain(`environment: ${name} may not be set by a spawn request`);
-    for (const rule of FORBIDDEN_REQUEST_ENV) expect(error).toContain(rule);
+    expect(error).toContain(`environment: ${name} may not be set by a spawn request (${rule}: `);
+    expect(FORBIDDEN_REQUEST_ENV).toContain(rule);
+  });
+
+  it('lets a request set ordinary variables that merely look similar', () => {
+    expect(envOf({ requestEnv: { ENVIRONMENT: 'prod', GIT_AUTHOR_NAME: 'a', MYPATH: '/x' } })).toMatchObject({
+      ENVIRONMENT: 'prod',
+      GIT_AUTHOR_NAME: 'a',
+      MYPATH: '/x',
+    });
   });
 
   it("lets the operator's backend env set loader variables (the config file is trusted)", () => {
@@ -190,7 +204,8 @@ describe('buildAgentEnv', () => {
         {
           serverEnv: WIN_ENV,
           inheritEnv: defaultInheritEnv('win32'),
-          requestEnv: { PATH: 'C:\\tools', descartes_agent_id: 'forged' },
+          backendEnv: { PATH: 'C:\\tools' },
+          requestEnv: { descartes_agent_id: 'forged' },
         },
         'win32',
       );
@@ -208,8 +223,8 @@ describe('buildAgentEnv', () => {
   });
 
   it('on POSIX, names differing in case are different variables', () => {
-    const env = envOf({ requestEnv: { path: 'lower' } });
-    expect(env.PATH).toBe('/usr/bin:/bin');
-    expect(env.path).toBe('lower');
+    const env = envOf({ requestEnv: { lang: 'lower' } });
+    expect(env.LANG).toBe('C.UTF-8');
+    expect(env.lang).toBe('lower');
   });
 });
