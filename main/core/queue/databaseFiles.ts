@@ -37,7 +37,7 @@ export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
 export type DatabaseFileState =
   | { readonly kind: 'absent' }
-  /** Zero bytes: SQLite makes a new database in it, as in an absent file. */
+  /** Zero bytes with a non-empty `-wal` beside it: the engine reads the database from the log. */
   | { readonly kind: 'empty' }
   | { readonly kind: 'sqlite' }
   | { readonly kind: 'not_sqlite'; readonly reason: string };
@@ -57,7 +57,16 @@ export function inspectDatabaseFile(path: string): DatabaseFileState {
     if (isErrno(error, 'ENOENT')) return { kind: 'absent' };
     throw error;
   }
-  if (size === 0) return { kind: 'empty' };
+  if (size === 0) {
+    // In WAL mode a new database may live in its log until the first checkpoint: the engine
+    // reads that. With no log, a zero-byte file was emptied outside the console (or its first
+    // write never happened): whatever was queued is gone, and the operator must hear so.
+    if (fileSize(`${path}-wal`) > 0) return { kind: 'empty' };
+    return {
+      kind: 'not_sqlite',
+      reason: 'it is empty (0 bytes): whatever it held was removed outside the console',
+    };
+  }
   if (size < HEADER_BYTES) {
     return {
       kind: 'not_sqlite',
@@ -74,6 +83,15 @@ export function inspectDatabaseFile(path: string): DatabaseFileState {
   return head.equals(SQLITE_HEADER)
     ? { kind: 'sqlite' }
     : { kind: 'not_sqlite', reason: 'it does not start with the SQLite header' };
+}
+
+/** Size of the file at `path` in bytes; 0 when there is none. */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** A time as it goes into a file name: UTC, no characters Windows refuses. e.g. 20250102T030405Z. */

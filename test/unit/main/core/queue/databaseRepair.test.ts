@@ -134,6 +134,17 @@ describe('a file that is not a SQLite database', () => {
     expect(q.list()).toEqual([]);
   });
 
+  it('a file emptied outside the console (0 bytes, no log): moved aside and said, not silently a new queue', async () => {
+    await seed(3);
+    writeFileSync(dbPath(temp.path), Buffer.alloc(0));
+    const q = reopen();
+    expectMovedAside(q, shaOf(Buffer.alloc(0)));
+    expect(q.health().notices[0]?.message).toContain(
+      'could not be used: it is empty (0 bytes): whatever it held was removed outside the console.',
+    );
+    expect(q.list()).toEqual([]);
+  });
+
   it('moves its -wal, -shm and -journal along, under the names SQLite looks for next to the moved file', () => {
     writeFileSync(dbPath(temp.path), randomBytes(4096));
     const sidecars = { '-wal': randomBytes(5000), '-shm': randomBytes(32768), '-journal': randomBytes(600) };
