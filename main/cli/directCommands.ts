@@ -8,15 +8,13 @@ import { customActionAsControl, runBatchAsControls } from '../core/queue/legacyT
 import type { ServerProfile } from '../../shared/domain/server';
 import { ProfileError, ProfileStore } from '../core/services/profileStore';
 import { Connection, type ConnectionSnapshot } from '../core/transport/connection';
+import { replyTimeoutMs } from '../core/transport/replyTimeout';
 import { RequestError } from '../core/transport/requestError';
 import { sameEndpoint } from '../core/transport/endpoints';
 import type { CtlCommand, CtlOptions } from './ctlArgs';
 import { EXIT, toJson, type ExitCode } from './ctlOutput';
 import { requestFor, replySucceeded, type CtlIo } from './ctlRequests';
 import { ctlCurve, ctlSecurity } from './ctlSecurity';
-
-/** Extra wait over a request's own server-side timeout, so the server's timeout reply arrives first. */
-const MARGIN_MS = 5000;
 
 /** Thrown when the server does not answer its first health check in time. */
 export class OfflineError extends Error {
@@ -149,9 +147,7 @@ function send(
   switch (request.type) {
     case 'spawn_request':
     case 'custom_action_request': {
-      const secs = request.timeout_secs;
-      const timeoutMs =
-        secs === null || secs === undefined ? defaultTimeoutMs : Number(secs) * 1000 + MARGIN_MS;
+      const timeoutMs = replyTimeoutMs(request, defaultTimeoutMs);
       if (legacy && request.type === 'custom_action_request') {
         return connection.request(customActionAsControl(request), { timeoutMs });
       }
@@ -159,7 +155,7 @@ function send(
     }
     case 'batch_control_command':
       if (legacy) return runBatchAsControls(request, (cmd) => connection.request(cmd));
-      return connection.request(request, { timeoutMs: defaultTimeoutMs * 2 });
+      return connection.request(request, { timeoutMs: replyTimeoutMs(request, defaultTimeoutMs) });
     case 'control_command':
     case 'list_agents_request':
     case 'health_check_request':

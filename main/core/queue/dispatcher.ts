@@ -1,6 +1,7 @@
 import { outcomeFromReply, type QueuedCommand } from '../../../shared/domain/command';
 import type { ReplyFor, ReplyMessage, RequestMessage } from '../../../shared/protocol';
 import type { ConnectionSnapshot, RequestOptions } from '../transport/connection';
+import { replyTimeoutMs } from '../transport/replyTimeout';
 import { RequestError } from '../transport/requestError';
 import type { CommandQueue } from './commandQueue';
 import { customActionAsControl, runBatchAsControls } from './legacyTranslation';
@@ -37,9 +38,6 @@ export interface DispatchResult {
   command: QueuedCommand;
   reply: ReplyMessage | null;
 }
-
-/** Extra wait over a request's own server-side timeout, so the server's timeout reply arrives first. */
-const MARGIN_MS = 5000;
 
 /**
  * Sends one server's queued commands, FIFO, with a bounded in-flight window, whenever the
@@ -316,26 +314,8 @@ export class Dispatcher {
     this.emit({ command: settled, reply });
   }
 
-  /** Reply timeout per PROTOCOL.md §5: spawn and custom action use their own, batch 2×. */
   private timeoutFor(request: RequestMessage): number {
-    switch (request.type) {
-      case 'spawn_request':
-      case 'custom_action_request':
-        return request.timeout_secs === null || request.timeout_secs === undefined
-          ? this.defaultTimeoutMs
-          : Number(request.timeout_secs) * 1000 + MARGIN_MS;
-      case 'batch_control_command':
-        return this.defaultTimeoutMs * 2;
-      case 'control_command':
-      case 'list_agents_request':
-      case 'health_check_request':
-      case 'output_query_request':
-        return this.defaultTimeoutMs;
-      default: {
-        const never: never = request;
-        return never;
-      }
-    }
+    return replyTimeoutMs(request, this.defaultTimeoutMs);
   }
 
   private emit(r: DispatchResult): void {

@@ -1,0 +1,36 @@
+import type { RequestMessage } from '../../../shared/protocol';
+
+/**
+ * Extra wait over a request's server-side timeout, so the server's own "timed out" reply
+ * (which says what happened) arrives before the console gives up and calls the outcome unknown.
+ */
+export const REPLY_MARGIN_MS = 5000;
+
+/**
+ * How long the console waits for the reply to `request`, in ms (PROTOCOL.md §5): a spawn or
+ * custom action with `timeout_secs` waits that plus {@link REPLY_MARGIN_MS}; a custom action
+ * without one waits the default plus the margin (the server's own default, `action_timeout_secs`,
+ * is also 30 s); a batch waits twice the default; everything else the default.
+ * @param defaultTimeoutMs the console's default reply timeout, ms (30 000 unless configured)
+ */
+export function replyTimeoutMs(request: RequestMessage, defaultTimeoutMs: number): number {
+  switch (request.type) {
+    case 'spawn_request':
+    case 'custom_action_request': {
+      const secs = request.timeout_secs;
+      if (secs !== null && secs !== undefined) return Number(secs) * 1000 + REPLY_MARGIN_MS;
+      return request.type === 'custom_action_request' ? defaultTimeoutMs + REPLY_MARGIN_MS : defaultTimeoutMs;
+    }
+    case 'batch_control_command':
+      return defaultTimeoutMs * 2;
+    case 'control_command':
+    case 'list_agents_request':
+    case 'health_check_request':
+    case 'output_query_request':
+      return defaultTimeoutMs;
+    default: {
+      const never: never = request;
+      return never;
+    }
+  }
+}
