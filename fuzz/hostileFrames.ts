@@ -179,6 +179,22 @@ const JSON_FILLERS: Record<string, JsonFiller> = {
       buf[at + 12] = 1;
     });
   },
+  /** `[2^64-1, 2^64-2, …]`: integers beyond 2^53, each a BigInt to make. */
+  'big-u64s': (w, room) => {
+    const n = Math.floor((room - 5) / 9);
+    w.array(n, true);
+    each(w, n, 9, (buf, at, i) => {
+      buf.set([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, (i >>> 8) & 0xff, i & 0xff], at);
+    });
+  },
+  /** `[-2^63+1, …]`: negative integers beyond 2^53. */
+  'big-i64s': (w, room) => {
+    const n = Math.floor((room - 5) / 9);
+    w.array(n, true);
+    each(w, n, 9, (buf, at, i) => {
+      buf.set([0xd3, 0x80, 0, 0, 0, 0, 0, (i >>> 8) & 0xff, (i & 0xff) | 1], at);
+    });
+  },
   /** `[{"id":i,"v":1},…]`: records that share their keys, the realistic dense shape. */
   'same-key-records': (w, room) => {
     const n = Math.floor((room - 5) / 8);

@@ -71,6 +71,8 @@ const AT_10_MIB: [RegExp | null, string[]][] = [
       'distinct-key-objects',
       'unique-pair-objects',
       'same-key-records',
+      'big-u64s',
+      'big-i64s',
       'batch-many-uuids',
       'spawn-environment-keys',
       'list-many-agents',
@@ -124,6 +126,17 @@ describe('hostile frames', () => {
       else expect(error?.message, c.name).toMatch(expected);
     }
   }, 60_000);
+
+  it('integers beyond 2^53 are charged for the time a BigInt takes: a 1 MiB frame of them is refused', () => {
+    // ~116 000 BigInts would fit the memory budget of 1 MiB, and take 10-20 ms to make.
+    expect(verdict(hostileCase('request/big-u64s').build(MiB))?.message).toMatch(
+      /message too dense to decode/,
+    );
+    expect(verdict(hostileCase('request/big-i64s').build(MiB))?.message).toMatch(
+      /message too dense to decode/,
+    );
+    expect(verdict(hostileCase('request/big-u64s').build(16 * 1024))).toBeNull(); // ~1 800 of them
+  });
 
   it('a count that passes the bytes-left check is charged before anything is allocated', () => {
     // Each level claims every byte left: a decoder that trusted it would preallocate ~80 MiB per level.
