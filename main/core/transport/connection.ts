@@ -342,7 +342,12 @@ export class Connection {
     try {
       for await (const frames of socket) {
         if (socket !== this.socket) break;
-        this.onFrames(frames);
+        // Whatever one message does (a listener that throws included), the next is still read.
+        try {
+          this.onFrames(frames);
+        } catch (e) {
+          console.error(`connection ${this.endpoint}: handling a reply failed`, e);
+        }
       }
     } catch (e) {
       // Closing the socket ends the iterator with an error; anything else is worth reporting.

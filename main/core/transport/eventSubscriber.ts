@@ -220,7 +220,13 @@ export class EventSubscriber {
     try {
       for await (const [frame] of socket) {
         if (socket !== this.socket) break;
-        if (frame) this.onFrame(frame);
+        if (!frame) continue;
+        // A listener that throws must not end the loop: later events would be lost silently.
+        try {
+          this.onFrame(frame);
+        } catch (e) {
+          console.error('event subscriber: handling an event failed', e);
+        }
       }
     } catch {
       // Closing the socket ends the iterator; nothing else ends it.
