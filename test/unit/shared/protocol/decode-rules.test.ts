@@ -1073,9 +1073,9 @@ describe('hostile length prefixes fail fast as truncated, without allocating', (
       `95b5${toHex(new TextEncoder().encode('output_query_response'))}a172c410${A.replace(/-/g, '')}c3dcffff`,
     ],
   ])('%s', (_name, hex) => {
-    const t0 = performance.now();
+    // The claim is refused from the bytes left, before anything is allocated for it (a decoder
+    // that trusted it would fail with a RangeError or run out of memory instead).
     rejects(fromHex(hex), /unexpected end of input|expected a 16-byte uuid, got 4294967295 bytes/);
-    expect(performance.now() - t0).toBeLessThan(50);
   });
 });
 
