@@ -1,7 +1,8 @@
 import { lstat, readFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Protocol } from 'electron';
 import { APP_HOST, APP_SCHEME, contentSecurityPolicy, type AppPage } from './appPage';
+import { contentTypeOf } from '../../shared/node/contentType';
 
 /**
  * Registers `app:` as a privileged scheme: standard (relative URLs, an origin, so `'self'` in
@@ -81,35 +82,6 @@ export function resolveAppPath(rootDir: string, url: string): AppPathResolution 
   return { ok: true, file };
 }
 
-/** Content types of what Vite emits (and a little more); anything else is a download. */
-const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-  '.wasm': 'application/wasm',
-};
-
-/** The Content-Type for a file name, by its extension (case-insensitive). */
-export function mimeTypeOf(file: string): string {
-  return MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   403: 'Forbidden',
@@ -146,7 +118,7 @@ export async function appResponse(rootDir: string, request: Request, csp: string
     status: 200,
     headers: {
       ...headers,
-      'Content-Type': mimeTypeOf(target.file),
+      'Content-Type': contentTypeOf(target.file),
       // The files change only with the app; revalidating costs nothing from disk.
       'Cache-Control': 'no-cache',
     },

@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contentSecurityPolicy, type AppPage } from '../../../../main/electron/appPage';
-import {
-  mimeTypeOf,
-  registerAppScheme,
-  resolveAppPath,
-  serveAppProtocol,
-} from '../../../../main/electron/appProtocol';
+import { registerAppScheme, resolveAppPath, serveAppProtocol } from '../../../../main/electron/appProtocol';
 import { electron, resetElectron } from './electronStandIn';
+import { contentTypeOf } from '../../../../shared/node/contentType';
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);
 
@@ -173,12 +169,12 @@ describe('resolveAppPath', () => {
   });
 });
 
-describe('mimeTypeOf', () => {
+describe('contentTypeOf (shared with the browser host)', () => {
   it('knows what Vite emits and falls back to a download', () => {
-    expect(mimeTypeOf('a/index.HTML')).toBe('text/html; charset=utf-8');
-    expect(mimeTypeOf('x.mjs')).toBe('text/javascript; charset=utf-8');
-    expect(mimeTypeOf('x.wasm')).toBe('application/wasm');
-    expect(mimeTypeOf('x.png')).toBe('image/png');
-    expect(mimeTypeOf('Makefile')).toBe('application/octet-stream');
+    expect(contentTypeOf('a/index.HTML')).toBe('text/html; charset=utf-8');
+    expect(contentTypeOf('x.mjs')).toBe('text/javascript; charset=utf-8');
+    expect(contentTypeOf('x.wasm')).toBe('application/wasm');
+    expect(contentTypeOf('x.png')).toBe('image/png');
+    expect(contentTypeOf('Makefile')).toBe('application/octet-stream');
   });
 });
