@@ -6,11 +6,16 @@ import type { RequestMessage } from '../../../shared/protocol';
  */
 export const REPLY_MARGIN_MS = 5000;
 
+/** How long a server gives a custom action sent without `timeout_secs` (PROTOCOL.md §4: 30 s). */
+export const SERVER_ACTION_DEFAULT_MS = 30_000;
+
 /**
  * How long the console waits for the reply to `request`, in ms (PROTOCOL.md §5): a spawn or
  * custom action with `timeout_secs` waits that plus {@link REPLY_MARGIN_MS}; a custom action
- * without one waits the default plus the margin (the server's own default, `action_timeout_secs`,
- * is also 30 s); a batch waits twice the default; everything else the default.
+ * without one waits the default, plus the margin when the default reaches the server's own 30 s
+ * (else the two would race and the server's clear "timed out" reply could lose; a shorter
+ * default the operator chose is kept as is); a batch waits twice the default; everything else
+ * the default.
  * @param defaultTimeoutMs the console's default reply timeout, ms (30 000 unless configured)
  */
 export function replyTimeoutMs(request: RequestMessage, defaultTimeoutMs: number): number {
@@ -19,7 +24,9 @@ export function replyTimeoutMs(request: RequestMessage, defaultTimeoutMs: number
     case 'custom_action_request': {
       const secs = request.timeout_secs;
       if (secs !== null && secs !== undefined) return Number(secs) * 1000 + REPLY_MARGIN_MS;
-      return request.type === 'custom_action_request' ? defaultTimeoutMs + REPLY_MARGIN_MS : defaultTimeoutMs;
+      const racesServer =
+        request.type === 'custom_action_request' && defaultTimeoutMs >= SERVER_ACTION_DEFAULT_MS;
+      return racesServer ? defaultTimeoutMs + REPLY_MARGIN_MS : defaultTimeoutMs;
     }
     case 'batch_control_command':
       return defaultTimeoutMs * 2;

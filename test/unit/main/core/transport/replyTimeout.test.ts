@@ -15,6 +15,8 @@ describe('replyTimeoutMs', () => {
     expect(replyTimeoutMs({ ...action, timeout_secs: 7 }, 30_000)).toBe(7000 + REPLY_MARGIN_MS);
     // The server's own default (action_timeout_secs) is 30 s too: its clear reply must win.
     expect(replyTimeoutMs({ ...action, timeout_secs: null }, 30_000)).toBe(30_000 + REPLY_MARGIN_MS);
+    // A shorter reply timeout chosen by the operator (ctl --reply-timeout 0.5) is kept.
+    expect(replyTimeoutMs({ ...action, timeout_secs: null }, 500)).toBe(500);
   });
 
   it('gives a spawn its own timeout, a batch twice the default, the rest the default', () => {
