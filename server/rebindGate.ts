@@ -55,11 +55,13 @@ export class RebindGate {
    * retried while the port still shows as in use or libzmq answers EAGAIN (up to 5 s).
    */
   private async rebind(): Promise<void> {
-    await this.socket.unbind(this.endpoint);
+    // An unbind or bind that never settles would leave every sender waiting on this gate: a
+    // deaf server that looks alive. Past the deadline it fails instead, and the owner decides.
+    await withDeadline(this.socket.unbind(this.endpoint), REBIND_TIMEOUT_MS, `unbind ${this.endpoint}`);
     const deadline = Date.now() + REBIND_TIMEOUT_MS;
     for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
       try {
-        await this.socket.bind(this.endpoint);
+        await withDeadline(this.socket.bind(this.endpoint), REBIND_TIMEOUT_MS, `bind ${this.endpoint}`);
         return;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -75,4 +77,17 @@ export class RebindGate {
     if (this.running === null) throw error;
     return this.running.then(() => this.send(frames));
   }
+}
+
+/** `work`, or a rejection naming `what` once `ms` milliseconds have passed without it settling. */
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what} did not finish within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([work, expired]).finally(() => {
+    clearTimeout(timer);
+  });
 }
