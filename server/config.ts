@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Placeholders an argv template may use; each is replaced by the AgentConfig field of that name. */
 export const TEMPLATE_PLACEHOLDERS = ['task', 'model', 'name', 'system_prompt', 'tool_level'] as const;
@@ -70,6 +71,14 @@ export const DEFAULT_LINE_STORE_LIMITS: LineStoreLimits = {
   maxLineBytes: 64 * 1024,
 };
 
+/**
+ * Default `max_concurrent_queries`: one regex worker per core but one, so a core stays free for
+ * the event loop (health checks, every other client) while scans run; at least 1, at most 4.
+ */
+export function defaultQueryConcurrency(cores: number = availableParallelism()): number {
+  return Math.min(4, Math.max(1, cores - 1));
+}
+
 /** Variables agents inherit from the server by default, on every platform. */
 export const DEFAULT_INHERIT_ENV_POSIX: readonly string[] = [
   'PATH',
@@ -106,7 +115,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   totalOutputBytes: 512 * 1024 * 1024,
   actionTimeoutSecs: 30,
   queryBudgetMs: 2000,
-  maxConcurrentQueries: 2,
+  maxConcurrentQueries: defaultQueryConcurrency(),
   maxWaitingQueries: 32,
   shutdownGraceMs: 3000,
 };

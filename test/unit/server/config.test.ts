@@ -5,6 +5,7 @@ import {
   ConfigError,
   DEFAULT_CONFIG,
   defaultInheritEnv,
+  defaultQueryConcurrency,
   loadConfigFile,
   validateConfig,
 } from '../../../server/config';
@@ -41,6 +42,8 @@ describe('validateConfig', () => {
       'SHELL',
     ]);
     expect(defaultInheritEnv('win32')).toEqual(expect.arrayContaining(['SystemRoot', 'ComSpec', 'PATHEXT']));
+    // One regex worker per core but one (a core stays with the event loop), 1 to 4.
+    expect([1, 2, 3, 8, 64].map((cores) => defaultQueryConcurrency(cores))).toEqual([1, 1, 2, 4, 4]);
   });
 
   it('reads the hardening keys and names a bad one', () => {
