@@ -5,7 +5,7 @@ import type { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
 import { executeRequest } from './handlers/dispatch';
 import { errorReply } from './handlers/errorReply';
-import { MESSAGE_TAGS, peekRawRequest } from './rawRequest';
+import { MESSAGE_TAGS, peekRawRequest, type RawPeek } from './rawRequest';
 import type { ReplyCache } from './replyCache';
 
 /** The message an "outcome unknown" replay carries (the server died while running it). */
@@ -58,7 +58,7 @@ export class RequestHandler {
     if (totalBytes > MAX_MESSAGE_BYTES) {
       ctx.stats.increment('oversized');
       return this.answerBadInput(
-        payload,
+        peekRawRequest(payload),
         `message of ${totalBytes} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`,
       );
     }
@@ -71,7 +71,7 @@ export class RequestHandler {
       ctx.stats.increment(unknownTag ? 'unknown_tags' : 'decode_errors');
       const detail = error instanceof Error ? error.message : String(error);
       return this.answerBadInput(
-        payload,
+        peek,
         unknownTag ? `unknown message type '${peek.tag}': ${detail}` : `cannot decode request: ${detail}`,
       );
     }
@@ -93,8 +93,8 @@ export class RequestHandler {
     return this.encode(await this.reply(req));
   }
 
-  private answerBadInput(payload: Uint8Array, error: string): Uint8Array | null {
-    const peek = peekRawRequest(payload);
+  /** The error reply to a frame that could not be used, addressed by what `peek` read of it. */
+  private answerBadInput(peek: RawPeek, error: string): Uint8Array | null {
     if (peek.requestId === null) return null;
     const type: RequestType = peek.tag !== null && isRequestType(peek.tag) ? peek.tag : 'control_command';
     return this.encode(errorReply(type, peek.requestId, error, this.deps.ctx.serverId));

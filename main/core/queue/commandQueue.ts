@@ -131,6 +131,11 @@ interface PreparedChanges {
 
 export class CommandQueue {
   private readonly lanes = new Map<string, Lane>();
+  /**
+   * The recorded dedupe epoch by server, read from the store once: the dispatcher asks on every
+   * pump, and this queue is the store's only writer.
+   */
+  private readonly epochs = new Map<string, string | null>();
   /** Every queued or sending command by id (the same objects as in the lanes). */
   private readonly pendingById = new Map<string, QueuedCommand>();
   private readonly listeners = new Set<(change: CommandChange) => void>();
@@ -642,10 +647,15 @@ export class CommandQueue {
    */
   noteDedupeEpoch(serverId: string, epoch: string): QueuedCommand[] {
     this.assertOpen('record a dedupe epoch');
-    const known = this.store.dedupeEpoch(serverId);
+    let known = this.epochs.get(serverId);
+    if (known === undefined) {
+      known = this.store.dedupeEpoch(serverId);
+      this.epochs.set(serverId, known);
+    }
     if (known === epoch) return [];
     if (known === null) {
       this.store.setDedupeEpoch(serverId, epoch);
+      this.epochs.set(serverId, epoch);
       return [];
     }
     const now = this.now();
@@ -670,6 +680,7 @@ export class CommandQueue {
       this.store.setDedupeEpoch(serverId, epoch);
       return [a, b] as const;
     });
+    this.epochs.set(serverId, epoch);
     for (const c of sending) this.writeBehind.delete(c.id);
     this.settleMirror(sending, sent);
     marked.forEach((command) => {
