@@ -10,13 +10,12 @@
  * at the right time of the app's life; `utilityProcess.fork` really runs the script with this
  * Node, with stdio and exit codes as Electron gives them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { channelOf } from '../../shared/ipc';
+import { NodeUtilityProcess, type NodeForkOptions } from './nodeUtilityProcess';
 import { PROBE_URLS, type ProbeFork, type ProbeReport, type ProbeResponse } from './packageProbeReport';
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -166,50 +165,11 @@ export class BrowserWindow extends EventEmitter {
   }
 }
 
-class ProbeUtilityProcess extends EventEmitter {
-  pid: number | undefined;
-  stdout: NodeJS.ReadableStream | null;
-  stderr: NodeJS.ReadableStream | null;
-  private killed = false;
-  private readonly child: ChildProcess;
-  constructor(modulePath: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string }) {
-    super();
-    this.child = spawn(process.execPath, [modulePath, ...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.stdout = this.child.stdout;
-    this.stderr = this.child.stderr;
-    this.child.once('spawn', () => {
-      this.pid = this.child.pid;
-      this.emit('spawn');
-    });
-    this.child.once('close', (code, signal) => {
-      this.pid = undefined;
-      // Electron reports 0 after its own kill(), else waitpid's signal number.
-      const signalled = signal === null ? 0 : constants.signals[signal];
-      this.emit(
-        'exit',
-        code ?? (this.killed && (signal === 'SIGTERM' || signal === 'SIGKILL') ? 0 : signalled),
-      );
-    });
-  }
-  kill(): boolean {
-    if (this.pid === undefined) return false;
-    this.killed = this.child.kill('SIGTERM');
-    return this.killed;
-  }
-}
-
 export const utilityProcess = {
-  fork(
-    modulePath: string,
-    args: string[] = [],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; stdio?: unknown; serviceName?: string } = {},
-  ): ProbeUtilityProcess {
+  fork(modulePath: string, args: string[] = [], options: NodeForkOptions = {}): NodeUtilityProcess {
     if (!ready) throw new TypeError('utilityProcess cannot be created before app is ready.');
-    const child = new ProbeUtilityProcess(modulePath, args, options);
+    // The packed app asks for piped output; what it reads there is what the probe checks.
+    const child = new NodeUtilityProcess(modulePath, args, { ...options, stdio: 'pipe' });
     children.push({
       fork: {
         modulePath: relative(appRoot, modulePath).split(sep).join('/'),

@@ -7,9 +7,7 @@
  * utility process really runs.
  * Use: `vi.mock('electron', async () => (await import('./electronStandIn')).electron)`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import { constants } from 'node:os';
+import { NodeUtilityProcess, type NodeForkOptions } from '../../../../main/electron/nodeUtilityProcess';
 
 type Listener = (...args: never[]) => unknown;
 
@@ -259,64 +257,10 @@ export class FakeProtocol {
   }
 }
 
-type StdioMode = 'pipe' | 'ignore' | 'inherit';
+export type FakeForkOptions = NodeForkOptions;
 
-export interface FakeForkOptions {
-  env?: NodeJS.ProcessEnv;
-  execArgv?: string[];
-  cwd?: string;
-  stdio?: StdioMode | StdioMode[];
-  serviceName?: string;
-}
-
-/**
- * A utility process: the script really runs, in a Node child process. Mimics Electron's
- * `UtilityProcess`: `pid` is undefined until `spawn` and after `exit`; `exit` carries a code
- * only, after the output streams have ended (0 after our own `kill()`, the signal number after
- * a signal from elsewhere, as Electron reports waitpid's); `kill()` is SIGTERM; stdio is
- * `ignore` for stdin and pipe/ignore/inherit for stdout and stderr.
- */
-export class FakeUtilityProcess extends EventEmitter {
-  pid: number | undefined = undefined;
-  stdout: NodeJS.ReadableStream | null;
-  stderr: NodeJS.ReadableStream | null;
-  private readonly child: ChildProcess;
-  private killed = false;
-  constructor(
-    readonly modulePath: string,
-    readonly args: string[],
-    readonly options: FakeForkOptions,
-  ) {
-    super();
-    const stdio = options.stdio ?? 'inherit';
-    const [, out = 'inherit', err = 'inherit'] = typeof stdio === 'string' ? ['ignore', stdio, stdio] : stdio;
-    this.child = spawn(process.execPath, [...(options.execArgv ?? []), modulePath, ...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', out, err],
-    });
-    this.stdout = this.child.stdout;
-    this.stderr = this.child.stderr;
-    this.child.once('spawn', () => {
-      this.pid = this.child.pid;
-      this.emit('spawn');
-    });
-    this.child.once('close', (code, signal) => {
-      this.pid = undefined;
-      const signalled = signal === null ? 0 : constants.signals[signal];
-      this.emit(
-        'exit',
-        code ?? (this.killed && (signal === 'SIGTERM' || signal === 'SIGKILL') ? 0 : signalled),
-      );
-      this.stdout = null;
-      this.stderr = null;
-    });
-  }
-  kill(): boolean {
-    if (this.pid === undefined) return false;
-    this.killed = this.child.kill('SIGTERM');
-    return this.killed;
-  }
+/** A utility process whose script really runs (see `NodeUtilityProcess`); it has no parentPort. */
+export class FakeUtilityProcess extends NodeUtilityProcess {
   postMessage(): void {
     throw new Error('the stand-in utility process has no parentPort');
   }
