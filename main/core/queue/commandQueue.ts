@@ -1,21 +1,24 @@
 /**
- * The durable command queue (ARCHITECTURE.md §3): the lifecycle state machine over a
- * `CommandStore`. The network side (Dispatcher, Connection) drives it through
- * `nextToSend` → `markSending` → `settle` / `markTimedOut` (or, batched, `sendNext` and
- * `settleAndSendNext`), and `recoverAfterRestart` after a reconnect or a restart.
+ * The durable command queue (docs/ARCHITECTURE.md §3): the lifecycle state machine over a
+ * `CommandStore`, and the queue's public API. The network side (Dispatcher, Connection) drives
+ * it through `sendNext` → `settleAndSendNext` / `settle` / `markTimedOut`, and
+ * `recoverAfterRestart` after a reconnect or a restart.
  *
- * Pending commands (queued or sending) are mirrored in memory per server, so the limit, the
- * window and FIFO checks cost no database round trip. One process owns the data directory
- * (the store enforces it), which is what makes the mirror authoritative. The mirror is updated
- * after the store's write has committed, with one exception: a write-behind sending mark
- * (`sendNext({ writeBehind: true })`, dedupe servers only) is in memory first and written
- * within `syncLagMs`.
+ * Its parts, one concern each:
+ * - `PendingIndex` mirrors the pending (queued or sending) commands per server, so the limit,
+ *   the window and FIFO checks cost no database round trip. The mirror is updated after the
+ *   store's write has committed, with one exception: a write-behind sending mark.
+ * - `WriteBehindLog` holds those marks (`sendNext` with the `writeBehind` policy, dedupe servers
+ *   only), makes them and `durable: false` commits durable within `syncLagMs`, and keeps the
+ *   send frontier that a restart after a crash relies on.
+ * - `ExpiryTimer` expires queued commands at their deadline, whether their server is online
+ *   or not.
  *
  * Every method except `enqueue` is synchronous; each write is durable (committed and fsync'd)
- * when it returns, except those a caller makes with `durable: false` or `writeBehind` (allowed
- * only where a lost write is recovered by a resend the server answers from its dedupe cache),
- * which the queue makes durable within `syncLagMs`. Methods throw the `QueueError` subclasses
- * named in their docs, and `QueueClosedError` after `close()`.
+ * when it returns, except those a caller makes with `durable: false` or a non-durable
+ * `SendPolicy` (allowed only where a lost write is recovered by a resend the server answers
+ * from its dedupe cache), which the queue makes durable within `syncLagMs`. Methods throw the
+ * `QueueError` subclasses named in their docs, and `QueueClosedError` after `close()`.
  */
 import { randomUUID } from 'node:crypto';
 import { ProtocolError, REPLY_TYPE } from '../../../shared/protocol';
@@ -33,21 +36,22 @@ import type {
   QueuedCommand,
   SettleOutcome,
 } from '../../../shared/domain/command';
-import { withPatch } from './commandStore';
-import type { CommandPatch, CommandStore, HistoryCursor, StoreRepairs } from './commandStore';
 import type { QuarantinedCommand, QueueHealth } from '../../../shared/domain/quarantine';
+import { endPatch, keepPatch, sendingPatch, settlePatch } from './commandPatches';
+import type { CommandPatch, CommandStore, HistoryCursor, StoreRepairs } from './commandStore';
+import { ExpiryTimer } from './expiryTimer';
+import { PendingIndex } from './pendingIndex';
 import {
   CommandNotFoundError,
   DiskFullError,
   DuplicateCommandError,
   InvalidCommandError,
   InvalidTransitionError,
-  OutOfOrderError,
   QueueClosedError,
   QueueFullError,
 } from './queueErrors';
-import { Fifo } from './fifo';
 import { CACHE_LOST_REASON, mayResend, notResent, RESEND_WINDOW_PASSED_REASON } from './resendPolicy';
+import { WriteBehindLog } from './writeBehindLog';
 
 /** Default limit of pending (queued + sending) commands per server. */
 export const DEFAULT_MAX_PENDING = 1000;
@@ -66,7 +70,10 @@ export interface CommandQueueOptions {
    * durable (one fsync for all of them); default 100. Bounds what a power cut can take back.
    */
   readonly syncLagMs?: number;
-  /** Receives a failure of that background sync; default console.error. */
+  /**
+   * Receives a failure of a background write: that sync, or expiring commands on the timer
+   * (retried after `EXPIRY_RETRY_MS`); default console.error.
+   */
   readonly onSyncError?: (error: unknown) => void;
 }
 
@@ -90,30 +97,20 @@ export interface HistoryOptions {
   readonly serverId?: string;
 }
 
-/** The pending commands of one server, in issue order. */
-interface Lane {
-  /** Sorted by `seq`; the head is the next to send. */
-  readonly queued: Fifo<QueuedCommand>;
-  readonly sending: Map<string, QueuedCommand>;
-  /**
-   * A lower bound of the earliest `expiresAt` among queued commands, or null when none has
-   * one: lets `expireLane` (run before every send) skip scanning a long queue when nothing
-   * can be due, which kept a 10,000-command drain quadratic.
-   */
-  nextExpiry: number | null;
-  /**
-   * The recorded send frontier (`CommandStore.setSendFrontier`): no command above this seq has
-   * been handed out with a write-behind mark. Null when none is recorded.
-   */
-  frontier: number | null;
-}
-
 /**
- * How far past the last command handed out a recorded send frontier reaches: one durable
- * write covers this many write-behind sends, and after a crash at most this many never-sent
- * commands are counted as possibly sent.
+ * How `sendNext` records its sending marks:
+ * - `durable`: committed and fsync'd before it returns. The only choice for a server without
+ *   dedupe, where the mark is what stops a second send after a crash.
+ * - `unsynced`: committed, made durable within `syncLagMs` (dedupe servers only: losing the mark
+ *   in a power cut only means a resend the server answers from its cache).
+ * - `writeBehind`: made in memory now, written within `syncLagMs` and before `list` reads
+ *   (dedupe servers only, for the same reason), so a command answered sooner is written once,
+ *   settled, instead of twice.
  */
-const FRONTIER_RESERVE = 256;
+export type SendPolicy = 'durable' | 'unsynced' | 'writeBehind';
+
+/** How long, ms, the expiry timer waits before trying again after a failed write. */
+export const EXPIRY_RETRY_MS = 1000;
 
 const MAX_PAGE = 10_000;
 
@@ -130,31 +127,27 @@ interface PreparedChanges {
 }
 
 export class CommandQueue {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly index = new PendingIndex();
+  private readonly log: WriteBehindLog;
+  private readonly expiry: ExpiryTimer;
   /**
    * The recorded dedupe epoch by server, read from the store once: the dispatcher asks on every
    * pump, and this queue is the store's only writer.
    */
   private readonly epochs = new Map<string, string | null>();
-  /** Every queued or sending command by id (the same objects as in the lanes). */
-  private readonly pendingById = new Map<string, QueuedCommand>();
   private readonly listeners = new Set<(change: CommandChange) => void>();
   private readonly maxPending: number;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly onListenerError: (error: unknown) => void;
-  private readonly syncLagMs: number;
   private readonly onSyncError: (error: unknown) => void;
-  private syncTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Sending marks made in memory and not yet written (see `sendNext`'s `writeBehind`), by id. */
-  private readonly writeBehind = new Map<string, { current: QueuedCommand; patch: CommandPatch }>();
   private closed = false;
 
   /**
    * Loads every pending command from `store`. Commands left in `sending` by a previous
    * process stay there until `recoverAfterRestart` is called for their server (the Dispatcher
-   * does so once it knows whether the server dedupes).
-   * @throws RangeError when `maxPending` is not a positive integer
+   * does so once it knows whether the server dedupes). Starts the expiry timer.
+   * @throws RangeError when `maxPending` is not a positive integer or `syncLagMs` is negative
    */
   constructor(
     private readonly store: CommandStore,
@@ -172,8 +165,8 @@ export class CommandQueue {
       ((error) => {
         console.error('command queue listener failed', error);
       });
-    this.syncLagMs = options.syncLagMs ?? 100;
-    if (!Number.isFinite(this.syncLagMs) || this.syncLagMs < 0) {
+    const syncLagMs = options.syncLagMs ?? 100;
+    if (!Number.isFinite(syncLagMs) || syncLagMs < 0) {
       throw new RangeError(`syncLagMs must be a non-negative number, got ${String(options.syncLagMs)}`);
     }
     this.onSyncError =
@@ -181,42 +174,27 @@ export class CommandQueue {
       ((error) => {
         console.error('command queue: making recent writes durable failed', error);
       });
-    for (const command of this.pendingAfterCrash(store)) {
-      const lane = this.lane(command.serverId);
-      if (command.state === 'sending') lane.sending.set(command.id, command);
-      else pushQueued(lane, command);
-      this.pendingById.set(command.id, command);
-    }
-  }
-
-  /**
-   * The pending commands, after turning those a dead process may have sent into `sending`:
-   * a `queued` command at or below its server's recorded send frontier may have left with a
-   * write-behind mark that never reached the disk. Counting it as sent (one more attempt) lets
-   * recovery resend it with the same request_id, and keeps expiry, cancel and retry from
-   * treating it as never sent. The frontiers are then cleared, in the same transaction.
-   */
-  private pendingAfterCrash(store: CommandStore): QueuedCommand[] {
-    const pending = store.loadPending();
-    const frontiers = store.sendFrontiers();
-    if (frontiers.size === 0) return pending;
-    const now = this.now();
-    return store.transaction(() => {
-      const out = pending.map((command) => {
-        const frontier = frontiers.get(command.serverId);
-        if (command.state !== 'queued' || frontier === undefined || command.seq > frontier) return command;
-        return store.update(command.id, { ...sendingPatch(command, now), sentAt: null }, command);
-      });
-      for (const serverId of frontiers.keys()) store.setSendFrontier(serverId, null);
-      return out;
+    this.log = new WriteBehindLog(store, {
+      syncLagMs,
+      onSyncError: this.onSyncError,
+      isSending: (id) => this.index.get(id)?.state === 'sending',
     });
+    this.expiry = new ExpiryTimer({
+      now: this.now,
+      onDue: () => {
+        this.expireOnTimer();
+      },
+    });
+    for (const command of WriteBehindLog.loadPending(store, this.now())) this.index.add(command);
+    this.expiry.arm(this.index.earliestExpiry());
   }
 
   /**
    * Stores a command for `serverId`. Resolves only once it is on disk (committed and fsync'd).
    * The command's id is `request.request_id`, which must be fresh UUID v4 text.
    *
-   * @param expiresAt (in options) ms since the epoch after which it is never sent
+   * @param expiresAt (in options) ms since the epoch after which it is never sent; it is then
+   *   marked expired (and stops counting toward the limit) whether or not its server is online
    * @throws (rejects with) QueueFullError when the server already has `maxPending` pending
    *   commands; InvalidCommandError for an empty server id, an unknown request type, a
    *   request_id that is not lowercase UUID v4 text, an expiry not in the future, or a request
@@ -251,20 +229,17 @@ export class CommandQueue {
       );
     }
     const now = this.now();
-    const expiresAt = this.checkExpiry(options.expiresAt, now);
-    const pending = this.pendingCount(serverId);
-    if (pending >= this.maxPending) throw new QueueFullError(serverId, this.maxPending, pending);
-    let command: QueuedCommand;
+    const expiresAt = this.checkRoom(serverId, options.expiresAt, now);
     const summary = options.summary ?? summarizeRequest(request);
     try {
-      command = this.insertQueued(serverId, request, now, expiresAt, summary, null);
+      return this.insertQueued(serverId, request, now, expiresAt, summary, null);
     } catch (error) {
       if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
       if (error instanceof DiskFullError) {
         // What the operator needs: this one is not queued, and the rest is safe.
         throw new DiskFullError(
           `The disk is full${error.directory === null ? '' : ` (${error.directory})`}: the command was not queued (${summary}). ` +
-            `The ${this.pendingById.size} command(s) already queued are kept and will still be sent, and the history is kept. ` +
+            `The ${this.index.size} command(s) already queued are kept and will still be sent, and the history is kept. ` +
             'Free some disk space and try again.',
           { cause: error, ...(error.directory === null ? {} : { directory: error.directory }) },
         );
@@ -274,153 +249,46 @@ export class CommandQueue {
       }
       throw error;
     }
-    return command;
   }
 
   /**
-   * The commands the Dispatcher may send now for `serverId`: the oldest queued ones, at most
-   * `window` minus those already `sending`. Expires due commands of that server first, so an
-   * expired command is never handed out. Does not change the returned commands' state: call
-   * `markSending` for each, in the returned order.
+   * Marks the oldest queued commands of `serverId` as sending (`attempts + 1`, `sentAt = now`),
+   * at most `window` minus those already sending, in ONE transaction (one fsync for a whole
+   * window instead of one per command). Expires due commands of that server first, so an
+   * expired command is never handed out. Returns the commands now `sending`, in FIFO order.
    * @param window in-flight limit (≥ 1) for this server
+   * @param policy how the marks are recorded (see `SendPolicy`); default `durable`
    * @throws RangeError when `window` is not a positive integer
    */
-  nextToSend(serverId: string, window: number): QueuedCommand[] {
+  sendNext(serverId: string, window: number, policy: SendPolicy = 'durable'): QueuedCommand[] {
     this.assertOpen('pick commands to send');
     if (!Number.isSafeInteger(window) || window < 1) {
       throw new RangeError(`window must be a positive integer, got ${String(window)}`);
     }
-    this.expireLane(serverId, this.now());
-    const lane = this.lanes.get(serverId);
-    if (lane === undefined) return [];
-    const free = window - lane.sending.size;
-    return free > 0 ? lane.queued.peek(free) : [];
-  }
-
-  /**
-   * Records that the command is being handed to the connection: `queued → sending`,
-   * `attempts + 1`, `sentAt = now`.
-   * @throws CommandNotFoundError; InvalidTransitionError when it is not queued or its expiry
-   *   has passed (it is then marked expired); OutOfOrderError when an older command of the
-   *   same server is still queued
-   */
-  markSending(id: string): QueuedCommand {
-    this.assertOpen('mark a command as sending');
-    const command = this.find(id);
-    if (command.state !== 'queued') throw new InvalidTransitionError(id, command.state, 'send');
-    const lane = this.lane(command.serverId);
-    const head = lane.queued.at(0);
-    if (head !== undefined && head.id !== id) throw new OutOfOrderError(id, head.id, command.serverId);
-    const now = this.now();
-    if (command.expiresAt !== null && command.expiresAt <= now) {
-      this.expireLane(command.serverId, now);
-      throw new InvalidTransitionError(id, 'expired', 'send', 'Its expiry passed before it could be sent.');
-    }
-    return this.apply(command, sendingPatch(command, now));
-  }
-
-  /**
-   * `nextToSend` + `markSending` for all of them in ONE transaction (one fsync for a whole
-   * window instead of one per command). Returns the commands now `sending`, in FIFO order.
-   * @param window in-flight limit (≥ 1) for this server
-   * @param options.durable false for a server that deduplicates by request_id: losing the
-   *   `sending` mark in a power cut only means a resend the server answers from its cache, so
-   *   it need not wait for the disk. Keep the default (true) for servers without dedupe, where
-   *   the mark is what stops a second send.
-   * @param options.writeBehind true (dedupe servers only, for the same reason): the marks are
-   *   made in memory now and written within `syncLagMs` (and before `list` reads), so a command
-   *   answered sooner is written once, settled, instead of twice.
-   * @throws RangeError when `window` is not a positive integer
-   */
-  sendNext(
-    serverId: string,
-    window: number,
-    options: { readonly durable?: boolean; readonly writeBehind?: boolean } = {},
-  ): QueuedCommand[] {
     const next = this.prepareSend(serverId, window);
     if (next.commands.length === 0) return [];
-    if (options.writeBehind !== true)
-      return this.applyMany(next.commands, next.patches, options.durable ?? true);
-    this.coverBySendFrontier(serverId, next.commands);
-    const updated = next.commands.map((command, i) => {
-      const patch = next.patches[i] as CommandPatch;
-      this.writeBehind.set(command.id, { current: command, patch });
-      return withPatch(command, patch);
-    });
-    this.scheduleSync();
-    this.settleMirror(next.commands, updated);
+    if (policy !== 'writeBehind') return this.applyMany(next.commands, next.patches, policy === 'durable');
+    const updated = this.log.hold(serverId, next.commands, next.patches, (i) =>
+      this.index.queuedAtOrLast(serverId, i),
+    );
+    this.mirrorAndAnnounce(next.commands, updated);
     return updated;
-  }
-
-  /**
-   * Before commands leave with write-behind marks: makes sure the recorded send frontier of
-   * their server covers them, moving it (durably) FRONTIER_RESERVE commands further when not.
-   */
-  private coverBySendFrontier(serverId: string, commands: readonly QueuedCommand[]): void {
-    const lane = this.lane(serverId);
-    const last = commands[commands.length - 1];
-    if (last === undefined || (lane.frontier !== null && lane.frontier >= last.seq)) return;
-    const reach = lane.queued.at(Math.min(lane.queued.length - 1, commands.length - 1 + FRONTIER_RESERVE));
-    const frontier = Math.max(last.seq, reach?.seq ?? last.seq);
-    this.store.setSendFrontier(serverId, frontier);
-    lane.frontier = frontier;
-  }
-
-  /** Writes the sending marks held back by `sendNext({ writeBehind: true })`, not durably. */
-  private flushWriteBehind(): void {
-    if (this.writeBehind.size === 0) return;
-    const held = new Map(this.writeBehind);
-    try {
-      this.store.transaction(
-        () => {
-          this.writeHeldMarks();
-        },
-        { durable: false },
-      );
-    } catch (error) {
-      this.restoreHeld(held);
-      throw error;
-    }
-  }
-
-  /** After a rolled-back transaction: the marks it was to write are still owed. */
-  private restoreHeld(held: ReadonlyMap<string, { current: QueuedCommand; patch: CommandPatch }>): void {
-    for (const [id, mark] of held) {
-      if (this.pendingById.get(id)?.state === 'sending') this.writeBehind.set(id, mark);
-    }
-  }
-
-  /** Inside a transaction: writes the held-back marks and forgets them. */
-  private writeHeldMarks(): void {
-    for (const [id, { current, patch }] of this.writeBehind) this.store.update(id, patch, current);
-    this.writeBehind.clear();
   }
 
   /** The window's next commands and their `sending` patches (nothing written yet). */
   private prepareSend(serverId: string, window: number): PreparedChanges {
-    const commands = this.nextToSend(serverId, window);
     const now = this.now();
+    this.expireLane(serverId, now);
+    const commands = this.index.nextToSend(serverId, window);
     return { commands, patches: commands.map((command) => sendingPatch(command, now)) };
   }
 
   /**
-   * Like `settle` for several commands in ONE transaction (group commit of replies that
-   * arrive together). Items whose command is no longer `sending` or `timed_out` (e.g.
-   * cancelled meanwhile) are skipped rather than failing the others.
-   * @returns the settled commands
-   */
-  settleMany(items: readonly SettleItem[], options: { readonly durable?: boolean } = {}): QueuedCommand[] {
-    this.assertOpen('settle commands');
-    const settle = this.prepareSettle(items);
-    return settle.commands.length === 0
-      ? []
-      : this.applyMany(settle.commands, settle.patches, options.durable ?? true);
-  }
-
-  /**
-   * One step of a dispatcher, in ONE transaction: settles `items` (as `settleMany`) and marks
-   * the server's next commands as sending (as `sendNext`, the settled ones no longer counting
-   * against `window`). Announces the settles first.
+   * One step of a dispatcher, in ONE transaction: settles `items` (as `settle`; items whose
+   * command is no longer `sending` or `timed_out`, e.g. cancelled meanwhile, are skipped
+   * rather than failing the others) and marks the server's next commands as sending (as
+   * `sendNext`, the settled ones no longer counting against `window`). Announces the settles
+   * first.
    * @param window in-flight limit for `serverId`; 0 settles only
    * @param options.durable false only for a server that deduplicates by request_id: a lost
    *   settle or mark then means a resend that the server answers from its cache. The queue
@@ -461,7 +329,7 @@ export class CommandQueue {
     const seen = new Set<string>();
     for (const { id, outcome } of items) {
       if (seen.has(id)) continue;
-      const command = this.findPending(id) ?? this.store.get(id);
+      const command = this.index.get(id) ?? this.store.get(id);
       if (command === null || (command.state !== 'sending' && command.state !== 'timed_out')) continue;
       seen.add(id);
       commands.push(command);
@@ -479,11 +347,11 @@ export class CommandQueue {
   settle(id: string, outcome: SettleOutcome): QueuedCommand {
     this.assertOpen('settle a command');
     const command = this.find(id);
-    const state: CommandState = outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed';
+    const patch = settlePatch(command, outcome, this.now());
     if (command.state !== 'sending' && command.state !== 'timed_out') {
-      throw new InvalidTransitionError(id, command.state, `mark as ${state}`);
+      throw new InvalidTransitionError(id, command.state, `mark as ${patch.state}`);
     }
-    return this.apply(command, settlePatch(command, outcome, this.now()));
+    return this.apply(command, patch);
   }
 
   /**
@@ -495,27 +363,7 @@ export class CommandQueue {
     this.assertOpen('mark a command as timed out');
     const command = this.find(id);
     if (command.state !== 'sending') throw new InvalidTransitionError(id, command.state, 'time out');
-    const now = this.now();
-    return this.apply(command, {
-      ...this.keep(command),
-      state: 'timed_out',
-      updatedAt: now,
-      settledAt: now,
-      outcome: { kind: 'unknown', reason },
-    });
-  }
-
-  /**
-   * Marks every queued command whose `expiresAt` ≤ `now` as expired (never sent), in one
-   * transaction. Commands already `sending` are not affected.
-   * @param now ms since the epoch; the queue's clock when left out
-   * @returns the expired commands
-   */
-  expireDue(now: number = this.now()): QueuedCommand[] {
-    this.assertOpen('expire commands');
-    const expired: QueuedCommand[] = [];
-    for (const serverId of [...this.lanes.keys()]) expired.push(...this.expireLane(serverId, now));
-    return expired;
+    return this.apply(command, endPatch(command, 'timed_out', { kind: 'unknown', reason }, this.now()));
   }
 
   /**
@@ -534,14 +382,7 @@ export class CommandQueue {
           : 'It has already ended.';
       throw new InvalidTransitionError(id, command.state, 'cancel', hint);
     }
-    const now = this.now();
-    return this.apply(command, {
-      ...this.keep(command),
-      state: 'cancelled',
-      updatedAt: now,
-      settledAt: now,
-      outcome: { kind: 'cancelled', reason },
-    });
+    return this.apply(command, endPatch(command, 'cancelled', { kind: 'cancelled', reason }, this.now()));
   }
 
   /**
@@ -578,13 +419,11 @@ export class CommandQueue {
         return assertNever(command.state);
     }
     const now = this.now();
-    const expiresAt = this.checkExpiry(options.expiresAt, now);
-    const pending = this.pendingCount(command.serverId);
-    if (pending >= this.maxPending) throw new QueueFullError(command.serverId, this.maxPending, pending);
+    const expiresAt = this.checkRoom(command.serverId, options.expiresAt, now);
     const outcomeUnknown = command.state !== 'failed' && command.attempts > 0;
     if (outcomeUnknown) {
       return this.apply(command, {
-        ...this.keep(command),
+        ...keepPatch(command),
         state: 'queued',
         updatedAt: now,
         settledAt: null,
@@ -607,10 +446,9 @@ export class CommandQueue {
    */
   recoverAfterRestart(serverId: string, options: { readonly dedupe: boolean }): QueuedCommand[] {
     this.assertOpen('recover unanswered commands');
-    const lane = this.lanes.get(serverId);
-    if (lane === undefined || lane.sending.size === 0) return [];
+    const targets = this.index.sending(serverId);
+    if (targets.length === 0) return [];
     const now = this.now();
-    const targets = [...lane.sending.values()].sort((a, b) => a.seq - b.seq);
     const outcome: CommandOutcome = {
       kind: 'unknown',
       reason:
@@ -619,10 +457,10 @@ export class CommandQueue {
     };
     const patches = targets.map((command): CommandPatch => {
       if (options.dedupe && mayResend(command, now)) {
-        return { ...this.keep(command), state: 'queued', updatedAt: now };
+        return { ...keepPatch(command), state: 'queued', updatedAt: now };
       }
       const why = options.dedupe ? notResent(RESEND_WINDOW_PASSED_REASON) : outcome;
-      return { ...this.keep(command), state: 'timed_out', updatedAt: now, settledAt: now, outcome: why };
+      return endPatch(command, 'timed_out', why, now);
     });
     return this.applyMany(targets, patches);
   }
@@ -659,30 +497,23 @@ export class CommandQueue {
       return [];
     }
     const now = this.now();
-    const lane = this.lanes.get(serverId);
-    const sending = lane === undefined ? [] : [...lane.sending.values()].sort((a, b) => a.seq - b.seq);
+    const sending = this.index.sending(serverId);
     // Only those the dispatcher could still resend need the mark; the rest never go out again.
     const timedOut = this.store
       .list({ serverId, states: ['timed_out'], limit: 2_147_483_647 })
       .filter((c) => mayResend(c, now));
     const lost = notResent(CACHE_LOST_REASON);
     const [sent, marked] = this.store.transaction(() => {
-      const a = sending.map((c) =>
-        this.store.update(
-          c.id,
-          { ...this.keep(c), state: 'timed_out', updatedAt: now, settledAt: now, outcome: lost },
-          c,
-        ),
-      );
+      const a = sending.map((c) => this.store.update(c.id, endPatch(c, 'timed_out', lost, now), c));
       const b = timedOut.map((c) =>
-        this.store.update(c.id, { ...this.keep(c), updatedAt: now, outcome: lost }, c),
+        this.store.update(c.id, { ...keepPatch(c), updatedAt: now, outcome: lost }, c),
       );
       this.store.setDedupeEpoch(serverId, epoch);
       return [a, b] as const;
     });
     this.epochs.set(serverId, epoch);
-    for (const c of sending) this.writeBehind.delete(c.id);
-    this.settleMirror(sending, sent);
+    for (const c of sending) this.log.forget(c.id);
+    this.mirrorAndAnnounce(sending, sent);
     marked.forEach((command) => {
       this.emit({ type: 'updated', command, previous: 'timed_out' });
     });
@@ -701,7 +532,7 @@ export class CommandQueue {
     const command = this.find(id);
     if (command.state !== 'sending') throw new InvalidTransitionError(id, command.state, 'requeue');
     return this.apply(command, {
-      ...this.keep(command),
+      ...keepPatch(command),
       state: 'queued',
       updatedAt: this.now(),
       attempts: Math.max(0, command.attempts - 1),
@@ -713,7 +544,7 @@ export class CommandQueue {
    */
   get(id: string): QueuedCommand | null {
     this.assertOpen('read a command');
-    return this.findPending(id) ?? this.store.get(id);
+    return this.index.get(id) ?? this.store.get(id);
   }
 
   /**
@@ -722,7 +553,7 @@ export class CommandQueue {
    */
   list(serverId?: string, states?: readonly CommandState[], limit = 1000): QueuedCommand[] {
     this.assertOpen('list commands');
-    this.flushWriteBehind();
+    this.log.flush();
     return this.store.list({ serverId, states, limit: checkLimit(limit) });
   }
 
@@ -742,15 +573,12 @@ export class CommandQueue {
 
   /** Queued + sending commands of `serverId` (what counts toward `maxPending`). */
   pendingCount(serverId: string): number {
-    const lane = this.lanes.get(serverId);
-    return lane === undefined ? 0 : lane.queued.length + lane.sending.size;
+    return this.index.count(serverId);
   }
 
   /** Servers with at least one queued or sending command (e.g. to connect to at start). */
   serversWithPending(): string[] {
-    return [...this.lanes.entries()]
-      .filter(([, lane]) => lane.queued.length + lane.sending.size > 0)
-      .map(([serverId]) => serverId);
+    return this.index.servers();
   }
 
   /**
@@ -797,144 +625,75 @@ export class CommandQueue {
     };
   }
 
-  /**
-   * Makes every write durable now, including those made with `durable: false` (which the queue
-   * otherwise syncs within `syncLagMs`).
-   * @throws StoreFailureError when the disk refuses
-   */
-  sync(): void {
-    this.assertOpen('sync the queue');
-    this.clearSyncTimer();
-    this.flushWriteBehind();
-    this.store.sync();
-  }
-
-  /** Makes every write durable, closes the store and drops listeners. Idempotent. */
+  /** Makes every write durable, stops the timers, closes the store and drops listeners. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.clearSyncTimer();
+    this.expiry.stop();
     this.listeners.clear();
     try {
       try {
-        this.flushWriteBehind();
-        // Every mark is on disk now: nothing was sent beyond what the rows say.
-        for (const [serverId, lane] of this.lanes) {
-          if (lane.frontier !== null) this.store.setSendFrontier(serverId, null);
-        }
+        this.log.close();
       } finally {
         this.store.sync();
       }
     } finally {
-      this.lanes.clear();
-      this.pendingById.clear();
-      this.writeBehind.clear();
+      this.index.clear();
       this.store.close();
     }
-  }
-
-  private scheduleSync(delayMs = this.syncLagMs): void {
-    if (this.syncTimer !== null) return;
-    this.syncTimer = setTimeout(() => {
-      this.syncTimer = null;
-      if (this.closed) return;
-      try {
-        this.flushWriteBehind();
-      } catch (error) {
-        // The marks are still held (restored): try again, less and less often.
-        this.onSyncError(error);
-        this.scheduleSync(Math.min(60_000, Math.max(delayMs, 50) * 2));
-        return;
-      }
-      // The fsync itself runs off this thread: it can take milliseconds after a busy spell.
-      // A failed fsync poisons the store (every later write is refused), so no retry here.
-      this.store.syncInBackground().catch((error: unknown) => {
-        this.onSyncError(error);
-      });
-    }, delayMs);
-    // A pending sync must not keep the process alive; close() syncs on the way out.
-    this.syncTimer.unref();
-  }
-
-  private clearSyncTimer(): void {
-    if (this.syncTimer === null) return;
-    clearTimeout(this.syncTimer);
-    this.syncTimer = null;
   }
 
   private assertOpen(operation: string): void {
     if (this.closed) throw new QueueClosedError(operation);
   }
 
-  private lane(serverId: string): Lane {
-    let lane = this.lanes.get(serverId);
-    if (lane === undefined) {
-      lane = { queued: new Fifo(), sending: new Map(), nextExpiry: null, frontier: null };
-      this.lanes.set(serverId, lane);
-    }
-    return lane;
-  }
-
-  private findPending(id: string): QueuedCommand | null {
-    return this.pendingById.get(id) ?? null;
-  }
-
   private find(id: string): QueuedCommand {
-    const command = this.findPending(id) ?? this.store.get(id);
+    const command = this.index.get(id) ?? this.store.get(id);
     if (command === null) throw new CommandNotFoundError(id);
     return command;
   }
 
-  /** The patch that leaves every field as it is (spread, then override what changes). */
-  private keep(command: QueuedCommand): CommandPatch {
-    return {
-      state: command.state,
-      updatedAt: command.updatedAt,
-      sentAt: command.sentAt,
-      settledAt: command.settledAt,
-      attempts: command.attempts,
-      expiresAt: command.expiresAt,
-      outcome: command.outcome,
-    };
+  /**
+   * Checks that `serverId` has room for one more pending command and that `expiresAt` is a
+   * deadline in the future; returns the deadline (null for none).
+   * @throws InvalidCommandError for a bad deadline; QueueFullError when the server is full
+   */
+  private checkRoom(serverId: string, expiresAt: number | null | undefined, now: number): number | null {
+    const deadline = checkExpiry(expiresAt, now);
+    const pending = this.index.count(serverId);
+    if (pending >= this.maxPending) throw new QueueFullError(serverId, this.maxPending, pending);
+    return deadline;
   }
 
-  private checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
-    if (expiresAt === undefined || expiresAt === null) return null;
-    if (!Number.isSafeInteger(expiresAt)) {
-      throw new InvalidCommandError(
-        `expiresAt must be whole milliseconds since the epoch, got ${String(expiresAt)}.`,
-      );
+  /**
+   * On the expiry timer: expires what is due on every server and sets the timer for the next
+   * deadline. A failed write is reported and tried again after `EXPIRY_RETRY_MS`.
+   */
+  private expireOnTimer(): void {
+    if (this.closed) return;
+    const now = this.now();
+    try {
+      for (const serverId of this.index.laneIds()) this.expireLane(serverId, now);
+    } catch (error) {
+      this.onSyncError(error);
+      this.expiry.arm(now + EXPIRY_RETRY_MS);
+      return;
     }
-    if (expiresAt <= now) {
-      throw new InvalidCommandError(
-        `expiresAt ${new Date(expiresAt).toISOString()} is not in the future (now ${new Date(now).toISOString()}).`,
-      );
-    }
-    return expiresAt;
+    this.expiry.arm(this.index.earliestExpiry());
   }
 
+  /** Marks the queued commands of `serverId` due at `now` as expired, in one transaction. */
   private expireLane(serverId: string, now: number): QueuedCommand[] {
-    const lane = this.lanes.get(serverId);
-    if (lane === undefined || lane.nextExpiry === null || lane.nextExpiry > now) return [];
-    const due = [...lane.queued].filter((c) => c.expiresAt !== null && c.expiresAt <= now);
-    if (due.length === 0) {
-      lane.nextExpiry = null;
-      for (const c of lane.queued) noteExpiry(lane, c);
-      return [];
-    }
-    // If the write fails, the bound stays low and the due commands are expired next time.
+    const due = this.index.dueToExpire(serverId, now);
+    if (due.length === 0) return [];
     const expired = this.applyMany(
       due,
-      due.map((command) => ({
-        ...this.keep(command),
-        state: 'expired' as const,
-        updatedAt: now,
-        settledAt: now,
-        outcome: { kind: 'expired' as const, expiresAt: command.expiresAt ?? now },
-      })),
+      due.map((command) =>
+        endPatch(command, 'expired', { kind: 'expired', expiresAt: command.expiresAt ?? now }, now),
+      ),
     );
-    lane.nextExpiry = null;
-    for (const c of lane.queued) noteExpiry(lane, c);
+    // Finds nothing due now, which brings the lane's expiry bound up to date.
+    this.index.dueToExpire(serverId, now);
     return expired;
   }
 
@@ -963,8 +722,8 @@ export class CommandQueue {
       summary,
       retryOf,
     });
-    pushQueued(this.lane(serverId), command);
-    this.pendingById.set(command.id, command);
+    this.index.add(command);
+    this.expiry.arm(command.expiresAt);
     this.emit({ type: 'enqueued', command });
     return command;
   }
@@ -976,9 +735,8 @@ export class CommandQueue {
     }
     const updated = this.store.update(command.id, patch, command);
     // Every patch writes all mutable fields, so this write also covers a held-back mark.
-    this.writeBehind.delete(command.id);
-    this.mirror(command, updated);
-    this.emit({ type: 'updated', command: updated, previous: command.state });
+    this.log.forget(command.id);
+    this.mirrorAndAnnounce([command], [updated]);
     return updated;
   }
 
@@ -1004,59 +762,20 @@ export class CommandQueue {
       { durable },
     );
     // Every patch writes all mutable fields, so these writes also cover held-back marks.
-    for (const command of commands) this.writeBehind.delete(command.id);
-    if (!durable) this.scheduleSync();
-    this.settleMirror(commands, updated);
+    for (const command of commands) this.log.forget(command.id);
+    if (!durable) this.log.scheduleSync();
+    this.mirrorAndAnnounce(commands, updated);
     return updated;
   }
 
-  /** Mirrors, then announces, changes already made. */
-  private settleMirror(commands: readonly QueuedCommand[], updated: readonly QueuedCommand[]): void {
-    this.removeFromQueued(commands);
-    updated.forEach((next, i) => {
-      const before = commands[i];
-      if (before !== undefined) this.mirror(before, next, false);
+  /** Mirrors changes already made (each `befores[i]` became `afters[i]`), then announces them. */
+  private mirrorAndAnnounce(befores: readonly QueuedCommand[], afters: readonly QueuedCommand[]): void {
+    this.index.apply(befores, afters);
+    for (const after of afters) if (after.state === 'queued') this.expiry.arm(after.expiresAt);
+    afters.forEach((command, i) => {
+      const before = befores[i];
+      if (before !== undefined) this.emit({ type: 'updated', command, previous: before.state });
     });
-    updated.forEach((next, i) => {
-      const before = commands[i];
-      if (before !== undefined) this.emit({ type: 'updated', command: next, previous: before.state });
-    });
-  }
-
-  /**
-   * Takes commands that were `queued` out of their lanes' queued lists, for `mirror`. A window
-   * taken from the head of a long queue costs no search.
-   */
-  private removeFromQueued(befores: readonly QueuedCommand[]): void {
-    const byLane = new Map<string, Set<string>>();
-    for (const c of befores) {
-      if (c.state !== 'queued') continue;
-      let ids = byLane.get(c.serverId);
-      if (ids === undefined) byLane.set(c.serverId, (ids = new Set()));
-      ids.add(c.id);
-    }
-    for (const [serverId, ids] of byLane) {
-      const queued = this.lane(serverId).queued;
-      let head = 0;
-      while (head < queued.length && ids.has((queued.at(head) as QueuedCommand).id)) head++;
-      if (head === ids.size) queued.dropHead(head);
-      else queued.retain((c) => !ids.has(c.id));
-    }
-  }
-
-  /** Moves a command between the in-memory queued list and sending map after a committed write. */
-  private mirror(before: QueuedCommand, after: QueuedCommand, removeQueued = true): void {
-    const lane = this.lane(after.serverId);
-    if (removeQueued && before.state === 'queued') this.removeFromQueued([before]);
-    if (before.state === 'sending') lane.sending.delete(before.id);
-    this.pendingById.delete(before.id);
-    if (after.state === 'queued' || after.state === 'sending') this.pendingById.set(after.id, after);
-    if (after.state === 'sending') lane.sending.set(after.id, after);
-    if (after.state === 'queued') {
-      // Recovered commands keep their original seq; retried ones carry the newest seq.
-      lane.queued.insertFromTail(after, (existing) => existing.seq > after.seq);
-      noteExpiry(lane, after);
-    }
   }
 
   private emit(change: CommandChange): void {
@@ -1070,41 +789,23 @@ export class CommandQueue {
   }
 }
 
-/** The patch that hands `command` to the connection: one more attempt, sent now. */
-function sendingPatch(command: QueuedCommand, now: number): CommandPatch {
-  return {
-    state: 'sending',
-    updatedAt: now,
-    sentAt: now,
-    settledAt: null,
-    attempts: command.attempts + 1,
-    expiresAt: command.expiresAt,
-    outcome: null,
-  };
-}
-
-/** The patch that settles `command` with `outcome`: succeeded for a successful reply, else failed. */
-function settlePatch(command: QueuedCommand, outcome: SettleOutcome, now: number): CommandPatch {
-  return {
-    state: outcome.kind === 'reply' && outcome.success ? 'succeeded' : 'failed',
-    updatedAt: now,
-    sentAt: command.sentAt,
-    settledAt: now,
-    attempts: command.attempts,
-    expiresAt: command.expiresAt,
-    outcome,
-  };
-}
-
-function noteExpiry(lane: Lane, command: QueuedCommand): void {
-  if (command.expiresAt === null) return;
-  lane.nextExpiry =
-    lane.nextExpiry === null ? command.expiresAt : Math.min(lane.nextExpiry, command.expiresAt);
-}
-
-function pushQueued(lane: Lane, command: QueuedCommand): void {
-  lane.queued.push(command);
-  noteExpiry(lane, command);
+/**
+ * `expiresAt` checked: null for none, else whole ms since the epoch after `now`.
+ * @throws InvalidCommandError otherwise
+ */
+function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
+  if (expiresAt === undefined || expiresAt === null) return null;
+  if (!Number.isSafeInteger(expiresAt)) {
+    throw new InvalidCommandError(
+      `expiresAt must be whole milliseconds since the epoch, got ${String(expiresAt)}.`,
+    );
+  }
+  if (expiresAt <= now) {
+    throw new InvalidCommandError(
+      `expiresAt ${new Date(expiresAt).toISOString()} is not in the future (now ${new Date(now).toISOString()}).`,
+    );
+  }
+  return expiresAt;
 }
 
 function checkLimit(limit: number): number {

@@ -10,24 +10,20 @@
  * `QueueClosedError` after `close()`. A row that cannot be read is moved to the quarantine and
  * left out of what a read returns, rather than failing the read.
  */
-import type { CommandOutcome, CommandState, QueuedCommand } from '../../../shared/domain/command';
+import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 
 /** A command as the queue hands it to `insert`: everything but the store-assigned `seq`. */
 export type NewCommand = Omit<QueuedCommand, 'seq'>;
 
 /** The fields of a stored command that change over its life. */
-export interface CommandPatch {
-  readonly state: CommandState;
-  readonly updatedAt: number;
-  readonly sentAt: number | null;
-  readonly settledAt: number | null;
-  readonly attempts: number;
-  readonly expiresAt: number | null;
-  readonly outcome: CommandOutcome | null;
+export type CommandPatch = Pick<
+  QueuedCommand,
+  'state' | 'updatedAt' | 'sentAt' | 'settledAt' | 'attempts' | 'expiresAt' | 'outcome'
+> & {
   /** When true, the command gets a new `seq` after every existing one (the end of the FIFO). */
   readonly moveToEnd?: boolean;
-}
+};
 
 /**
  * `command` with the mutable fields of `patch`: what a store's `update` returns. Written out

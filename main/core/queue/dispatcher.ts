@@ -109,7 +109,7 @@ export class Dispatcher {
     }
     this.pumping = true;
     try {
-      // A change raised while pumping (markSending emits one) asks for one more round.
+      // A change raised while pumping (sendNext emits one) asks for one more round.
       do this.pumpOnce();
       while (this.takeAgain());
     } catch (error) {
@@ -173,7 +173,7 @@ export class Dispatcher {
     // A dedupe server's marks are written behind (within the queue's syncLagMs, or never when
     // the reply comes first), so a slot freed by a reply is refilled at once, without a
     // transaction of its own.
-    this.launch(this.queue.sendNext(this.serverId, window, { durable: !dedupe, writeBehind: dedupe }), snap);
+    this.launch(this.queue.sendNext(this.serverId, window, dedupe ? 'writeBehind' : 'durable'), snap);
   }
 
   private launch(commands: readonly QueuedCommand[], snap: ConnectionSnapshot): void {

@@ -127,7 +127,7 @@ describe('kill -9 while a damaged database is rebuilt', () => {
         const aside = join(dir, asides[0] ?? '');
         expect(sha256(aside)).toBe(templateSha);
         expect(q.pendingCount('crash')).toBe(COMMANDS);
-        expect(q.nextToSend('crash', 3).map((c) => c.id)).toEqual(ids);
+        expect(q.list('crash', ['queued'], 3).map((c) => c.id)).toEqual(ids);
         expect(q.health().notices.map((n) => n.movedTo)).toEqual([aside]);
         expect(
           readdirSync(dir).filter((f) => f.includes('.rebuild-') || f.includes('.rebuilt-')),

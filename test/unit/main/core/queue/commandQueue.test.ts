@@ -6,11 +6,20 @@ import {
   DuplicateCommandError,
   InvalidCommandError,
   InvalidTransitionError,
-  OutOfOrderError,
   QueueClosedError,
   QueueFullError,
 } from '../../../../../main/core/queue/queueErrors';
-import { controlCommand, manualClock, ok, refused, spawnRequest, useQueueDir } from './queueTestKit';
+import {
+  changesTo,
+  controlCommand,
+  manualClock,
+  ok,
+  queuedIds,
+  refused,
+  send,
+  spawnRequest,
+  useQueueDir,
+} from './queueTestKit';
 
 const queue = useQueueDir('descartes-queue-');
 
@@ -53,9 +62,8 @@ describe('enqueue', () => {
     // Another server has its own limit.
     await expect(q.enqueue('beta', controlCommand())).resolves.toMatchObject({ state: 'queued' });
     // Ended commands free their slot.
-    const [first] = q.nextToSend('alpha', 1);
+    const [first] = q.sendNext('alpha', 1);
     if (first === undefined) throw new Error('expected a command');
-    q.markSending(first.id);
     q.settle(first.id, ok);
     await expect(q.enqueue('alpha', controlCommand())).resolves.toMatchObject({ state: 'queued' });
   });
@@ -124,54 +132,36 @@ describe('sending: FIFO and the in-flight window', () => {
     for (let i = 0; i < 5; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
     await q.enqueue('other', controlCommand());
 
-    expect(q.nextToSend('s1', 2).map((c) => c.id)).toEqual(ids.slice(0, 2));
-    q.markSending(ids[0] ?? '');
-    expect(q.nextToSend('s1', 2).map((c) => c.id)).toEqual([ids[1]]);
-    q.markSending(ids[1] ?? '');
-    expect(q.nextToSend('s1', 2)).toEqual([]);
+    expect(q.sendNext('s1', 1).map((c) => c.id)).toEqual([ids[0]]);
+    expect(q.sendNext('s1', 2).map((c) => c.id)).toEqual([ids[1]]);
+    expect(q.sendNext('s1', 2)).toEqual([]);
     q.settle(ids[0] ?? '', ok);
-    expect(q.nextToSend('s1', 2).map((c) => c.id)).toEqual([ids[2]]);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual(ids.slice(2));
-    expect(() => q.nextToSend('s1', 0)).toThrow(RangeError);
+    expect(q.sendNext('s1', 2).map((c) => c.id)).toEqual([ids[2]]);
+    expect(q.sendNext('s1', 10).map((c) => c.id)).toEqual(ids.slice(3));
+    expect(q.pendingCount('other')).toBe(1);
+    expect(() => q.sendNext('s1', 0)).toThrow(RangeError);
   });
 
-  it('refuses to send a later command before an earlier queued one', async () => {
-    const q = queue();
-    const a = await q.enqueue('s1', controlCommand());
-    const b = await q.enqueue('s1', controlCommand());
-    const error: unknown = (() => {
-      try {
-        q.markSending(b.id);
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
-    expect(error).toBeInstanceOf(OutOfOrderError);
-    expect((error as Error).message).toContain(a.id);
-    expect(q.get(b.id)?.state).toBe('queued');
-  });
-
-  it('markSending counts attempts and records sentAt; invalid transitions are rejected', async () => {
+  it('sending counts attempts and records sentAt; invalid transitions are rejected', async () => {
     const clock = manualClock();
     const q = queue({ now: clock.now });
     const a = await q.enqueue('s1', controlCommand());
     clock.advance(5);
-    const sending = q.markSending(a.id);
+    const sending = send(q, a.id);
     expect(sending).toMatchObject({ state: 'sending', attempts: 1, sentAt: clock.now() });
-    expect(() => q.markSending(a.id)).toThrow(InvalidTransitionError);
+    expect(q.sendNext('s1', 10)).toEqual([]);
     expect(() => q.cancel(a.id)).toThrow(/already on its way/);
     const failed = q.settle(a.id, refused);
     expect(failed).toMatchObject({ state: 'failed', outcome: refused, settledAt: clock.now() });
     expect(() => q.settle(a.id, ok)).toThrow(InvalidTransitionError);
     expect(() => q.markTimedOut(a.id)).toThrow(InvalidTransitionError);
-    expect(() => q.markSending('6f9619ff-8b86-4011-b42d-00c04fc964ff')).toThrow(CommandNotFoundError);
+    expect(() => q.settle('6f9619ff-8b86-4011-b42d-00c04fc964ff', ok)).toThrow(CommandNotFoundError);
   });
 
   it('a timed-out command has an unknown outcome, and a late reply can still settle it', async () => {
     const q = queue();
     const a = await q.enqueue('s1', controlCommand());
-    q.markSending(a.id);
+    send(q, a.id);
     const timedOut = q.markTimedOut(a.id);
     expect(timedOut.state).toBe('timed_out');
     expect(timedOut.outcome).toEqual({ kind: 'unknown', reason: 'no reply within the timeout' });
@@ -187,7 +177,7 @@ describe('expiry', () => {
     const late = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 1000 });
     const keep = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 5000 });
     clock.advance(1000);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([keep.id]);
+    expect(q.sendNext('s1', 10).map((c) => c.id)).toEqual([keep.id]);
     expect(q.get(late.id)).toMatchObject({
       state: 'expired',
       attempts: 0,
@@ -196,25 +186,22 @@ describe('expiry', () => {
     });
   });
 
-  it('expireDue expires queued commands only, and markSending refuses an expired one', async () => {
+  it('expires every due queued command on every server; one already sending stays sending', async () => {
     const clock = manualClock();
     const q = queue({ now: clock.now });
     const sent = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 10 });
     const waiting = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 10 });
     const other = await q.enqueue('s2', controlCommand(), { expiresAt: clock.now() + 10 });
-    q.markSending(sent.id);
-    expect(q.expireDue(clock.now() + 9)).toEqual([]);
-    expect(
-      q
-        .expireDue(clock.now() + 10)
-        .map((c) => c.id)
-        .sort(),
-    ).toEqual([waiting.id, other.id].sort());
+    send(q, sent.id);
+    const expired = changesTo(q, 'expired', 2);
+    clock.advance(10);
+    expect((await expired).map((c) => c.id).sort()).toEqual([waiting.id, other.id].sort());
     expect(q.get(sent.id)?.state).toBe('sending');
 
+    // Between two wake-ups of the timer, the send path expires what is due itself.
     const third = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 10 });
     clock.advance(10);
-    expect(() => q.markSending(third.id)).toThrow(/expiry passed/);
+    expect(q.sendNext('s1', 10)).toEqual([]);
     expect(q.get(third.id)?.state).toBe('expired');
   });
 });
@@ -225,8 +212,8 @@ describe('cancel and retry', () => {
     const a = await q.enqueue('s1', controlCommand());
     const b = await q.enqueue('s1', controlCommand());
     expect(q.cancel(a.id)).toMatchObject({ state: 'cancelled', outcome: { kind: 'cancelled' } });
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([b.id]);
-    q.markSending(b.id);
+    expect(queuedIds(q, 's1')).toEqual([b.id]);
+    send(q, b.id);
     q.markTimedOut(b.id);
     expect(q.cancel(b.id, 'gave up').outcome).toEqual({ kind: 'cancelled', reason: 'gave up' });
     expect(() => q.cancel(a.id)).toThrow(/already ended/);
@@ -236,21 +223,21 @@ describe('cancel and retry', () => {
     const q = queue();
     const a = await q.enqueue('s1', controlCommand());
     const b = await q.enqueue('s1', controlCommand());
-    q.markSending(a.id);
+    send(q, a.id);
     q.markTimedOut(a.id);
     const retried = q.retry(a.id);
     expect(retried).toMatchObject({ id: a.id, state: 'queued', attempts: 1, outcome: null, settledAt: null });
     expect(retried.seq).toBeGreaterThan(b.seq);
     expect(retried.request.request_id).toBe(a.id);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([b.id, a.id]);
-    expect(q.markSending(b.id).state).toBe('sending');
-    expect(q.markSending(a.id).attempts).toBe(2);
+    expect(queuedIds(q, 's1')).toEqual([b.id, a.id]);
+    expect(send(q, b.id).state).toBe('sending');
+    expect(send(q, a.id).attempts).toBe(2);
   });
 
   it('retries a failed or never-sent command as a new command with a fresh request_id', async () => {
     const q = queue();
     const a = await q.enqueue('s1', controlCommand('stop'));
-    q.markSending(a.id);
+    send(q, a.id);
     q.settle(a.id, refused);
     const again = q.retry(a.id);
     expect(again.id).not.toBe(a.id);
@@ -271,11 +258,11 @@ describe('cancel and retry', () => {
     const q = queue({ maxPending: 1 });
     const a = await q.enqueue('s1', controlCommand());
     expect(() => q.retry(a.id)).toThrow(/still pending/);
-    q.markSending(a.id);
+    send(q, a.id);
     q.settle(a.id, ok);
     expect(() => q.retry(a.id)).toThrow(/succeeded/);
     const b = await q.enqueue('s1', controlCommand());
-    q.markSending(b.id);
+    send(q, b.id);
     q.markTimedOut(b.id);
     await q.enqueue('s1', controlCommand());
     expect(() => q.retry(b.id)).toThrow(QueueFullError);
@@ -331,7 +318,7 @@ describe('change events and closing', () => {
       throw new Error('listener bug');
     });
     const a = await q.enqueue('s1', controlCommand());
-    q.markSending(a.id);
+    send(q, a.id);
     expect(seen.map((c) => [c.type, c.command.state, c.type === 'updated' ? c.previous : null])).toEqual([
       ['enqueued', 'queued', null],
       ['updated', 'sending', 'queued'],
@@ -350,5 +337,23 @@ describe('change events and closing', () => {
     expect(() => q.cancel(a.id)).toThrow(QueueClosedError);
     expect(() => q.history()).toThrow(/closed/);
     q.close();
+  });
+});
+
+describe('expiry on a timer, online or not', () => {
+  it('expires a command for a server that never connects, which frees its slot for a new one', async () => {
+    const q = queue({ maxPending: 1 });
+    const expired = changesTo(q, 'expired', 1);
+    const doomed = await q.enqueue('offline', controlCommand(), { expiresAt: Date.now() + 50 });
+    await expect(q.enqueue('offline', controlCommand())).rejects.toThrow(QueueFullError);
+    // Nothing is ever sent to 'offline': only the queue's own timer can expire it.
+    expect((await expired).map((c) => c.id)).toEqual([doomed.id]);
+    expect(q.get(doomed.id)).toMatchObject({
+      state: 'expired',
+      attempts: 0,
+      outcome: { kind: 'expired', expiresAt: doomed.expiresAt },
+    });
+    expect(q.pendingCount('offline')).toBe(0);
+    await expect(q.enqueue('offline', controlCommand())).resolves.toMatchObject({ state: 'queued' });
   });
 });

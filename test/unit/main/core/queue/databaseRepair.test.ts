@@ -26,7 +26,7 @@ import type { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
-import { controlCommand, ok, openQueue, spawnRequest } from './queueTestKit';
+import { controlCommand, ok, openQueue, queuedIds, send, spawnRequest } from './queueTestKit';
 import {
   dbPath,
   filesStartingWith,
@@ -62,7 +62,7 @@ async function seed(count: number): Promise<QueuedCommand[]> {
   for (let i = 0; i < count; i++) await q.enqueue('s1', controlCommand());
   for (const name of ['a', 'b']) {
     const c = await q.enqueue('s2', spawnRequest(name));
-    q.markSending(c.id);
+    send(q, c.id);
     q.settle(c.id, ok);
   }
   const all = q.list(undefined, undefined, 10_000);
@@ -191,9 +191,7 @@ describe('a damaged database (quick_check or the engine reports it)', () => {
       /some rows could not be read at all \(between seq \d+ and \d+\): they are only in the moved file/,
     );
     // The copied commands go out in their original order.
-    expect(q.nextToSend('s1', 1000).map((c) => c.id)).toEqual(
-      kept.filter((c) => c.serverId === 's1').map((c) => c.id),
-    );
+    expect(queuedIds(q, 's1')).toEqual(kept.filter((c) => c.serverId === 's1').map((c) => c.id));
   });
 
   it('a damaged index page: nothing is lost (the table is read without it)', async () => {

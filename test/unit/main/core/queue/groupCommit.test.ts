@@ -50,7 +50,7 @@ describe('sendNext (a whole window marked sending in one transaction)', () => {
   });
 });
 
-describe('settleMany (group commit of replies)', () => {
+describe('settleAndSendNext with window 0 (group commit of replies)', () => {
   it('settles each command by its own outcome and skips ones that ended meanwhile', async () => {
     const q = queue();
     const a = await q.enqueue('s1', controlCommand());
@@ -59,11 +59,15 @@ describe('settleMany (group commit of replies)', () => {
     q.sendNext('s1', 3);
     q.markTimedOut(c.id);
     q.cancel(c.id);
-    const settled = q.settleMany([
-      { id: a.id, outcome: ok },
-      { id: b.id, outcome: refused },
-      { id: c.id, outcome: ok },
-    ]);
+    const { settled } = q.settleAndSendNext(
+      's1',
+      [
+        { id: a.id, outcome: ok },
+        { id: b.id, outcome: refused },
+        { id: c.id, outcome: ok },
+      ],
+      0,
+    );
     expect(settled.map((x) => [x.id, x.state])).toEqual([
       [a.id, 'succeeded'],
       [b.id, 'failed'],

@@ -10,7 +10,7 @@ import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
 import type { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QuarantineEntryNotFoundError } from '../../../../../main/core/queue/queueErrors';
-import { controlCommand, ok, openQueue, spawnRequest } from './queueTestKit';
+import { controlCommand, ok, openQueue, queuedIds, send, spawnRequest } from './queueTestKit';
 import { dbPath, filesStartingWith, withLooseSchema, withRawDb } from './corruptKit';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 
@@ -37,7 +37,7 @@ async function seed(): Promise<{ ids: string[]; settled: string }> {
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
   const done = await q.enqueue('s2', spawnRequest('done'));
-  q.markSending(done.id);
+  send(q, done.id);
   q.settle(done.id, ok);
   q.close();
   return { ids, settled: done.id };
@@ -52,7 +52,7 @@ describe('a row that cannot be read', () => {
     );
 
     const q = reopen();
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([ids[0], ids[2]]);
+    expect(queuedIds(q, 's1')).toEqual([ids[0], ids[2]]);
     expect(q.get(ids[1] ?? '')).toBeNull();
     const { quarantined, notices } = q.health();
     expect(notices).toEqual([]);
@@ -92,7 +92,7 @@ describe('a row that cannot be read', () => {
     const quarantined = q.health().quarantined;
     expect(quarantined.map((e) => e.id)).toEqual([ids[0]]);
     expect(quarantined[0]?.reason).toContain(reason);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([ids[1], ids[2]]);
+    expect(queuedIds(q, 's1')).toEqual([ids[1], ids[2]]);
   });
 
   it('NULL in a required column (a schema without NOT NULL): quarantined, the file is not moved', async () => {
@@ -105,7 +105,7 @@ describe('a row that cannot be read', () => {
       { id: ids[2], serverId: null, reason: 'server_id: expected text, found null' },
     ]);
     expect(q.repairs.movedAside).toEqual([]);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([ids[0], ids[1]]);
+    expect(queuedIds(q, 's1')).toEqual([ids[0], ids[1]]);
   });
 
   it('a request whose request_id is not the row id is quarantined when read', async () => {
@@ -125,7 +125,7 @@ describe('a row that cannot be read', () => {
     const { settled } = await seed();
     const q1 = openQueue(temp.path);
     const second = await q1.enqueue('s2', spawnRequest('second'));
-    q1.markSending(second.id);
+    send(q1, second.id);
     q1.settle(second.id, ok);
     q1.close();
     withRawDb(temp.path, (db) => db.run("UPDATE commands SET request = x'00' WHERE id = ?", [settled]));
@@ -142,7 +142,7 @@ describe('a row that cannot be read', () => {
     const { settled } = await seed();
     const q1 = openQueue(temp.path);
     const other = await q1.enqueue('s2', spawnRequest('other'));
-    q1.markSending(other.id);
+    send(q1, other.id);
     q1.settle(other.id, ok);
     q1.close();
     withRawDb(temp.path, (db) => {
@@ -173,7 +173,7 @@ describe('a row that cannot be read', () => {
 
     const q = reopen();
     expect(q.health().quarantined.map((e) => e.entry)).toEqual([first?.entry, second?.entry]);
-    expect(q.nextToSend('s1', 10).map((c) => c.id)).toEqual([ids[2]]);
+    expect(queuedIds(q, 's1')).toEqual([ids[2]]);
     expect(q.discardQuarantined(first?.entry ?? 0).id).toBe(ids[0]);
     expect(q.discardQuarantined(ids[1] ?? '').entry).toBe(second?.entry);
     expect(() => q.discardQuarantined(first?.entry ?? 0)).toThrow(QuarantineEntryNotFoundError);

@@ -4,6 +4,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
 import type { ControlCommand, RequestMessage, SpawnRequest } from '../../../../../shared/protocol';
+import type { CommandState, QueuedCommand } from '../../../../../shared/domain/command';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
 import { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
@@ -39,6 +40,38 @@ export function openStore(dataDir: string): SqliteCommandStore {
 
 export function openQueue(dataDir: string, options: CommandQueueOptions = {}): CommandQueue {
   return new CommandQueue(openStore(dataDir), options);
+}
+
+/**
+ * Hands `id` to the connection as the dispatcher does (`sendNext` of its server, durable),
+ * which must pick exactly it: the oldest queued command of its server.
+ */
+export function send(q: CommandQueue, id: string): QueuedCommand {
+  const command = q.get(id);
+  if (command === null) throw new Error(`no command ${id}`);
+  const window = q.list(command.serverId, ['sending'], 10_000).length + 1;
+  const [sent] = q.sendNext(command.serverId, window);
+  if (sent?.id !== id) throw new Error(`${id} is not the next command of ${command.serverId}`);
+  return sent;
+}
+
+/** The ids of the queued commands of `serverId`, in the order they will be sent. */
+export function queuedIds(q: CommandQueue, serverId: string): string[] {
+  return q.list(serverId, ['queued'], 10_000).map((c) => c.id);
+}
+
+/** Resolves with the first `count` commands the queue announces as moving to `state`. */
+export function changesTo(q: CommandQueue, state: CommandState, count: number): Promise<QueuedCommand[]> {
+  const seen: QueuedCommand[] = [];
+  return new Promise((resolve) => {
+    const stop = q.onChange(({ command }) => {
+      if (command.state !== state) return;
+      seen.push(command);
+      if (seen.length < count) return;
+      stop();
+      resolve(seen);
+    });
+  });
 }
 
 /** A settable clock for expiry tests, in ms since the epoch. */

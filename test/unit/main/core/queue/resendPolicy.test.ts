@@ -6,7 +6,7 @@ import {
 } from '../../../../../main/core/queue/resendPolicy';
 import { createTempDir } from '../../../../helpers/tempDir';
 import { withRawDb } from './corruptKit';
-import { controlCommand, manualClock, openQueue, useQueueDir } from './queueTestKit';
+import { controlCommand, manualClock, openQueue, send, useQueueDir } from './queueTestKit';
 
 const queue = useQueueDir('descartes-resend-');
 
@@ -21,13 +21,13 @@ describe('resend policy: only what the server can still answer from its cache is
       await q.enqueue('s1', controlCommand()),
     ];
     const other = await q.enqueue('s2', controlCommand());
-    q.markSending(old.id);
+    send(q, old.id);
     q.markTimedOut(old.id);
     clock.advance(RESEND_WINDOW_MS + 1);
-    q.markSending(recent.id);
+    send(q, recent.id);
     q.markTimedOut(recent.id);
-    q.markSending(inFlight.id);
-    q.markSending(other.id);
+    send(q, inFlight.id);
+    send(q, other.id);
 
     expect(q.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]); // first contact: just recorded
     expect(q.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
@@ -55,7 +55,7 @@ describe('resend policy: only what the server can still answer from its cache is
     const first = queue();
     const c = await first.enqueue('s1', controlCommand());
     first.noteDedupeEpoch('s1', 'epoch-a');
-    first.markSending(c.id);
+    send(first, c.id);
     first.close();
     const second = queue();
     expect(second.noteDedupeEpoch('s1', 'epoch-a')).toEqual([]);
@@ -68,7 +68,7 @@ describe('resend policy: only what the server can still answer from its cache is
       let q = openQueue(dir.path);
       const c = await q.enqueue('s1', controlCommand());
       q.noteDedupeEpoch('s1', 'epoch-a');
-      q.markSending(c.id);
+      send(q, c.id);
       q.close();
       withRawDb(dir.path, (db) =>
         db.run("UPDATE server_epochs SET dedupe_epoch = x'00ff' WHERE server_id = 's1'"),
@@ -90,9 +90,9 @@ describe('resend policy: only what the server can still answer from its cache is
     const q = queue({ now: clock.now });
     const stale = await q.enqueue('s1', controlCommand());
     const fresh = await q.enqueue('s1', controlCommand());
-    q.markSending(stale.id);
+    send(q, stale.id);
     clock.advance(RESEND_WINDOW_MS);
-    q.markSending(fresh.id);
+    send(q, fresh.id);
     clock.advance(1);
     const recovered = q.recoverAfterRestart('s1', { dedupe: true });
     expect(recovered.map((c) => [c.id, c.state])).toEqual([

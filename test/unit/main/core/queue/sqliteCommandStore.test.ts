@@ -12,7 +12,7 @@ import { QueueLockedError, StoreFailureError } from '../../../../../main/core/qu
 import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
-import { controlCommand, ok, openQueue, openStore, spawnRequest } from './queueTestKit';
+import { controlCommand, ok, openQueue, openStore, queuedIds, send, spawnRequest } from './queueTestKit';
 
 let temp: TempDir;
 const children: ChildProcess[] = [];
@@ -183,7 +183,7 @@ describe.runIf(process.platform === 'linux')('a failed fsync of the log', () => 
     // The rejected command did reach the log, so it comes back: what the message warns of.
     const again = openQueue(temp.path);
     try {
-      expect(again.nextToSend('s1', 10).map((c) => c.id)).toEqual([kept.id, lost.request_id]);
+      expect(queuedIds(again, 's1')).toEqual([kept.id, lost.request_id]);
     } finally {
       again.close();
     }
@@ -239,7 +239,7 @@ describe('restart', () => {
     const a = await q1.enqueue('s1', spawnReq, { expiresAt: Date.now() + 60_000 });
     const b = await q1.enqueue('s1', controlCommand());
     const c = await q1.enqueue('s2', controlCommand());
-    q1.markSending(a.id);
+    send(q1, a.id);
     q1.settle(a.id, ok);
     q1.cancel(c.id);
     q1.close();
@@ -257,7 +257,7 @@ describe('restart', () => {
         request_id: a.id,
         config: { name: 'kept', environment: { A: '1' } },
       });
-      expect(q2.nextToSend('s1', 5).map((x) => x.id)).toEqual([b.id]);
+      expect(queuedIds(q2, 's1')).toEqual([b.id]);
       expect(q2.history().map((x) => x.id)).toEqual([c.id, a.id]);
       expect(q2.pendingCount('s1')).toBe(1);
     } finally {
@@ -270,21 +270,21 @@ describe('restart', () => {
     const a = await q1.enqueue('s1', controlCommand());
     const b = await q1.enqueue('s1', controlCommand());
     const c = await q1.enqueue('s1', controlCommand());
-    q1.markSending(a.id);
-    q1.markSending(b.id);
+    send(q1, a.id);
+    send(q1, b.id);
     q1.close();
 
     const q2 = openQueue(temp.path);
     try {
       expect(q2.get(a.id)?.state).toBe('sending');
-      expect(q2.nextToSend('s1', 2)).toEqual([]);
+      expect(q2.sendNext('s1', 2)).toEqual([]);
       const recovered = q2.recoverAfterRestart('s1', { dedupe: true });
       expect(recovered.map((x) => [x.id, x.state, x.attempts])).toEqual([
         [a.id, 'queued', 1],
         [b.id, 'queued', 1],
       ]);
-      expect(q2.nextToSend('s1', 10).map((x) => x.id)).toEqual([a.id, b.id, c.id]);
-      expect(q2.markSending(a.id)).toMatchObject({ attempts: 2, request: { request_id: a.id } });
+      expect(queuedIds(q2, 's1')).toEqual([a.id, b.id, c.id]);
+      expect(send(q2, a.id)).toMatchObject({ attempts: 2, request: { request_id: a.id } });
       expect(q2.recoverAfterRestart('s2', { dedupe: true })).toEqual([]);
     } finally {
       q2.close();
@@ -295,7 +295,7 @@ describe('restart', () => {
     const q1 = openQueue(temp.path);
     const a = await q1.enqueue('s1', controlCommand());
     const b = await q1.enqueue('s1', controlCommand());
-    q1.markSending(a.id);
+    send(q1, a.id);
     q1.close();
 
     const q2 = openQueue(temp.path);
@@ -303,7 +303,7 @@ describe('restart', () => {
       const [recovered] = q2.recoverAfterRestart('s1', { dedupe: false });
       expect(recovered).toMatchObject({ id: a.id, state: 'timed_out', outcome: { kind: 'unknown' } });
       expect(recovered?.outcome?.kind === 'unknown' && recovered.outcome.reason).toMatch(/not resent/);
-      expect(q2.nextToSend('s1', 10).map((x) => x.id)).toEqual([b.id]);
+      expect(queuedIds(q2, 's1')).toEqual([b.id]);
     } finally {
       q2.close();
     }

@@ -77,21 +77,21 @@ describe('write-behind sending marks (dedupe servers)', () => {
   it('marks in memory at once and writes nothing until something needs it', async () => {
     const q = open();
     const ids = await enqueueMany(q, 3);
-    const sent = q.sendNext('s1', 2, { writeBehind: true });
+    const sent = q.sendNext('s1', 2, 'writeBehind');
     expect(sent.map((c) => [c.id, c.state, c.attempts])).toEqual([
       [ids[0], 'sending', 1],
       [ids[1], 'sending', 1],
     ]);
     expect(q.get(ids[0] as string)?.state).toBe('sending');
-    expect(q.nextToSend('s1', 2)).toEqual([]);
+    expect(q.sendNext('s1', 2)).toEqual([]);
     expect(store.get(ids[0] as string)?.state).toBe('queued');
   });
 
   it('a settle writes the row once, with the mark’s attempt and send time', async () => {
     const q = open();
     const [id] = await enqueueMany(q, 1);
-    const [sent] = q.sendNext('s1', 1, { writeBehind: true });
-    q.settleMany([{ id: id as string, outcome: ok }], { durable: false });
+    const [sent] = q.sendNext('s1', 1, 'writeBehind');
+    q.settleAndSendNext('s1', [{ id: id as string, outcome: ok }], 0, { durable: false });
     const row = store.get(id as string);
     expect(row?.state).toBe('succeeded');
     expect(row?.attempts).toBe(1);
@@ -101,7 +101,7 @@ describe('write-behind sending marks (dedupe servers)', () => {
   it('list() writes held marks first, so it reports what memory reports', async () => {
     const q = open();
     await enqueueMany(q, 3);
-    q.sendNext('s1', 2, { writeBehind: true });
+    q.sendNext('s1', 2, 'writeBehind');
     expect(q.list('s1', ['sending'])).toHaveLength(2);
     expect(q.list('s1', ['queued'])).toHaveLength(1);
   });
@@ -109,7 +109,7 @@ describe('write-behind sending marks (dedupe servers)', () => {
   it('held marks are written within syncLagMs, and made durable', async () => {
     const q = open({ syncLagMs: 20 });
     const [id] = await enqueueMany(q, 1);
-    q.sendNext('s1', 1, { writeBehind: true });
+    q.sendNext('s1', 1, 'writeBehind');
     expect(store.get(id as string)?.state).toBe('queued');
     await delay(200);
     expect(store.get(id as string)?.state).toBe('sending');
@@ -119,7 +119,7 @@ describe('write-behind sending marks (dedupe servers)', () => {
   it('close() writes held marks and clears the send frontier: a reopened queue sees exactly those sending', async () => {
     const q = open();
     const ids = await enqueueMany(q, 5);
-    q.sendNext('s1', 2, { writeBehind: true });
+    q.sendNext('s1', 2, 'writeBehind');
     expect(store.sendFrontiers().get('s1')).toBeGreaterThan(0);
     q.close();
     const again = open();
@@ -131,10 +131,10 @@ describe('write-behind sending marks (dedupe servers)', () => {
   it('a requeue or a time-out of a marked command supersedes its held mark', async () => {
     const q = open();
     const ids = await enqueueMany(q, 2);
-    q.sendNext('s1', 2, { writeBehind: true });
+    q.sendNext('s1', 2, 'writeBehind');
     q.requeueUnsent(ids[0] as string);
     q.markTimedOut(ids[1] as string);
-    q.sync();
+    q.list('s1'); // writes whatever marks are still held
     expect(store.get(ids[0] as string)?.state).toBe('queued');
     expect(store.get(ids[1] as string)).toMatchObject({ state: 'timed_out', attempts: 1 });
   });
@@ -143,7 +143,7 @@ describe('write-behind sending marks (dedupe servers)', () => {
     const errors: unknown[] = [];
     const q = open({ syncLagMs: 10, onSyncError: (e) => errors.push(e) });
     const [id] = await enqueueMany(q, 1);
-    q.sendNext('s1', 1, { writeBehind: true });
+    q.sendNext('s1', 1, 'writeBehind');
     store.close(); // the disk goes away under the queue
     await delay(100);
     expect(errors.length).toBeGreaterThan(0);
@@ -157,24 +157,24 @@ describe('write-behind sending marks (dedupe servers)', () => {
 });
 
 describe('durable: false writes', () => {
-  it('are synced by the queue within syncLagMs, or at once by sync()', async () => {
+  it('are synced by the queue within syncLagMs, or at once by close()', async () => {
     const q = open({ syncLagMs: 20 });
     await enqueueMany(q, 2);
     expect(store.hasUnsyncedWrites).toBe(false);
-    q.sendNext('s1', 1, { durable: false });
+    q.sendNext('s1', 1, 'unsynced');
     expect(store.hasUnsyncedWrites).toBe(true);
     await delay(200);
     expect(store.hasUnsyncedWrites).toBe(false);
-    q.sendNext('s1', 2, { durable: false });
+    q.sendNext('s1', 2, 'unsynced');
     expect(store.hasUnsyncedWrites).toBe(true);
-    q.sync();
+    q.close();
     expect(store.hasUnsyncedWrites).toBe(false);
   });
 
   it('a durable write afterwards covers them (the log is synced as a whole)', async () => {
     const q = open({ syncLagMs: 60_000 });
     await enqueueMany(q, 1);
-    q.sendNext('s1', 1, { durable: false });
+    q.sendNext('s1', 1, 'unsynced');
     expect(store.hasUnsyncedWrites).toBe(true);
     await q.enqueue('s1', controlCommand());
     expect(store.hasUnsyncedWrites).toBe(false);
