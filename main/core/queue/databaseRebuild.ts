@@ -22,6 +22,7 @@ import {
   syncDirectory,
 } from './databaseFiles';
 import { addNotice, insertQuarantined } from './quarantineTable';
+import { errorText } from './queueErrors';
 import type { RequestCodec } from './requestCodec';
 import { salvageCommandRows } from './salvageRows';
 
@@ -112,7 +113,7 @@ function copyReadable(
     src = new sqlite.Database(databasePath, { readOnly: true });
     src.exec('PRAGMA locking_mode = EXCLUSIVE');
   } catch (error) {
-    out.notes.push(`nothing could be read from it (${message(error)})`);
+    out.notes.push(`nothing could be read from it (${errorText(error)})`);
     return out;
   }
   try {
@@ -142,7 +143,7 @@ function copyReadable(
             insert.run(COMMAND_COLUMNS.map((c): SQLiteValue => row[c] ?? null));
           } catch (error) {
             // The damaged file's id index may have let a duplicate in.
-            quarantine(row, `could not be copied (${message(error)})`);
+            quarantine(row, `could not be copied (${errorText(error)})`);
             return;
           }
           out.copied++;
@@ -156,7 +157,7 @@ function copyReadable(
         },
       });
     } catch (error) {
-      out.notes.push(`its commands table could not be read (${message(error)})`);
+      out.notes.push(`its commands table could not be read (${errorText(error)})`);
     } finally {
       insert.finalize();
     }
@@ -189,7 +190,7 @@ function copyTables(src: Database, dst: Database): string[] {
         .map((r) => String(r.name))
         .filter((c) => have.has(c));
     } catch (error) {
-      notes.push(`table ${table} could not be read (${message(error)})`);
+      notes.push(`table ${table} could not be read (${errorText(error)})`);
       continue;
     }
     let failed = 0;
@@ -210,7 +211,7 @@ function copyTables(src: Database, dst: Database): string[] {
         insert.finalize();
       }
     } catch (error) {
-      notes.push(`table ${table} could not be read (${message(error)})`);
+      notes.push(`table ${table} could not be read (${errorText(error)})`);
       continue;
     }
     if (failed > 0) notes.push(`${failed} row(s) of table ${table} could not be copied`);
@@ -243,8 +244,4 @@ function noticeText(
     `It was moved to ${movedTo}; ${parts.join('; ')}. ` +
     'The moved file is kept for inspection: delete it once you no longer need it.'
   );
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,7 +15,7 @@ import type { Database } from 'node-sqlite3-wasm';
 import { finishInterruptedRebuild, inspectDatabaseFile } from './databaseFiles';
 import { rebuildDatabase } from './databaseRebuild';
 import type { RebuildResult } from './databaseRebuild';
-import { StoreFailureError } from './queueErrors';
+import { errorText, StoreFailureError } from './queueErrors';
 import type { RequestCodec } from './requestCodec';
 
 /** What the store does to a connection once the file is known to be usable. */
@@ -55,7 +55,7 @@ export function openCommandDatabase(databasePath: string, steps: OpenSteps): Ope
     finished = finishInterruptedRebuild(databasePath);
   } catch (error) {
     throw new StoreFailureError(
-      `Cannot finish repairing the command database "${databasePath}" (a repair was interrupted): ${message(error)}`,
+      `Cannot finish repairing the command database "${databasePath}" (a repair was interrupted): ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -65,7 +65,7 @@ export function openCommandDatabase(databasePath: string, steps: OpenSteps): Ope
     const state = inspectDatabaseFile(databasePath);
     problem = state.kind === 'not_sqlite' ? { reason: state.reason, salvage: false } : null;
   } catch (error) {
-    throw new StoreFailureError(`Cannot read the command database "${databasePath}": ${message(error)}`, {
+    throw new StoreFailureError(`Cannot read the command database "${databasePath}": ${errorText(error)}`, {
       cause: error,
     });
   }
@@ -87,7 +87,7 @@ export function openCommandDatabase(databasePath: string, steps: OpenSteps): Ope
     });
   } catch (error) {
     throw new StoreFailureError(
-      `The command database "${databasePath}" cannot be used (${problem.reason}), and a new one could not be made beside it: ${message(error)}`,
+      `The command database "${databasePath}" cannot be used (${problem.reason}), and a new one could not be made beside it: ${errorText(error)}`,
       { cause: error },
     );
   }
@@ -116,7 +116,7 @@ function tryOpen(databasePath: string, steps: OpenSteps): Attempt {
   try {
     db = new sqlite.Database(databasePath);
   } catch (error) {
-    throw new StoreFailureError(`Cannot open the command database "${databasePath}": ${message(error)}`, {
+    throw new StoreFailureError(`Cannot open the command database "${databasePath}": ${errorText(error)}`, {
       cause: error,
     });
   }
@@ -199,8 +199,4 @@ function closeQuietly(db: Database): void {
   } catch {
     // Closing a connection to a damaged file may repeat the damage error; it is closed anyway.
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -159,3 +159,8 @@ export class QuarantineEntryNotFoundError extends QueueError {
     this.name = 'QuarantineEntryNotFoundError';
   }
 }
+
+/** The message of a thrown value, for error text that wraps it. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

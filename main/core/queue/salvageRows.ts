@@ -10,6 +10,8 @@
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { COLUMNS, COMMAND_COLUMNS } from './commandRow';
 import type { Row } from './commandRow';
+import { finalizeQuietly } from './preparedStatement';
+import { errorText } from './queueErrors';
 
 export interface SalvageSink {
   /** A row read in full. */
@@ -70,20 +72,20 @@ function scanFrom(src: Database, from: number, onRow: (row: Row) => void): strin
       stmt = src.prepare(`SELECT ${COLUMNS} FROM commands WHERE seq >= ? ORDER BY seq`);
       rows = (stmt.iterate([from]) as Iterable<Row>)[Symbol.iterator]();
     } catch (error) {
-      return message(error);
+      return errorText(error);
     }
     for (;;) {
       let next: IteratorResult<Row>;
       try {
         next = rows.next();
       } catch (error) {
-        return message(error);
+        return errorText(error);
       }
       if (next.done === true) return null;
       onRow(next.value);
     }
   } finally {
-    finalize(stmt);
+    finalizeQuietly(stmt);
   }
 }
 
@@ -145,17 +147,4 @@ function readWhatCan(src: Database, seq: number): Row {
     }
   }
   return { seq };
-}
-
-function finalize(stmt: Statement | null): void {
-  if (stmt === null || stmt.isFinalized) return;
-  try {
-    stmt.finalize();
-  } catch {
-    // finalize repeats the last step's error; the statement is released all the same.
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 /**
- * `CommandStore` on SQLite through node-sqlite3-wasm (ARCHITECTURE.md §3).
+ * `CommandStore` on SQLite through node-sqlite3-wasm (docs/ARCHITECTURE.md §3).
  *
  * Durability settings, each read back after it is set:
  * - `locking_mode=EXCLUSIVE`: we are the only user of the file, and it is what lets WAL work at
@@ -20,13 +20,13 @@
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
  *
  * Whatever the disk holds, the store opens: a file that is no usable database is rebuilt
- * (openCommandDatabase.ts), and a row that cannot be read goes to the quarantine table with the
+ * (openCommandDatabase.ts, schemaMigrations.ts), and a row that cannot be read goes to the quarantine table with the
  * reason (commandRow.ts says what "read" means) instead of failing the open or the read that
  * met it; the rest of the queue works on.
  */
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Database, RunResult, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import type { Database, SQLiteValue } from 'node-sqlite3-wasm';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol';
@@ -43,14 +43,16 @@ import type {
 } from './commandStore';
 import { syncDirectory } from './databaseFiles';
 import { isDiskFull } from './diskFull';
+import { configureDurability } from './durabilityPragmas';
+import { LogSync } from './logSync';
 import { openCommandDatabase } from './openCommandDatabase';
 import { acquireOwnerLock } from './ownerLock';
 import type { OwnerLock } from './ownerLock';
+import { PreparedStatement } from './preparedStatement';
 import {
   deleteNotice,
   deleteQuarantined,
   moveToQuarantine,
-  QUARANTINE_SCHEMA,
   readNotices,
   readQuarantined,
 } from './quarantineTable';
@@ -58,6 +60,7 @@ import {
   CommandNotFoundError,
   DiskFullError,
   DuplicateCommandError,
+  errorText,
   InvalidCommandError,
   QuarantineEntryNotFoundError,
   QueueClosedError,
@@ -66,42 +69,10 @@ import {
 } from './queueErrors';
 import { wireRequestCodec } from './requestCodec';
 import type { RequestCodec } from './requestCodec';
+import { checkVersion, migrate } from './schemaMigrations';
 
 /** The database file's name inside the data directory. */
 export const DATABASE_FILE = 'commands.sqlite';
-
-/** Schema migrations; index i upgrades `user_version` i to i + 1. Append only, never edit. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE commands (
-     seq INTEGER PRIMARY KEY,
-     id TEXT NOT NULL UNIQUE,
-     server_id TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     request BLOB NOT NULL,
-     state TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     sent_at INTEGER,
-     settled_at INTEGER,
-     attempts INTEGER NOT NULL,
-     expires_at INTEGER,
-     outcome TEXT,
-     summary TEXT NOT NULL,
-     retry_of TEXT
-   );
-   CREATE INDEX commands_pending ON commands (seq) WHERE state IN ('queued', 'sending');
-   CREATE INDEX commands_history ON commands (settled_at, seq) WHERE settled_at IS NOT NULL;`,
-  // Per server, the highest seq that may have been handed to the connection by a write-behind
-  // send whose mark is not yet written (see CommandStore.setSendFrontier).
-  `CREATE TABLE send_frontier (server_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
-  // Per server, the dedupe epoch last seen (see CommandStore.setDedupeEpoch).
-  `CREATE TABLE server_epochs (server_id TEXT PRIMARY KEY, dedupe_epoch TEXT NOT NULL);`,
-  // Commands that could not be read, kept as found; notices about repairs (quarantineTable.ts).
-  QUARANTINE_SCHEMA,
-];
-
-/** The schema version this build writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface SqliteCommandStoreOptions {
   /** Request serialisation; the wire codec unless a test needs otherwise. */
@@ -123,30 +94,17 @@ export interface SqliteStoreInfo {
 
 export class SqliteCommandStore implements CommandStore {
   private closed = false;
-  /** Counts commits made with `durable: false`. */
-  private lazyCommits = 0;
-  /** `lazyCommits` as it was at the last fsync of the log: all of those are durable. */
-  private syncedThrough = 0;
-  /**
-   * Set when an fsync of ours failed. The kernel may have dropped the pages it could not write
-   * and report the next fsync as a success, so no later write can be called durable: every
-   * write is refused from then on.
-   */
-  private failedSync: StoreFailureError | null = null;
-  private readonly insertStmt: Prepared;
-  private readonly updateStmt: Prepared;
-  private readonly updatePlainStmt: Prepared;
-  private readonly beginStmt: Prepared;
-  private readonly frontierUpsertStmt: Prepared;
-  private readonly frontierDeleteStmt: Prepared;
-  private readonly commitStmt: Prepared;
-  /** The log (-wal file), opened by `open()` and kept until `close()`: what a durable commit fsyncs. */
-  private logFd: number | null = null;
-  /** Background fsyncs of `logFd` still running: `close()` leaves the descriptor to the last one. */
-  private backgroundSyncs = 0;
-  private readonly updateToEndStmt: Prepared;
-  private readonly getStmt: Prepared;
-  private readonly pendingStmt: Prepared;
+  private readonly logSync: LogSync;
+  private readonly insertStmt: PreparedStatement;
+  private readonly updateStmt: PreparedStatement;
+  private readonly updatePlainStmt: PreparedStatement;
+  private readonly beginStmt: PreparedStatement;
+  private readonly frontierUpsertStmt: PreparedStatement;
+  private readonly frontierDeleteStmt: PreparedStatement;
+  private readonly commitStmt: PreparedStatement;
+  private readonly updateToEndStmt: PreparedStatement;
+  private readonly getStmt: PreparedStatement;
+  private readonly pendingStmt: PreparedStatement;
   /** Quarantine entries this process made (at open or when a read met an unreadable row). */
   private readonly quarantinedEntries: number[] = [];
 
@@ -156,30 +114,34 @@ export class SqliteCommandStore implements CommandStore {
     private readonly codec: RequestCodec,
     readonly info: SqliteStoreInfo,
   ) {
+    this.logSync = new LogSync(info.databasePath, info.journalMode === 'wal');
     const set =
       'state = ?, updated_at = ?, sent_at = ?, settled_at = ?, attempts = ?, expires_at = ?, outcome = ?';
-    this.insertStmt = new Prepared(
+    this.insertStmt = new PreparedStatement(
       db,
       `INSERT INTO commands (${COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.updateStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? RETURNING ${COLUMNS}`);
+    this.updateStmt = new PreparedStatement(
+      db,
+      `UPDATE commands SET ${set} WHERE id = ? RETURNING ${COLUMNS}`,
+    );
     // By rowid (seq): one B-tree search instead of the id index's plus the table's; the id
     // check guards against a caller holding a stale row.
-    this.updatePlainStmt = new Prepared(db, `UPDATE commands SET ${set} WHERE id = ? AND seq = ?`);
-    this.beginStmt = new Prepared(db, 'BEGIN IMMEDIATE');
-    this.frontierUpsertStmt = new Prepared(
+    this.updatePlainStmt = new PreparedStatement(db, `UPDATE commands SET ${set} WHERE id = ? AND seq = ?`);
+    this.beginStmt = new PreparedStatement(db, 'BEGIN IMMEDIATE');
+    this.frontierUpsertStmt = new PreparedStatement(
       db,
       'INSERT INTO send_frontier (server_id, seq) VALUES (?, ?) ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq',
     );
-    this.frontierDeleteStmt = new Prepared(db, 'DELETE FROM send_frontier WHERE server_id = ?');
-    this.commitStmt = new Prepared(db, 'COMMIT');
+    this.frontierDeleteStmt = new PreparedStatement(db, 'DELETE FROM send_frontier WHERE server_id = ?');
+    this.commitStmt = new PreparedStatement(db, 'COMMIT');
 
-    this.updateToEndStmt = new Prepared(
+    this.updateToEndStmt = new PreparedStatement(
       db,
       `UPDATE commands SET ${set}, seq = (SELECT max(seq) FROM commands) + 1 WHERE id = ? RETURNING ${COLUMNS}`,
     );
-    this.getStmt = new Prepared(db, `SELECT ${COLUMNS} FROM commands WHERE id = ?`);
-    this.pendingStmt = new Prepared(
+    this.getStmt = new PreparedStatement(db, `SELECT ${COLUMNS} FROM commands WHERE id = ?`);
+    this.pendingStmt = new PreparedStatement(
       db,
       `SELECT ${COLUMNS} FROM commands WHERE state IN ('queued', 'sending') ORDER BY seq`,
     );
@@ -244,10 +206,10 @@ export class SqliteCommandStore implements CommandStore {
       try {
         // The migrations committed under synchronous=NORMAL, and a killed owner may have left
         // commits in the log that it never synced.
-        store.syncCommitted('the opened database');
+        store.logSync.syncCommitted('the opened database');
         store.quarantineUnreadable();
       } catch (error) {
-        store.closeLog();
+        store.logSync.close();
         throw error;
       }
       return store;
@@ -386,7 +348,7 @@ export class SqliteCommandStore implements CommandStore {
         command.retryOf,
       ]).lastInsertRowid;
     } catch (error) {
-      if (message(error).includes('UNIQUE constraint failed: commands.id')) {
+      if (errorText(error).includes('UNIQUE constraint failed: commands.id')) {
         throw new DuplicateCommandError(command.id);
       }
       throw this.failure(`store command ${command.id}`, error);
@@ -437,7 +399,7 @@ export class SqliteCommandStore implements CommandStore {
     } catch (error) {
       // The row was read (and decoded) before this update, so this is no damage found at rest.
       throw new StoreFailureError(
-        `Stored command ${id} cannot be read back after an update: ${message(error)}`,
+        `Stored command ${id} cannot be read back after an update: ${errorText(error)}`,
         {
           cause: error,
         },
@@ -447,72 +409,18 @@ export class SqliteCommandStore implements CommandStore {
 
   private assertWritable(operation: string): void {
     this.assertOpen(operation);
-    if (this.failedSync !== null) {
+    const failedSync = this.logSync.failure;
+    if (failedSync !== null) {
       throw new StoreFailureError(
-        `Cannot ${operation}: an earlier fsync of the command database failed (${this.failedSync.message}); restart the console once the disk is fixed.`,
-        { cause: this.failedSync },
+        `Cannot ${operation}: an earlier fsync of the command database failed (${failedSync.message}); restart the console once the disk is fixed.`,
+        { cause: failedSync },
       );
     }
   }
 
-  /** An fsync of ours failed: see `failedSync`. `what` names the write it was to make durable. */
-  private syncFailed(what: string, error: unknown): StoreFailureError {
-    const failure = new StoreFailureError(
-      `Command store (${this.info.databasePath}) could not make ${what} durable (${message(error)}): ` +
-        'it is written but may not survive a crash, and may still take effect after a restart. ' +
-        'Every later write is refused until the console restarts.',
-      { cause: error },
-    );
-    this.failedSync ??= failure;
-    return failure;
-  }
-
   /** A write outside `transaction()` committed on its own: make it durable before returning. */
   private syncIfAutocommit(what: string): void {
-    if (!this.db.inTransaction) this.syncCommitted(what);
-  }
-
-  /**
-   * The fsync that ends every durable commit (synchronous=NORMAL skips it). The frames are in
-   * the log in commit order, so it makes every earlier non-durable commit durable as well.
-   *
-   * @throws StoreFailureError when this or an earlier fsync failed; the commit stands in the
-   *   log, may or may not survive a crash, and the store refuses all later writes
-   */
-  private syncCommitted(what: string): void {
-    // After a failed fsync a later one may succeed although pages were dropped: never let it
-    // count earlier writes as durable.
-    if (this.failedSync !== null) throw this.failedSync;
-    if (this.info.journalMode === 'wal') {
-      try {
-        fsyncSync(this.log());
-      } catch (error) {
-        throw this.syncFailed(what, error);
-      }
-    }
-    this.syncedThrough = this.lazyCommits;
-  }
-
-  /**
-   * The kept descriptor of the log. Kept rather than opened per sync: the kernel reports a
-   * failed write-back to descriptors open when it happened, not to one opened afterwards.
-   * In exclusive WAL mode SQLite keeps the -wal file (rewriting it in place after
-   * checkpoints) until the connection closes.
-   */
-  private log(): number {
-    this.logFd ??= openSync(`${this.info.databasePath}-wal`, 'r+');
-    return this.logFd;
-  }
-
-  private closeLog(): void {
-    const fd = this.logFd;
-    this.logFd = null;
-    if (fd === null) return;
-    try {
-      closeSync(fd);
-    } catch {
-      // Nothing to report: every write that counts was fsync'd, and its result checked, before.
-    }
+    if (!this.db.inTransaction) this.logSync.syncCommitted(what);
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
@@ -543,13 +451,13 @@ export class SqliteCommandStore implements CommandStore {
       this.rollbackIfOpen();
       throw this.failure('commit a transaction', error);
     }
-    if (durable) this.syncCommitted('a transaction');
-    else this.lazyCommits++;
+    if (durable) this.logSync.syncCommitted('a transaction');
+    else this.logSync.noteLazyCommit();
     return result;
   }
 
   get hasUnsyncedWrites(): boolean {
-    return this.syncedThrough !== this.lazyCommits;
+    return this.logSync.hasUnsyncedWrites;
   }
 
   // An fsync of the log is exactly what a durable commit adds (it syncs the file, whichever
@@ -560,34 +468,12 @@ export class SqliteCommandStore implements CommandStore {
     this.assertOpen('sync the command database');
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    this.syncCommitted('recent writes');
+    this.logSync.syncCommitted('recent writes');
   }
 
   syncInBackground(): Promise<void> {
     // Without WAL every commit is durable, so there is never anything to sync.
-    if (this.closed || !this.hasUnsyncedWrites) return Promise.resolve();
-    if (this.failedSync !== null) return Promise.reject(this.failedSync);
-    const through = this.lazyCommits;
-    let fd: number;
-    try {
-      fd = this.log();
-    } catch (error) {
-      return Promise.reject(this.syncFailed('recent writes', error));
-    }
-    this.backgroundSyncs++;
-    return new Promise((resolve, reject) => {
-      // On libuv's thread pool: commits go on meanwhile; only those before `through` count.
-      fsync(fd, (error) => {
-        this.backgroundSyncs--;
-        if (this.closed && this.backgroundSyncs === 0) this.closeLog();
-        if (error) {
-          reject(this.syncFailed('recent writes', error));
-          return;
-        }
-        this.syncedThrough = Math.max(this.syncedThrough, through);
-        resolve();
-      });
-    });
+    return this.logSync.syncInBackground();
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */
@@ -713,9 +599,9 @@ export class SqliteCommandStore implements CommandStore {
       ]) {
         stmt.finalize();
       }
-      // A background fsync still running closes it when it ends (its number must not be reused
-      // under it).
-      if (this.backgroundSyncs === 0) this.closeLog();
+      // A background fsync still running closes the log when it ends (its number must not be
+      // reused under it).
+      this.logSync.close();
       // Checkpoints the WAL into the database file and removes `<db>.lock`.
       this.db.close();
     } finally {
@@ -723,7 +609,7 @@ export class SqliteCommandStore implements CommandStore {
     }
   }
 
-  private query(stmt: Prepared, values: SQLiteValue[], what: string): Row[] {
+  private query(stmt: PreparedStatement, values: SQLiteValue[], what: string): Row[] {
     try {
       return stmt.all(values);
     } catch (error) {
@@ -755,138 +641,12 @@ export class SqliteCommandStore implements CommandStore {
       );
     }
     return new StoreFailureError(
-      `Command store (${this.info.databasePath}) could not ${what}: ${message(error)}`,
+      `Command store (${this.info.databasePath}) could not ${what}: ${errorText(error)}`,
       {
         cause: error,
       },
     );
   }
-}
-
-/**
- * A prepared statement that survives a failed step. node-sqlite3-wasm resets a statement before
- * each use and gives up when the reset reports the previous step's error (as SQLite's reset
- * does after, e.g., a UNIQUE violation), so a failed statement is finalized and prepared again.
- */
-class Prepared {
-  private stmt: Statement;
-
-  constructor(
-    private readonly db: Database,
-    private readonly sql: string,
-  ) {
-    this.stmt = db.prepare(sql);
-  }
-
-  run(values: SQLiteValue[]): RunResult {
-    return this.guard(() => this.stmt.run(values));
-  }
-
-  /** Runs to completion (SQLITE_DONE), which is what commits an autocommit write. */
-  all(values: SQLiteValue[]): Row[] {
-    return this.guard(() => this.stmt.all(values) as Row[]);
-  }
-
-  finalize(): void {
-    if (this.stmt.isFinalized) return;
-    try {
-      this.stmt.finalize();
-    } catch {
-      // finalize repeats the last step's error; the statement is released all the same.
-    }
-  }
-
-  private guard<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      this.finalize();
-      this.stmt = this.db.prepare(this.sql);
-      throw error;
-    }
-  }
-}
-
-/** Sets and reads back each durability pragma; returns the journal mode in effect. */
-function configureDurability(db: Database, databasePath: string): string {
-  const pragma = (sql: string): SQLiteValue | undefined => {
-    const row = db.get(sql) as Row | null;
-    return row === null ? undefined : Object.values(row)[0];
-  };
-  const fail = (what: string, got: SQLiteValue | undefined): never => {
-    throw new StoreFailureError(
-      `Cannot make the command database "${databasePath}" durable: ${what} (got ${String(got)}).`,
-    );
-  };
-  try {
-    // Must come before the first read, or SQLite would look for shared memory the VFS lacks.
-    pragma('PRAGMA locking_mode = EXCLUSIVE');
-    let journal = pragma('PRAGMA journal_mode = WAL');
-    if (journal !== 'wal') {
-      // The most durable mode without WAL: a rollback journal, fsync'd with synchronous=FULL.
-      journal = pragma('PRAGMA journal_mode = DELETE');
-      if (journal !== 'delete') fail('journal_mode is neither WAL nor DELETE', journal);
-    }
-    // WAL: the store fsyncs the log itself after each durable commit (see the file's header).
-    const wanted = journal === 'wal' ? 1 : 2;
-    db.exec(`PRAGMA synchronous = ${wanted === 1 ? 'NORMAL' : 'FULL'}`);
-    // 8 MiB of page cache (default 2 MiB): a drain of thousands of commands re-reads evicted pages otherwise.
-    db.exec('PRAGMA cache_size = -8192');
-    const locking = pragma('PRAGMA locking_mode');
-    if (locking !== 'exclusive') fail('locking_mode did not become EXCLUSIVE', locking);
-    const synchronous = pragma('PRAGMA synchronous');
-    if (synchronous !== wanted)
-      fail(`synchronous did not become ${wanted === 1 ? 'NORMAL (1)' : 'FULL (2)'}`, synchronous);
-    const mode = pragma('PRAGMA journal_mode');
-    if (mode !== journal) fail(`journal_mode did not stay ${String(journal)}`, mode);
-    return String(journal);
-  } catch (error) {
-    if (error instanceof QueueError) throw error;
-    throw new StoreFailureError(
-      `Cannot configure the command database "${databasePath}": ${message(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-/**
- * Refuses a database written by a newer build: its data may not fit this build's schema, and
- * nothing here (migrations, repairs) may touch it.
- * @throws StoreFailureError naming both versions
- */
-function checkVersion(db: Database, databasePath: string): void {
-  const row = db.get('PRAGMA user_version') as Row | null;
-  const version = Number(row?.user_version ?? 0);
-  if (version > SCHEMA_VERSION) {
-    throw new StoreFailureError(
-      `The command database "${databasePath}" has schema version ${version}, newer than this build knows (${SCHEMA_VERSION}). ` +
-        'Use a newer version of the console, or another data directory.',
-    );
-  }
-}
-
-/** Runs pending migrations, each in its own transaction with its `user_version` bump. */
-function migrate(db: Database, databasePath: string): number {
-  checkVersion(db, databasePath);
-  const row = db.get('PRAGMA user_version') as Row | null;
-  const from = Number(row?.user_version ?? 0);
-  for (let version = from; version < SCHEMA_VERSION; version++) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(MIGRATIONS[version] ?? '');
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw new StoreFailureError(
-        `Cannot migrate the command database "${databasePath}" to schema ${version + 1}: ${message(error)}`,
-        { cause: error },
-      );
-    }
-  }
-  return from;
 }
 
 function removeDirIfPresent(path: string): boolean {
@@ -895,12 +655,8 @@ function removeDirIfPresent(path: string): boolean {
     return true;
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return false;
-    throw new StoreFailureError(`Cannot remove the stale database lock "${path}": ${message(error)}`, {
+    throw new StoreFailureError(`Cannot remove the stale database lock "${path}": ${errorText(error)}`, {
       cause: error,
     });
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

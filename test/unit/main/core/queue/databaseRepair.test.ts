@@ -25,7 +25,8 @@ import type { TempDir } from '../../../../helpers/tempDir';
 import type { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
-import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
+import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
+import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
 import { controlCommand, ok, openQueue, queuedIds, send, spawnRequest } from './queueTestKit';
 import {
   dbPath,

@@ -36,11 +36,26 @@ async function seed(): Promise<{ ids: string[]; settled: string }> {
   const q = openQueue(temp.path);
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
-  const done = await q.enqueue('s2', spawnRequest('done'));
-  send(q, done.id);
-  q.settle(done.id, ok);
+  const settled = await settleOne(q, 'done');
   q.close();
-  return { ids, settled: done.id };
+  return { ids, settled };
+}
+
+/** Settles one more command (for s2, spawning `name`) in a queue opened on the same directory. */
+async function settleAnother(name: string): Promise<string> {
+  const q = openQueue(temp.path);
+  try {
+    return await settleOne(q, name);
+  } finally {
+    q.close();
+  }
+}
+
+async function settleOne(q: CommandQueue, name: string): Promise<string> {
+  const command = await q.enqueue('s2', spawnRequest(name));
+  send(q, command.id);
+  q.settle(command.id, ok);
+  return command.id;
 }
 
 describe('a row that cannot be read', () => {
@@ -123,41 +138,58 @@ describe('a row that cannot be read', () => {
 
   it('a settled command with unreadable request bytes leaves the history when first read, and the rest of the history reads', async () => {
     const { settled } = await seed();
-    const q1 = openQueue(temp.path);
-    const second = await q1.enqueue('s2', spawnRequest('second'));
-    send(q1, second.id);
-    q1.settle(second.id, ok);
-    q1.close();
+    const second = await settleAnother('second');
     withRawDb(temp.path, (db) => db.run("UPDATE commands SET request = x'00' WHERE id = ?", [settled]));
 
     const q = reopen();
     // The cheap check at open leaves request bytes alone: the row is found when the history is read.
     expect(q.health().quarantined).toEqual([]);
-    expect(q.history().map((c) => c.id)).toEqual([second.id]);
+    expect(q.history().map((c) => c.id)).toEqual([second]);
     expect(q.health().quarantined.map((e) => [e.id, e.state])).toEqual([[settled, 'succeeded']]);
-    expect(q.history().map((c) => c.id)).toEqual([second.id]);
+    expect(q.history().map((c) => c.id)).toEqual([second]);
   });
+
+  it.each([
+    ['is not JSON', `'{"kind": "reply", "success": tru'`, 'outcome: not valid JSON'],
+    [
+      'lacks the fields of its kind',
+      `'{"kind": "reply", "success": "yes"}'`,
+      'outcome: a reply outcome without the fields it needs',
+    ],
+  ])(
+    'a settled command whose outcome %s is quarantined when read, like any unreadable row',
+    async (_what, outcome, reason) => {
+      const { settled } = await seed();
+      const second = await settleAnother('second');
+      withRawDb(temp.path, (db) =>
+        db.run(`UPDATE commands SET outcome = ${outcome} WHERE id = ?`, [settled]),
+      );
+
+      const q = reopen();
+      expect(q.get(settled)).toBeNull();
+      expect(q.history().map((c) => c.id)).toEqual([second]);
+      expect(q.health().quarantined.map((e) => [e.id, e.state, e.reason])).toEqual([
+        [settled, 'succeeded', reason],
+      ]);
+    },
+  );
 
   it('at open, checks pending rows in full and every row for a state; a settled row breaking another rule goes when read', async () => {
     const { settled } = await seed();
-    const q1 = openQueue(temp.path);
-    const other = await q1.enqueue('s2', spawnRequest('other'));
-    send(q1, other.id);
-    q1.settle(other.id, ok);
-    q1.close();
+    const other = await settleAnother('other');
     withRawDb(temp.path, (db) => {
       db.run("UPDATE commands SET created_at = 'monday' WHERE id = ?", [settled]);
       // No known state (the column's text affinity keeps it as "7"): no list would ever show
       // it, so the open must find it.
-      db.run('UPDATE commands SET state = 7 WHERE id = ?', [other.id]);
+      db.run('UPDATE commands SET state = 7 WHERE id = ?', [other]);
     });
     const q = reopen();
     expect(q.health().quarantined.map((e) => [e.id, e.reason])).toEqual([
-      [other.id, 'state: "7" is not a command state'],
+      [other, 'state: "7" is not a command state'],
     ]);
     expect(q.history()).toEqual([]);
     expect(q.health().quarantined.map((e) => [e.id, e.reason])).toEqual([
-      [other.id, 'state: "7" is not a command state'],
+      [other, 'state: "7" is not a command state'],
       [settled, 'created_at: expected a whole number, found text'],
     ]);
   });

@@ -9,7 +9,8 @@ import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
-import { DATABASE_FILE, SCHEMA_VERSION } from '../../../../../main/core/queue/sqliteCommandStore';
+import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
+import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import { controlCommand, ok, openQueue, openStore, queuedIds, send, spawnRequest } from './queueTestKit';
@@ -144,7 +145,7 @@ describe('opening', () => {
  * @returns a function that swaps the log back in, after which an fsync would succeed again
  */
 function breakLogSync(store: SqliteCommandStore, dir: string): () => void {
-  const fd = (store as unknown as { logFd: number | null }).logFd;
+  const fd = (store as unknown as { logSync: { fd: number | null } }).logSync.fd;
   if (fd === null) throw new Error('setup: the store has no log descriptor');
   const swap = (path: string): void => {
     closeSync(fd);
