@@ -20,9 +20,10 @@
  * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
  *
  * Whatever the disk holds, the store opens: a file that is no usable database is rebuilt
- * (openCommandDatabase.ts, schemaMigrations.ts), and a row that cannot be read goes to the quarantine table with the
- * reason (commandRow.ts says what "read" means) instead of failing the open or the read that
- * met it; the rest of the queue works on.
+ * (openCommandDatabase.ts), an older schema is migrated (schemaMigrations.ts), and a row that
+ * cannot be read goes to the quarantine table with the reason (commandRow.ts says what "read"
+ * means) instead of failing the open or the read that met it; the rest of the queue works on.
+ * The fsync bookkeeping is logSync.ts's; the pragmas are set by durabilityPragmas.ts.
  */
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDir } from '../../helpers/tempDir';
 import type { TempDir } from '../../helpers/tempDir';
 import { DATABASE_FILE } from '../../../main/core/queue/sqliteCommandStore';
-import { controlCommand, openQueue, openStore } from '../../unit/main/core/queue/queueTestKit';
+import { controlCommand, newCommand, openQueue, openStore } from '../../unit/main/core/queue/queueTestKit';
 import {
   dbPath,
   filesStartingWith,
@@ -41,23 +41,7 @@ beforeAll(async () => {
   const store = openStore(dir);
   store.transaction(() => {
     for (let i = 0; i < COMMANDS; i++) {
-      const request = controlCommand();
-      store.insert({
-        id: request.request_id,
-        serverId: 'crash',
-        kind: request.type,
-        request,
-        state: 'queued',
-        createdAt: 1,
-        updatedAt: 1,
-        sentAt: null,
-        settledAt: null,
-        attempts: 0,
-        expiresAt: null,
-        outcome: null,
-        summary: 'pause',
-        retryOf: null,
-      });
+      store.insert(newCommand('crash'));
     }
   });
   store.close();

@@ -12,6 +12,7 @@ import {
 import {
   changesTo,
   controlCommand,
+  enqueueOn,
   manualClock,
   ok,
   queuedIds,
@@ -209,8 +210,7 @@ describe('expiry', () => {
 describe('cancel and retry', () => {
   it('cancels queued and timed-out commands only', async () => {
     const q = queue();
-    const a = await q.enqueue('s1', controlCommand());
-    const b = await q.enqueue('s1', controlCommand());
+    const [a, b] = await enqueueOn(q, 's1', 's1');
     expect(q.cancel(a.id)).toMatchObject({ state: 'cancelled', outcome: { kind: 'cancelled' } });
     expect(queuedIds(q, 's1')).toEqual([b.id]);
     send(q, b.id);
@@ -221,8 +221,7 @@ describe('cancel and retry', () => {
 
   it('retries a timed-out command with the same request_id at the end of the FIFO', async () => {
     const q = queue();
-    const a = await q.enqueue('s1', controlCommand());
-    const b = await q.enqueue('s1', controlCommand());
+    const [a, b] = await enqueueOn(q, 's1', 's1');
     send(q, a.id);
     q.markTimedOut(a.id);
     const retried = q.retry(a.id);
@@ -295,9 +294,7 @@ describe('history and listing', () => {
 
   it('lists by server and state in issue order', async () => {
     const q = queue();
-    const a = await q.enqueue('s1', controlCommand());
-    const b = await q.enqueue('s2', controlCommand());
-    const c = await q.enqueue('s1', controlCommand());
+    const [a, b, c] = await enqueueOn(q, 's1', 's2', 's1');
     q.cancel(c.id);
     expect(q.list().map((x) => x.id)).toEqual([a.id, b.id, c.id]);
     expect(q.list('s1').map((x) => x.id)).toEqual([a.id, c.id]);

@@ -17,7 +17,7 @@ import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { DiskFullError } from '../../../../../main/core/queue/queueErrors';
 import { isDiskFull } from '../../../../../main/core/queue/diskFull';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
-import { controlCommand, openQueue, openStore, spawnRequest } from './queueTestKit';
+import { controlCommand, newCommand, openQueue, openStore, spawnRequest } from './queueTestKit';
 
 let temp: TempDir;
 
@@ -91,22 +91,7 @@ describe('a full disk', () => {
             for (let i = 0; i < 200; i++) {
               const r = spawnRequest(`t${i}`);
               r.config.task = 'y'.repeat(2000);
-              store.insert({
-                id: r.request_id,
-                serverId: 's9',
-                kind: r.type,
-                request: r,
-                state: 'queued',
-                createdAt: 1,
-                updatedAt: 1,
-                sentAt: null,
-                settledAt: null,
-                attempts: 0,
-                expiresAt: null,
-                outcome: null,
-                summary: 'big',
-                retryOf: null,
-              });
+              store.insert(newCommand('s9', r, 'big'));
             }
           });
           return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { controlCommand, manualClock, ok, refused, useQueueDir } from './queueTestKit';
+import { controlCommand, enqueueOn, manualClock, ok, refused, useQueueDir } from './queueTestKit';
 
 const queue = useQueueDir('descartes-group-');
 
@@ -53,9 +53,7 @@ describe('sendNext (a whole window marked sending in one transaction)', () => {
 describe('settleAndSendNext with window 0 (group commit of replies)', () => {
   it('settles each command by its own outcome and skips ones that ended meanwhile', async () => {
     const q = queue();
-    const a = await q.enqueue('s1', controlCommand());
-    const b = await q.enqueue('s1', controlCommand());
-    const c = await q.enqueue('s1', controlCommand());
+    const [a, b, c] = await enqueueOn(q, 's1', 's1', 's1');
     q.sendNext('s1', 3);
     q.markTimedOut(c.id);
     q.cancel(c.id);

@@ -4,36 +4,19 @@
  * on the real database file, with the store closed.
  */
 import { existsSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../../../../shared/protocol';
-import { createTempDir } from '../../../../helpers/tempDir';
-import type { TempDir } from '../../../../helpers/tempDir';
 import type { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QuarantineEntryNotFoundError } from '../../../../../main/core/queue/queueErrors';
-import { controlCommand, ok, openQueue, queuedIds, send, spawnRequest } from './queueTestKit';
+import { controlCommand, ok, openQueue, queuedIds, send, spawnRequest, useQueueDir } from './queueTestKit';
 import { dbPath, filesStartingWith, withLooseSchema, withRawDb } from './corruptKit';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 
-let temp: TempDir;
-const open: CommandQueue[] = [];
-
-beforeEach(async () => {
-  temp = await createTempDir('descartes-quarantine-');
-});
-afterEach(async () => {
-  for (const q of open.splice(0)) q.close();
-  await temp.remove();
-});
-
-function reopen(): CommandQueue {
-  const q = openQueue(temp.path);
-  open.push(q);
-  return q;
-}
+const reopen = useQueueDir('descartes-quarantine-');
 
 /** Three queued commands for s1 and one settled one; the queue is closed again. */
 async function seed(): Promise<{ ids: string[]; settled: string }> {
-  const q = openQueue(temp.path);
+  const q = openQueue(reopen.dir());
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
   const settled = await settleOne(q, 'done');
@@ -43,7 +26,7 @@ async function seed(): Promise<{ ids: string[]; settled: string }> {
 
 /** Settles one more command (for s2, spawning `name`) in a queue opened on the same directory. */
 async function settleAnother(name: string): Promise<string> {
-  const q = openQueue(temp.path);
+  const q = openQueue(reopen.dir());
   try {
     return await settleOne(q, name);
   } finally {
@@ -62,7 +45,7 @@ describe('a row that cannot be read', () => {
   it('garbage request bytes: the queue opens, the row is quarantined with the reason and raw bytes, the rest is sent in order', async () => {
     const { ids } = await seed();
     const garbage = Uint8Array.from([0xc1, 0xff, 0x00, 0x13, 0x37]);
-    withRawDb(temp.path, (db) =>
+    withRawDb(reopen.dir(), (db) =>
       db.run('UPDATE commands SET request = ? WHERE id = ?', [garbage, ids[1] ?? '']),
     );
 
@@ -102,7 +85,7 @@ describe('a row that cannot be read', () => {
     ['a request stored as text', "request = 'not bytes'", 'request: expected bytes, found text'],
   ])('%s: quarantined at open, with the reason', async (_what, set, reason) => {
     const { ids } = await seed();
-    withRawDb(temp.path, (db) => db.run(`UPDATE commands SET ${set} WHERE id = ?`, [ids[0] ?? '']));
+    withRawDb(reopen.dir(), (db) => db.run(`UPDATE commands SET ${set} WHERE id = ?`, [ids[0] ?? '']));
     const q = reopen();
     const quarantined = q.health().quarantined;
     expect(quarantined.map((e) => e.id)).toEqual([ids[0]]);
@@ -112,7 +95,7 @@ describe('a row that cannot be read', () => {
 
   it('NULL in a required column (a schema without NOT NULL): quarantined, the file is not moved', async () => {
     const { ids } = await seed();
-    withLooseSchema(temp.path, false, (db) =>
+    withLooseSchema(reopen.dir(), false, (db) =>
       db.run('UPDATE commands SET server_id = NULL, summary = NULL WHERE id = ?', [ids[2] ?? '']),
     );
     const q = reopen();
@@ -126,7 +109,7 @@ describe('a row that cannot be read', () => {
   it('a request whose request_id is not the row id is quarantined when read', async () => {
     const { ids } = await seed();
     const other = controlCommand();
-    withRawDb(temp.path, (db) =>
+    withRawDb(reopen.dir(), (db) =>
       db.run('UPDATE commands SET request = ? WHERE id = ?', [encodeMessage(other), ids[0] ?? '']),
     );
     const q = reopen();
@@ -139,7 +122,7 @@ describe('a row that cannot be read', () => {
   it('a settled command with unreadable request bytes leaves the history when first read, and the rest of the history reads', async () => {
     const { settled } = await seed();
     const second = await settleAnother('second');
-    withRawDb(temp.path, (db) => db.run("UPDATE commands SET request = x'00' WHERE id = ?", [settled]));
+    withRawDb(reopen.dir(), (db) => db.run("UPDATE commands SET request = x'00' WHERE id = ?", [settled]));
 
     const q = reopen();
     // The cheap check at open leaves request bytes alone: the row is found when the history is read.
@@ -161,7 +144,7 @@ describe('a row that cannot be read', () => {
     async (_what, outcome, reason) => {
       const { settled } = await seed();
       const second = await settleAnother('second');
-      withRawDb(temp.path, (db) =>
+      withRawDb(reopen.dir(), (db) =>
         db.run(`UPDATE commands SET outcome = ${outcome} WHERE id = ?`, [settled]),
       );
 
@@ -177,7 +160,7 @@ describe('a row that cannot be read', () => {
   it('at open, checks pending rows in full and every row for a state; a settled row breaking another rule goes when read', async () => {
     const { settled } = await seed();
     const other = await settleAnother('other');
-    withRawDb(temp.path, (db) => {
+    withRawDb(reopen.dir(), (db) => {
       db.run("UPDATE commands SET created_at = 'monday' WHERE id = ?", [settled]);
       // No known state (the column's text affinity keeps it as "7"): no list would ever show
       // it, so the open must find it.
@@ -196,10 +179,10 @@ describe('a row that cannot be read', () => {
 
   it('keeps quarantined rows across restarts and never sends them; discard removes one for good, by entry or by request id', async () => {
     const { ids } = await seed();
-    withRawDb(temp.path, (db) =>
+    withRawDb(reopen.dir(), (db) =>
       db.run("UPDATE commands SET state = 'lost' WHERE id IN (?, ?)", [ids[0] ?? '', ids[1] ?? '']),
     );
-    const q1 = openQueue(temp.path);
+    const q1 = openQueue(reopen.dir());
     const [first, second] = q1.health().quarantined;
     q1.close();
 
@@ -211,16 +194,15 @@ describe('a row that cannot be read', () => {
     expect(() => q.discardQuarantined(first?.entry ?? 0)).toThrow(QuarantineEntryNotFoundError);
     expect(() => q.discardQuarantined(first?.entry ?? 0)).toThrow(/No quarantined command with entry number/);
     q.close();
-    open.pop();
     expect(reopen().health().quarantined).toEqual([]);
     // Row repairs never move the database file.
-    expect(filesStartingWith(temp.path, `${DATABASE_FILE}.corrupt`)).toEqual([]);
-    expect(existsSync(dbPath(temp.path))).toBe(true);
+    expect(filesStartingWith(reopen.dir(), `${DATABASE_FILE}.corrupt`)).toEqual([]);
+    expect(existsSync(dbPath(reopen.dir()))).toBe(true);
   });
 
   it('a send frontier whose seq cannot be read counts every queued command of its server as possibly sent', async () => {
     const { ids } = await seed();
-    withLooseSchema(temp.path, false, (db) => {
+    withLooseSchema(reopen.dir(), false, (db) => {
       db.exec('CREATE TABLE IF NOT EXISTS send_frontier (server_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)');
       db.run("INSERT INTO send_frontier (server_id, seq) VALUES ('s1', 'garbled')");
     });

@@ -7,6 +7,7 @@ import type { ControlCommand, RequestMessage, SpawnRequest } from '../../../../.
 import type { CommandState, QueuedCommand } from '../../../../../shared/domain/command';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
+import type { NewCommand } from '../../../../../main/core/queue/commandStore';
 import { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { wireRequestCodec } from '../../../../../main/core/queue/requestCodec';
 import type { RequestCodec } from '../../../../../main/core/queue/requestCodec';
@@ -34,12 +35,52 @@ export function spawnRequest(name = 'worker'): SpawnRequest {
   };
 }
 
+/**
+ * A never-sent queued command for `serverId` as a store's `insert` takes it (times at 1 ms),
+ * for tests that fill a store directly.
+ */
+export function newCommand(
+  serverId: string,
+  request: RequestMessage = controlCommand(),
+  summary = 'pause',
+): NewCommand {
+  return {
+    id: request.request_id,
+    serverId,
+    kind: request.type,
+    request,
+    state: 'queued',
+    createdAt: 1,
+    updatedAt: 1,
+    sentAt: null,
+    settledAt: null,
+    attempts: 0,
+    expiresAt: null,
+    outcome: null,
+    summary,
+    retryOf: null,
+  };
+}
+
 export function openStore(dataDir: string): SqliteCommandStore {
   return SqliteCommandStore.open(dataDir, { codec: TEST_CODEC });
 }
 
 export function openQueue(dataDir: string, options: CommandQueueOptions = {}): CommandQueue {
   return new CommandQueue(openStore(dataDir), options);
+}
+
+/**
+ * Enqueues one control command for each server id given, in order.
+ * @returns the queued commands, one per id
+ */
+export async function enqueueOn<const T extends readonly string[]>(
+  q: CommandQueue,
+  ...serverIds: T
+): Promise<{ -readonly [K in keyof T]: QueuedCommand }> {
+  const out: QueuedCommand[] = [];
+  for (const serverId of serverIds) out.push(await q.enqueue(serverId, controlCommand()));
+  return out as { -readonly [K in keyof T]: QueuedCommand };
 }
 
 /**
@@ -96,11 +137,17 @@ export const refused = {
 
 export type { RequestMessage };
 
+/** Opens queues in the current test's directory; `dir()` is that directory. */
+export interface QueueOpener {
+  (options?: CommandQueueOptions): CommandQueue;
+  dir(): string;
+}
+
 /**
  * Gives each test a fresh temp directory and returns a function that opens queues in it;
  * every queue opened that way is closed (and the directory removed) after the test.
  */
-export function useQueueDir(prefix = 'descartes-queue-'): (options?: CommandQueueOptions) => CommandQueue {
+export function useQueueDir(prefix = 'descartes-queue-'): QueueOpener {
   let temp: TempDir | null = null;
   const open: CommandQueue[] = [];
   beforeEach(async () => {
@@ -110,10 +157,16 @@ export function useQueueDir(prefix = 'descartes-queue-'): (options?: CommandQueu
     for (const q of open.splice(0)) q.close();
     await temp?.remove();
   });
-  return (options = {}) => {
+  const dir = (): string => {
     if (temp === null) throw new Error('useQueueDir: open queues inside a test');
-    const q = openQueue(temp.path, options);
-    open.push(q);
-    return q;
+    return temp.path;
   };
+  return Object.assign(
+    (options: CommandQueueOptions = {}) => {
+      const q = openQueue(dir(), options);
+      open.push(q);
+      return q;
+    },
+    { dir },
+  );
 }

@@ -6,7 +6,7 @@ import {
 } from '../../../../../main/core/queue/resendPolicy';
 import { createTempDir } from '../../../../helpers/tempDir';
 import { withRawDb } from './corruptKit';
-import { controlCommand, manualClock, openQueue, send, useQueueDir } from './queueTestKit';
+import { controlCommand, enqueueOn, manualClock, openQueue, send, useQueueDir } from './queueTestKit';
 
 const queue = useQueueDir('descartes-resend-');
 
@@ -14,13 +14,7 @@ describe('resend policy: only what the server can still answer from its cache is
   it('records the first dedupe epoch, ignores the same one, and on a new one marks what was sent as never to be resent', async () => {
     const clock = manualClock();
     const q = queue({ now: clock.now });
-    const [old, recent, inFlight, waiting] = [
-      await q.enqueue('s1', controlCommand()),
-      await q.enqueue('s1', controlCommand()),
-      await q.enqueue('s1', controlCommand()),
-      await q.enqueue('s1', controlCommand()),
-    ];
-    const other = await q.enqueue('s2', controlCommand());
+    const [old, recent, inFlight, waiting, other] = await enqueueOn(q, 's1', 's1', 's1', 's1', 's2');
     send(q, old.id);
     q.markTimedOut(old.id);
     clock.advance(RESEND_WINDOW_MS + 1);
@@ -88,8 +82,7 @@ describe('resend policy: only what the server can still answer from its cache is
   it('after a reconnect, resends (requeues) only commands last sent within the window', async () => {
     const clock = manualClock();
     const q = queue({ now: clock.now });
-    const stale = await q.enqueue('s1', controlCommand());
-    const fresh = await q.enqueue('s1', controlCommand());
+    const [stale, fresh] = await enqueueOn(q, 's1', 's1');
     send(q, stale.id);
     clock.advance(RESEND_WINDOW_MS);
     send(q, fresh.id);

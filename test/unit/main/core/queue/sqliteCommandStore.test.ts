@@ -13,7 +13,17 @@ import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore
 import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
-import { controlCommand, ok, openQueue, openStore, queuedIds, send, spawnRequest } from './queueTestKit';
+import {
+  controlCommand,
+  enqueueOn,
+  newCommand,
+  ok,
+  openQueue,
+  openStore,
+  queuedIds,
+  send,
+  spawnRequest,
+} from './queueTestKit';
 
 let temp: TempDir;
 const children: ChildProcess[] = [];
@@ -193,22 +203,7 @@ describe.runIf(process.platform === 'linux')('a failed fsync of the log', () => 
   it('makes sync() fail rather than count unsynced writes as durable', () => {
     const store = openStore(temp.path);
     try {
-      const command = store.insert({
-        id: controlCommand().request_id,
-        serverId: 's1',
-        kind: 'control_command',
-        request: controlCommand(),
-        state: 'queued',
-        createdAt: 1,
-        updatedAt: 1,
-        sentAt: null,
-        settledAt: null,
-        attempts: 0,
-        expiresAt: null,
-        outcome: null,
-        summary: 'pause',
-        retryOf: null,
-      });
+      const command = store.insert(newCommand('s1'));
       store.transaction(
         () => store.update(command.id, { ...command, state: 'sending', attempts: 1 }, command),
         {
@@ -238,8 +233,7 @@ describe('restart', () => {
     const q1 = openQueue(temp.path);
     const spawnReq = spawnRequest('kept');
     const a = await q1.enqueue('s1', spawnReq, { expiresAt: Date.now() + 60_000 });
-    const b = await q1.enqueue('s1', controlCommand());
-    const c = await q1.enqueue('s2', controlCommand());
+    const [b, c] = await enqueueOn(q1, 's1', 's2');
     send(q1, a.id);
     q1.settle(a.id, ok);
     q1.cancel(c.id);
@@ -267,25 +261,18 @@ describe('restart', () => {
   });
 
   it('with dedupe: resends unanswered commands with the same request_id, at their original position', async () => {
-    const q1 = openQueue(temp.path);
-    const a = await q1.enqueue('s1', controlCommand());
-    const b = await q1.enqueue('s1', controlCommand());
-    const c = await q1.enqueue('s1', controlCommand());
-    send(q1, a.id);
-    send(q1, b.id);
-    q1.close();
-
+    const [a, b, c] = await sendThenRestart(3, 2);
     const q2 = openQueue(temp.path);
     try {
-      expect(q2.get(a.id)?.state).toBe('sending');
+      expect(q2.get(a ?? '')?.state).toBe('sending');
       expect(q2.sendNext('s1', 2)).toEqual([]);
       const recovered = q2.recoverAfterRestart('s1', { dedupe: true });
       expect(recovered.map((x) => [x.id, x.state, x.attempts])).toEqual([
-        [a.id, 'queued', 1],
-        [b.id, 'queued', 1],
+        [a, 'queued', 1],
+        [b, 'queued', 1],
       ]);
-      expect(queuedIds(q2, 's1')).toEqual([a.id, b.id, c.id]);
-      expect(send(q2, a.id)).toMatchObject({ attempts: 2, request: { request_id: a.id } });
+      expect(queuedIds(q2, 's1')).toEqual([a, b, c]);
+      expect(send(q2, a ?? '')).toMatchObject({ attempts: 2, request: { request_id: a } });
       expect(q2.recoverAfterRestart('s2', { dedupe: true })).toEqual([]);
     } finally {
       q2.close();
@@ -293,24 +280,32 @@ describe('restart', () => {
   });
 
   it('without dedupe: marks unanswered commands outcome-unknown and never resends them', async () => {
-    const q1 = openQueue(temp.path);
-    const a = await q1.enqueue('s1', controlCommand());
-    const b = await q1.enqueue('s1', controlCommand());
-    send(q1, a.id);
-    q1.close();
-
+    const [a, b] = await sendThenRestart(2, 1);
     const q2 = openQueue(temp.path);
     try {
       const [recovered] = q2.recoverAfterRestart('s1', { dedupe: false });
-      expect(recovered).toMatchObject({ id: a.id, state: 'timed_out', outcome: { kind: 'unknown' } });
+      expect(recovered).toMatchObject({ id: a, state: 'timed_out', outcome: { kind: 'unknown' } });
       expect(recovered?.outcome?.kind === 'unknown' && recovered.outcome.reason).toMatch(/not resent/);
-      expect(queuedIds(q2, 's1')).toEqual([b.id]);
+      expect(queuedIds(q2, 's1')).toEqual([b]);
     } finally {
       q2.close();
     }
     // The recovery itself was durable.
     const q3 = openQueue(temp.path);
-    expect(q3.get(a.id)?.state).toBe('timed_out');
+    expect(q3.get(a ?? '')?.state).toBe('timed_out');
     q3.close();
   });
 });
+
+/**
+ * Enqueues `count` commands for s1, hands the first `sent` to the connection, and closes the
+ * queue as a console exit would. @returns the ids, in issue order
+ */
+async function sendThenRestart(count: number, sent: number): Promise<string[]> {
+  const q = openQueue(temp.path);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await q.enqueue('s1', controlCommand())).id);
+  for (const id of ids.slice(0, sent)) send(q, id);
+  q.close();
+  return ids;
+}
