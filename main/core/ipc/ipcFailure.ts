@@ -5,7 +5,6 @@ import {
   DuplicateCommandError,
   InvalidCommandError,
   InvalidTransitionError,
-  OutOfOrderError,
   QueueClosedError,
   QueueError,
   QueueFullError,
@@ -75,7 +74,7 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
   }
   if (error instanceof QueueError) {
     if (error instanceof QueueFullError) return fail('queue_full', error.message);
-    if (error instanceof InvalidTransitionError || error instanceof OutOfOrderError) {
+    if (error instanceof InvalidTransitionError) {
       return fail('conflict', `${error.message} Refresh the queue to see its current state.`);
     }
     if (error instanceof CommandNotFoundError) {

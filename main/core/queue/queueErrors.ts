@@ -11,7 +11,6 @@ export type QueueErrorCode =
   | 'queue_closed'
   | 'command_not_found'
   | 'invalid_transition'
-  | 'out_of_order'
   | 'duplicate_command'
   | 'invalid_command'
   | 'store_failure'
@@ -86,22 +85,6 @@ export class InvalidTransitionError extends QueueError {
   ) {
     super(`Cannot ${operation} command ${commandId}: it is ${from}.${hint ? ` ${hint}` : ''}`);
     this.name = 'InvalidTransitionError';
-  }
-}
-
-/** `markSending` on a command that is not the oldest queued one of its server. */
-export class OutOfOrderError extends QueueError {
-  readonly code = 'out_of_order';
-  constructor(
-    readonly commandId: string,
-    readonly expectedId: string,
-    readonly serverId: string,
-  ) {
-    super(
-      `Cannot send command ${commandId} yet: command ${expectedId} was issued earlier to server "${serverId}" ` +
-        'and must be sent first (commands go out in the order they were issued).',
-    );
-    this.name = 'OutOfOrderError';
   }
 }
 

@@ -6,7 +6,6 @@ import {
   CommandNotFoundError,
   DiskFullError,
   InvalidTransitionError,
-  OutOfOrderError,
   QuarantineEntryNotFoundError,
   QueueFullError,
   StoreFailureError,
@@ -132,7 +131,6 @@ describe('invokeChannel', () => {
     ['QueueFullError', () => new QueueFullError('s1', 2, 2), 'queue_full', 'cancel queued commands'],
     ['UnsupportedError', () => new UnsupportedError('a 1.0.0 server'), 'unsupported'],
     ['InvalidTransitionError', () => new InvalidTransitionError(AGENT, 'sending', 'cancel'), 'conflict'],
-    ['OutOfOrderError', () => new OutOfOrderError(AGENT, AGENT, 's1'), 'conflict'],
     ['CommandNotFoundError', () => new CommandNotFoundError(AGENT), 'not_found'],
     // The disk, not a bug: never "copy this into a bug report".
     [

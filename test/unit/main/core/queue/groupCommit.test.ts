@@ -39,14 +39,19 @@ describe('sendNext (a whole window marked sending in one transaction)', () => {
     expect(q.get(soon.id)?.state).toBe('expired');
   });
 
-  it('still expires a command added with an earlier deadline after a later one', async () => {
+  it('still expires a command added with an earlier deadline after a later one, never sent', async () => {
     const clock = manualClock();
     const q = queue({ now: clock.now });
     const late = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 10_000 });
     const early = await q.enqueue('s1', controlCommand(), { expiresAt: clock.now() + 1000 });
     clock.advance(2000);
     expect(q.sendNext('s1', 10).map((c) => c.id)).toEqual([late.id]);
-    expect(q.get(early.id)?.state).toBe('expired');
+    expect(q.get(early.id)).toMatchObject({
+      state: 'expired',
+      attempts: 0,
+      sentAt: null,
+      outcome: { kind: 'expired', expiresAt: early.expiresAt },
+    });
   });
 });
 
