@@ -58,13 +58,6 @@ export class AgentCommandError extends Error {
   override readonly name = 'AgentCommandError';
 }
 
-const ACTIVE: readonly AgentStatus[] = ['idle', 'initializing', 'running', 'thinking', 'paused'];
-
-/** Whether an agent in this status has not exited yet. */
-export function isActiveStatus(status: AgentStatus): boolean {
-  return ACTIVE.includes(status);
-}
-
 function describeSpawnError(backend: string, program: string, error: NodeJS.ErrnoException): string {
   if (error.code === 'ENOENT') return `backend '${backend}': executable '${program}' not found`;
   if (error.code === 'EACCES') {
