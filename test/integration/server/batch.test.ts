@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { actionAgentPid, getStatus, spawnAgent, waitForLine, waitForOutput } from '../../helpers/agentOps';
@@ -31,7 +31,7 @@ describe('agent server: batch_control_command', () => {
     });
   }
 
-  it('spawns three agents', async () => {
+  beforeAll(async () => {
     a = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-a'));
     b = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-b'));
     c = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-c'));

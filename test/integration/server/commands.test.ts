@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, JsonValue } from '../../../shared/protocol';
 import { AGENT_FIXTURE_DIR, fixtureAgent, nodeBackends } from '../../helpers/agents';
 import {
@@ -202,10 +202,13 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     let agent: AgentInfo;
     let pid = 0;
 
-    it('spawns (status running)', async () => {
+    beforeAll(async () => {
       agent = await spawnAgent(h.client, fixtureAgent('action-agent.js'));
-      expect(agent.status).toBe('running');
       pid = await actionAgentPid(h.client, agent.id);
+    });
+
+    it('spawns (status running)', () => {
+      expect(agent.status).toBe('running');
       expect(isProcessRunning(pid)).toBe(true);
     });
 

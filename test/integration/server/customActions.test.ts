@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, JsonValue } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { spawnAgent, waitForOutput } from '../../helpers/agentOps';
@@ -30,7 +30,7 @@ describe('agent server: custom actions', () => {
   }));
   let agent: AgentInfo;
 
-  it('spawns an action agent', async () => {
+  beforeAll(async () => {
     agent = await spawnAgent(h.client, fixtureAgent('action-agent.js', { T_GET_ENV: 'visible-value' }));
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { queryOutput, spawnAgent, waitForOutput } from '../../helpers/agentOps';
@@ -18,7 +18,7 @@ describe('agent server: output_query_request', () => {
   let mixed: AgentInfo;
   let paged: AgentInfo;
 
-  it('spawns agents with known output', async () => {
+  beforeAll(async () => {
     mixed = await spawnAgent(h.client, fixtureAgent('lines.js', {}, 'mixed'));
     paged = await spawnAgent(
       h.client,
