@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { receiveFrames } from './receiveFrames';
 import { curveClientOptions, type CurveClient } from './testKeys';
 import { decodeMessage } from '../../shared/protocol';
 import type { EventMessage } from '../../shared/protocol';
@@ -32,7 +33,15 @@ export class EventCollector {
   private readonly loop: Promise<void>;
 
   private constructor(private readonly socket: zmq.Subscriber) {
-    this.loop = this.receiveLoop();
+    this.loop = receiveFrames(
+      socket,
+      (frames) => {
+        this.onFrames(frames);
+      },
+      (err) => {
+        if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
+      },
+    );
   }
 
   /**
@@ -86,14 +95,6 @@ export class EventCollector {
     this.closed = true;
     this.socket.close();
     await this.loop;
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.onFrames(frames);
-    } catch (err) {
-      if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
-    }
   }
 
   private onFrames(frames: Buffer[]): void {
