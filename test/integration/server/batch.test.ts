@@ -12,11 +12,9 @@ const ports = new PortAllocator(22400, 22599);
 const GHOST = '0b7e5c1d-2a3f-4e6b-8c9d-112233445566';
 
 describe('agent server: batch_control_command', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends() },
-  }));
+  });
   let a: AgentInfo;
   let b: AgentInfo;
   let c: AgentInfo;

@@ -35,9 +35,7 @@ function asObject(value: JsonValue | undefined): Record<string, JsonValue> {
 }
 
 describe('agent server: spawn, list, health and the 12 control commands', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     env: { T_SERVER: 'from-server-env', T_SERVER_SECRET: 'not-inherited' },
     config: {
       cli_catch_all: true,
@@ -59,7 +57,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
         ghost: { argv: [GHOST_EXE, '{task}'] },
       },
     },
-  }));
+  });
 
   it('health_check_response: healthy, protocol 1.0.0, metadata with server_id, pub_endpoint, capabilities, counters', async () => {
     const reply = await h.client.request(healthCheck());

@@ -23,11 +23,9 @@ function actionNames(data: JsonValue | undefined): string[] {
 }
 
 describe('agent server: custom actions', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends(), action_timeout_secs: 2 },
-  }));
+  });
   let agent: AgentInfo;
 
   beforeAll(async () => {

@@ -10,11 +10,9 @@ const ports = new PortAllocator(22600, 22799);
 const PAGED = Array.from({ length: 150 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
 
 describe('agent server: output_query_request', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends() },
-  }));
+  });
   let mixed: AgentInfo;
   let paged: AgentInfo;
 
