@@ -304,12 +304,10 @@ class FuzzSocket {
     this.socket.connect(server.bind);
     this.loop = receiveFrames(
       this.socket,
-      (frames) => {
-        this.onReply(frames);
-      },
-      (error) => {
-        if (!this.closed) this.violations.push(`fuzz socket receive failed: ${String(error)}`);
-      },
+      this.onReply.bind(this),
+      violations,
+      () => this.closed,
+      'fuzz socket receive failed',
     );
   }
 

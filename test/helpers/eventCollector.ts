@@ -33,15 +33,7 @@ export class EventCollector {
   private readonly loop: Promise<void>;
 
   private constructor(private readonly socket: zmq.Subscriber) {
-    this.loop = receiveFrames(
-      socket,
-      (frames) => {
-        this.onFrames(frames);
-      },
-      (err) => {
-        if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
-      },
-    );
+    this.loop = receiveFrames(socket, this.onFrames.bind(this), this.violations, () => this.closed);
   }
 
   /**

@@ -39,15 +39,7 @@ export class RawClient {
     /** The endpoint this client is connected to. */
     readonly endpoint: string,
   ) {
-    this.loop = receiveFrames(
-      socket,
-      (frames) => {
-        this.onFrames(frames);
-      },
-      (err) => {
-        if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
-      },
-    );
+    this.loop = receiveFrames(socket, this.onFrames.bind(this), this.violations, () => this.closed);
   }
 
   /**
