@@ -50,7 +50,10 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 };
-const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})]);
+const declared = new Set([
+  ...Object.keys(manifest.dependencies ?? {}),
+  ...Object.keys(manifest.devDependencies ?? {}),
+]);
 const rootConfigs = readdirSync(ROOT).filter((name) => /\.config\.(ts|js|mjs)$/.test(name));
 const imports = [
   ...SOURCE_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir))),
@@ -60,7 +63,9 @@ const imports = [
 describe('declared packages', () => {
   it('finds the imports it checks', () => {
     // A scan that silently finds nothing would pass the checks below.
-    expect(imports.some((i) => i.file === join('scripts', 'build.ts') && i.specifier === 'esbuild')).toBe(true);
+    expect(imports.some((i) => i.file === join('scripts', 'build.ts') && i.specifier === 'esbuild')).toBe(
+      true,
+    );
     expect(imports.some((i) => i.file.endsWith('.vue') && i.specifier === 'vue')).toBe(true);
     expect(imports.some((i) => i.specifier === 'node:fs')).toBe(true);
   });
@@ -83,7 +88,8 @@ describe('declared packages', () => {
 
   it('the app never imports the build tooling in scripts/', () => {
     const fromRuntime = imports.filter(
-      (i) => RUNTIME_DIRS.some((dir) => i.file.startsWith(dir + '/')) && /(^|\/)scripts(\/|$)/.test(i.specifier),
+      (i) =>
+        RUNTIME_DIRS.some((dir) => i.file.startsWith(dir + '/')) && /(^|\/)scripts(\/|$)/.test(i.specifier),
     );
     expect(fromRuntime.map((i) => `${i.file}: ${i.specifier}`)).toEqual([]);
   });
