@@ -217,12 +217,14 @@ export function referenceProblems(
     for (const m of line.matchAll(MD_LINK)) {
       const [whole, path, anchor, localAnchor] = m;
       if (localAnchor !== undefined) {
-        if (!outline(file).anchors.has(localAnchor)) report(whole, `no heading with the anchor #${localAnchor}`);
+        if (!outline(file).anchors.has(localAnchor))
+          report(whole, `no heading with the anchor #${localAnchor}`);
         continue;
       }
       if (path === undefined || path.endsWith('.md')) continue; // checked above
       const resolved = resolve(dirname(file), path);
-      if (!inside(resolved) || !existsSync(resolved)) report(whole, `${path} is not a file in the repository`);
+      if (!inside(resolved) || !existsSync(resolved))
+        report(whole, `${path} is not a file in the repository`);
       else if (anchor !== undefined && statSync(resolved).isFile() && extname(resolved) === '.md') {
         if (!outline(resolved).anchors.has(anchor)) report(whole, `no heading with the anchor #${anchor}`);
       }

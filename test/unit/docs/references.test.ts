@@ -71,7 +71,9 @@ describe('the reference check', () => {
     ['# Title', '## 1. Sockets', '### 1.2 Events', '```', '## 9. In a fence', '```', '## Plain'].join('\n'),
   );
   const check = (text: string, file = join(ROOT, 'main', 'x.ts')) =>
-    referenceProblems(ROOT, file, text, (path) => (path === doc ? outline : outlineOf(readFileSync(path, 'utf8'))));
+    referenceProblems(ROOT, file, text, (path) =>
+      path === doc ? outline : outlineOf(readFileSync(path, 'utf8')),
+    );
 
   it('accepts an existing file, section, range and anchor', () => {
     expect(check(`// docs/PROTOCOL${MD} ${S}1.2 and docs/PROTOCOL${MD} ${S}1–1.2`)).toEqual([]);
