@@ -43,7 +43,7 @@ export interface AgentLaunch {
   readonly outputBudget?: OutputBudget;
 }
 
-/** The answer of a forwarded custom action (see PROTOCOL.md §4). */
+/** The answer of a forwarded custom action (see docs/PROTOCOL.md §4.2). */
 export interface ActionResult {
   readonly ok: boolean;
   readonly result: JsonValue;

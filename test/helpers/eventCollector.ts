@@ -20,7 +20,7 @@ interface Waiter {
 
 /**
  * A SUB socket collecting every event of the topics it subscribes to. An event is one frame
- * `<topic ASCII> 0x00 <msgpack>` (PROTOCOL.md §1); anything else lands in {@link violations}.
+ * `<topic ASCII> 0x00 <msgpack>` (docs/PROTOCOL.md §1.2); anything else lands in {@link violations}.
  */
 export class EventCollector {
   /** Every event received so far, in arrival order. */
