@@ -232,3 +232,37 @@ export function mp(v: Wire): Uint8Array {
   write(o, v);
   return Uint8Array.from(o.bytes);
 }
+
+/**
+ * The plain JS value that `@msgpack/msgpack` (with `useBigInt64`) encodes to the bytes `mp(v)` gives,
+ * for the forms a generic encoder can write: maps as objects with string keys (in the order given,
+ * which `Object.keys` may reorder), bin as Uint8Array, float64 as number. Integers that take 64 bits
+ * become bigints, since with `useBigInt64` it writes a number ≥ 2^32 or < -2^31 as float64. Throws
+ * for forced markers, raw bytes, ext, float32 and non-string map keys (no plain value stands for them).
+ */
+export function toLibraryValue(v: Wire): unknown {
+  if (typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0)) return libraryInt(BigInt(v));
+  if (typeof v === 'bigint') return libraryInt(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(toLibraryValue);
+  if (v instanceof Bin) return v.bytes;
+  if (v instanceof Float && v.bits === 64) return v.value;
+  if (v instanceof MapNode) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v.entries) {
+      if (typeof k !== 'string') throw new Error('toLibraryValue: map keys must be strings');
+      Object.defineProperty(out, k, {
+        value: toLibraryValue(x),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  throw new Error('toLibraryValue: no plain value is written in this form');
+}
+
+function libraryInt(v: bigint): number | bigint {
+  return v >= -0x80000000n && v < 0x100000000n ? Number(v) : v;
+}
