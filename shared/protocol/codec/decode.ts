@@ -825,6 +825,18 @@ function skipString(r: Reader, len: number): void {
   r.pos += len;
 }
 
+/** Bytes after the marker of nil, bool, int and float values, by marker; -1 for every other marker. */
+const SCALAR_BODY_BYTES = new Int8Array(256).fill(-1);
+for (const [markers, size] of [
+  [[0xc0, 0xc2, 0xc3], 0],
+  [[0xcc, 0xd0], 1],
+  [[0xcd, 0xd1], 2],
+  [[0xca, 0xce, 0xd2], 4],
+  [[0xcb, 0xcf, 0xd3], 8],
+] as const) {
+  for (const m of markers) SCALAR_BODY_BYTES[m] = size;
+}
+
 /** Skips a value that is neither a container nor a fixstr, whose marker `m` was just read. */
 function skipScalar(r: Reader, m: number): void {
   const len = strLength(r, m);
@@ -833,44 +845,14 @@ function skipScalar(r: Reader, m: number): void {
     return;
   }
   const bin = binLength(r, m);
-  if (bin >= 0) {
-    need(r, bin);
-    r.pos += bin;
+  const size = bin >= 0 ? bin : (SCALAR_BODY_BYTES[m] as number);
+  if (size >= 0) {
+    need(r, size);
+    r.pos += size;
     return;
   }
-  switch (m) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return;
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      need(r, 4);
-      r.pos += 4;
-      return;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      need(r, 8);
-      r.pos += 8;
-      return;
-    case 0xcc:
-    case 0xd0:
-      need(r, 1);
-      r.pos += 1;
-      return;
-    case 0xcd:
-    case 0xd1:
-      need(r, 2);
-      r.pos += 2;
-      return;
-    case 0xc1:
-      fail(r, 'invalid marker 0xc1');
-      return;
-    default:
-      fail(r, `${describeExt(r, m)} is not allowed`);
-  }
+  if (m === 0xc1) fail(r, 'invalid marker 0xc1');
+  fail(r, `${describeExt(r, m)} is not allowed`);
 }
 
 /**
