@@ -6,10 +6,6 @@ import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
 import { ProtocolError, clipText } from '../errors';
 import { formatUuidCached, parseUuidBytes } from '../uuid';
 import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
   K_ARRAY,
   K_BOOL,
   K_BYTES,
@@ -26,6 +22,7 @@ import {
   MESSAGES,
   MESSAGE_TAGS,
   TIME_KEYS,
+  defaultOf,
   type Field,
   type NameTable,
   type StructSchema,
@@ -234,7 +231,7 @@ function readStructArray(r: Reader, s: StructSchema, n: number): object {
     v[i] = readField(r, f);
   }
   r.nsegs = base;
-  for (; i < nf; i++) v[i] = defaultValue(fields[i] as Field);
+  for (; i < nf; i++) v[i] = defaultOf(fields[i] as Field);
   return finish(s, v, nf);
 }
 
@@ -287,25 +284,10 @@ function readStructMap(r: Reader, s: StructSchema, n: number, typeKey: number): 
       segs[base] = f.name;
       fail(r, 'missing required field');
     }
-    v[i] = defaultValue(f);
+    v[i] = defaultOf(f);
   }
   r.nsegs = base;
   return finish(s, v, nf);
-}
-
-function defaultValue(f: Field): unknown {
-  switch (f.def) {
-    case DEF_EMPTY_STR:
-      return '';
-    case DEF_FALSE:
-      return false;
-    case DEF_EMPTY_ARRAY:
-      return [];
-    case DEF_EMPTY_MAP:
-      return {};
-    default:
-      return null;
-  }
 }
 
 function readField(r: Reader, f: Field): unknown {

@@ -6,10 +6,6 @@
 import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
 import { uuidBytesCached } from '../uuid';
 import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
   DEF_NONE,
   K_ARRAY,
   K_BOOL,
@@ -26,6 +22,7 @@ import {
   K_UUID,
   MESSAGES,
   MESSAGE_TAGS,
+  defaultOf,
   type Field,
   type NameTable,
   type StructSchema,
@@ -120,11 +117,11 @@ function writeField(w: Writer, f: Field, x: unknown): void {
       w.nil();
       return;
     }
-    if (x === undefined && f.def !== DEF_NONE) {
-      writeDefault(w, f.def);
-      return;
+    if (x !== undefined || f.def === DEF_NONE) {
+      w.fail(x === undefined ? 'missing required field' : `expected ${f.expected}, got null`);
     }
-    w.fail(x === undefined ? 'missing required field' : `expected ${f.expected}, got null`);
+    // A defaulted field left undefined is written as its default ('', false, [] or {}).
+    x = defaultOf(f);
   }
   switch (f.kind) {
     case K_STR:
@@ -170,25 +167,6 @@ function writeField(w: Writer, f: Field, x: unknown): void {
       return;
     default:
       throw new Error(`schema: unknown field kind ${f.kind}`);
-  }
-}
-
-function writeDefault(w: Writer, def: number): void {
-  switch (def) {
-    case DEF_EMPTY_STR:
-      w.byte(0xa0);
-      return;
-    case DEF_FALSE:
-      w.byte(0xc2);
-      return;
-    case DEF_EMPTY_ARRAY:
-      w.byte(0x90);
-      return;
-    case DEF_EMPTY_MAP:
-      w.byte(0x80);
-      return;
-    default:
-      w.nil();
   }
 }
 

@@ -14,10 +14,6 @@ import {
   STATUS_UPDATE_TYPES,
 } from '../../../../shared/protocol';
 import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
   K_ARRAY,
   K_BYTES,
   K_I64,
@@ -28,6 +24,7 @@ import {
   K_U64,
   K_UUID,
   MESSAGE_BY_TAG,
+  defaultOf,
   type Field,
   type StructSchema,
 } from '../../../../shared/protocol/codec/schema';
@@ -338,21 +335,6 @@ export function normalizeJson(v: unknown): unknown {
     return out;
   }
   return v;
-}
-
-function defaultOf(f: Field): unknown {
-  switch (f.def) {
-    case DEF_EMPTY_STR:
-      return '';
-    case DEF_FALSE:
-      return false;
-    case DEF_EMPTY_ARRAY:
-      return [];
-    case DEF_EMPTY_MAP:
-      return {};
-    default:
-      return null;
-  }
 }
 
 function normalizeField(f: Field, v: unknown): unknown {
