@@ -22,7 +22,6 @@ import {
   K_UUID,
   MESSAGES,
   MESSAGE_TAGS,
-  defaultOf,
   type Field,
   type NameTable,
   type StructSchema,
@@ -37,6 +36,12 @@ const I64_MAX = 0x7fffffffffffffffn;
 const I64_MIN = -0x8000000000000000n;
 const U32_MAX = 0xffffffff;
 const NANOS_PER_SEC = 1_000_000_000;
+
+/**
+ * What a defaulted field left undefined is written as, by DEF_*: the one byte that encodes its
+ * default (schema.ts `defaultOf`: '' → a0, false → c2, [] → 90, {} → 80); a test checks they agree.
+ */
+export const DEFAULT_BYTE: readonly number[] = [0xc0, 0xa0, 0xc2, 0x90, 0x80];
 
 const writer = new Writer();
 let writerBusy = false;
@@ -117,11 +122,11 @@ function writeField(w: Writer, f: Field, x: unknown): void {
       w.nil();
       return;
     }
-    if (x !== undefined || f.def === DEF_NONE) {
-      w.fail(x === undefined ? 'missing required field' : `expected ${f.expected}, got null`);
+    if (x === undefined && f.def !== DEF_NONE) {
+      w.byte(DEFAULT_BYTE[f.def] as number);
+      return;
     }
-    // A defaulted field left undefined is written as its default ('', false, [] or {}).
-    x = defaultOf(f);
+    w.fail(x === undefined ? 'missing required field' : `expected ${f.expected}, got null`);
   }
   switch (f.kind) {
     case K_STR:

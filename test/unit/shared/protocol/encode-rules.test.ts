@@ -4,6 +4,7 @@
  * uuids as bin8, SystemTime as [secs, nanos], LogStream.data as an array of uints; validation on
  * encode; the 10 MiB limit.
  */
+import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_MESSAGE_BYTES,
@@ -12,6 +13,8 @@ import {
   encodeMessage,
   type ZmqMessage,
 } from '../../../../shared/protocol';
+import { DEFAULT_BYTE } from '../../../../shared/protocol/codec/encode';
+import { defaultOf, type Field } from '../../../../shared/protocol/codec/schema';
 import { toHex } from './helpers';
 import { mp, w, type Wire } from './msgpack-builder';
 
@@ -90,6 +93,14 @@ describe('positional arrays, every field written, None as nil', () => {
       { type: 'spawn_request', request_id: 'r', config: { environment: null } },
       /^spawn_request\.config\.environment: expected a map of strings, got null/,
     );
+  });
+
+  it('writes a left-out default as the encoding of its value (schema.ts defaultOf)', () => {
+    DEFAULT_BYTE.forEach((byte, def) => {
+      expect(toHex(encode(defaultOf({ def } as Field))), `DEF ${def}`).toBe(
+        byte.toString(16).padStart(2, '0'),
+      );
+    });
   });
 
   it('ignores properties that are not wire fields', () => {
