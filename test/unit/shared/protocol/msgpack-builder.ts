@@ -148,6 +148,22 @@ function writeStr(o: Out, b: Uint8Array, marker: number | null): void {
   o.append(b);
 }
 
+/**
+ * The smallest header for `n` items: the fix form (`fix | n`, below 16) where the type has one, the
+ * 8-bit form (`m8`, then n) where it has one, else `m16` + 2 bytes or `m16 + 1` + 4 bytes.
+ */
+function lengthHeader(o: Out, n: number, fix: number | null, m8: number | null, m16: number): void {
+  if (fix !== null && n < 16) o.push(fix | n);
+  else if (m8 !== null && n < 0x100) o.push(m8, n);
+  else if (n < 0x10000) {
+    o.push(m16);
+    o.be(BigInt(n), 2);
+  } else {
+    o.push(m16 + 1);
+    o.be(BigInt(n), 4);
+  }
+}
+
 function write(o: Out, v: Wire): void {
   if (v === null) o.push(0xc0);
   else if (v === true) o.push(0xc3);
@@ -158,41 +174,17 @@ function write(o: Out, v: Wire): void {
   } else if (typeof v === 'bigint') writeInt(o, v);
   else if (typeof v === 'string') writeStr(o, utf8.encode(v), null);
   else if (Array.isArray(v)) {
-    const n = v.length;
-    if (n < 16) o.push(0x90 | n);
-    else if (n < 0x10000) {
-      o.push(0xdc);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xdd);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.length, 0x90, null, 0xdc);
     for (const x of v) write(o, x);
   } else if (v instanceof Raw) o.append(v.bytes);
   else if (v instanceof MapNode) {
-    const n = v.entries.length;
-    if (n < 16) o.push(0x80 | n);
-    else if (n < 0x10000) {
-      o.push(0xde);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xdf);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.entries.length, 0x80, null, 0xde);
     for (const [k, x] of v.entries) {
       write(o, k);
       write(o, x);
     }
   } else if (v instanceof Bin) {
-    const n = v.bytes.length;
-    if (n < 0x100) o.push(0xc4, n);
-    else if (n < 0x10000) {
-      o.push(0xc5);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xc6);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.bytes.length, null, 0xc4, 0xc5);
     o.append(v.bytes);
   } else if (v instanceof Str) writeStr(o, v.bytes, v.marker);
   else if (v instanceof Int) {
