@@ -593,11 +593,20 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
   }
 }
 
-/** HashMap<String, String> or HashMap<String, Value>; a repeated key keeps the last value (as Rust). */
+/** HashMap<String, String> or HashMap<String, Value>. */
 function readStringMap(r: Reader, json: boolean): Record<string, unknown> {
   const m = nextByte(r);
   const n = mapLength(r, m);
   if (n < 0) fail(r, `expected a map, got ${typeName(m)}`);
+  return readMapEntries(r, n, json, 'expected a string map key');
+}
+
+/**
+ * The `n` entries of a map whose header was just read, as an object: string keys only (`keyRule`
+ * says so when one is not), values JSON or strings, a repeated key keeping the last value (as serde
+ * does), `__proto__` an own key.
+ */
+function readMapEntries(r: Reader, n: number, json: boolean, keyRule: string): Record<string, unknown> {
   enter(r);
   charge(r, COST_CONTAINER + n * COST_ENTRY);
   const out: Record<string, unknown> = {};
@@ -607,7 +616,7 @@ function readStringMap(r: Reader, json: boolean): Record<string, unknown> {
     r.nsegs = base; // a bad key is reported at the map's own path
     const km = nextByte(r);
     const len = strLength(r, km);
-    if (len < 0) fail(r, `expected a string map key, got ${typeName(km)}`);
+    if (len < 0) fail(r, `${keyRule}, got ${isExt(km) ? describeExt(r, km) : typeName(km)}`);
     need(r, len);
     shape = chargeKey(r, shape, len);
     const key = readStrBody(r, len);
@@ -683,27 +692,7 @@ function readJsonArray(r: Reader, n: number): unknown[] {
 }
 
 function readJsonMap(r: Reader, n: number): Record<string, unknown> {
-  enter(r);
-  charge(r, COST_CONTAINER + n * COST_ENTRY);
-  const out: Record<string, unknown> = {};
-  const base = r.nsegs++;
-  let shape = EMPTY_SHAPE;
-  for (let i = 0; i < n; i++) {
-    r.nsegs = base; // a bad key is reported at the object's own path
-    const m = nextByte(r);
-    const len = strLength(r, m);
-    if (len < 0)
-      fail(r, `JSON object keys must be strings, got ${isExt(m) ? describeExt(r, m) : typeName(m)}`);
-    need(r, len);
-    shape = chargeKey(r, shape, len);
-    const key = readStrBody(r, len);
-    r.segs[base] = key;
-    r.nsegs = base + 1;
-    setOwn(out, key, readJson(r));
-  }
-  r.nsegs = base;
-  r.depth--;
-  return out;
+  return readMapEntries(r, n, true, 'JSON object keys must be strings');
 }
 
 // ---- skipping unknown fields -------------------------------------------------------------------

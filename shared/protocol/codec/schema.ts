@@ -42,26 +42,6 @@ export const DEF_FALSE = 2;
 export const DEF_EMPTY_ARRAY = 3;
 export const DEF_EMPTY_MAP = 4;
 
-/**
- * The value of a field left out on the wire, or undefined on encode: its `#[serde(default)]`, null
- * for an `Option` (and for a required field, which the caller refuses instead). A new array or
- * object each call, so no two messages share one.
- */
-export function defaultOf(f: Field): unknown {
-  switch (f.def) {
-    case DEF_EMPTY_STR:
-      return '';
-    case DEF_FALSE:
-      return false;
-    case DEF_EMPTY_ARRAY:
-      return [];
-    case DEF_EMPTY_MAP:
-      return {};
-    default:
-      return null;
-  }
-}
-
 const utf8 = new TextEncoder();
 
 /** A set of ASCII names matched against raw UTF-8 bytes without making a string first. */
@@ -127,6 +107,26 @@ export interface Field {
   readonly elem: number;
   /** Human wording of the expected value, for errors. */
   readonly expected: string;
+}
+
+/**
+ * What a field left out on the wire decodes to: its `#[serde(default)]`, or null for an `Option`
+ * (and for a required field, which the decoder refuses instead). A new array or object each call,
+ * so no two messages share one.
+ */
+export function defaultOf(f: Field): unknown {
+  switch (f.def) {
+    case DEF_EMPTY_STR:
+      return '';
+    case DEF_FALSE:
+      return false;
+    case DEF_EMPTY_ARRAY:
+      return [];
+    case DEF_EMPTY_MAP:
+      return {};
+    default:
+      return null;
+  }
 }
 
 export interface StructSchema {

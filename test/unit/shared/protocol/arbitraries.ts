@@ -28,6 +28,7 @@ import {
   type Field,
   type StructSchema,
 } from '../../../../shared/protocol/codec/schema';
+import { setOwn } from '../../../../shared/protocol/codec/decode';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -324,13 +325,7 @@ export function normalizeJson(v: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined)
-        Object.defineProperty(out, k, {
-          value: normalizeJson(x),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+      if (x !== undefined) setOwn(out, k, normalizeJson(x));
     }
     return out;
   }

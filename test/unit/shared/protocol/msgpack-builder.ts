@@ -4,6 +4,7 @@
  * force anything else: maps with any keys in any order (duplicates too), bin, ext, a given int or str
  * marker, raw bytes.
  */
+import { setOwn } from '../../../../shared/protocol/codec/decode';
 
 class Raw {
   constructor(readonly bytes: Uint8Array) {}
@@ -243,12 +244,7 @@ export function toLibraryValue(v: Wire): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, x] of v.entries) {
       if (typeof k !== 'string') throw new Error('toLibraryValue: map keys must be strings');
-      Object.defineProperty(out, k, {
-        value: toLibraryValue(x),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(out, k, toLibraryValue(x));
     }
     return out;
   }
