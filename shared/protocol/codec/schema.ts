@@ -109,6 +109,26 @@ export interface Field {
   readonly expected: string;
 }
 
+/**
+ * What a field left out on the wire decodes to: its `#[serde(default)]`, or null for an `Option`
+ * (and for a required field, which the decoder refuses instead). A new array or object each call,
+ * so no two messages share one.
+ */
+export function defaultOf(f: Field): unknown {
+  switch (f.def) {
+    case DEF_EMPTY_STR:
+      return '';
+    case DEF_FALSE:
+      return false;
+    case DEF_EMPTY_ARRAY:
+      return [];
+    case DEF_EMPTY_MAP:
+      return {};
+    default:
+      return null;
+  }
+}
+
 export interface StructSchema {
   /** Rust type name, or the message tag. */
   readonly name: string;

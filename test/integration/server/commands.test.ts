@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AgentInfo, JsonValue } from '../../../shared/protocol';
+import { CONTROL_COMMAND_TYPES, type AgentInfo, type JsonValue } from '../../../shared/protocol';
 import { AGENT_FIXTURE_DIR, fixtureAgent, nodeBackends } from '../../helpers/agents';
 import {
   actionAgentPid,
@@ -366,21 +366,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       custom_action: { action: 'anything', params: 1 },
       query_output: { stream: 'both' },
     };
-    const commands = [
-      'pause',
-      'resume',
-      'stop',
-      'kill',
-      'write_stdin',
-      'read_stdout',
-      'read_stderr',
-      'get_status',
-      'signal',
-      'custom_action',
-      'query_output',
-      'stream_logs',
-    ] as const;
-    for (const command of commands) {
+    for (const command of CONTROL_COMMAND_TYPES) {
       const reply = await h.client.request(controlCommand(ghost, command, payloads[command] ?? null));
       expect(reply.success, command).toBe(false);
       expect(reply.agent_id, command).toBe(ghost);
@@ -393,6 +379,8 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     expect(query.success).toBe(false);
     expect(query.error).toBe(`Agent not found: ${ghost}`);
     const health = await h.client.request(healthCheck());
-    expect(Number(health.metadata?.['stat.unknown_agent'])).toBeGreaterThanOrEqual(commands.length + 2);
+    expect(Number(health.metadata?.['stat.unknown_agent'])).toBeGreaterThanOrEqual(
+      CONTROL_COMMAND_TYPES.length + 2,
+    );
   });
 });
