@@ -1,6 +1,6 @@
 /**
  * Wakes `CommandQueue` when the earliest queued command's expiry is due, whether or not its
- * server is connected (docs/ARCHITECTURE.md §3): an expired command must stop counting toward
+ * server is connected (docs/ARCHITECTURE.md §3.5): an expired command must stop counting toward
  * the server's limit even if nothing is ever sent to it. The send path still checks expiry
  * itself, so a command is never handed out after its deadline between two wake-ups.
  */

@@ -1,5 +1,5 @@
 /**
- * The writes `CommandQueue` makes later than it announces them (docs/ARCHITECTURE.md §3):
+ * The writes `CommandQueue` makes later than it announces them (docs/ARCHITECTURE.md §3.4):
  * sending marks held in memory (`sendNext` with the `writeBehind` policy, dedupe servers
  * only), the timer that writes them and makes `durable: false` commits durable within
  * `syncLagMs`, and the per-server send frontier that tells the next start which queued
