@@ -113,6 +113,21 @@ export interface ConsoleEvents {
 
 export type ConsoleEventName = keyof ConsoleEvents;
 
+/** Every event name, in a stable order (the preload accepts exactly these). */
+export const EVENT_NAMES = [
+  'servers',
+  'status',
+  'resync',
+  'logs',
+  'backfill',
+  'queue',
+  'notification',
+] as const satisfies readonly ConsoleEventName[];
+
+/** Fails to compile when an event of {@link ConsoleEvents} is missing from EVENT_NAMES. */
+type MissingEvent = Exclude<ConsoleEventName, (typeof EVENT_NAMES)[number]>;
+export const EVENTS_COMPLETE: [MissingEvent] extends [never] ? true : MissingEvent = true;
+
 /** One pushed event on {@link EVENT_CHANNEL}. */
 export type ConsoleEventEnvelope = {
   [K in ConsoleEventName]: { name: K; payload: ConsoleEvents[K] };

@@ -150,20 +150,8 @@ export const useCommandsStore = defineStore('commands', () => {
       });
       if (!result.ok) return { kind: 'error', message: describeError(`Could not ${what}`, result.error) };
       const value = result.value;
-      if (value.status === 'done' && value.reply.success) {
-        const agents = useAgentsStore();
-        const status = value.reply.status;
-        if (status && agents.serverId === serverId) {
-          agents.applyUpdates([
-            {
-              type: 'status_update',
-              agent_id: agentId,
-              update_type: 'status_changed',
-              status,
-              timestamp: { secs_since_epoch: Math.floor(Date.now() / 1000), nanos_since_epoch: 0 },
-            },
-          ]);
-        }
+      if (value.status === 'done' && value.reply.success && value.reply.status) {
+        useAgentsStore().setStatus(serverId, agentId, value.reply.status);
       }
       return {
         kind: 'outcome',

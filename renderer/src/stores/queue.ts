@@ -212,7 +212,6 @@ export const useQueueStore = defineStore('queue', () => {
 
   return {
     pending,
-    pendingMap,
     history,
     filteredHistory,
     historyDone,
@@ -235,6 +234,5 @@ export const useQueueStore = defineStore('queue', () => {
     dismissNotice,
     exportHistory,
     setServerFilter,
-    onQueue,
   };
 });

@@ -232,6 +232,5 @@ export const useServersStore = defineStore('servers', () => {
     update,
     testConnection,
     remove,
-    applyStatuses,
   };
 });

@@ -1,4 +1,5 @@
 /** Shared test wiring: a fresh Pinia and a fresh FakeApi installed as the renderer's API. */
+import { onTestFinished } from 'vitest';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { installApi } from '../../../renderer/src/api';
 import { FakeApi } from './fakeApi';
@@ -16,25 +17,32 @@ export async function settle(times = 5): Promise<void> {
   for (let i = 0; i < times; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
-/** A scheduler whose frames run only when the test says so. */
-export function manualFrames(): {
-  schedule: (cb: () => void) => () => void;
-  run: () => void;
-  pending: () => number;
-} {
-  let queue: (() => void)[] = [];
+/**
+ * Animation frames that run only when the test says so: replaces `requestAnimationFrame` (which
+ * the stores' frame batching uses) until the end of the calling test.
+ */
+export function manualFrames(): { run: () => void; pending: () => number } {
+  let queue = new Map<number, FrameRequestCallback>();
+  let nextHandle = 1;
+  const original = { request: globalThis.requestAnimationFrame, cancel: globalThis.cancelAnimationFrame };
+  globalThis.requestAnimationFrame = (callback) => {
+    const handle = nextHandle++;
+    queue.set(handle, callback);
+    return handle;
+  };
+  globalThis.cancelAnimationFrame = (handle) => {
+    queue.delete(handle);
+  };
+  onTestFinished(() => {
+    globalThis.requestAnimationFrame = original.request;
+    globalThis.cancelAnimationFrame = original.cancel;
+  });
   return {
-    schedule(cb) {
-      queue.push(cb);
-      return () => {
-        queue = queue.filter((q) => q !== cb);
-      };
-    },
     run() {
-      const q = queue;
-      queue = [];
-      for (const cb of q) cb();
+      const due = queue;
+      queue = new Map();
+      for (const callback of due.values()) callback(performance.now());
     },
-    pending: () => queue.length,
+    pending: () => queue.size,
   };
 }

@@ -104,4 +104,24 @@ describe('SpawnDialog', () => {
     expect(wrapper.get('[data-testid="spawn-outcome"]').text()).toContain('Done');
     expect(wrapper.emitted('spawned')).toHaveLength(1);
   });
+
+  it('removing an environment row keeps the inputs of the rows after it, focus included', async () => {
+    const ctx = freshApp();
+    const serverId = ctx.fake.addServer('s');
+    const wrapper = mount(SpawnDialog, {
+      props: { serverId },
+      attachTo: document.body,
+      global: { plugins: [ctx.pinia] },
+    });
+    await wrapper.get('[data-testid="spawn-env-add"]').trigger('click');
+    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('FIRST');
+    const second = wrapper.get('[data-testid="spawn-env-key-1"]');
+    await second.setValue('SECOND');
+    (second.element as HTMLInputElement).focus();
+    await wrapper.get('[aria-label="Remove variable 1"]').trigger('click');
+    expect(wrapper.findAll('[data-testid="spawn-env-row"]')).toHaveLength(1);
+    expect(document.activeElement).toBe(second.element);
+    expect((second.element as HTMLInputElement).value).toBe('SECOND');
+    wrapper.unmount();
+  });
 });
