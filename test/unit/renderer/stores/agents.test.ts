@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { watchEffect } from 'vue';
+import { watch } from 'vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { agentInfo } from '../fakeApi';
 import { freshApp, manualFrames, settle } from '../setup';
@@ -44,13 +44,11 @@ describe('agents store', () => {
     const store = useAgentsStore();
     await store.open(serverId);
     let recomputed = 0;
-    const stop = watchEffect(
-      () => {
-        if (store.visible.length >= 0) recomputed++;
-      },
+    const stop = watch(
+      () => store.visible,
+      () => recomputed++,
       { flush: 'sync' },
     );
-    recomputed = 0;
     const first = agents[0];
     const last = agents[9999];
     if (!first || !last) throw new Error('agents missing');
