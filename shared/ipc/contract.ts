@@ -124,9 +124,16 @@ export const EVENT_NAMES = [
   'notification',
 ] as const satisfies readonly ConsoleEventName[];
 
+/**
+ * `true` when `List` names every member of `Union`, else the missing names: assigning `true` to
+ * it fails to compile when a name is left out of a list that must be complete.
+ */
+type CompleteList<Union, List extends readonly Union[]> = [Exclude<Union, List[number]>] extends [never]
+  ? true
+  : Exclude<Union, List[number]>;
+
 /** Fails to compile when an event of {@link ConsoleEvents} is missing from EVENT_NAMES. */
-type MissingEvent = Exclude<ConsoleEventName, (typeof EVENT_NAMES)[number]>;
-export const EVENTS_COMPLETE: [MissingEvent] extends [never] ? true : MissingEvent = true;
+export const EVENTS_COMPLETE: CompleteList<ConsoleEventName, typeof EVENT_NAMES> = true;
 
 /** One pushed event on {@link EVENT_CHANNEL}. */
 export type ConsoleEventEnvelope = {
@@ -169,5 +176,4 @@ export const CHANNEL_NAMES = [
 ] as const satisfies readonly ChannelName[];
 
 /** Fails to compile when a channel of `schemas` is missing from CHANNEL_NAMES. */
-type MissingChannel = Exclude<ChannelName, (typeof CHANNEL_NAMES)[number]>;
-export const CHANNELS_COMPLETE: [MissingChannel] extends [never] ? true : MissingChannel = true;
+export const CHANNELS_COMPLETE: CompleteList<ChannelName, typeof CHANNEL_NAMES> = true;
