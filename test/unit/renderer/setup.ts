@@ -1,5 +1,5 @@
 /** Shared test wiring: a fresh Pinia and a fresh FakeApi installed as the renderer's API. */
-import { onTestFinished } from 'vitest';
+import { beforeEach, onTestFinished } from 'vitest';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { installApi } from '../../../renderer/src/api';
 import { FakeApi } from './fakeApi';
@@ -10,6 +10,31 @@ export function freshApp(): { fake: FakeApi; pinia: Pinia } {
   const pinia = createPinia();
   setActivePinia(pinia);
   return { fake, pinia };
+}
+
+/** What {@link withFreshAgent} sets up before each test. */
+export interface FreshAgent {
+  fake: FakeApi;
+  pinia: Pinia;
+  serverId: string;
+  agentId: string;
+  /** `{ serverId, agentId }`, as inputs and props take them. */
+  ids: { serverId: string; agentId: string };
+}
+
+/**
+ * Before each test of the calling suite: a fresh app with one server holding one agent. The
+ * returned object is refilled before each test (read its fields inside the tests).
+ */
+export function withFreshAgent(): FreshAgent {
+  const ctx = {} as FreshAgent;
+  beforeEach(() => {
+    const { fake, pinia } = freshApp();
+    const serverId = fake.addServer('s');
+    const agentId = fake.addAgents(serverId, 1)[0]?.id ?? '';
+    Object.assign(ctx, { fake, pinia, serverId, agentId, ids: { serverId, agentId } });
+  });
+  return ctx;
 }
 
 /** Lets pending promise callbacks run. */
