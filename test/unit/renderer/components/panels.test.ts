@@ -59,6 +59,14 @@ describe('BatchPanel and its result grid', () => {
   });
 });
 
+/** A stop command for a made-up agent, as the queue stores requests. */
+const stopRequest = () => ({
+  type: 'control_command' as const,
+  request_id: fakeUuid(),
+  agent_id: fakeUuid(),
+  command_type: 'stop' as const,
+});
+
 describe('QueuePanel', () => {
   let ctx: ReturnType<typeof freshApp>;
   beforeEach(() => {
@@ -66,12 +74,7 @@ describe('QueuePanel', () => {
   });
 
   it('lists pending commands with a ticking age and expiry, and cancels one', async () => {
-    const request = {
-      type: 'control_command' as const,
-      request_id: fakeUuid(),
-      agent_id: fakeUuid(),
-      command_type: 'stop' as const,
-    };
+    const request = stopRequest();
     const queued = ctx.fake.makeCommand('s1', request, 'queued', {
       createdAt: Date.now() - 65_000,
       expiresAt: Date.now() + 600_000,
@@ -90,12 +93,7 @@ describe('QueuePanel', () => {
   });
 
   it('shows why a cancel failed next to the command', async () => {
-    const request = {
-      type: 'control_command' as const,
-      request_id: fakeUuid(),
-      agent_id: fakeUuid(),
-      command_type: 'stop' as const,
-    };
+    const request = stopRequest();
     const unknown = ctx.fake.makeCommand('s1', request, 'timed_out');
     await useQueueStore().start();
     const wrapper = mount(QueuePanel, { global: { plugins: [ctx.pinia] } });
