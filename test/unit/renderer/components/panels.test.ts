@@ -6,7 +6,7 @@ import ThemeToggle from '../../../../renderer/src/components/ThemeToggle.vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { THEME_KEY } from '../../../../renderer/src/stores/settings';
-import { fakeUuid } from '../fakeApi';
+import { stopRequest } from '../fakeApi';
 import { freshApp, settle } from '../setup';
 
 describe('BatchPanel and its result grid', () => {
@@ -57,14 +57,6 @@ describe('BatchPanel and its result grid', () => {
       'success',
     ]);
   });
-});
-
-/** A stop command for a made-up agent, as the queue stores requests. */
-const stopRequest = () => ({
-  type: 'control_command' as const,
-  request_id: fakeUuid(),
-  agent_id: fakeUuid(),
-  command_type: 'stop' as const,
 });
 
 describe('QueuePanel', () => {
