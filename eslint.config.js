@@ -32,7 +32,13 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // One project service for every file: `.vue` is listed here too (not only for .vue files),
+      // since a service asked with different extensions reloads its projects.
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+        extraFileExtensions: ['.vue'],
+      },
     },
     rules: {
       '@typescript-eslint/restrict-template-expressions': [
@@ -118,25 +124,24 @@ export default tseslint.config(
       ...ours.sharedNode,
     ]),
   },
-  // Vue single-file components: eslint-plugin-vue with the TS parser for <script lang="ts">. They are
-  // linted without type information (the project service cannot load .vue files); logic worth
-  // type-aware linting lives in renderer/src/{lib,stores}/*.ts. The renderer import boundary above
-  // matches renderer/** and so covers .vue files too.
+  // Vue single-file components: eslint-plugin-vue for the template, and for <script lang="ts">
+  // the TS parser with type information, so the typed rules above apply as they do to .ts files.
+  // The project service reads each component's script through the nearest tsconfig
+  // (renderer/tsconfig.json). The renderer import boundary above matches renderer/** and so
+  // covers .vue files too.
   ...pluginVue.configs['flat/recommended'].map((config) => ({ ...config, files: ['renderer/**/*.vue'] })),
   {
     files: ['renderer/**/*.vue'],
-    ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: {
         parser: tseslint.parser,
         extraFileExtensions: ['.vue'],
         sourceType: 'module',
-        projectService: false,
-        project: false,
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
       },
     },
     rules: {
-      ...tseslint.configs.disableTypeChecked.rules,
       // Prettier formats templates; the plugin's layout rules would fight it.
       ...pluginVue.configs['no-layout-rules'].rules,
       // TypeScript checks names (vue-tsc); the core rule misreads type-only globals.

@@ -2,6 +2,7 @@ import {
   CHANNEL_NAMES,
   channelOf,
   EVENT_CHANNEL,
+  EVENT_NAMES,
   type ConsoleApi,
   type ConsoleEventName,
   type ConsoleEvents,
@@ -18,15 +19,8 @@ export interface RendererIpc {
 
 type AnyHandler = (payload: unknown) => void;
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<ConsoleEventName>([
-  'servers',
-  'status',
-  'resync',
-  'logs',
-  'backfill',
-  'queue',
-  'notification',
-]);
+/** The contract's events; `on` refuses any other name. */
+const KNOWN_EVENTS: ReadonlySet<string> = new Set<ConsoleEventName>(EVENT_NAMES);
 
 /**
  * Builds the object the preload exposes as `window.descartes`: one method per contract
@@ -68,7 +62,7 @@ export function createConsoleBridge(ipc: RendererIpc): ConsoleApi {
     name: K,
     handler: (payload: ConsoleEvents[K]) => void,
   ): (() => void) => {
-    if (!EVENT_NAMES.has(name)) throw new TypeError(`Unknown console event "${name}"`);
+    if (!KNOWN_EVENTS.has(name)) throw new TypeError(`Unknown console event "${name}"`);
     if (typeof handler !== 'function') throw new TypeError('An event handler must be a function');
     // Wrap so the same function registered twice gets two independent subscriptions.
     const entry: AnyHandler = (payload) => {

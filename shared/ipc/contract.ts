@@ -113,6 +113,28 @@ export interface ConsoleEvents {
 
 export type ConsoleEventName = keyof ConsoleEvents;
 
+/** Every event name, in a stable order (the preload accepts exactly these). */
+export const EVENT_NAMES = [
+  'servers',
+  'status',
+  'resync',
+  'logs',
+  'backfill',
+  'queue',
+  'notification',
+] as const satisfies readonly ConsoleEventName[];
+
+/**
+ * `true` when `List` names every member of `Union`, else the missing names: assigning `true` to
+ * it fails to compile when a name is left out of a list that must be complete.
+ */
+type CompleteList<Union, List extends readonly Union[]> = [Exclude<Union, List[number]>] extends [never]
+  ? true
+  : Exclude<Union, List[number]>;
+
+/** Fails to compile when an event of {@link ConsoleEvents} is missing from EVENT_NAMES. */
+export const EVENTS_COMPLETE: CompleteList<ConsoleEventName, typeof EVENT_NAMES> = true;
+
 /** One pushed event on {@link EVENT_CHANNEL}. */
 export type ConsoleEventEnvelope = {
   [K in ConsoleEventName]: { name: K; payload: ConsoleEvents[K] };
@@ -154,5 +176,4 @@ export const CHANNEL_NAMES = [
 ] as const satisfies readonly ChannelName[];
 
 /** Fails to compile when a channel of `schemas` is missing from CHANNEL_NAMES. */
-type MissingChannel = Exclude<ChannelName, (typeof CHANNEL_NAMES)[number]>;
-export const CHANNELS_COMPLETE: [MissingChannel] extends [never] ? true : MissingChannel = true;
+export const CHANNELS_COMPLETE: CompleteList<ChannelName, typeof CHANNEL_NAMES> = true;

@@ -3,6 +3,8 @@ import { computeWindow, scrollTopForRow, type VirtualWindow } from '../lib/virtu
 
 export interface VirtualScroll {
   readonly window: Readonly<Ref<VirtualWindow>>;
+  /** Binds the scroll container (VirtualViewport does, as its root's function ref). */
+  setContainer(el: Element | null): void;
   readonly viewportHeight: Ref<number>;
   /** Call from the container's `scroll` event. */
   onScroll(): void;
@@ -13,16 +15,16 @@ export interface VirtualScroll {
 }
 
 /**
- * Fixed-row-height virtual scrolling of `count` rows inside `container`: only the rows in view
- * (plus overscan) are rendered. `fallbackHeight` is used while the container has no layout
- * (before mount, or in a DOM without layout such as tests).
+ * Fixed-row-height virtual scrolling of `count` rows inside a container (a VirtualViewport
+ * bound to the result): only the rows in view (plus overscan) are rendered. `fallbackHeight` is
+ * used while the container has no layout (before mount, or in a DOM without layout such as tests).
  */
 export function useVirtualScroll(
-  container: Ref<HTMLElement | null>,
   count: Readonly<Ref<number>>,
   rowHeight: number,
   fallbackHeight = 600,
 ): VirtualScroll {
+  const container = ref<HTMLElement | null>(null);
   const scrollTop = ref(0);
   const viewportHeight = ref(fallbackHeight);
 
@@ -55,6 +57,9 @@ export function useVirtualScroll(
 
   return {
     window: win,
+    setContainer(el) {
+      container.value = el instanceof HTMLElement ? el : null;
+    },
     viewportHeight,
     atBottom,
     onScroll() {

@@ -1,5 +1,6 @@
 /** Turns an `IpcError` into what the operator reads: context, the main process's message, a next step. */
-import type { IpcError, IpcErrorCode } from '../../../shared/ipc';
+import type { Ref } from 'vue';
+import type { IpcError, IpcErrorCode, IpcResult } from '../../../shared/ipc';
 import { assertNever } from '../../../shared/domain/command';
 
 /** What to do next for each error code, added after main's own message. */
@@ -34,4 +35,23 @@ export function nextStepFor(code: IpcErrorCode): string {
 export function describeError(context: string, error: IpcError): string {
   const message = error.message.trim().replace(/\.?$/, '.');
   return `${context}: ${message} ${nextStepFor(error.code)}`;
+}
+
+/**
+ * Hands a successful call's value to `apply` and clears `error`; a failed call sets `error` to
+ * the operator's sentence (see {@link describeError}) instead. Returns whether the call succeeded.
+ */
+export function applyResult<T>(
+  result: IpcResult<T>,
+  error: Ref<string | null>,
+  context: string,
+  apply: (value: T) => void,
+): boolean {
+  if (!result.ok) {
+    error.value = describeError(context, result.error);
+    return false;
+  }
+  apply(result.value);
+  error.value = null;
+  return true;
 }

@@ -83,18 +83,34 @@ function scan(text: string): void {
     if (!match) throw new JsonSyntaxError(`invalid number at ${describeChar(text, i)}`, i);
     i += match[0].length;
   };
+  /** Past an opening bracket: true (and past `close`) when the object or array is empty. */
+  const opensEmpty = (close: '}' | ']'): boolean => {
+    i++;
+    ws();
+    if (text[i] !== close) return false;
+    i++;
+    return true;
+  };
+  /** After a member or element: true when a comma says another follows, false past `close`. */
+  const another = (close: '}' | ']'): boolean => {
+    ws();
+    if (text[i] === ',') {
+      i++;
+      ws();
+      if (text[i] === close) throw new JsonSyntaxError(`trailing comma before '${close}': remove it`, i - 1);
+      return true;
+    }
+    expect(`',' or '${close}'`, text[i] === close);
+    i++;
+    return false;
+  };
   const value = (depth: number): void => {
     if (depth > 500) throw new JsonSyntaxError('nested too deeply', i);
     ws();
     const ch = text[i];
     if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      if (opensEmpty('}')) return;
+      do {
         ws();
         expect('a property name in double quotes', text[i] === '"');
         string();
@@ -102,38 +118,14 @@ function scan(text: string): void {
         expect("':' after the property name", text[i] === ':');
         i++;
         value(depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === '}') throw new JsonSyntaxError("trailing comma before '}': remove it", i - 1);
-          continue;
-        }
-        expect("',' or '}'", text[i] === '}');
-        i++;
-        return;
-      }
+      } while (another('}'));
+      return;
     }
     if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === ']') throw new JsonSyntaxError("trailing comma before ']': remove it", i - 1);
-          continue;
-        }
-        expect("',' or ']'", text[i] === ']');
-        i++;
-        return;
-      }
+      if (opensEmpty(']')) return;
+      do value(depth + 1);
+      while (another(']'));
+      return;
     }
     if (ch === '"') {
       string();

@@ -4,12 +4,12 @@
  * Built for 10,000 agents and thousands of updates per second.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, onScopeDispose, ref, shallowRef } from 'vue';
+import { computed, onScopeDispose, ref, shallowRef, triggerRef } from 'vue';
 import type { AgentInfo, AgentStatus, PauseMode, StatusUpdate } from '../../../shared/protocol/types';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import { getApi } from '../api';
 import { describeError } from '../lib/errors';
-import { FrameBatcher, animationFrameScheduler, type Scheduler } from '../lib/frameBatcher';
+import { FrameBatcher } from '../lib/frameBatcher';
 import { systemTimeToMs } from '../lib/format';
 import {
   clickSelect,
@@ -97,11 +97,12 @@ export function filterAndSort(
 
 export const useAgentsStore = defineStore('agents', () => {
   const serverId = ref<string | null>(null);
-  /** Not reactive on purpose: updates patch rows in place and bump `version` once per frame. */
-  const rows = markRaw(new Map<string, AgentRow>());
-  const version = ref(0);
-  /** Makes the calling computed re-run whenever `version` is bumped. */
-  const dependOnVersion = (): number => version.value;
+  /**
+   * Shallow on purpose: 10,000 deep-reactive rows would cost a proxy per field read. Updates
+   * patch rows in place and call `triggerRef(rows)` once per applied batch, which re-runs
+   * everything that reads the map.
+   */
+  const rows = shallowRef(new Map<string, AgentRow>());
   const loading = ref(false);
   const error = ref<string | null>(null);
   const subscriptionId = ref<string | null>(null);
@@ -110,38 +111,40 @@ export const useAgentsStore = defineStore('agents', () => {
   const sortKey = ref<SortKey>('name');
   const sortDir = ref<SortDir>('asc');
   const selection = shallowRef<SelectionState>(emptySelection());
-  /** Updates applied since the table was opened (for diagnostics and the bench). */
-  const appliedUpdates = ref(0);
-  let scheduler: Scheduler = animationFrameScheduler;
-  let batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
+  let batcher = new FrameBatcher<StatusUpdate>(applyUpdates);
   let offs: (() => void)[] = [];
   let resyncTimer: ReturnType<typeof setTimeout> | null = null;
 
-  const count = computed(() => {
-    dependOnVersion();
-    return rows.size;
-  });
+  const count = computed(() => rows.value.size);
 
   /** The rows as shown: filtered and sorted. Recomputed once per applied batch, not per update. */
-  const visible = computed(() => {
-    dependOnVersion();
-    return filterAndSort(rows.values(), filterText.value, statusFilter.value, sortKey.value, sortDir.value);
-  });
+  const visible = computed(() =>
+    filterAndSort(rows.value.values(), filterText.value, statusFilter.value, sortKey.value, sortDir.value),
+  );
 
   const visibleIds = computed(() => visible.value.map((r) => r.id));
 
   const statusCounts = computed(() => {
-    dependOnVersion();
     const counts = new Map<AgentStatus, number>();
-    for (const row of rows.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+    for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
     return counts;
   });
 
-  const selectedIds = computed(() => [...selection.value.selected].filter((id) => rows.has(id)));
+  const selectedIds = computed(() => [...selection.value.selected].filter((id) => rows.value.has(id)));
 
+  /** The row of agent `id`; a computed that calls this re-runs whenever rows change. */
   function getRow(id: string): AgentRow | undefined {
-    dependOnVersion();
-    return rows.get(id);
+    return rows.value.get(id);
+  }
+
+  /** Sets a row's status, keeping the pause fields consistent with it. */
+  function patchStatus(row: AgentRow, status: AgentStatus, now: number): void {
+    if (status === 'paused' && row.status !== 'paused') row.pausedAt = now;
+    if (status !== 'paused') {
+      row.pausedAt = null;
+      row.pauseMode = null;
+    }
+    row.status = status;
   }
 
   /** Patches rows in place. Unknown agents (spawned elsewhere) trigger one debounced re-list. */
@@ -150,25 +153,35 @@ export const useAgentsStore = defineStore('agents', () => {
     const now = Date.now();
     for (const update of updates) {
       if (update.agent_id === NIL_UUID) continue; // server heartbeat
-      const row = rows.get(update.agent_id);
+      const row = rows.value.get(update.agent_id);
       if (!row) {
         if (update.update_type !== 'heartbeat') unknown = true;
         continue;
       }
-      if (update.status) {
-        if (update.status === 'paused' && row.status !== 'paused') row.pausedAt = now;
-        if (update.status !== 'paused') {
-          row.pausedAt = null;
-          row.pauseMode = null;
-        }
-        row.status = update.status;
-      }
+      if (update.status) patchStatus(row, update.status, now);
       if (update.message) row.message = update.message;
       row.updatedAt = now;
     }
-    appliedUpdates.value += updates.length;
-    version.value++;
+    triggerRef(rows);
     if (unknown) scheduleResync();
+  }
+
+  /**
+   * Records the status a command's reply reported for one agent of server `server` (e.g. after
+   * pause), so the table shows it before the status stream does. Ignored for another server
+   * than the open one; an agent not listed yet triggers the re-list an unknown agent does.
+   */
+  function setStatus(server: string, agentId: string, status: AgentStatus): void {
+    if (server !== serverId.value) return;
+    const row = rows.value.get(agentId);
+    if (!row) {
+      scheduleResync();
+      return;
+    }
+    const now = Date.now();
+    patchStatus(row, status, now);
+    row.updatedAt = now;
+    triggerRef(rows);
   }
 
   function scheduleResync(): void {
@@ -230,34 +243,35 @@ export const useAgentsStore = defineStore('agents', () => {
     batcher.flush();
     const now = Date.now();
     const seen = new Set<string>();
+    const map = rows.value;
     for (const info of result.value) {
       seen.add(info.id);
-      const row = rows.get(info.id);
+      const row = map.get(info.id);
       const fresh = rowFromInfo(info, now);
       if (row) Object.assign(row, { ...fresh, message: row.message });
-      else rows.set(info.id, fresh);
+      else map.set(info.id, fresh);
     }
-    for (const id of rows.keys()) if (!seen.has(id)) rows.delete(id);
-    version.value++;
+    for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
+    triggerRef(rows);
   }
 
   /** Adds or refreshes one agent (e.g. from a spawn reply) without a full re-list. */
   function upsert(info: AgentInfo): void {
-    const row = rows.get(info.id);
+    const row = rows.value.get(info.id);
     if (row) Object.assign(row, rowFromInfo(info));
-    else rows.set(info.id, rowFromInfo(info));
-    version.value++;
+    else rows.value.set(info.id, rowFromInfo(info));
+    triggerRef(rows);
   }
 
   /** Releases the open server's status subscription and clears the table. */
   async function close(): Promise<void> {
     batcher.dispose();
-    batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
+    batcher = new FrameBatcher<StatusUpdate>(applyUpdates);
     const sub = subscriptionId.value;
     subscriptionId.value = null;
     serverId.value = null;
-    rows.clear();
-    version.value++;
+    rows.value.clear();
+    triggerRef(rows);
     error.value = null;
     if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
   }
@@ -283,13 +297,6 @@ export const useAgentsStore = defineStore('agents', () => {
     }
   }
 
-  /** Tests drive frames by hand. */
-  function setScheduler(next: Scheduler): void {
-    scheduler = next;
-    batcher.dispose();
-    batcher = new FrameBatcher<StatusUpdate>(applyUpdates, scheduler);
-  }
-
   function dispose(): void {
     for (const off of offs) off();
     offs = [];
@@ -304,7 +311,6 @@ export const useAgentsStore = defineStore('agents', () => {
 
   return {
     serverId,
-    version,
     loading,
     error,
     subscriptionId,
@@ -313,7 +319,6 @@ export const useAgentsStore = defineStore('agents', () => {
     sortKey,
     sortDir,
     selection,
-    appliedUpdates,
     count,
     visible,
     visibleIds,
@@ -329,11 +334,6 @@ export const useAgentsStore = defineStore('agents', () => {
     toggleAllFiltered,
     clearSelection,
     setSort,
-    applyUpdates,
-    flush: () => {
-      batcher.flush();
-    },
-    setScheduler,
-    dispose,
+    setStatus,
   };
 });

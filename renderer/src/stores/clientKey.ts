@@ -7,7 +7,7 @@ import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { ClientKeyInfo } from '../../../shared/domain/server';
 import { getApi } from '../api';
-import { describeError } from '../lib/errors';
+import { applyResult } from '../lib/errors';
 
 export const useClientKeyStore = defineStore('clientKey', () => {
   const info = shallowRef<ClientKeyInfo | null>(null);
@@ -19,13 +19,9 @@ export const useClientKeyStore = defineStore('clientKey', () => {
     if (info.value !== null) return Promise.resolve();
     pending ??= (async () => {
       try {
-        const result = await getApi().clientKey();
-        if (result.ok) {
-          info.value = result.value;
-          error.value = null;
-        } else {
-          error.value = describeError("Could not read this console's key", result.error);
-        }
+        applyResult(await getApi().clientKey(), error, "Could not read this console's key", (key) => {
+          info.value = key;
+        });
       } finally {
         pending = null;
       }

@@ -8,6 +8,7 @@ import { ref } from 'vue';
 import { schemas, type InputOf } from '../../../shared/ipc';
 import type { ControlCommandType, JsonValue } from '../../../shared/protocol/types';
 import { getApi } from '../api';
+import { whileBusy } from '../lib/busyKeys';
 import { describeOutcome, type OutcomeView } from '../lib/commandOutcome';
 import { describeError } from '../lib/errors';
 import { fieldErrors } from '../lib/fieldErrors';
@@ -102,15 +103,7 @@ export const useCommandsStore = defineStore('commands', () => {
   /** Keys (`<agentId>:<command>`) of commands being issued, for progress indicators. */
   const busy = ref<Record<string, boolean>>({});
 
-  async function track<T>(key: string, work: () => Promise<T>): Promise<T> {
-    busy.value = { ...busy.value, [key]: true };
-    try {
-      return await work();
-    } finally {
-      const { [key]: _done, ...rest } = busy.value;
-      busy.value = rest;
-    }
-  }
+  const track = <T>(key: string, work: () => Promise<T>): Promise<T> => whileBusy(busy, key, true, work);
 
   /** Spawns an agent from the dialog's fields. */
   async function spawn(serverId: string, form: SpawnForm): Promise<Issued<{ agentId: string | null }>> {
@@ -150,20 +143,8 @@ export const useCommandsStore = defineStore('commands', () => {
       });
       if (!result.ok) return { kind: 'error', message: describeError(`Could not ${what}`, result.error) };
       const value = result.value;
-      if (value.status === 'done' && value.reply.success) {
-        const agents = useAgentsStore();
-        const status = value.reply.status;
-        if (status && agents.serverId === serverId) {
-          agents.applyUpdates([
-            {
-              type: 'status_update',
-              agent_id: agentId,
-              update_type: 'status_changed',
-              status,
-              timestamp: { secs_since_epoch: Math.floor(Date.now() / 1000), nanos_since_epoch: 0 },
-            },
-          ]);
-        }
+      if (value.status === 'done' && value.reply.success && value.reply.status) {
+        useAgentsStore().setStatus(serverId, agentId, value.reply.status);
       }
       return {
         kind: 'outcome',

@@ -133,5 +133,5 @@ export const useFeedStore = defineStore('feed', () => {
     unread.value = 0;
   }
 
-  return { entries, unread, start, stop, markRead, clear, add };
+  return { entries, unread, start, stop, markRead, clear };
 });

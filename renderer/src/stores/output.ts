@@ -3,7 +3,7 @@
  * (see {@link OutputPager}) plus a live tail (`tailLogs`) with follow and pause.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, onScopeDispose, ref, shallowRef } from 'vue';
+import { computed, markRaw, onScopeDispose, ref, shallowRef, triggerRef } from 'vue';
 import { parseDroppedLinesNotice } from '../../../shared/domain/droppedLines';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import type { OutputStream } from '../../../shared/protocol/types';
@@ -29,10 +29,10 @@ export const useOutputStore = defineStore('output', () => {
   const paused = ref(false);
   const tailId = ref<string | null>(null);
   const tailError = ref<string | null>(null);
-  /** Bumped whenever lines or the count change; the viewer re-reads on it. */
-  const version = ref(0);
-  /** Makes the calling computed re-run whenever `version` is bumped. */
-  const dependOnVersion = (): number => version.value;
+  /**
+   * The pager changes inside (pages arrive, lines are appended) and calls `changed`, which
+   * triggers this ref: whatever reads it, `lineAt` included, re-runs.
+   */
   const pager = shallowRef<OutputPager | null>(null);
   let regex: RegExp | null = null;
   let splitter = new LineSplitter();
@@ -40,23 +40,11 @@ export const useOutputStore = defineStore('output', () => {
   let heldOverflow = false;
   let offs: (() => void)[] = [];
 
-  const total = computed(() => {
-    dependOnVersion();
-    return pager.value?.total ?? 0;
-  });
-  const counted = computed(() => {
-    dependOnVersion();
-    return pager.value?.counted ?? false;
-  });
-  const loading = computed(() => {
-    dependOnVersion();
-    return (pager.value?.pending ?? 0) > 0;
-  });
+  const total = computed(() => pager.value?.total ?? 0);
+  const counted = computed(() => pager.value?.counted ?? false);
+  const loading = computed(() => (pager.value?.pending ?? 0) > 0);
   /** The server's error for the last query (e.g. a pattern it rejected), with a next step. */
-  const serverError = computed(() => {
-    dependOnVersion();
-    return pager.value?.error ?? null;
-  });
+  const serverError = computed(() => pager.value?.error ?? null);
   const heldCount = ref(0);
   /**
    * Lines of the shown stream(s) the server dropped to stay within its output limits, older
@@ -114,7 +102,7 @@ export const useOutputStore = defineStore('output', () => {
   };
 
   function changed(): void {
-    version.value++;
+    triggerRef(pager);
   }
 
   function onLogs(payload: ConsoleEvents['logs']): void {
@@ -276,11 +264,9 @@ export const useOutputStore = defineStore('output', () => {
     droppedLines,
     tailId,
     tailError,
-    version,
     total,
     counted,
     loading,
-    pager,
     open,
     close,
     reload,
@@ -291,6 +277,5 @@ export const useOutputStore = defineStore('output', () => {
     setPaused,
     ensureRange,
     lineAt,
-    dispose,
   };
 });

@@ -8,7 +8,9 @@ import { defineStore } from 'pinia';
 import { computed, onScopeDispose, ref, shallowRef } from 'vue';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
+import type { IpcResult } from '../../../shared/ipc';
 import { getApi } from '../api';
+import { whileBusy } from '../lib/busyKeys';
 import { downloadText } from '../lib/download';
 import { describeError } from '../lib/errors';
 
@@ -130,57 +132,55 @@ export const useQueueStore = defineStore('queue', () => {
     }
   }
 
-  async function withBusy(
-    id: string,
+  /**
+   * Runs one row's action with `busy[key] = label` meanwhile; on success hands the result to
+   * `done`. Returns an error sentence (`failure` with the reason and a next step) or null.
+   */
+  function act<T>(
+    key: string,
     label: string,
-    work: () => Promise<string | null>,
+    failure: string,
+    call: () => Promise<IpcResult<T>>,
+    done: (value: T) => void,
   ): Promise<string | null> {
-    busy.value = { ...busy.value, [id]: label };
-    try {
-      return await work();
-    } finally {
-      const { [id]: _done, ...rest } = busy.value;
-      busy.value = rest;
-    }
+    return whileBusy(busy, key, label, async () => {
+      const result = await call();
+      if (!result.ok) return describeError(failure, result.error);
+      done(result.value);
+      return null;
+    });
   }
+
+  /** Shows a command the queue changed (cancelled, retried) where it now belongs. */
+  const show = (command: QueuedCommand): void => {
+    onQueue([command]);
+  };
 
   /** Cancels a queued (or outcome-unknown) command. Returns an error sentence or null. */
   function cancel(id: string): Promise<string | null> {
-    return withBusy(id, 'cancelling', async () => {
-      const result = await getApi().cancelCommand({ id });
-      if (!result.ok) return describeError('Could not cancel the command', result.error);
-      onQueue([result.value]);
-      return null;
-    });
+    const call = () => getApi().cancelCommand({ id });
+    return act(id, 'cancelling', 'Could not cancel the command', call, show);
   }
 
   /** Retries a command (same request id while its outcome is unknown). Returns an error sentence or null. */
   function retry(id: string, expiresAt?: number): Promise<string | null> {
-    return withBusy(id, 'retrying', async () => {
-      const result = await getApi().retryCommand({ id, ...(expiresAt === undefined ? {} : { expiresAt }) });
-      if (!result.ok) return describeError('Could not retry the command', result.error);
-      onQueue([result.value]);
-      return null;
-    });
+    const call = () => getApi().retryCommand({ id, ...(expiresAt === undefined ? {} : { expiresAt }) });
+    return act(id, 'retrying', 'Could not retry the command', call, show);
   }
 
   /** Deletes a quarantined command for good (it was never sent). Returns an error sentence or null. */
   function discardQuarantined(entry: number): Promise<string | null> {
-    return withBusy(`quarantine-${entry}`, 'discarding', async () => {
-      const result = await getApi().discardQuarantined({ entry });
-      if (!result.ok) return describeError('Could not discard the quarantined command', result.error);
+    const call = () => getApi().discardQuarantined({ entry });
+    return act(`quarantine-${entry}`, 'discarding', 'Could not discard the quarantined command', call, () => {
       quarantined.value = quarantined.value.filter((q) => q.entry !== entry);
-      return null;
     });
   }
 
   /** Deletes a repair notice the operator has read. Returns an error sentence or null. */
   function dismissNotice(id: number): Promise<string | null> {
-    return withBusy(`notice-${id}`, 'dismissing', async () => {
-      const result = await getApi().dismissQueueNotice({ id });
-      if (!result.ok) return describeError('Could not dismiss the notice', result.error);
+    const call = () => getApi().dismissQueueNotice({ id });
+    return act(`notice-${id}`, 'dismissing', 'Could not dismiss the notice', call, () => {
       notices.value = notices.value.filter((n) => n.id !== id);
-      return null;
     });
   }
 
@@ -212,7 +212,6 @@ export const useQueueStore = defineStore('queue', () => {
 
   return {
     pending,
-    pendingMap,
     history,
     filteredHistory,
     historyDone,
@@ -235,6 +234,5 @@ export const useQueueStore = defineStore('queue', () => {
     dismissNotice,
     exportHistory,
     setServerFilter,
-    onQueue,
   };
 });

@@ -11,7 +11,7 @@ import type {
   ServerStatus,
 } from '../../../shared/domain/server';
 import { getApi } from '../api';
-import { describeError } from '../lib/errors';
+import { applyResult, describeError } from '../lib/errors';
 import { fieldErrors } from '../lib/fieldErrors';
 import { SERVER_KEY_COMMAND } from '../lib/security';
 
@@ -148,12 +148,9 @@ export const useServersStore = defineStore('servers', () => {
     try {
       const [info, list] = await Promise.all([api.appInfo(), api.listServers()]);
       if (info.ok) appInfo.value = info.value;
-      if (list.ok) {
-        servers.value = list.value;
-        error.value = null;
-      } else {
-        error.value = describeError('Could not load the servers', list.error);
-      }
+      applyResult(list, error, 'Could not load the servers', (views) => {
+        servers.value = views;
+      });
     } finally {
       loading.value = false;
     }
@@ -232,6 +229,5 @@ export const useServersStore = defineStore('servers', () => {
     update,
     testConnection,
     remove,
-    applyStatuses,
   };
 });

@@ -12,8 +12,6 @@ export const useUiStore = defineStore('ui', () => {
   const batchOpen = ref(false);
   const helpOpen = ref(false);
   const feedOpen = ref(true);
-  /** Bumped to ask the current view to focus its filter field. */
-  const focusFilterTick = ref(0);
   /** A short message about the last shortcut-issued command (null = hidden). */
   const toast = ref<{ tone: 'ok' | 'info' | 'warn' | 'error'; text: string } | null>(null);
   let toastTimer: ReturnType<typeof setTimeout> | null = null;
@@ -42,10 +40,6 @@ export const useUiStore = defineStore('ui', () => {
       beforeQueue = view.value;
       view.value = 'queue';
     }
-  }
-
-  function focusFilter(): void {
-    focusFilterTick.value++;
   }
 
   /** Shows a message for `ms` milliseconds (errors stay until dismissed). */
@@ -82,7 +76,6 @@ export const useUiStore = defineStore('ui', () => {
     batchOpen,
     helpOpen,
     feedOpen,
-    focusFilterTick,
     toast,
     notify,
     dismissToast,
@@ -90,7 +83,6 @@ export const useUiStore = defineStore('ui', () => {
     openServer,
     openAgent,
     toggleQueue,
-    focusFilter,
     closeTop,
   };
 });

@@ -1,3 +1,4 @@
+/// <reference types="mocha" />
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browser } from '@wdio/globals';
@@ -7,6 +8,7 @@ import { PortAllocator, isPortFree } from '../../helpers/ports';
 import { startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { startConsoleApp, type ConsoleApp } from './consoleApp';
+import { addServer, openConsole, openServer } from './ui';
 
 /**
  * Port plan of the e2e suite: browser hosts in 32700–32760, agent servers in 27000–27999
@@ -178,4 +180,43 @@ async function freePair(first: number, last: number): Promise<number> {
     if ((await isPortFree(p)) && (await isPortFree(p + 1))) return p;
   }
   throw new Error(`no two free neighbouring ports in ${first}-${last}`);
+}
+
+/**
+ * The hooks of a suite run against one stack on port slot `slot`: `before` creates it and runs
+ * `setUp`; a failed test prints the console's and the server's diagnostics; `after` disposes of
+ * it. Read `suite.stack` in hooks and tests (it exists once `before` has run).
+ */
+export function e2eSuite(
+  slot: number,
+  setUp: (stack: E2eStack) => Promise<void>,
+): { readonly stack: E2eStack } {
+  let current: E2eStack | null = null;
+  before(async function () {
+    current = await E2eStack.create(slot);
+    await setUp(current);
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.error(current?.diagnostics());
+  });
+  after(async function () {
+    await current?.dispose();
+  });
+  return {
+    get stack(): E2eStack {
+      if (current === null) throw new Error("the e2e stack is created in the suite's before hook");
+      return current;
+    },
+  };
+}
+
+/**
+ * Starts the agent server and the console, adds the server as `name` (health check every
+ * second, its key pinned) and opens its agents.
+ */
+export async function openConsoleOnServer(stack: E2eStack, name: string): Promise<void> {
+  await stack.startServer();
+  await openConsole(await stack.startApp());
+  await addServer(name, stack.endpoint, 1000, stack.serverKey);
+  await openServer(name);
 }

@@ -85,14 +85,33 @@ async function waitForElement(
   return found.el;
 }
 
+/**
+ * Waits until the element `find` gives has `attribute` = `value` (`what` names the wait in a
+ * timeout), then returns that element's `idAttribute`.
+ */
+async function waitAttribute(
+  find: () => Promise<WebdriverIO.Element>,
+  attribute: string,
+  value: string,
+  idAttribute: string,
+  what: string,
+  timeout: number,
+): Promise<string> {
+  await waitFor(async () => (await (await find()).getAttribute(attribute)) === value, what, timeout);
+  return (await (await find()).getAttribute(idAttribute)) ?? '';
+}
+
 /** Waits for a server card to reach `state` and returns its server id. */
-export async function waitServerState(name: string, state: string, timeout = UI_WAIT_MS): Promise<string> {
-  await waitFor(
-    async () => (await (await serverCard(name)).getAttribute('data-state')) === state,
+export function waitServerState(name: string, state: string, timeout = UI_WAIT_MS): Promise<string> {
+  const card = () => serverCard(name);
+  return waitAttribute(
+    card,
+    'data-state',
+    state,
+    'data-server-id',
     `server "${name}" to be ${state}`,
     timeout,
   );
-  return (await (await serverCard(name)).getAttribute('data-server-id')) ?? '';
 }
 
 /**
@@ -203,13 +222,16 @@ export async function agentRow(name: string): Promise<WebdriverIO.Element> {
 }
 
 /** Waits for the row of `name` to show `status`; returns the agent id. */
-export async function waitAgentStatus(name: string, status: string, timeout = UI_WAIT_MS): Promise<string> {
-  await waitFor(
-    async () => (await (await agentRow(name)).getAttribute('data-status')) === status,
+export function waitAgentStatus(name: string, status: string, timeout = UI_WAIT_MS): Promise<string> {
+  const row = () => agentRow(name);
+  return waitAttribute(
+    row,
+    'data-status',
+    status,
+    'data-agent-id',
     `agent "${name}" to be ${status}`,
     timeout,
   );
-  return (await (await agentRow(name)).getAttribute('data-agent-id')) ?? '';
 }
 
 /** Texts of the rendered output lines (line number column stripped). */

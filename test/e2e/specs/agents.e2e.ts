@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
-import { E2eStack } from '../helpers/e2eStack';
+import { e2eSuite } from '../helpers/e2eStack';
 import {
   addServer,
   agentRow,
@@ -28,24 +28,13 @@ import {
 const SERVER = 'e2e farm';
 
 describe('agents: spawn, status, controls, output, actions', function () {
-  let stack: E2eStack;
-
-  before(async function () {
-    stack = await E2eStack.create(0);
+  const suite = e2eSuite(0, async (stack) => {
     await stack.startServer();
     await openConsole(await stack.startApp());
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(stack.diagnostics());
-  });
-
-  after(async function () {
-    await stack.dispose();
-  });
-
   it('adds the agent server in the servers view and shows it online with its capabilities', async function () {
-    const id = await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
+    const id = await addServer(SERVER, suite.stack.endpoint, 1000, suite.stack.serverKey);
     assert.notEqual(id, '');
     const card = $(`${tid('server-card')}[data-server-id="${id}"]`);
     const caps = await card.$(tid('server-capabilities')).getText();

@@ -6,12 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { $, $$ } from '@wdio/globals';
-import { E2eStack } from '../helpers/e2eStack';
+import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import {
-  addServer,
   closeSpawnDialog,
-  openConsole,
-  openServer,
   shot,
   spawnFixture,
   tid,
@@ -24,24 +21,8 @@ const SERVER = 'batch farm';
 const RUNNING = ['alpha', 'bravo', 'charlie'] as const;
 
 describe('batch: one agent fails, the others succeed', function () {
-  let stack: E2eStack;
+  const suite = e2eSuite(1, (stack) => openConsoleOnServer(stack, SERVER));
   const ids = new Map<string, string>();
-
-  before(async function () {
-    stack = await E2eStack.create(1);
-    await stack.startServer();
-    await openConsole(await stack.startApp());
-    await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
-    await openServer(SERVER);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(stack.diagnostics());
-  });
-
-  after(async function () {
-    await stack.dispose();
-  });
 
   it('lists several agents with their live status', async function () {
     for (const name of RUNNING) {
@@ -88,7 +69,7 @@ describe('batch: one agent fails, the others succeed', function () {
     await shot('batch-panel-results');
 
     // The server ran the batch once, for the four agents.
-    const batches = stack.execLog().filter((r) => r.type === 'batch_control_command');
+    const batches = suite.stack.execLog().filter((r) => r.type === 'batch_control_command');
     assert.equal(batches.length, 1);
     assert.deepEqual([...(batches[0]?.agent_ids ?? [])].sort(), [...ids.values()].sort());
   });

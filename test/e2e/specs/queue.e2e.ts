@@ -7,9 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
-import { E2eStack } from '../helpers/e2eStack';
+import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import {
-  addServer,
   closeSpawnDialog,
   openConsole,
   openServer,
@@ -41,31 +40,15 @@ async function openQueue(): Promise<void> {
 }
 
 describe('queue: commands issued while the server is down are delivered once after restarts', function () {
-  let stack: E2eStack;
+  const suite = e2eSuite(2, (stack) => openConsoleOnServer(stack, SERVER));
   let queued: string[] = [];
-
-  before(async function () {
-    stack = await E2eStack.create(2);
-    await stack.startServer();
-    await openConsole(await stack.startApp());
-    await addServer(SERVER, stack.endpoint, 1000, stack.serverKey);
-    await openServer(SERVER);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(stack.diagnostics());
-  });
-
-  after(async function () {
-    await stack.dispose();
-  });
 
   it('stops the server, issues commands and sees them queued', async function () {
     assert.equal((await spawnFixture('keeper', 'lines.js')).status, 'Done');
     await closeSpawnDialog();
     await waitAgentStatus('keeper', 'running');
 
-    await stack.stopServer();
+    await suite.stack.stopServer();
     await $(tid('nav-servers')).click();
     await waitServerState(SERVER, 'offline', 30_000);
     await openServer(SERVER);
@@ -91,7 +74,7 @@ describe('queue: commands issued while the server is down are delivered once aft
     queued = [...states.keys()];
     assert.equal(await $(tid('nav-queue-count')).getText(), '3');
     assert.equal(
-      stack.execLog().filter((r) => queued.includes(r.request_id)).length,
+      suite.stack.execLog().filter((r) => queued.includes(r.request_id)).length,
       0,
       'nothing reached the server',
     );
@@ -99,8 +82,8 @@ describe('queue: commands issued while the server is down are delivered once aft
   });
 
   it('restarts the console on the same data dir: the commands are still queued', async function () {
-    await stack.stopApp();
-    await openConsole(await stack.startApp());
+    await suite.stack.stopApp();
+    await openConsole(await suite.stack.startApp());
     await openQueue();
     await waitFor(
       async () => (await $$(tid('queue-item')).length) === 3,
@@ -112,7 +95,7 @@ describe('queue: commands issued while the server is down are delivered once aft
   });
 
   it('restarts the server: each command is delivered exactly once', async function () {
-    await stack.startServer();
+    await suite.stack.startServer();
     await $(tid('queue-empty')).waitForDisplayed({
       timeout: 45_000,
       timeoutMsg: 'the queue to drain after the server came back',
@@ -135,7 +118,7 @@ describe('queue: commands issued while the server is down are delivered once aft
 
     // Give any (wrong) resend time to happen, then count executions per request id.
     await browser.pause(2000);
-    const runs = stack.execLog();
+    const runs = suite.stack.execLog();
     for (const id of queued) {
       assert.equal(runs.filter((r) => r.request_id === id).length, 1, `request ${id} ran exactly once`);
     }

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { $ } from '@wdio/globals';
 import { curveKeyFingerprint } from '../../../shared/domain/curveKey';
 import { REPO_ROOT } from '../../helpers/serverProcess';
-import { E2eStack } from '../helpers/e2eStack';
+import { e2eSuite } from '../helpers/e2eStack';
 import {
   chooseSecurity,
   openConsole,
@@ -51,10 +51,7 @@ async function noticeTitle(): Promise<string> {
 }
 
 describe('security: Test connection against a real CURVE server, then allowing this console', function () {
-  let stack: E2eStack;
-
-  before(async function () {
-    stack = await E2eStack.create(3);
+  const suite = e2eSuite(3, async (stack) => {
     // The console is a stranger to this server until the operator runs the allow line.
     await stack.startServer({ allowConsole: false });
     await openConsole(await stack.startApp());
@@ -63,14 +60,6 @@ describe('security: Test connection against a real CURVE server, then allowing t
     await typeInto('server-name', SERVER);
     await typeInto('server-endpoint', stack.endpoint);
     await typeInto('server-heartbeat', '1000');
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(stack.diagnostics());
-  });
-
-  after(async function () {
-    await stack.dispose();
   });
 
   it('a wrong pinned key is a server key mismatch, not a connection', async function () {
@@ -84,10 +73,10 @@ describe('security: Test connection against a real CURVE server, then allowing t
   });
 
   it('the right key, but this console is not allowed: shows its key and the allow line', async function () {
-    await chooseSecurity(stack.serverKey);
+    await chooseSecurity(suite.stack.serverKey);
     assert.equal(await testConnection(), 'key_not_allowed');
     assert.equal(await noticeTitle(), "This console's key is not allowed");
-    const consoleKey = stack.consolePublicKey();
+    const consoleKey = suite.stack.consolePublicKey();
     await $(tid('server-test-notice-client-key-public-text')).waitForDisplayed({
       timeout: UI_WAIT_MS,
       timeoutMsg: "this console's key in the result",
@@ -104,7 +93,7 @@ describe('security: Test connection against a real CURVE server, then allowing t
   it('running the shown allow line admits the console; the test connects; the card says encrypted', async function () {
     const allowLine = (await $(tid('server-test-notice-client-key-allow-text')).getText()).trim();
     // On "the server's machine": the same repository, pointed at this server's state dir.
-    await promisify(execFile)('bash', ['-c', `${allowLine} --state-dir '${stack.serverStateDir}'`], {
+    await promisify(execFile)('bash', ['-c', `${allowLine} --state-dir '${suite.stack.serverStateDir}'`], {
       cwd: REPO_ROOT,
       timeout: 60_000,
     });
@@ -127,7 +116,7 @@ describe('security: Test connection against a real CURVE server, then allowing t
     assert.equal(await badge.getAttribute('data-mode'), 'curve');
     assert.equal(
       (await badge.$(tid('security-fingerprint')).getText()).trim(),
-      curveKeyFingerprint(stack.serverKey),
+      curveKeyFingerprint(suite.stack.serverKey),
     );
     await shot('security-encrypted-card');
   });

@@ -6,6 +6,7 @@ import {
   CHANNEL_NAMES,
   channelOf,
   EVENT_CHANNEL,
+  EVENT_NAMES,
   type ConsoleApi,
   type ConsoleEventEnvelope,
 } from '../../../shared/ipc';
@@ -127,6 +128,18 @@ describe('preload', () => {
     expect(electron.ipcRenderer.onCalls).toHaveLength(2);
   });
 
+  it('accepts every event of the contract and delivers each to its handler', () => {
+    const seen: string[] = [];
+    const offs = EVENT_NAMES.map((name) => api.on(name, () => seen.push(name)));
+    electron.ipcRenderer.deliver(
+      EVENT_CHANNEL,
+      EVENT_NAMES.map((name) => ({ name, payload: null })),
+    );
+    expect(seen).toEqual([...EVENT_NAMES]);
+    for (const off of offs) off();
+    expect(electron.ipcRenderer.listeners.get(EVENT_CHANNEL)).toEqual([]);
+  });
+
   it('refuses unknown event names and non-function handlers', () => {
     expect(() => api.on('nope' as 'queue', () => undefined)).toThrow(/Unknown console event "nope"/);
     expect(() => api.on('queue', 'x' as unknown as () => void)).toThrow(/must be a function/);
@@ -147,6 +160,6 @@ describe('preload bundle', () => {
     expect(report.inputs.every((p) => /^(preload|shared\/ipc)\//.test(p))).toBe(true);
     expect(report.inputs).not.toContain('shared/ipc/schemas.ts');
     expect(code).not.toMatch(/zod|ZodError/);
-    for (const name of CHANNEL_NAMES) expect(code).toContain(`"${name}"`);
+    for (const name of [...CHANNEL_NAMES, ...EVENT_NAMES]) expect(code).toContain(`"${name}"`);
   });
 });

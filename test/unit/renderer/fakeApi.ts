@@ -46,6 +46,16 @@ export function fakeUuid(): string {
   return `00000000-0000-4000-8000-${hex}`;
 }
 
+/** A stop command for `agentId` (a made-up agent by default), as the queue stores requests. */
+export function stopRequest(agentId: string = fakeUuid()) {
+  return {
+    type: 'control_command' as const,
+    request_id: fakeUuid(),
+    agent_id: agentId,
+    command_type: 'stop' as const,
+  };
+}
+
 export function agentInfo(name: string, status: AgentStatus = 'running', id: string = fakeUuid()): AgentInfo {
   return {
     id,

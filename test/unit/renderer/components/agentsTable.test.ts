@@ -16,7 +16,6 @@ describe('AgentsTable', () => {
     ctx.fake.addAgents(serverId, count);
     const store = useAgentsStore();
     const frames = manualFrames();
-    store.setScheduler(frames.schedule);
     await store.open(serverId);
     const wrapper = mount(AgentsTable, {
       props: { now: Date.now(), viewportFallback: 640 },

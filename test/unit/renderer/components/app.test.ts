@@ -79,4 +79,12 @@ describe('App shell and keyboard shortcuts', () => {
     await settle();
     expect(document.activeElement).toBe(wrapper.get('[data-testid="agents-filter"]').element);
   });
+
+  it('/ focuses the output filter in the agent view', async () => {
+    await wrapper.get('[data-testid="agent-open"]').trigger('click');
+    await settle();
+    press('/');
+    await settle();
+    expect(document.activeElement).toBe(wrapper.get('[data-testid="output-filter"]').element);
+  });
 });

@@ -1,25 +1,18 @@
 import { mount } from '@vue/test-utils';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import ActionForm from '../../../../renderer/src/components/ActionForm.vue';
 import ServerForm from '../../../../renderer/src/components/ServerForm.vue';
 import SpawnDialog from '../../../../renderer/src/components/SpawnDialog.vue';
 import { CURVE, SERVER_KEY } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { freshApp, settle, withFreshAgent } from '../setup';
 
 describe('ActionForm', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  let serverId: string;
-  let agentId: string;
-  beforeEach(() => {
-    ctx = freshApp();
-    serverId = ctx.fake.addServer('s');
-    agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
-  });
+  const ctx = withFreshAgent();
 
   it('lists actions with list_actions and validates params live, with the error position', async () => {
-    const wrapper = mount(ActionForm, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    const wrapper = mount(ActionForm, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
     await settle();
-    expect(ctx.fake.callsOf('sendAction')).toEqual([{ serverId, agentId, action: 'list_actions' }]);
+    expect(ctx.fake.callsOf('sendAction')).toEqual([{ ...ctx.ids, action: 'list_actions' }]);
     expect((wrapper.get('[data-testid="action-name"]').element as HTMLInputElement).value).toBe('echo');
     expect(wrapper.get('[data-testid="action-description"]').text()).toContain('Returns its params');
     await wrapper.get('[data-testid="action-params"]').setValue('{"a": 1,\n "b": }');
@@ -30,8 +23,7 @@ describe('ActionForm', () => {
     await wrapper.get('[data-testid="action-form"]').trigger('submit');
     await settle();
     expect(ctx.fake.callsOf('sendAction').at(-1)).toEqual({
-      serverId,
-      agentId,
+      ...ctx.ids,
       action: 'echo',
       params: { a: 1, b: [true] },
       timeoutSecs: 30,
@@ -41,7 +33,7 @@ describe('ActionForm', () => {
   });
 
   it('rejects a bad timeout before sending', async () => {
-    const wrapper = mount(ActionForm, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    const wrapper = mount(ActionForm, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
     await settle();
     await wrapper.get('[data-testid="action-timeout"]').setValue('0');
     expect(wrapper.get('[data-testid="action-timeout-error"]').text()).toContain('1 to 86400');
@@ -103,5 +95,25 @@ describe('SpawnDialog', () => {
     ]);
     expect(wrapper.get('[data-testid="spawn-outcome"]').text()).toContain('Done');
     expect(wrapper.emitted('spawned')).toHaveLength(1);
+  });
+
+  it('removing an environment row keeps the inputs of the rows after it, focus included', async () => {
+    const ctx = freshApp();
+    const serverId = ctx.fake.addServer('s');
+    const wrapper = mount(SpawnDialog, {
+      props: { serverId },
+      attachTo: document.body,
+      global: { plugins: [ctx.pinia] },
+    });
+    await wrapper.get('[data-testid="spawn-env-add"]').trigger('click');
+    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('FIRST');
+    const second = wrapper.get('[data-testid="spawn-env-key-1"]');
+    await second.setValue('SECOND');
+    (second.element as HTMLInputElement).focus();
+    await wrapper.get('[aria-label="Remove variable 1"]').trigger('click');
+    expect(wrapper.findAll('[data-testid="spawn-env-row"]')).toHaveLength(1);
+    expect(document.activeElement).toBe(second.element);
+    expect((second.element as HTMLInputElement).value).toBe('SECOND');
+    wrapper.unmount();
   });
 });

@@ -6,7 +6,7 @@ import ThemeToggle from '../../../../renderer/src/components/ThemeToggle.vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { THEME_KEY } from '../../../../renderer/src/stores/settings';
-import { fakeUuid } from '../fakeApi';
+import { stopRequest } from '../fakeApi';
 import { freshApp, settle } from '../setup';
 
 describe('BatchPanel and its result grid', () => {
@@ -66,12 +66,7 @@ describe('QueuePanel', () => {
   });
 
   it('lists pending commands with a ticking age and expiry, and cancels one', async () => {
-    const request = {
-      type: 'control_command' as const,
-      request_id: fakeUuid(),
-      agent_id: fakeUuid(),
-      command_type: 'stop' as const,
-    };
+    const request = stopRequest();
     const queued = ctx.fake.makeCommand('s1', request, 'queued', {
       createdAt: Date.now() - 65_000,
       expiresAt: Date.now() + 600_000,
@@ -90,12 +85,7 @@ describe('QueuePanel', () => {
   });
 
   it('shows why a cancel failed next to the command', async () => {
-    const request = {
-      type: 'control_command' as const,
-      request_id: fakeUuid(),
-      agent_id: fakeUuid(),
-      command_type: 'stop' as const,
-    };
+    const request = stopRequest();
     const unknown = ctx.fake.makeCommand('s1', request, 'timed_out');
     await useQueueStore().start();
     const wrapper = mount(QueuePanel, { global: { plugins: [ctx.pinia] } });

@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { watch } from 'vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { agentInfo } from '../fakeApi';
 import { freshApp, manualFrames, settle } from '../setup';
@@ -41,9 +42,13 @@ describe('agents store', () => {
     const agents = ctx.fake.addAgents(serverId, 10_000);
     const frames = manualFrames();
     const store = useAgentsStore();
-    store.setScheduler(frames.schedule);
     await store.open(serverId);
-    const versionBefore = store.version;
+    let recomputed = 0;
+    const stop = watch(
+      () => store.visible,
+      () => recomputed++,
+      { flush: 'sync' },
+    );
     const first = agents[0];
     const last = agents[9999];
     if (!first || !last) throw new Error('agents missing');
@@ -54,21 +59,21 @@ describe('agents store', () => {
         updates: agents.slice(i * 1000, (i + 1) * 1000).map((a) => update(a.id, 'paused')),
       });
     }
-    expect(store.version).toBe(versionBefore); // nothing applied until the frame
+    expect(recomputed).toBe(0); // nothing applied until the frame
+    expect(store.getRow(last.id)?.status).toBe('running');
     expect(frames.pending()).toBe(1);
     frames.run();
-    expect(store.version).toBe(versionBefore + 1);
-    expect(store.appliedUpdates).toBe(10_000);
+    expect(recomputed).toBe(1);
     expect(store.getRow(first.id)).toBe(rowBefore); // the same object, patched
     expect(store.getRow(last.id)?.status).toBe('paused');
     expect(store.statusCounts.get('paused')).toBe(10_000);
+    stop();
   });
 
   it('ignores other servers and re-lists on resync or an unknown agent', async () => {
     const [a] = ctx.fake.addAgents(serverId, 1);
     const frames = manualFrames();
     const store = useAgentsStore();
-    store.setScheduler(frames.schedule);
     await store.open(serverId);
     ctx.fake.emit('status', { serverId: 'other', updates: [update(a?.id ?? '', 'failed')] });
     frames.run();
@@ -79,6 +84,33 @@ describe('agents store', () => {
     await settle();
     expect(store.count).toBe(2);
     expect(ctx.fake.callsOf('listAgents')).toHaveLength(2);
+  });
+
+  it('setStatus records a reply status on the open server row only, and re-lists for an unknown agent', async () => {
+    const [a] = ctx.fake.addAgents(serverId, 1);
+    const id = a?.id ?? '';
+    const store = useAgentsStore();
+    await store.open(serverId);
+    store.setStatus('other server', id, 'failed');
+    expect(store.getRow(id)?.status).toBe('running');
+    store.setStatus(serverId, id, 'paused');
+    expect(store.getRow(id)?.status).toBe('paused');
+    expect(store.getRow(id)?.pausedAt).not.toBeNull();
+    expect(store.statusCounts.get('paused')).toBe(1);
+    store.setStatus(serverId, id, 'running');
+    expect(store.getRow(id)).toMatchObject({ status: 'running', pausedAt: null, pauseMode: null });
+
+    const late = agentInfo('late');
+    ctx.fake.agents.get(serverId)?.set(late.id, late);
+    vi.useFakeTimers();
+    try {
+      store.setStatus(serverId, late.id, 'running');
+      vi.advanceTimersByTime(1000);
+    } finally {
+      vi.useRealTimers();
+    }
+    await settle();
+    expect(store.getRow(late.id)?.name).toBe('late');
   });
 
   it('filters by text and status, sorts, and selects all filtered', async () => {

@@ -1,14 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
-import { fakeUuid } from '../fakeApi';
+import { stopRequest as req } from '../fakeApi';
 import { freshApp } from '../setup';
-
-const req = (agent: string) => ({
-  type: 'control_command' as const,
-  request_id: fakeUuid(),
-  agent_id: agent,
-  command_type: 'stop' as const,
-});
 
 describe('queue store', () => {
   let ctx: ReturnType<typeof freshApp>;
