@@ -166,6 +166,11 @@ export type InputOf<K extends ChannelName> = z.input<Schemas[K]>;
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${i.message}`)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${issueMessage(i)}`)
     .join('; ');
+}
+
+/** An issue's message; for a refused record key, why the key was refused (not "Invalid key"). */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
 }

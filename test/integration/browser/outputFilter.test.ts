@@ -14,7 +14,7 @@ import { PortAllocator } from '../../helpers/ports';
 import { waitUntil } from '../../helpers/wait';
 import { startRig, webSocketWithOrigin, type HostRig } from './hostKit';
 
-const ports = new PortAllocator(25600, 25799);
+const ports = new PortAllocator(25600, 25699);
 
 /** What the agent echoes (as `stdin: <line>`) in every round. */
 const LINES = [
