@@ -5,10 +5,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type * as zmq from 'zeromq';
-import { startScriptedRouter } from '../../helpers/scriptedRouter';
+import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
 import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
+import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { waitUntil } from '../../helpers/wait';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
 import type { ServerSecurity } from '../../../shared/domain/server';
@@ -169,18 +171,70 @@ export function startRustLikeRouter(
 ): Promise<zmq.Router> {
   return startScriptedRouter(port, async (req, send) => {
     received.push(req);
-    const reply =
-      req.type === 'health_check_request'
-        ? {
-            type: 'health_check_response' as const,
-            request_id: req.request_id,
-            healthy: true,
-            protocol_version: '1.0.0',
-            uptime_secs: 1,
-            active_agents: 0,
-            metadata: null,
-          }
-        : answer(req);
+    const reply = req.type === 'health_check_request' ? healthReply(req) : answer(req);
     if (reply !== null) await send(reply);
   });
+}
+
+/** What {@link useTestBed} gives a test file. */
+export interface TestBed {
+  /** A path inside the file's temp dir (made before its first test, removed after its last). */
+  readonly path: (name: string) => string;
+  /** A test core in `path(name)`, disposed after the test. */
+  readonly core: (name: string, options?: Omit<ConsoleCoreOptions, 'dataDir'>) => ConsoleCore;
+  /** Routers to close after the test. */
+  readonly routers: zmq.Router[];
+}
+
+/**
+ * Registers the hooks most client tests share: one temp dir per file, and the cores and
+ * routers a test opened closed after it.
+ */
+export function useTestBed(prefix: string): TestBed {
+  let temp: TempDir | null = null;
+  const cores: ConsoleCore[] = [];
+  const routers: zmq.Router[] = [];
+  const path = (name: string): string => {
+    if (temp === null) throw new Error('the temp dir is made in beforeAll');
+    return join(temp.path, name);
+  };
+  beforeAll(async () => {
+    temp = await createTempDir(prefix);
+  });
+  afterEach(async () => {
+    for (const c of cores.splice(0)) await c.dispose();
+    for (const r of routers.splice(0)) r.close();
+  });
+  afterAll(async () => {
+    await temp?.remove();
+  });
+  return {
+    path,
+    core: (name, options = {}) => {
+      const c = openTestCore({ dataDir: path(name), ...options });
+      cores.push(c);
+      return c;
+    },
+    routers,
+  };
+}
+
+/**
+ * Adds a plain profile (a scripted ROUTER or a Rust 1.0.0 server speaks plain ZMTP) for
+ * 127.0.0.1:`port` to `core`, heartbeat `heartbeatIntervalMs`, and waits until it is online.
+ * @returns the profile's server id
+ */
+export async function addPlainServer(
+  core: ConsoleCore,
+  port: number,
+  heartbeatIntervalMs = 200,
+): Promise<string> {
+  const sid = core.registry.add({
+    name: `plain-${port}`,
+    endpoint: `tcp://127.0.0.1:${port}`,
+    heartbeatIntervalMs,
+    security: { mode: 'plain' },
+  }).id;
+  await waitServerOnline(core.registry, sid);
+  return sid;
 }

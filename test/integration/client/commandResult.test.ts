@@ -6,38 +6,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type * as zmq from 'zeromq';
+import { describe, expect, it } from 'vitest';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import type { CommandResult } from '../../../shared/domain/result';
 import type { RequestMessage, ReplyMessage } from '../../../shared/protocol';
-import type { ConsoleCore } from '../../../main/core/services/consoleCore';
 import { PortAllocator } from '../../helpers/ports';
-import { startScriptedRouter } from '../../helpers/scriptedRouter';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
 import { waitUntil } from '../../helpers/wait';
-import { openTestCore, runCtlProcess, startRustLikeRouter, waitServerOnline } from './clientKit';
+import { addPlainServer, runCtlProcess, startRustLikeRouter, useTestBed } from './clientKit';
 
 const ports = new PortAllocator(25700, 25799);
 /** The service's margin over a command's reply timeout (agentControlService WAIT_MARGIN_MS). */
 const WAIT_MARGIN_MS = 10_000;
 
-let temp: TempDir;
-const routers: zmq.Router[] = [];
-const cores: ConsoleCore[] = [];
-
-beforeAll(async () => {
-  temp = await createTempDir('descartes-result-');
-});
-afterEach(async () => {
-  for (const c of cores.splice(0)) await c.dispose();
-  for (const r of routers.splice(0)) r.close();
-});
-afterAll(async () => {
-  await temp.remove();
-});
+const bed = useTestBed('descartes-result-');
 
 /**
  * A ROUTER that says it is a current server without dedupe (so nothing is resent), answers
@@ -47,20 +30,12 @@ async function vanishingServer(port: number, received: RequestMessage[]): Promis
   const router = await startScriptedRouter(port, async (req, send) => {
     received.push(req);
     if (req.type === 'health_check_request') {
-      await send({
-        type: 'health_check_response',
-        request_id: req.request_id,
-        healthy: true,
-        protocol_version: '1.0.0',
-        uptime_secs: 1,
-        active_agents: 0,
-        metadata: { capabilities: 'batch,custom_action,output_query' },
-      });
+      await send(healthReply(req, { capabilities: 'batch,custom_action,output_query' }));
     } else if (req.type === 'batch_control_command') {
       router.close();
     }
   });
-  routers.push(router);
+  bed.routers.push(router);
 }
 
 describe('a command on the wire when the caller stops waiting', () => {
@@ -69,15 +44,8 @@ describe('a command on the wire when the caller stops waiting', () => {
     const received: RequestMessage[] = [];
     await vanishingServer(port, received);
     const requestTimeoutMs = 2000;
-    const core = openTestCore({ dataDir: join(temp.path, 'service'), requestTimeoutMs });
-    cores.push(core);
-    const sid = core.registry.add({
-      name: 'vanishing',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      security: { mode: 'plain' },
-    }).id;
-    await waitServerOnline(core.registry, sid);
+    const core = bed.core('service', { requestTimeoutMs });
+    const sid = await addPlainServer(core, port);
 
     const result = await core.service.batchControl(sid, [randomUUID(), randomUUID()], 'pause');
     const batch = received.find((r) => r.type === 'batch_control_command');
@@ -95,8 +63,8 @@ describe('a command on the wire when the caller stops waiting', () => {
     const port = await ports.next();
     const received: RequestMessage[] = [];
     // Answers health checks; never answers the stop.
-    routers.push(await startRustLikeRouter(port, received, () => null));
-    const dataDir = join(temp.path, 'ctl');
+    bed.routers.push(await startRustLikeRouter(port, received, () => null));
+    const dataDir = bed.path('ctl');
     const agent = randomUUID();
     const run = await runCtlProcess(
       ['control', agent, 'stop', '--queue', '--server', `tcp://127.0.0.1:${port}`, '--wait', '1'],
@@ -114,7 +82,7 @@ describe('a command on the wire when the caller stops waiting', () => {
 
 describe('ctl checks its input with the GUI schemas', () => {
   it('refuses an environment name the GUI refuses (exit 2), naming it; nothing is queued', async () => {
-    const dataDir = join(temp.path, 'ctl-env');
+    const dataDir = bed.path('ctl-env');
     const port = await ports.next();
     const run = await runCtlProcess(
       [
