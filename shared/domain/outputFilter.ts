@@ -1,5 +1,5 @@
 /**
- * The output-query filter (docs/PROTOCOL.md §4), read the same way everywhere: by the server
+ * The output-query filter (docs/PROTOCOL.md §4.4), read the same way everywhere: by the server
  * that scans its line store, by the renderer that checks a filter before sending it and applies
  * it to live-tail lines, by ctl and by the IPC schemas. One reader, so a filter cannot mean one
  * thing to a paged query and another to the live tail of the same view.

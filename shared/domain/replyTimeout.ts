@@ -1,5 +1,5 @@
 /**
- * The reply-timeout rule (docs/PROTOCOL.md §5), in one place: the dispatcher's and ctl's reply
+ * The reply-timeout rule (docs/PROTOCOL.md §5.2), in one place: the dispatcher's and ctl's reply
  * timeouts and how long the service waits for a queued command's verdict all follow it.
  */
 import type { RequestMessage } from '../protocol/types';
@@ -13,11 +13,11 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
  */
 export const REPLY_MARGIN_MS = 5000;
 
-/** How long a server gives a custom action sent without `timeout_secs` (docs/PROTOCOL.md §4: 30 s). */
+/** How long a server gives a custom action sent without `timeout_secs` (docs/PROTOCOL.md §4.2: 30 s). */
 export const SERVER_ACTION_DEFAULT_MS = 30_000;
 
 /**
- * How long the console waits for the reply to `request`, in ms (docs/PROTOCOL.md §5): a spawn or
+ * How long the console waits for the reply to `request`, in ms (docs/PROTOCOL.md §5.2): a spawn or
  * custom action with `timeout_secs` waits that plus {@link REPLY_MARGIN_MS}; a custom action
  * without one waits the default, plus the margin when the default reaches the server's own 30 s
  * (else the two would race and the server's clear "timed out" reply could lose; a shorter

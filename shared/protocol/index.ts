@@ -1,5 +1,5 @@
 /**
- * descartes 1.0.0 wire protocol: message types and the positional msgpack codec (PROTOCOL.md §2–3).
+ * descartes 1.0.0 wire protocol: message types and the positional msgpack codec (docs/PROTOCOL.md §2–3).
  *
  * - `encodeMessage(msg)` gives exactly the bytes `rmp_serde::to_vec` writes for the Rust value.
  * - `decodeMessage(bytes)` accepts and rejects what the Rust decoder does (array or map form,

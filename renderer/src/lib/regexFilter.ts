@@ -1,5 +1,5 @@
 /**
- * Client-side check of an output filter before it is sent (docs/PROTOCOL.md §4). The reading
+ * Client-side check of an output filter before it is sent (docs/PROTOCOL.md §4.4). The reading
  * itself is `shared/domain/outputFilter`, the server's own, so the regex kept here for the live
  * tail keeps exactly the lines a paged query returns.
  */

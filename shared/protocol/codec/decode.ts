@@ -1,6 +1,6 @@
 /**
  * decodeMessage: msgpack bytes → ZmqMessage, accepting and rejecting what the Rust decoder
- * (rmp_serde + serde derive, internally tagged `type`) does; PROTOCOL.md §2.
+ * (rmp_serde + serde derive, internally tagged `type`) does; docs/PROTOCOL.md §2.2.
  */
 import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
 import { ProtocolError, clipText } from '../errors';
@@ -728,7 +728,7 @@ function readJsonMap(r: Reader, n: number): Record<string, unknown> {
 
 /**
  * Skips the value of an ignored map key, still checking it: well-formed, within the nesting limit,
- * valid UTF-8 strings, no ext (PROTOCOL.md §2 rejects ext values and invalid UTF-8 anywhere).
+ * valid UTF-8 strings, no ext (docs/PROTOCOL.md §2.2 rejects ext values and invalid UTF-8 anywhere).
  *
  * It allocates nothing and does not recurse, whatever the value holds: a loop with the count of
  * values left at each open level (in the reader's fixed stack, MAX_DEPTH deep), strings checked

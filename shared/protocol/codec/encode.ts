@@ -1,5 +1,5 @@
 /**
- * encodeMessage: ZmqMessage → the exact bytes `rmp_serde::to_vec` writes (PROTOCOL.md §2):
+ * encodeMessage: ZmqMessage → the exact bytes `rmp_serde::to_vec` writes (docs/PROTOCOL.md §2.1):
  * positional arrays `[tag, fields…]`, None as nil, smallest int forms, JSON object and HashMap keys
  * sorted by their UTF-8 bytes. Values are validated on the way.
  */

@@ -1,5 +1,5 @@
 /**
- * The schema table that drives both encode and decode (PROTOCOL.md §3): for every struct, its wire
+ * The schema table that drives both encode and decode (docs/PROTOCOL.md §3): for every struct, its wire
  * fields in order, each with a kind, whether it is an `Option` and what a left-out field defaults to.
  */
 import {

@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import type * as zmq from 'zeromq';
 import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
 import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { useCleanups } from '../../helpers/useCleanups';
+import { useTempDir } from '../../helpers/useTempDir';
 import { waitUntil } from '../../helpers/wait';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
 import type { ServerSecurity } from '../../../shared/domain/server';
@@ -182,40 +182,31 @@ export interface TestBed {
   readonly path: (name: string) => string;
   /** A test core in `path(name)`, disposed after the test. */
   readonly core: (name: string, options?: Omit<ConsoleCoreOptions, 'dataDir'>) => ConsoleCore;
-  /** Routers to close after the test. */
-  readonly routers: zmq.Router[];
+  /** Closes `router` after the test; returns it. */
+  readonly adopt: (router: zmq.Router) => zmq.Router;
 }
 
 /**
- * Registers the hooks most client tests share: one temp dir per file, and the cores and
- * routers a test opened closed after it.
+ * The hooks most client tests share, on `useTempDir` and `useCleanups`: one temp dir per file,
+ * and the cores and routers a test opened closed after it.
  */
 export function useTestBed(prefix: string): TestBed {
-  let temp: TempDir | null = null;
-  const cores: ConsoleCore[] = [];
-  const routers: zmq.Router[] = [];
-  const path = (name: string): string => {
-    if (temp === null) throw new Error('the temp dir is made in beforeAll');
-    return join(temp.path, name);
-  };
-  beforeAll(async () => {
-    temp = await createTempDir(prefix);
-  });
-  afterEach(async () => {
-    for (const c of cores.splice(0)) await c.dispose();
-    for (const r of routers.splice(0)) r.close();
-  });
-  afterAll(async () => {
-    await temp?.remove();
-  });
+  const temp = useTempDir(prefix, 'file');
+  const cleanups = useCleanups();
+  const path = (name: string): string => join(temp.path, name);
   return {
     path,
     core: (name, options = {}) => {
       const c = openTestCore({ dataDir: path(name), ...options });
-      cores.push(c);
+      cleanups.push(() => c.dispose());
       return c;
     },
-    routers,
+    adopt: (router) => {
+      cleanups.push(() => {
+        router.close();
+      });
+      return router;
+    },
   };
 }
 

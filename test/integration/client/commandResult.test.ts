@@ -35,7 +35,7 @@ async function vanishingServer(port: number, received: RequestMessage[]): Promis
       router.close();
     }
   });
-  bed.routers.push(router);
+  bed.adopt(router);
 }
 
 describe('a command on the wire when the caller stops waiting', () => {
@@ -63,7 +63,7 @@ describe('a command on the wire when the caller stops waiting', () => {
     const port = await ports.next();
     const received: RequestMessage[] = [];
     // Answers health checks; never answers the stop.
-    bed.routers.push(await startRustLikeRouter(port, received, () => null));
+    bed.adopt(await startRustLikeRouter(port, received, () => null));
     const dataDir = bed.path('ctl');
     const agent = randomUUID();
     const run = await runCtlProcess(

@@ -298,7 +298,7 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
     answer: (req: RequestMessage) => ZmqMessage | null,
   ): Promise<zmq.Router> {
     const router = await startRustLikeRouter(port, received, answer);
-    bed.routers.push(router);
+    bed.adopt(router);
     return router;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, JsonValue } from '../../../shared/protocol';
 import { AGENT_FIXTURE_DIR, fixtureAgent, nodeBackends } from '../../helpers/agents';
 import {
@@ -35,9 +35,7 @@ function asObject(value: JsonValue | undefined): Record<string, JsonValue> {
 }
 
 describe('agent server: spawn, list, health and the 12 control commands', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     env: { T_SERVER: 'from-server-env', T_SERVER_SECRET: 'not-inherited' },
     config: {
       cli_catch_all: true,
@@ -59,7 +57,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
         ghost: { argv: [GHOST_EXE, '{task}'] },
       },
     },
-  }));
+  });
 
   it('health_check_response: healthy, protocol 1.0.0, metadata with server_id, pub_endpoint, capabilities, counters', async () => {
     const reply = await h.client.request(healthCheck());
@@ -202,10 +200,13 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     let agent: AgentInfo;
     let pid = 0;
 
-    it('spawns (status running)', async () => {
+    beforeAll(async () => {
       agent = await spawnAgent(h.client, fixtureAgent('action-agent.js'));
-      expect(agent.status).toBe('running');
       pid = await actionAgentPid(h.client, agent.id);
+    });
+
+    it('spawns (status running)', () => {
+      expect(agent.status).toBe('running');
       expect(isProcessRunning(pid)).toBe(true);
     });
 

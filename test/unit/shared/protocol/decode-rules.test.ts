@@ -1,6 +1,6 @@
 /**
- * PROTOCOL.md §2, decoding: every bullet of "Decoding MUST accept…", "It MUST reject…" and "Details
- * that decide the bytes and verdicts", one describe block each, on hand-made inputs.
+ * docs/PROTOCOL.md §2.2–2.4, decoding: every rule of "Decoding MUST accept…", "It MUST reject…",
+ * "Details that decide the bytes and verdicts" and the bounds, one describe block each, on hand-made inputs.
  */
 import { describe, expect, it } from 'vitest';
 import {

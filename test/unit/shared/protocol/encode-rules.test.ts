@@ -1,8 +1,8 @@
 /**
- * PROTOCOL.md §2, encoding: positional arrays, every field written (None as nil), smallest int forms
- * (bigints included), floats as float64, whole numbers as ints, keys sorted by UTF-8 bytes, str8/16/32,
- * uuids as bin8, SystemTime as [secs, nanos], LogStream.data as an array of uints; validation on
- * encode; the 10 MiB limit.
+ * docs/PROTOCOL.md §2.1 and §2.3, encoding: positional arrays, every field written (None as nil),
+ * smallest int forms (bigints included), floats as float64, whole numbers as ints, keys sorted by
+ * UTF-8 bytes, str8/16/32, uuids as bin8, SystemTime as [secs, nanos], LogStream.data as an array
+ * of uints; validation on encode; the 10 MiB limit.
  */
 import { describe, expect, it } from 'vitest';
 import {
