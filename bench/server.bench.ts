@@ -48,7 +48,7 @@ import type { LineSnapshot } from '../server/lineStore';
 import { QueryPool } from '../server/query/queryPool';
 import { requiredLiteral } from '../server/query/requiredLiteral';
 import { scanSegments } from '../server/query/scanSegments';
-import { compileFilter } from '../server/regexFilter';
+import { parseOutputFilter } from '../shared/domain/outputFilter';
 import { readyString, startChild, type Child } from './fixtures/children';
 import { encodeRequest, RawDealer, type EncodedRequest } from './fixtures/rawDealer';
 import { median, percentile, report, result, type BenchResult } from './harness';
@@ -532,7 +532,9 @@ async function compareQuery(
   pool: QueryPool,
   pattern: string,
 ): Promise<BenchResult> {
-  const re = compileFilter(pattern);
+  const parsed = parseOutputFilter(pattern);
+  if (!parsed.ok || parsed.regex === null) throw new Error(`'${pattern}' is not a filter the server accepts`);
+  const re = parsed.regex;
   const literal = requiredLiteral(re.source, re.flags);
   const expected = LINES / 100;
   const check = (what: string, total: number, lines: string[]): void => {

@@ -2,7 +2,9 @@
  * The command line of `npm run ctl`: parsed into a typed invocation, every mistake reported as
  * a {@link CtlUsageError} that names the argument and what was expected.
  */
+import type { z } from 'zod';
 import { COMMAND_STATES, type CommandState } from '../../shared/domain/command';
+import { issueMessage, schemas } from '../../shared/ipc/schemas';
 import {
   AGENT_STATUSES,
   CONTROL_COMMAND_TYPES,
@@ -352,7 +354,14 @@ function parseCommand(name: string, args: readonly string[], f: Flags): CtlComma
       return {
         kind: 'list',
         status: status === null ? null : oneOf('--status', status, AGENT_STATUSES),
-        limit: limit === null ? null : integer('--limit', limit, 0, Number.MAX_SAFE_INTEGER),
+        limit:
+          limit === null
+            ? null
+            : (gui(
+                schemas.listAgents.shape.limit,
+                integer('--limit', limit, 0, Number.MAX_SAFE_INTEGER),
+                '--limit',
+              ) ?? null),
       };
     }
     case 'spawn':
@@ -365,7 +374,7 @@ function parseCommand(name: string, args: readonly string[], f: Flags): CtlComma
       return {
         kind: 'action',
         agentId: agentId(agent),
-        action,
+        action: gui(schemas.sendAction.shape.action, action, '<action>'),
         params: json('--params', f.get('--params')),
         timeoutSecs: timeout === null ? null : integer('--timeout', timeout, 1, 86_400),
       };
@@ -393,7 +402,7 @@ function parseCommand(name: string, args: readonly string[], f: Flags): CtlComma
         kind: 'query',
         agentId: agentId(agent),
         stream: oneOf('--stream', f.get('--stream') ?? 'both', OUTPUT_STREAMS),
-        filter: f.get('--filter'),
+        filter: gui(schemas.queryOutput.shape.filter, f.get('--filter'), '--filter') ?? null,
         limit: limit === null ? null : integer('--limit', limit, 0, 10_000),
         offset: offset === null ? null : integer('--offset', offset, 0, Number.MAX_SAFE_INTEGER),
       };
@@ -459,18 +468,20 @@ function parseSpawn(args: readonly string[], f: Flags): CtlCommand {
   if (task === null) throw new CtlUsageError("'spawn' needs --task TEXT");
   const timeout = f.get('--timeout');
   const meta = pairs('--meta', f.all('--meta'));
+  const config: SpawnSpec = {
+    name: f.get('--name') ?? backend,
+    model_backend: backend,
+    task,
+    model: f.get('--model'),
+    context: f.get('--context'),
+    system_prompt: f.get('--system-prompt'),
+    tool_level: f.get('--tool-level'),
+    environment: pairs('--env', f.all('--env')),
+  };
+  gui(schemas.spawnAgent.shape.config, config, SPAWN_FLAGS);
   return {
     kind: 'spawn',
-    config: {
-      name: f.get('--name') ?? backend,
-      model_backend: backend,
-      task,
-      model: f.get('--model'),
-      context: f.get('--context'),
-      system_prompt: f.get('--system-prompt'),
-      tool_level: f.get('--tool-level'),
-      environment: pairs('--env', f.all('--env')),
-    },
+    config,
     timeoutSecs: timeout === null ? null : integer('--timeout', timeout, 1, 86_400),
     metadata: Object.keys(meta).length === 0 ? null : meta,
   };
@@ -519,6 +530,42 @@ function expectArgs(name: string, args: readonly string[], names: readonly strin
     );
   }
   return names.map((_, i) => args[i] ?? '');
+}
+
+/** The ctl flag behind each field of a spawn's config, for messages. */
+const SPAWN_FLAGS: Readonly<Record<keyof SpawnSpec, string>> = {
+  name: '--name',
+  model_backend: '--backend',
+  task: '--task',
+  model: '--model',
+  context: '--context',
+  system_prompt: '--system-prompt',
+  tool_level: '--tool-level',
+  environment: '--env',
+};
+
+/**
+ * Checks `value` with the console's own IPC schema for the same input (`shared/ipc/schemas`), so
+ * ctl accepts exactly what the GUI accepts.
+ * @param flag the ctl flag or argument the value came from, or one per field of an object
+ * @throws CtlUsageError naming the flag (and key, e.g. `--env BAD-NAME`) and the schema's reason
+ */
+function gui<S extends z.ZodType>(
+  schema: S,
+  value: z.input<S>,
+  flag: string | Readonly<Record<string, string>>,
+): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue === undefined)
+    throw new CtlUsageError(`${typeof flag === 'string' ? flag : 'input'} is not valid`);
+  const [field, ...rest] = issue.path.map(String);
+  const name =
+    typeof flag === 'string'
+      ? [flag, field, ...rest]
+      : [field === undefined ? 'input' : (flag[field] ?? field), ...rest];
+  throw new CtlUsageError(`${name.filter((n) => n !== undefined).join(' ')}: ${issueMessage(issue)}`);
 }
 
 function agentId(text: string): string {

@@ -8,7 +8,7 @@ import { customActionAsControl, runBatchAsControls } from '../core/queue/legacyT
 import type { ServerProfile } from '../../shared/domain/server';
 import { ProfileError, ProfileStore } from '../core/services/profileStore';
 import { Connection, type ConnectionSnapshot } from '../core/transport/connection';
-import { replyTimeoutMs } from '../core/transport/replyTimeout';
+import { replyTimeoutMs } from '../../shared/domain/replyTimeout';
 import { RequestError } from '../core/transport/requestError';
 import { sameEndpoint } from '../core/transport/endpoints';
 import type { CtlCommand, CtlOptions } from './ctlArgs';

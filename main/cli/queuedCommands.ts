@@ -6,7 +6,7 @@
  */
 import type { QueuedCommand } from '../../shared/domain/command';
 import { isPending } from '../../shared/domain/command';
-import type { CommandResult } from '../../shared/domain/result';
+import { commandResult, type CommandResult } from '../../shared/domain/result';
 import type { ReplyMessage } from '../../shared/protocol';
 import type { ServerProfile } from '../../shared/domain/server';
 import type { DispatchResult } from '../core/queue/dispatcher';
@@ -70,7 +70,11 @@ export async function runQueued(
       const ended = await tap.waitEnd(id, deadline);
       const current = ended?.command ?? core.queue.get(id);
       if (current === null) throw new Error(`command ${id} vanished from the queue`);
-      const result = resultOf(current, ended?.reply ?? null, options);
+      const result = commandResult(
+        current,
+        ended?.reply ?? null,
+        `sent, but no reply within --wait ${options.waitMs / 1000} s; the next owner of the queue resends or settles it`,
+      );
       await settleInFlight(core, deadline);
       const snap = session.connection.snapshot();
       return report(result, profile, options, io, snap.handshakeProblem === null ? null : snap.lastError);
@@ -268,50 +272,6 @@ async function settleInFlight(core: ConsoleCore, deadline: number): Promise<void
       .filter((p) => core.registry.session(p.id).connection.snapshot().state === 'online')
       .reduce((n, p) => n + core.queue.list(p.id, ['sending'], 10_000).length, 0);
   while (Date.now() < deadline && onWire() > 0) await sleep(POLL_MS);
-}
-
-function resultOf(
-  command: QueuedCommand,
-  reply: ReplyMessage | null,
-  options: CtlOptions,
-): CommandResult<ReplyMessage> {
-  switch (command.state) {
-    case 'succeeded':
-    case 'failed':
-      if (reply !== null) return { status: 'done', command, reply };
-      return {
-        status: 'failed',
-        command,
-        error:
-          command.outcome?.kind === 'send_error'
-            ? command.outcome.message
-            : command.outcome?.kind === 'reply'
-              ? (command.outcome.error ?? command.outcome.detail)
-              : 'failed',
-      };
-    case 'timed_out':
-      return {
-        status: 'unknown',
-        command,
-        reason: command.outcome?.kind === 'unknown' ? command.outcome.reason : 'no reply in time',
-      };
-    case 'sending':
-      return {
-        status: 'unknown',
-        command,
-        reason: `sent, but no reply within --wait ${options.waitMs / 1000} s; the next owner of the queue resends or settles it`,
-      };
-    case 'queued':
-      return { status: 'queued', command };
-    case 'expired':
-      return { status: 'failed', command, error: 'expired before it could be sent (it was never sent)' };
-    case 'cancelled':
-      return { status: 'failed', command, error: 'cancelled' };
-    default: {
-      const never: never = command.state;
-      return never;
-    }
-  }
 }
 
 function report(

@@ -3,7 +3,8 @@ import type { AgentProcess } from '../agentProcess';
 import { STREAM_MASK } from '../lineStore';
 import { QueryFailedError, QueryRefusedError } from '../query/queryPool';
 import { requiredLiteral } from '../query/requiredLiteral';
-import { compileFilter, InvalidRegexError, RegexTimeoutError } from '../regexFilter';
+import { filterErrorText, parseOutputFilter } from '../../shared/domain/outputFilter';
+import { RegexTimeoutError } from '../regexFilter';
 import type { HandlerContext } from './context';
 
 /** Lines returned when the request leaves `limit` out. */
@@ -40,18 +41,12 @@ export async function queryOutput(
   limit: number,
   offset: number,
 ): Promise<QueryOutcome> {
-  let re: RegExp | null = null;
-  if (filter !== null && filter !== '') {
-    try {
-      re = compileFilter(filter);
-    } catch (error) {
-      ctx.stats.increment('bad_regex');
-      return {
-        ok: false,
-        error: error instanceof InvalidRegexError ? error.message : `invalid regex: ${String(error)}`,
-      };
-    }
+  const parsed = parseOutputFilter(filter ?? '');
+  if (!parsed.ok) {
+    ctx.stats.increment('bad_regex');
+    return { ok: false, error: filterErrorText(parsed) };
   }
+  const re = parsed.regex;
   const clamped = Math.min(limit, MAX_QUERY_LIMIT);
   // Read with the lines: whatever is dropped later is newer than this snapshot's oldest line.
   const droppedLines = agent.lines.dropped(stream);

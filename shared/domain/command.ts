@@ -139,26 +139,20 @@ export function canTransition(from: CommandState, to: CommandState): boolean {
   }
 }
 
+/** What the UI calls each state; a missing state fails to compile. */
+const STATE_LABELS: Readonly<Record<CommandState, string>> = {
+  queued: 'queued',
+  sending: 'sending',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  timed_out: 'outcome unknown',
+  expired: 'expired (not sent)',
+  cancelled: 'cancelled',
+};
+
 /** A short label for a state, as the UI shows it. */
 export function describeState(state: CommandState): string {
-  switch (state) {
-    case 'queued':
-      return 'queued';
-    case 'sending':
-      return 'sending';
-    case 'succeeded':
-      return 'succeeded';
-    case 'failed':
-      return 'failed';
-    case 'timed_out':
-      return 'outcome unknown';
-    case 'expired':
-      return 'expired (not sent)';
-    case 'cancelled':
-      return 'cancelled';
-    default:
-      return assertNever(state);
-  }
+  return STATE_LABELS[state];
 }
 
 const shortId = (id: string): string => id.slice(0, 8);
@@ -190,57 +184,36 @@ export function outcomeFromReply(reply: ReplyMessage): SettleOutcome {
   switch (reply.type) {
     case 'spawn_response': {
       const agent = reply.agent_info ?? null;
-      return {
-        kind: 'reply',
-        success: reply.success,
-        error: reply.error ?? null,
-        detail: agent ? `agent ${agent.id} ${agent.status}` : reply.success ? 'spawned' : 'not spawned',
-        agentId: agent ? agent.id : null,
-      };
+      const detail = agent ? `agent ${agent.id} ${agent.status}` : reply.success ? 'spawned' : 'not spawned';
+      return replyOutcome(reply.success, reply.error, detail, agent ? agent.id : null);
     }
-    case 'command_response':
-      return {
-        kind: 'reply',
-        success: reply.success,
-        error: reply.error ?? null,
-        detail: `agent ${shortId(reply.agent_id)}${reply.status ? ` ${reply.status}` : ''}`,
-        agentId: reply.agent_id,
-      };
-    case 'batch_control_response':
-      return {
-        kind: 'reply',
-        success: reply.success,
-        error: null,
-        detail: `${String(reply.successful)} succeeded, ${String(reply.failed)} failed`,
-        agentId: null,
-      };
+    case 'command_response': {
+      const detail = `agent ${shortId(reply.agent_id)}${reply.status ? ` ${reply.status}` : ''}`;
+      return replyOutcome(reply.success, reply.error, detail, reply.agent_id);
+    }
+    case 'batch_control_response': {
+      const detail = `${String(reply.successful)} succeeded, ${String(reply.failed)} failed`;
+      return replyOutcome(reply.success, null, detail, null);
+    }
     case 'list_agents_response':
-      return {
-        kind: 'reply',
-        success: reply.success,
-        error: reply.error ?? null,
-        detail: `${reply.agents.length} agent(s)`,
-        agentId: null,
-      };
+      return replyOutcome(reply.success, reply.error, `${reply.agents.length} agent(s)`, null);
     case 'health_check_response':
-      return {
-        kind: 'reply',
-        success: reply.healthy,
-        error: null,
-        detail: `protocol ${reply.protocol_version}`,
-        agentId: null,
-      };
+      return replyOutcome(reply.healthy, null, `protocol ${reply.protocol_version}`, null);
     case 'output_query_response':
-      return {
-        kind: 'reply',
-        success: reply.success,
-        error: reply.error ?? null,
-        detail: `${reply.lines.length} line(s)`,
-        agentId: reply.agent_id,
-      };
+      return replyOutcome(reply.success, reply.error, `${reply.lines.length} line(s)`, reply.agent_id);
     default:
       return assertNever(reply);
   }
+}
+
+/** A `reply` outcome; an absent `error` is stored as null. */
+function replyOutcome(
+  success: boolean,
+  error: string | null | undefined,
+  detail: string,
+  agentId: string | null,
+): SettleOutcome {
+  return { kind: 'reply', success, error: error ?? null, detail, agentId };
 }
 
 /** Compile-time exhaustiveness check that also fails loudly at run time. */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AGENT_STATUSES, CONTROL_COMMAND_TYPES, OUTPUT_STREAMS } from '../protocol/types';
 import { COMMAND_STATES } from '../domain/command';
 import { CurveKeyError, parseCurveKey } from '../domain/curveKey';
+import { filterErrorText, parseOutputFilter } from '../domain/outputFilter';
 
 const uuid = z
   .string()
@@ -36,6 +37,15 @@ export const curveKeyText = z
       return z.NEVER;
     }
   });
+
+/**
+ * An output-query filter the server accepts (`shared/domain/outputFilter`: ≤ 1 KiB of UTF-8,
+ * `pattern` or `/pattern/flags`); the message is the server's own "invalid regex: …".
+ */
+export const outputFilter = z.string().superRefine((text, ctx) => {
+  const parsed = parseOutputFilter(text);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: filterErrorText(parsed) });
+});
 
 /** Encrypted with a pinned key, or plain by explicit choice: there is no default. */
 export const serverSecurity = z.discriminatedUnion('mode', [
@@ -122,7 +132,7 @@ export const schemas = {
     serverId,
     agentId: uuid,
     stream: z.enum(OUTPUT_STREAMS),
-    filter: z.string().max(1024, 'a filter is at most 1 KiB').nullable().optional(),
+    filter: outputFilter.nullable().optional(),
     limit: z.number().int().min(0).max(10_000).optional(),
     offset: z.number().int().min(0).optional(),
   }),
@@ -156,6 +166,11 @@ export type InputOf<K extends ChannelName> = z.input<Schemas[K]>;
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${i.message}`)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${issueMessage(i)}`)
     .join('; ');
+}
+
+/** An issue's message; for a refused record key, why the key was refused (not "Invalid key"). */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
+import { failureReason, unknownReason } from '../../../shared/domain/result';
 import type { ConnectionStateName, ServerStatus } from '../../../shared/domain/server';
 import type {
   ApiOutputs,
@@ -121,25 +122,21 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
     broadcast({ name: 'queue', payload: [command] });
     if (previous === command.state) return;
     if (command.state === 'failed') {
-      const o = command.outcome;
-      const why =
-        o?.kind === 'reply' ? (o.error ?? o.detail) : o?.kind === 'send_error' ? o.message : 'it failed';
       broadcast({
         name: 'notification',
         payload: {
           level: 'error',
           title: `Command failed on ${serverName(command.serverId)}`,
-          body: `${command.summary}: ${why}. See the history for details; retry it from there.`,
+          body: `${command.summary}: ${failureReason(command)}. See the history for details; retry it from there.`,
         },
       });
     } else if (command.state === 'timed_out') {
-      const reason = command.outcome?.kind === 'unknown' ? command.outcome.reason : 'no reply in time';
       broadcast({
         name: 'notification',
         payload: {
           level: 'warning',
           title: `Outcome unknown on ${serverName(command.serverId)}`,
-          body: `${command.summary}: ${reason}. Check the agent, then retry or cancel it in the queue.`,
+          body: `${command.summary}: ${unknownReason(command)}. Check the agent, then retry or cancel it in the queue.`,
         },
       });
     }

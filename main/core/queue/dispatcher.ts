@@ -1,7 +1,7 @@
 import { outcomeFromReply, type QueuedCommand } from '../../../shared/domain/command';
 import type { ReplyFor, ReplyMessage, RequestMessage } from '../../../shared/protocol';
 import type { ConnectionSnapshot, RequestOptions } from '../transport/connection';
-import { replyTimeoutMs } from '../transport/replyTimeout';
+import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import { RequestError } from '../transport/requestError';
 import type { CommandQueue } from './commandQueue';
 import { customActionAsControl, runBatchAsControls } from './legacyTranslation';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../../shared/domain/command';
-import type { CommandResult } from '../../../shared/domain/result';
+import { DEFAULT_REPLY_TIMEOUT_MS, replyTimeoutMs } from '../../../shared/domain/replyTimeout';
+import { commandResult, type CommandResult } from '../../../shared/domain/result';
 import type {
   AgentConfig,
   AgentStatus,
@@ -67,6 +68,21 @@ export class UnsupportedError extends Error {
 /** A caller waits this long beyond the command's own timeout for the dispatcher's verdict. */
 const WAIT_MARGIN_MS = 10_000;
 
+/** A protocol request without its `request_id`: `issue` gives each command a fresh one. */
+type RequestBody = RequestMessage extends infer M
+  ? M extends RequestMessage
+    ? Omit<M, 'request_id'>
+    : never
+  : never;
+
+export interface AgentControlServiceOptions {
+  /**
+   * The dispatchers' default reply timeout, ms (default 30 000): a caller waits for a queued
+   * command's verdict as long as its reply timeout under the same rule (`replyTimeoutMs`).
+   */
+  defaultTimeoutMs?: number;
+}
+
 /**
  * The operations the console offers, on any configured server. Mutating commands (spawn,
  * control, custom action, batch) go through the durable queue: they resolve `done` when the
@@ -78,11 +94,15 @@ export class AgentControlService {
   private readonly waiters = new Map<string, (r: DispatchResult) => void>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly watched = new Set<string>();
+  private readonly defaultTimeoutMs: number;
 
   constructor(
     private readonly registry: ServerRegistry,
     private readonly queue: CommandQueue,
-  ) {}
+    options: AgentControlServiceOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+  }
 
   // ---- mutating commands (queued) ----
 
@@ -95,7 +115,6 @@ export class AgentControlService {
       serverId,
       {
         type: 'spawn_request',
-        request_id: randomUUID(),
         config: {
           name: config.name,
           model_backend: config.model_backend,
@@ -126,7 +145,6 @@ export class AgentControlService {
       serverId,
       {
         type: 'control_command',
-        request_id: randomUUID(),
         agent_id: agentId,
         command_type: commandType,
         payload,
@@ -179,7 +197,6 @@ export class AgentControlService {
       serverId,
       {
         type: 'custom_action_request',
-        request_id: randomUUID(),
         agent_id: agentId,
         action,
         params,
@@ -203,7 +220,6 @@ export class AgentControlService {
       serverId,
       {
         type: 'batch_control_command',
-        request_id: randomUUID(),
         agent_ids: [...agentIds],
         command_type: commandType,
         payload: options.payload ?? null,
@@ -355,9 +371,10 @@ export class AgentControlService {
    */
   private async issue<R extends ReplyMessage>(
     serverId: string,
-    request: RequestMessage,
+    body: RequestBody,
     options: IssueOptions,
   ): Promise<CommandResult<R>> {
+    const request = { ...body, request_id: randomUUID() } as RequestMessage;
     const session = this.registry.session(serverId);
     this.watch(serverId);
     const verdict = new Promise<DispatchResult | null>((resolve) => {
@@ -376,7 +393,7 @@ export class AgentControlService {
     }
     // The dispatcher settles or times it out within its own timeout; the margin only guards
     // against a connection that drops while waiting (the command then waits in the queue).
-    const timeoutMs = waitBudgetMs(request) + WAIT_MARGIN_MS;
+    const timeoutMs = replyTimeoutMs(request, this.defaultTimeoutMs) + WAIT_MARGIN_MS;
     const timer = new Promise<null>((resolve) => {
       setTimeout(() => {
         resolve(null);
@@ -384,13 +401,16 @@ export class AgentControlService {
     });
     const result = await Promise.race([verdict, timer]);
     this.waiters.delete(request.request_id);
-    const current = this.queue.get(command.id) ?? command;
     if (result === null) {
-      return current.state === 'queued' || current.state === 'sending'
-        ? { status: 'queued', command: current }
-        : describe<R>(current, null);
+      const current = this.queue.get(command.id) ?? command;
+      return commandResult<R>(
+        current,
+        null,
+        `sent, but no reply within ${timeoutMs / 1000} s (the connection may have dropped); ` +
+          'the queue resends it or reports its outcome once the server answers',
+      );
     }
-    return describe<R>(result.command, result.reply);
+    return commandResult<R>(result.command, result.reply as R | null);
   }
 
   private watch(serverId: string): void {
@@ -402,42 +422,6 @@ export class AgentControlService {
       }),
     );
   }
-}
-
-function describe<R>(command: QueuedCommand, reply: ReplyMessage | null): CommandResult<R> {
-  switch (command.state) {
-    case 'succeeded':
-    case 'failed':
-      if (reply !== null) return { status: 'done', command, reply: reply as R };
-      return {
-        status: 'failed',
-        command,
-        error: command.outcome?.kind === 'send_error' ? command.outcome.message : 'failed',
-      };
-    case 'timed_out':
-      return {
-        status: 'unknown',
-        command,
-        reason: command.outcome?.kind === 'unknown' ? command.outcome.reason : 'no reply in time',
-      };
-    case 'queued':
-    case 'sending':
-      return { status: 'queued', command };
-    case 'expired':
-    case 'cancelled':
-      return { status: 'failed', command, error: `command ${command.state}` };
-    default: {
-      const never: never = command.state;
-      return never;
-    }
-  }
-}
-
-/** How long a request may take on the server, ms (docs/PROTOCOL.md §5.2). */
-function waitBudgetMs(request: RequestMessage): number {
-  const secs = 'timeout_secs' in request ? request.timeout_secs : null;
-  const own = secs === null || secs === undefined ? 30_000 : Number(secs) * 1000;
-  return request.type === 'batch_control_command' ? 60_000 : own;
 }
 
 function errorText(e: unknown): string {

@@ -75,7 +75,11 @@ export function openConsoleCore(options: ConsoleCoreOptions): ConsoleCore {
     ...(options.window === undefined ? {} : { window: options.window }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
-  const service = new AgentControlService(registry, queue);
+  const service = new AgentControlService(
+    registry,
+    queue,
+    options.requestTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.requestTimeoutMs },
+  );
   let disposed: Promise<void> | null = null;
   return {
     dataDir: options.dataDir,

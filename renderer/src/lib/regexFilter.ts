@@ -1,30 +1,37 @@
-/** Client-side check of an output filter before it is sent (ECMAScript, ≤ 1 KiB; docs/PROTOCOL.md §4.4). */
-
-/** Longest filter the server accepts, in UTF-8 bytes. */
-export const MAX_FILTER_BYTES = 1024;
+/**
+ * Client-side check of an output filter before it is sent (docs/PROTOCOL.md §4.4). The reading
+ * itself is `shared/domain/outputFilter`, the server's own, so the regex kept here for the live
+ * tail keeps exactly the lines a paged query returns.
+ */
+import { parseOutputFilter } from '../../../shared/domain/outputFilter';
 
 export type RegexCheck = { ok: true; regex: RegExp | null } | { ok: false; message: string };
 
 /**
- * Validates `pattern` as the server will read it. An empty pattern means "no filter"
- * (`regex: null`). Never throws: an invalid pattern yields the engine's message.
+ * Validates `pattern` as the server will read it (`error|warn`, or `/error/i` with flags i, m,
+ * s, u). An empty pattern means "no filter" (`regex: null`). Never throws: a refused pattern
+ * yields a sentence with the reason and what to do.
  */
 export function checkRegex(pattern: string): RegexCheck {
-  if (pattern === '') return { ok: true, regex: null };
-  const bytes = new TextEncoder().encode(pattern).length;
-  if (bytes > MAX_FILTER_BYTES) {
-    return {
-      ok: false,
-      message: `The filter is ${bytes} bytes; the server accepts at most ${MAX_FILTER_BYTES}. Shorten it.`,
-    };
+  const parsed = parseOutputFilter(pattern);
+  if (parsed.ok) return parsed;
+  switch (parsed.problem) {
+    case 'too_long':
+      return {
+        ok: false,
+        message: `${capitalize(parsed.detail)}; the server refuses longer ones. Shorten it.`,
+      };
+    case 'flag':
+      return { ok: false, message: `In /pattern/flags, ${parsed.detail}. Change the flags.` };
+    case 'syntax':
+      return {
+        ok: false,
+        // V8 already starts its message with these words; say them once.
+        message: `Invalid regular expression: ${parsed.detail.replace(/^Invalid regular expression: /, '')}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
+      };
   }
-  try {
-    return { ok: true, regex: new RegExp(pattern) };
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      message: `Invalid regular expression: ${detail}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
-    };
-  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,11 +1,10 @@
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserHost, type BrowserHost } from '../../../main/browser/browserHost';
 import { createBrowserClient, type BrowserClient } from '../../../renderer/src/api/browserClient';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import { PortAllocator } from '../../helpers/ports';
 import { waitUntil } from '../../helpers/wait';
-import { startRig, type HostRig } from './hostKit';
+import { startRig, webSocketWithOrigin, type HostRig } from './hostKit';
 
 const ports = new PortAllocator(32200, 32299);
 let rig: HostRig;
@@ -20,16 +19,6 @@ afterAll(async () => {
   for (const c of clients) c.close();
   await rig.close();
 });
-
-/** The `ws` package's WebSocket standing in for the browser's, sending the Origin a page would. */
-function webSocketWithOrigin(origin: string): typeof globalThis.WebSocket {
-  class PageWebSocket extends WebSocket {
-    constructor(url: string) {
-      super(url, { headers: { Origin: origin } });
-    }
-  }
-  return PageWebSocket as unknown as typeof globalThis.WebSocket;
-}
 
 function client(
   host: { port: number; origin: string; token: string },

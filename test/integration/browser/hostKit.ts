@@ -83,6 +83,16 @@ export async function startRig(port: number, hostPort: number): Promise<HostRig>
   };
 }
 
+/** The `ws` package's WebSocket standing in for the browser's, sending the Origin a page would. */
+export function webSocketWithOrigin(origin: string): typeof globalThis.WebSocket {
+  class PageWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { headers: { Origin: origin } });
+    }
+  }
+  return PageWebSocket as unknown as typeof globalThis.WebSocket;
+}
+
 /** A WebSocket client of the host that records pushed events. */
 export class WireClient {
   readonly events: ConsoleEventEnvelope[] = [];

@@ -6,9 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as zmq from 'zeromq';
-import { startScriptedRouter } from '../../helpers/scriptedRouter';
+import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
 import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
+import { useCleanups } from '../../helpers/useCleanups';
+import { useTempDir } from '../../helpers/useTempDir';
 import { waitUntil } from '../../helpers/wait';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../helpers/serverProcess';
 import type { ServerSecurity } from '../../../shared/domain/server';
@@ -169,18 +171,61 @@ export function startRustLikeRouter(
 ): Promise<zmq.Router> {
   return startScriptedRouter(port, async (req, send) => {
     received.push(req);
-    const reply =
-      req.type === 'health_check_request'
-        ? {
-            type: 'health_check_response' as const,
-            request_id: req.request_id,
-            healthy: true,
-            protocol_version: '1.0.0',
-            uptime_secs: 1,
-            active_agents: 0,
-            metadata: null,
-          }
-        : answer(req);
+    const reply = req.type === 'health_check_request' ? healthReply(req) : answer(req);
     if (reply !== null) await send(reply);
   });
+}
+
+/** What {@link useTestBed} gives a test file. */
+export interface TestBed {
+  /** A path inside the file's temp dir (made before its first test, removed after its last). */
+  readonly path: (name: string) => string;
+  /** A test core in `path(name)`, disposed after the test. */
+  readonly core: (name: string, options?: Omit<ConsoleCoreOptions, 'dataDir'>) => ConsoleCore;
+  /** Closes `router` after the test; returns it. */
+  readonly adopt: (router: zmq.Router) => zmq.Router;
+}
+
+/**
+ * The hooks most client tests share, on `useTempDir` and `useCleanups`: one temp dir per file,
+ * and the cores and routers a test opened closed after it.
+ */
+export function useTestBed(prefix: string): TestBed {
+  const temp = useTempDir(prefix, 'file');
+  const cleanups = useCleanups();
+  const path = (name: string): string => join(temp.path, name);
+  return {
+    path,
+    core: (name, options = {}) => {
+      const c = openTestCore({ dataDir: path(name), ...options });
+      cleanups.push(() => c.dispose());
+      return c;
+    },
+    adopt: (router) => {
+      cleanups.push(() => {
+        router.close();
+      });
+      return router;
+    },
+  };
+}
+
+/**
+ * Adds a plain profile (a scripted ROUTER or a Rust 1.0.0 server speaks plain ZMTP) for
+ * 127.0.0.1:`port` to `core`, heartbeat `heartbeatIntervalMs`, and waits until it is online.
+ * @returns the profile's server id
+ */
+export async function addPlainServer(
+  core: ConsoleCore,
+  port: number,
+  heartbeatIntervalMs = 200,
+): Promise<string> {
+  const sid = core.registry.add({
+    name: `plain-${port}`,
+    endpoint: `tcp://127.0.0.1:${port}`,
+    heartbeatIntervalMs,
+    security: { mode: 'plain' },
+  }).id;
+  await waitServerOnline(core.registry, sid);
+  return sid;
 }

@@ -78,18 +78,13 @@ function serverKeyFor(dir: string): string {
   return security.serverKey;
 }
 
+/** The arguments of `ctl spawn` for the fixture action agent named `name`, then `more`. */
+function spawnAction(name: string, ...more: string[]): string[] {
+  return ['spawn', '--backend', 'node', '--task', ACTION_AGENT, '--name', name, ...more];
+}
+
 async function spawnActionAgent(name: string): Promise<string> {
-  const run = await ctl(
-    'spawn',
-    '--server',
-    endpoint,
-    '--backend',
-    'node',
-    '--task',
-    ACTION_AGENT,
-    '--name',
-    name,
-  );
+  const run = await ctl(...spawnAction(name, '--server', endpoint));
   expect(run.code, run.stderr).toBe(0);
   const reply = run.json<SpawnResponse>();
   expect(reply.success).toBe(true);
@@ -330,15 +325,12 @@ describe('ctl --queue', () => {
     const pubPort = await ports.next();
     const dir = join(temp.path, 'late');
     const target = `tcp://127.0.0.1:${port}`;
-    const spawnArgs = ['spawn', '--backend', 'node', '--task', ACTION_AGENT, '--queue', '--server', target];
     // The first one pins the key of the server to come (made now in its state dir); the
     // profile it creates carries it for every later command to that server.
     const first = await ctl(
-      ...spawnArgs,
+      ...spawnAction('late-1', '--queue', '--server', target),
       '--server-key',
       serverKeyFor(dir),
-      '--name',
-      'late-1',
       '--wait',
       '0.5',
       '--connect-timeout',
@@ -357,7 +349,7 @@ describe('ctl --queue', () => {
 
     const srv = await startNodeServer(port, pubPort, dir);
     try {
-      const second = await ctl(...spawnArgs, '--name', 'late-2', '--wait', '20');
+      const second = await ctl(...spawnAction('late-2', '--queue', '--server', target, '--wait', '20'));
       expect(second.code, second.stderr).toBe(0);
       const done = second.json<CommandResult<SpawnResponse> & { command: Printed }>();
       expect(done.status).toBe('done');
@@ -390,13 +382,7 @@ describe('ctl --queue', () => {
       const run = await ctl(
         '--server-key',
         serverKeyFor(dir),
-        'spawn',
-        '--backend',
-        'node',
-        '--task',
-        ACTION_AGENT,
-        '--name',
-        name,
+        ...spawnAction(name),
         '--queue',
         '--server',
         target,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as zmq from 'zeromq';
 import { type RequestMessage, type StatusUpdate, type ZmqMessage } from '../../../shared/protocol';
 import type { CommandResult } from '../../../shared/domain/result';
@@ -16,43 +16,26 @@ import { PortAllocator } from '../../helpers/ports';
 import { isProcessStopped } from '../../helpers/processes';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
 import {
   nodeAgent,
+  addPlainServer,
   openTestCore,
   readExecLog,
   securityOf,
   startNodeServer,
   startRustLikeRouter,
+  useTestBed,
   waitServerOnline,
 } from './clientKit';
 import { runningReply } from '../../helpers/runningReply';
 
 const ports = new PortAllocator(30300, 30599);
 
-let temp: TempDir;
-const cores: ConsoleCore[] = [];
-const routers: zmq.Router[] = [];
-
 printServerLogsOnFailure();
 
-beforeAll(async () => {
-  temp = await createTempDir('descartes-client-ops-');
-});
-afterEach(async () => {
-  for (const c of cores.splice(0)) await c.dispose();
-  for (const r of routers.splice(0)) r.close();
-});
-afterAll(async () => {
-  await temp.remove();
-});
-
-function core(name: string, options: { requestTimeoutMs?: number } = {}): ConsoleCore {
-  const c = openTestCore({ dataDir: join(temp.path, name), ...options });
-  cores.push(c);
-  return c;
-}
+const bed = useTestBed('descartes-client-ops-');
+const core = bed.core;
 
 function done<R>(result: CommandResult<R>): R {
   if (result.status !== 'done') throw new Error(`expected done, got ${JSON.stringify(result)}`);
@@ -67,7 +50,7 @@ describe('every AgentControlService operation against a real server', () => {
   let pid: number;
 
   beforeAll(async () => {
-    server = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'srv-ops'));
+    server = await startNodeServer(await ports.next(), await ports.next(), bed.path('srv-ops'));
   });
   afterAll(async () => {
     await server.stop();
@@ -75,7 +58,7 @@ describe('every AgentControlService operation against a real server', () => {
 
   // One core for the whole block (afterEach would dispose it): kept out of `cores`.
   beforeAll(async () => {
-    c = openTestCore({ dataDir: join(temp.path, 'ops') });
+    c = openTestCore({ dataDir: bed.path('ops') });
     sid = c.registry.add({
       name: 'ops',
       endpoint: server.bind,
@@ -232,7 +215,7 @@ describe('every AgentControlService operation against a real server', () => {
     // Every mutating command above went through the queue and was executed exactly once.
     const history = c.queue.history({ serverId: sid, limit: 1000 });
     const counts = new Map<string, number>();
-    for (const e of readExecLog(join(temp.path, 'srv-ops', 'exec.log')))
+    for (const e of readExecLog(join(bed.path('srv-ops'), 'exec.log')))
       counts.set(e.request_id, (counts.get(e.request_id) ?? 0) + 1);
     expect(history.length).toBeGreaterThan(10);
     expect(history.filter((h) => counts.get(h.id) !== 1)).toEqual([]);
@@ -258,10 +241,10 @@ describe('every AgentControlService operation against a real server', () => {
 
 describe('several servers at once', () => {
   it('routes each command to its server; profiles persist and reload', async () => {
-    const s1 = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'multi-1'));
-    const s2 = await startNodeServer(await ports.next(), await ports.next(), join(temp.path, 'multi-2'));
+    const s1 = await startNodeServer(await ports.next(), await ports.next(), bed.path('multi-1'));
+    const s2 = await startNodeServer(await ports.next(), await ports.next(), bed.path('multi-2'));
     try {
-      const c1 = openTestCore({ dataDir: join(temp.path, 'multi') });
+      const c1 = openTestCore({ dataDir: bed.path('multi') });
       const ids: string[] = [];
       const agents: string[] = [];
       try {
@@ -291,8 +274,8 @@ describe('several servers at once', () => {
       expect(status).toMatchObject({ success: true, agent_id: agents[1], data: { status: 'running' } });
       // What each server executed: its own spawn; the misrouted stop (refused) went to server
       // one; the status query after the reload went to server two.
-      const log1 = readExecLog(join(temp.path, 'multi-1', 'exec.log'));
-      const log2 = readExecLog(join(temp.path, 'multi-2', 'exec.log'));
+      const log1 = readExecLog(join(bed.path('multi-1'), 'exec.log'));
+      const log2 = readExecLog(join(bed.path('multi-2'), 'exec.log'));
       expect(log1.map((e) => [e.type, e.agent_id ?? null])).toEqual([
         ['spawn_request', null],
         ['control_command', agents[1]],
@@ -315,7 +298,7 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
     answer: (req: RequestMessage) => ZmqMessage | null,
   ): Promise<zmq.Router> {
     const router = await startRustLikeRouter(port, received, answer);
-    routers.push(router);
+    bed.adopt(router);
     return router;
   }
 
@@ -327,14 +310,8 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
     const received: RequestMessage[] = [];
     await rustLike(port, received, ok);
     const c = core('rust-1');
-    const sid = c.registry.add({
-      name: 'rust',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      // Rust descartes 1.0.0 speaks plain ZMTP only.
-      security: { mode: 'plain' },
-    }).id;
-    await waitServerOnline(c.registry, sid);
+    // Rust descartes 1.0.0 speaks plain ZMTP only.
+    const sid = await addPlainServer(c, port);
     expect(c.registry.status(sid).legacy).toBe(true);
     const [a, b] = [randomUUID(), randomUUID()];
     const batch = done(await c.service.batchControl(sid, [a, b, a], 'pause'));
@@ -364,14 +341,8 @@ describe('a Rust descartes 1.0.0 server (no capabilities)', () => {
       req.type === 'control_command' && req.command_type === 'stop' ? null : ok(req),
     );
     const c = core('rust-2');
-    const sid = c.registry.add({
-      name: 'rust',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      // Rust descartes 1.0.0 speaks plain ZMTP only.
-      security: { mode: 'plain' },
-    }).id;
-    await waitServerOnline(c.registry, sid);
+    // Rust descartes 1.0.0 speaks plain ZMTP only.
+    const sid = await addPlainServer(c, port);
     const agent = randomUUID();
     const pending = c.service.stopAgent(sid, agent);
     const stopId = await waitUntil(

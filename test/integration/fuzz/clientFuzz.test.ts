@@ -13,9 +13,9 @@ import { runClientFuzz } from '../../../fuzz/clientFuzz';
 import { randomSeed } from '../../../fuzz/prng';
 import { openConsoleCore } from '../../../main/core/services/consoleCore';
 import { PortAllocator } from '../../helpers/ports';
-import { startScriptedRouter } from '../../helpers/scriptedRouter';
+import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
 import { createTempDir } from '../../helpers/tempDir';
-import { waitUntil } from '../../helpers/wait';
+import { addPlainServer } from '../client/clientKit';
 
 const ports = new PortAllocator(20500, 20699);
 const routers: zmq.Router[] = [];
@@ -60,15 +60,7 @@ describe('fuzzing the console core', () => {
             capabilities: 'batch,output_query',
           };
           advertised = 'tcp://127.0.0.1:1'; // only the first reply is bad
-          await send({
-            type: 'health_check_response',
-            request_id: req.request_id,
-            healthy: true,
-            protocol_version: '1.0.0',
-            uptime_secs: 1,
-            active_agents: 0,
-            metadata,
-          });
+          await send(healthReply(req, metadata));
         } else if (req.type === 'list_agents_request') {
           await send({
             type: 'list_agents_response',
@@ -83,16 +75,7 @@ describe('fuzzing the console core', () => {
     const temp = await createTempDir('descartes-bad-pub-');
     const core = openConsoleCore({ dataDir: join(temp.path, 'console'), requestTimeoutMs: 1000 });
     try {
-      const sid = core.registry.add({
-        name: 'bad-pub',
-        endpoint: `tcp://127.0.0.1:${port}`,
-        heartbeatIntervalMs: 5000,
-        security: { mode: 'plain' },
-      }).id;
-      await waitUntil(() => (core.registry.status(sid).state === 'online' ? true : undefined), {
-        timeoutMs: 10_000,
-        what: 'online',
-      });
+      const sid = await addPlainServer(core, port, 5000);
       const list = await core.service.listAgents(sid);
       expect(list.success).toBe(true);
     } finally {

@@ -5,6 +5,7 @@
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
 import { droppedLinesNotice } from '../../../shared/domain/droppedLines';
+import { filterErrorText, parseOutputFilter } from '../../../shared/domain/outputFilter';
 import {
   describeIssues,
   fail,
@@ -470,20 +471,11 @@ export class FakeApi {
         };
         if (this.queryError !== null)
           return ok({ ...base, success: false, lines: [], has_more: false, error: this.queryError });
-        let regex: RegExp | null = null;
-        if (p.value.filter) {
-          try {
-            regex = new RegExp(p.value.filter);
-          } catch (e) {
-            return ok({
-              ...base,
-              success: false,
-              lines: [],
-              has_more: false,
-              error: `invalid filter: ${(e as Error).message}`,
-            });
-          }
+        const filter = parseOutputFilter(p.value.filter ?? '');
+        if (!filter.ok) {
+          return ok({ ...base, success: false, lines: [], has_more: false, error: filterErrorText(filter) });
         }
+        const regex = filter.regex;
         const generated = this.synthetic.get(p.value.agentId);
         if (generated !== undefined && !regex && p.value.stream !== 'stderr') {
           const offset = p.value.offset ?? 0;

@@ -167,6 +167,22 @@ describe('parseCtlArgs: commands', () => {
     );
   });
 
+  it('refuses what the GUI refuses, with the same schemas, naming the flag', () => {
+    expect(usage(['spawn', '--backend', 'b', '--task', 't', '--env', 'BAD-NAME=1'])).toBe(
+      '--env BAD-NAME: environment names are letters, digits and _',
+    );
+    expect(usage(['spawn', '--backend', 'b', '--task', 't', '--name', 'n'.repeat(201)])).toMatch(/^--name: /);
+    expect(usage(['action', AGENT, ''])).toMatch(/^<action>: action is required/);
+    expect(usage(['list', '--limit', '0'])).toMatch(/^--limit: /);
+    expect(usage(['query', AGENT, '--filter', '/err/g'])).toBe(
+      "--filter: invalid regex: flag 'g' is not allowed (allowed: i, m, s, u)",
+    );
+    expect(usage(['query', AGENT, '--filter', 'é'.repeat(513)])).toBe(
+      '--filter: invalid regex: the filter is 1026 bytes long, at most 1024 are allowed',
+    );
+    expect(run(['query', AGENT, '--filter', '/err/i']).command).toMatchObject({ filter: '/err/i' });
+  });
+
   it('control: shorthands for the payload, normalized agent ids', () => {
     const upper = AGENT.toUpperCase();
     expect(run(['control', upper, 'pause', '--force']).command).toEqual({

@@ -1,4 +1,11 @@
-import type { RequestMessage } from '../../../shared/protocol';
+/**
+ * The reply-timeout rule (docs/PROTOCOL.md §5.2), in one place: the dispatcher's and ctl's reply
+ * timeouts and how long the service waits for a queued command's verdict all follow it.
+ */
+import type { RequestMessage } from '../protocol/types';
+
+/** The console's default reply timeout, ms, unless configured (`--reply-timeout`, `requestTimeoutMs`). */
+export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
 /**
  * Extra wait over a request's server-side timeout, so the server's own "timed out" reply

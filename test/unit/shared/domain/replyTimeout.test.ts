@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REPLY_MARGIN_MS, replyTimeoutMs } from '../../../../../main/core/transport/replyTimeout';
+import { REPLY_MARGIN_MS, replyTimeoutMs } from '../../../../shared/domain/replyTimeout';
 
 const AGENT = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
 
