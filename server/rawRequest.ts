@@ -9,25 +9,6 @@
  * 21 KB frame of nested maps drive the server to 1.5 GB.
  */
 
-/** Every descartes 1.0.0 message tag. */
-export const MESSAGE_TAGS = [
-  'spawn_request',
-  'spawn_response',
-  'control_command',
-  'command_response',
-  'status_update',
-  'list_agents_request',
-  'list_agents_response',
-  'health_check_request',
-  'health_check_response',
-  'custom_action_request',
-  'batch_control_command',
-  'batch_control_response',
-  'output_query_request',
-  'output_query_response',
-  'log_stream',
-] as const;
-
 /** What can still be read from a frame the codec rejected. */
 export interface RawPeek {
   /** The tag (array element 0 or map key `type`) when it is a string of at most {@link PEEK_MAX_STRING_BYTES}. */

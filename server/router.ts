@@ -1,9 +1,9 @@
 import * as zmq from 'zeromq';
+import { SerialSender } from '../shared/node/serialSender';
 import { MAX_MESSAGE_BYTES } from '../shared/protocol';
 import { bindError, checkEndpoint } from './endpoints';
 import { RebindGate } from './rebindGate';
 import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
-import { SendQueue } from './sendQueue';
 import type { Stats } from './stats';
 
 /** One request as it came off the wire. */
@@ -32,10 +32,13 @@ const EMPTY = Buffer.alloc(0);
  * `maxMessageSize` is 10 MiB: libzmq drops a peer that sends a larger frame.
  */
 export class CommandSocket {
-  private readonly writer: SendQueue<Outgoing>;
+  private readonly writer: SerialSender<Outgoing>;
   private readonly gate: RebindGate;
   private loop: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly onNotSent = (error: unknown): void => {
+    if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
+  };
 
   private constructor(
     private readonly socket: zmq.Router,
@@ -43,14 +46,7 @@ export class CommandSocket {
     readonly endpoint: string,
   ) {
     this.gate = new RebindGate(socket, endpoint);
-    const gate = this.gate;
-    this.writer = new SendQueue<Outgoing>(
-      (o) => [o.routingId, EMPTY, o.bytes],
-      (frames) => gate.send(frames),
-      (error) => {
-        if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
-      },
-    );
+    this.writer = new SerialSender<Outgoing>(this.gate, (o) => [o.routingId, EMPTY, o.bytes]);
   }
 
   /**
@@ -129,13 +125,13 @@ export class CommandSocket {
 
   /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */
   reply(routingId: Buffer, bytes: Uint8Array): void {
-    this.writer.push({ routingId, bytes });
+    this.writer.post({ routingId, bytes }, this.onNotSent);
   }
 
   /** Waits for queued replies to be handed over, then closes the socket. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.race([this.writer.drain(), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([this.writer.idle(), new Promise((r) => setTimeout(r, 1000))]);
     this.closed = true;
     this.writer.close();
     this.socket.close();
@@ -144,6 +140,6 @@ export class CommandSocket {
 
   /** Replies still waiting to be sent. */
   get queued(): number {
-    return this.writer.length;
+    return this.writer.pending;
   }
 }

@@ -5,6 +5,7 @@ import {
   encodeMessageOnce,
   MAX_MESSAGE_BYTES,
   ProtocolError,
+  isRequestType,
   REPLY_TYPE,
   type HealthCheckResponse,
   type ReplyFor,
@@ -13,13 +14,13 @@ import {
   type ZmqMessage,
 } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
+import { SenderRefusedError, SerialSender } from '../../../shared/node/serialSender';
 import { backoffDelay } from './backoff';
 import { curveSocketOptions, type CurveClient } from './curveClient';
 import { handshakeProblemText } from './handshakeProblemText';
 import { RequestError } from './requestError';
 import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
-import { SocketWriter, WriterError } from './socketWriter';
 
 /**
  * `connecting`: a socket exists, no reply yet. `online`: the last health check was answered.
@@ -91,7 +92,14 @@ interface Pending {
 const MAX_TIMER_MS = 2_147_483_647;
 
 const EMPTY = new Uint8Array(0);
-const REQUEST_TYPES: ReadonlySet<string> = new Set(Object.keys(REPLY_TYPE));
+/** Requests waiting for the socket beyond this many are refused as backpressure: the peer is not reading. */
+const MAX_QUEUED_SENDS = 100_000;
+
+/** A request on its way to the socket: its id (to fail it) and its encoded bytes. */
+interface Outgoing {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
 /** How many timed-out request ids are remembered to recognise their late replies. */
 const LATE_MEMORY = 10_000;
 
@@ -122,7 +130,7 @@ export class Connection {
   private readonly curve: CurveClient | null;
 
   private socket: zmq.Dealer | null = null;
-  private writer: SocketWriter | null = null;
+  private writer: SerialSender<Outgoing> | null = null;
   private readonly pending = new Map<string, Pending>();
   /**
    * One timer for every request's timeout, due at the earliest deadline of those waiting
@@ -280,8 +288,9 @@ export class Connection {
       } else if (p.deadline < this.sweepAt) {
         this.armSweep(p.deadline);
       }
-      const refused = writer.post([EMPTY, bytes], this.onNotSent, id);
-      if (refused !== null) this.onNotSent(refused, id);
+      const outgoing: Outgoing = { id, bytes };
+      const refused = writer.post(outgoing, this.onNotSent);
+      if (refused !== null) this.onNotSent(refused, outgoing);
     });
   }
 
@@ -332,7 +341,7 @@ export class Connection {
     });
     socket.connect(this.endpoint);
     this.socket = socket;
-    this.writer = new SocketWriter(socket);
+    this.writer = new SerialSender<Outgoing>(socket, (o) => [EMPTY, o.bytes], MAX_QUEUED_SENDS);
     this.healthInFlight = false;
     void this.receiveLoop(socket);
     this.heartbeat();
@@ -366,7 +375,7 @@ export class Connection {
       this.lastError = `undecodable reply from ${this.endpoint}: ${errorText(e)}`;
       return;
     }
-    if (REQUEST_TYPES.has(msg.type)) {
+    if (isRequestType(msg.type)) {
       // A DEALER that reconnects to a dead port in the ephemeral range can connect to itself
       // and "receive" its own requests. Whatever the cause, this peer is not a server.
       this.lastError = `peer at ${this.endpoint} sent a ${msg.type}, not a reply; reconnecting`;
@@ -503,11 +512,11 @@ export class Connection {
   }
 
   /** The writer could not hand request `id` to the socket: it certainly never left. */
-  private readonly onNotSent = (e: unknown, id: string): void => {
+  private readonly onNotSent = (e: unknown, { id }: Outgoing): void => {
     const p = this.pending.get(id);
     if (!p) return;
     this.forget(id, p);
-    const full = e instanceof WriterError && e.code === 'full';
+    const full = e instanceof SenderRefusedError && e.code === 'full';
     p.reject(
       new RequestError(
         full ? 'backpressure' : 'offline',

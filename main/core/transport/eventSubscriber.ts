@@ -12,7 +12,6 @@ import { watchSocketEvents, type SocketSignal } from './socketEvents';
 
 /** Topic prefix of every status update; heartbeats use the nil UUID after it. */
 export const STATUS_TOPIC = 'status.';
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** A status-stream discontinuity: updates were lost (PUB drops under load) or the server restarted. */
 export interface StatusGap {
