@@ -9,7 +9,16 @@
  * and both would own the directory). So the stale lock is renamed away (atomic: of two
  * processes only one moves it), re-read, and put back if what was moved is not what was judged.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { isProcessAlive } from './processAlive';

@@ -68,7 +68,9 @@ describe('server.lock recovery', () => {
       for (const { child } of contenders) child.stdin?.write(`${dir} ${startAt}\n`);
       const results = await Promise.all(contenders.map((c) => c.next()));
       const won = results.filter((r) => r === 'won').length;
-      const refusedCleanly = results.every((r) => r === 'won' || /^lost .*is in use by another server/.test(r));
+      const refusedCleanly = results.every(
+        (r) => r === 'won' || /^lost .*is in use by another server/.test(r),
+      );
       if (won !== 1 || !refusedCleanly) badRounds.push([`round ${round}`, ...results]);
     }
     expect(badRounds).toEqual([]);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isMessageType,
-  isRequestType,
-  MESSAGE_TYPES,
-  REPLY_TYPE,
-} from '../../../../shared/protocol';
+import { isMessageType, isRequestType, MESSAGE_TYPES, REPLY_TYPE } from '../../../../shared/protocol';
 import { MESSAGES } from '../../../../shared/protocol/codec/schema';
 
 describe('the message tag list', () => {
