@@ -15,6 +15,7 @@ import {
 } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
 import { SenderRefusedError, SerialSender } from '../../../shared/node/serialSender';
+import { ListenerSet } from '../listenerSet';
 import { backoffDelay } from './backoff';
 import { curveSocketOptions, type CurveClient } from './curveClient';
 import { handshakeProblemText } from './handshakeProblemText';
@@ -152,8 +153,14 @@ export class Connection {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private started = false;
-  private readonly changeListeners = new Set<(s: ConnectionSnapshot) => void>();
-  private readonly lateListeners = new Set<(reply: ReplyMessage) => void>();
+  // Listeners run inside the receive loop: one that throws is reported and must not keep the
+  // others from hearing, nor leave the reply it was told about half handled.
+  private readonly changeListeners = new ListenerSet<ConnectionSnapshot>((error) => {
+    console.error(`connection ${this.endpoint}: a change listener failed`, error);
+  });
+  private readonly lateListeners = new ListenerSet<ReplyMessage>((error) => {
+    console.error(`connection ${this.endpoint}: a late-reply listener failed`, error);
+  });
 
   constructor(options: ConnectionOptions) {
     this.endpoint = options.endpoint;
@@ -202,8 +209,7 @@ export class Connection {
 
   /** Calls `listener` on every state change and every health reply. Returns an unsubscribe. */
   onChange(listener: (s: ConnectionSnapshot) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.changeListeners.add(listener);
   }
 
   /**
@@ -211,8 +217,7 @@ export class Connection {
    * settles an outcome that was reported unknown. Returns an unsubscribe.
    */
   onLateReply(listener: (reply: ReplyMessage) => void): () => void {
-    this.lateListeners.add(listener);
-    return () => this.lateListeners.delete(listener);
+    return this.lateListeners.add(listener);
   }
 
   /** Requests waiting for their reply. */
@@ -394,7 +399,7 @@ export class Connection {
     if (this.handshakeProblem !== null) this.handshakeProblem = null;
     this.heard();
     if (!p) {
-      if (this.timedOut.delete(reply.request_id)) for (const l of this.lateListeners) l(reply);
+      if (this.timedOut.delete(reply.request_id)) this.lateListeners.emit(reply);
       return;
     }
     this.forget(reply.request_id, p);
@@ -592,16 +597,7 @@ export class Connection {
   }
 
   private emit(): void {
-    const s = this.snapshot();
-    // emit() runs inside the receive loop: a listener that throws must not end it (the
-    // connection would look online while no reply is read any more).
-    for (const l of this.changeListeners) {
-      try {
-        l(s);
-      } catch (error) {
-        console.error(`connection ${this.endpoint}: a change listener failed`, error);
-      }
-    }
+    this.changeListeners.emit(this.snapshot());
   }
 
   private offlineMessage(): string {
