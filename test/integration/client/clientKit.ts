@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as zmq from 'zeromq';
+import { healthReply } from '../../helpers/healthReply';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import type { AgentConfig, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends, type FixtureAgent } from '../../helpers/agents';
@@ -169,18 +170,7 @@ export function startRustLikeRouter(
 ): Promise<zmq.Router> {
   return startScriptedRouter(port, async (req, send) => {
     received.push(req);
-    const reply =
-      req.type === 'health_check_request'
-        ? {
-            type: 'health_check_response' as const,
-            request_id: req.request_id,
-            healthy: true,
-            protocol_version: '1.0.0',
-            uptime_secs: 1,
-            active_agents: 0,
-            metadata: null,
-          }
-        : answer(req);
+    const reply = req.type === 'health_check_request' ? healthReply(req) : answer(req);
     if (reply !== null) await send(reply);
   });
 }

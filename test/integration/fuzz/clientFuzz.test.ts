@@ -12,6 +12,7 @@ import type * as zmq from 'zeromq';
 import { runClientFuzz } from '../../../fuzz/clientFuzz';
 import { randomSeed } from '../../../fuzz/prng';
 import { openConsoleCore } from '../../../main/core/services/consoleCore';
+import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { createTempDir } from '../../helpers/tempDir';
@@ -60,15 +61,7 @@ describe('fuzzing the console core', () => {
             capabilities: 'batch,output_query',
           };
           advertised = 'tcp://127.0.0.1:1'; // only the first reply is bad
-          await send({
-            type: 'health_check_response',
-            request_id: req.request_id,
-            healthy: true,
-            protocol_version: '1.0.0',
-            uptime_secs: 1,
-            active_agents: 0,
-            metadata,
-          });
+          await send(healthReply(req, metadata));
         } else if (req.type === 'list_agents_request') {
           await send({
             type: 'list_agents_response',

@@ -4,6 +4,7 @@ import type * as zmq from 'zeromq';
 import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { Connection, type ConnectionState } from '../../../main/core/transport/connection';
 import { RequestError } from '../../../main/core/transport/requestError';
+import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { stopAllServers, startServerProcess } from '../../helpers/serverProcess';
@@ -28,18 +29,6 @@ async function scriptedRouter(
   const router = await startScriptedRouter(port, answer);
   open.push(router);
   return router;
-}
-
-function healthReply(req: RequestMessage, metadata: Record<string, string> | null = null): ZmqMessage {
-  return {
-    type: 'health_check_response',
-    request_id: req.request_id,
-    healthy: true,
-    protocol_version: '1.0.0',
-    uptime_secs: 1,
-    active_agents: 0,
-    metadata,
-  };
 }
 
 function connect(port: number, opts: Partial<ConstructorParameters<typeof Connection>[0]> = {}): Connection {

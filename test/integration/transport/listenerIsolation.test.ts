@@ -15,6 +15,7 @@ import {
 } from '../../../shared/protocol';
 import { Connection } from '../../../main/core/transport/connection';
 import { EventSubscriber } from '../../../main/core/transport/eventSubscriber';
+import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { sleep, waitUntil } from '../../helpers/wait';
@@ -80,7 +81,7 @@ async function publishUntil(
   make: (n: number) => Buffer,
   done: () => boolean,
   what: string,
-) {
+): Promise<void> {
   let n = 1;
   await waitUntil(
     async () => {
@@ -95,31 +96,14 @@ async function publishUntil(
 describe('receive loops survive a throwing listener', () => {
   it('the event subscriber delivers the next status update after a listener threw', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const pub = new zmq.Publisher({ linger: 0 });
-    const endpoint = `tcp://127.0.0.1:${await ports.next()}`;
-    await pub.bind(endpoint);
-    cleanups.push(() => {
-      pub.close();
-    });
-    const events = new EventSubscriber({ curve: null });
-    cleanups.push(() => {
-      events.close();
-    });
+    const { pub, events, endpoint } = await publisherAndSubscriber();
     const seen: string[] = [];
     events.onStatus((u) => {
       seen.push(u.message ?? '');
       if (seen.length === 1) throw new Error('a listener bug');
     });
     events.connect(endpoint);
-    let n = 0;
-    await waitUntil(
-      async () => {
-        await pub.send(frame(n++));
-        await sleep(20);
-        return seen.length >= 3 ? true : undefined;
-      },
-      { timeoutMs: 10_000, what: 'three status updates, the first one thrown at' },
-    );
+    await publishUntil(pub, frame, () => seen.length >= 3, 'three status updates, the first one thrown at');
     expect(errors).toHaveBeenCalledWith('event subscriber: a listener failed', expect.any(Error));
   });
 
@@ -171,15 +155,7 @@ describe('receive loops survive a throwing listener', () => {
     const held: ((m: ZmqMessage) => Promise<void>)[] = [];
     const router = await startScriptedRouter(port, async (req: RequestMessage, send) => {
       if (req.type === 'health_check_request') {
-        await send({
-          type: 'health_check_response',
-          request_id: req.request_id,
-          healthy: true,
-          protocol_version: '1.0.0',
-          uptime_secs: 1,
-          active_agents: 0,
-          metadata: null,
-        });
+        await send(healthReply(req));
         return;
       }
       held.push(send);
