@@ -9,18 +9,9 @@
  * and both would own the directory). So the stale lock is renamed away (atomic: of two
  * processes only one moves it), re-read, and put back if what was moved is not what was judged.
  */
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { writeFreshTempFile } from './freshTempFile';
 import { isProcessAlive } from './processAlive';
 
 /**
@@ -86,17 +77,6 @@ function tryUnlink(path: string): void {
   }
 }
 
-/** Writes `text` to a new file (0600) and makes it durable before it is linked into place. */
-function writeNewFile(path: string, text: string): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Takes the lock file at `lockPath` (its directory must exist).
  *
@@ -111,9 +91,7 @@ function writeNewFile(path: string, text: string): void {
 export function acquirePidLock(lockPath: string): PidLock {
   const path = resolve(lockPath);
   if (held.has(path)) throw new LockHeldError(path, process.pid, 'this-process');
-  const token = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  const temp = `${path}.${token}.tmp`;
-  writeNewFile(temp, `${process.pid}\n${new Date().toISOString()}\n`);
+  const temp = writeFreshTempFile(path, `${process.pid}\n${new Date().toISOString()}\n`);
   let recoveredStale = false;
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -129,7 +107,7 @@ export function acquirePidLock(lockPath: string): PidLock {
       if (seen !== null && seen !== process.pid && isProcessAlive(seen)) {
         throw new LockHeldError(path, seen, 'live');
       }
-      const grave = `${path}.${token}.stale`;
+      const grave = `${temp}.stale`;
       try {
         renameSync(path, grave);
       } catch (error) {
