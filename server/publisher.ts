@@ -8,10 +8,9 @@ import type {
   Uuid,
 } from '../shared/protocol';
 import { SerialSender } from '../shared/node/serialSender';
-import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
 import { RebindGate } from './rebindGate';
-import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
+import type { ServerSecurity } from './security/serverSecurity';
+import { bindServerSocket, serverSocketOptions } from './serverSocket';
 import type { Stats } from './stats';
 import { systemTimeNow } from './time';
 
@@ -94,24 +93,9 @@ export class Publisher implements EventSink {
     encode: (message: EventMessage) => Uint8Array,
     security: ServerSecurity,
   ): Promise<Publisher> {
-    const socket = new zmq.Publisher({
-      maxMessageSize: MAX_MESSAGE_BYTES,
-      sendHighWaterMark: 10_000,
-      linger: 500,
-      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
-      // never authenticate must not hold descriptors for long.
-      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
-      ...security.socketOptions(),
-    });
-    security.watch(socket, 'event socket');
-    try {
-      checkEndpoint(endpoint);
-      await socket.bind(endpoint);
-    } catch (error) {
-      socket.close();
-      throw bindError(endpoint, error);
-    }
-    return new Publisher(socket, socket.lastEndpoint ?? endpoint, stats, encode);
+    const socket = new zmq.Publisher({ ...serverSocketOptions(security), sendHighWaterMark: 10_000 });
+    const bound = await bindServerSocket(socket, endpoint, security, 'event socket');
+    return new Publisher(socket, bound, stats, encode);
   }
 
   /** The last `data.seq` given out (0 before the first status update). */

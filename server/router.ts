@@ -1,9 +1,8 @@
 import * as zmq from 'zeromq';
 import { SerialSender } from '../shared/node/serialSender';
-import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
 import { RebindGate } from './rebindGate';
-import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
+import type { ServerSecurity } from './security/serverSecurity';
+import { bindServerSocket, serverSocketOptions } from './serverSocket';
 import type { Stats } from './stats';
 
 /** One request as it came off the wire. */
@@ -61,28 +60,18 @@ export class CommandSocket {
     security: ServerSecurity,
   ): Promise<CommandSocket> {
     const socket = new zmq.Router({
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      ...serverSocketOptions(security),
       // A pipelined burst of 10 000 requests must not be dropped or stall the peer.
       receiveHighWaterMark: 100_000,
       sendHighWaterMark: 100_000,
-      linger: 500,
-      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
-      // never authenticate must not hold descriptors for long.
-      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
-      ...security.socketOptions(),
     });
-    security.watch(socket, 'command socket');
     socket.events.on('disconnect', () => {
       stats.increment('disconnects');
     });
-    try {
-      checkEndpoint(endpoint);
-      await socket.bind(endpoint);
-    } catch (error) {
-      socket.close();
-      throw bindError(endpoint, error);
-    }
-    const cs = new CommandSocket(socket, socket.lastEndpoint ?? endpoint);
+    const cs = new CommandSocket(
+      socket,
+      await bindServerSocket(socket, endpoint, security, 'command socket'),
+    );
     cs.loop = cs.receive(onFrame);
     return cs;
   }
