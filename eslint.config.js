@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
 
 /**
- * Who may import whom: ARCHITECTURE.md §1. Our top-level folders are matched as relative
+ * Who may import whom: docs/ARCHITECTURE.md §1. Our top-level folders are matched as relative
  * imports that climb to the repository root (`../../server/x`), so a file named like a layer
  * (`shared/domain/server.ts`) is not mistaken for one.
  */

@@ -1,6 +1,6 @@
 // The only program the fuzzed server may start (backend `fuzz`; the task is ignored, so a
 // mutated spawn request can never run anything else). It prints a few lines on both streams,
-// answers forwarded custom actions (PROTOCOL.md §4) with their params, and exits after 2 s so
+// answers forwarded custom actions (docs/PROTOCOL.md §4.2) with their params, and exits after 2 s so
 // agents do not pile up.
 import process from 'node:process';
 import { createInterface } from 'node:readline';

@@ -10,6 +10,7 @@ import * as zmq from 'zeromq';
 import { decodeMessage, encodeMessage, type ZmqMessage } from '../shared/protocol';
 import type { PortAllocator } from '../test/helpers/ports';
 import { RawClient } from '../test/helpers/rawClient';
+import { receiveFrames } from '../test/helpers/receiveFrames';
 import { startServerProcess, type ServerProcess } from '../test/helpers/serverProcess';
 import { curveClientOptions } from '../test/helpers/testKeys';
 import { FUZZ_BACKEND } from './messageSamples';
@@ -301,7 +302,13 @@ class FuzzSocket {
       ...curveClientOptions(server.curve),
     });
     this.socket.connect(server.bind);
-    this.loop = this.receive();
+    this.loop = receiveFrames(
+      this.socket,
+      this.onReply.bind(this),
+      violations,
+      () => this.closed,
+      'fuzz socket receive failed',
+    );
   }
 
   send(frames: Uint8Array[]): Promise<void> {
@@ -334,14 +341,6 @@ class FuzzSocket {
     this.closed = true;
     this.socket.close();
     await this.loop;
-  }
-
-  private async receive(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.onReply(frames);
-    } catch (error) {
-      if (!this.closed) this.violations.push(`fuzz socket receive failed: ${String(error)}`);
-    }
   }
 
   private onReply(frames: Buffer[]): void {

@@ -7,7 +7,7 @@ import { isCurveKey } from '../shared/domain/curveKey';
 
 /** Default command port of the embedded server (its PUB port is the next one). */
 export const DEFAULT_EMBEDDED_PORT = 5555;
-/** Ports stay below the kernel's ephemeral range (ARCHITECTURE §4: a DEALER could connect to itself). */
+/** Ports stay below the ephemeral range: a DEALER may connect to itself (docs/ARCHITECTURE.md §4.4). */
 const MAX_PORT = 32767;
 
 /** How to run the agent server as a child process of plain Node. */

@@ -43,7 +43,7 @@ export interface AgentLaunch {
   readonly outputBudget?: OutputBudget;
 }
 
-/** The answer of a forwarded custom action (see PROTOCOL.md §4). */
+/** The answer of a forwarded custom action (see docs/PROTOCOL.md §4.2). */
 export interface ActionResult {
   readonly ok: boolean;
   readonly result: JsonValue;
@@ -56,13 +56,6 @@ export type StartResult =
 /** An action or command that cannot be carried out; the message is the reply's `error`. */
 export class AgentCommandError extends Error {
   override readonly name = 'AgentCommandError';
-}
-
-const ACTIVE: readonly AgentStatus[] = ['idle', 'initializing', 'running', 'thinking', 'paused'];
-
-/** Whether an agent in this status has not exited yet. */
-export function isActiveStatus(status: AgentStatus): boolean {
-  return ACTIVE.includes(status);
 }
 
 function describeSpawnError(backend: string, program: string, error: NodeJS.ErrnoException): string {

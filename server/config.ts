@@ -236,7 +236,7 @@ export function validateEnv(value: unknown, key: string): Record<string, string>
 }
 
 /**
- * Validates parsed config JSON (see the README of `server/`: all keys optional).
+ * Validates parsed config JSON (README.md, "The agent server": all keys optional).
  * @param source file name used in error messages
  * @throws ConfigError naming the offending key
  */

@@ -62,8 +62,8 @@ export const LOCK_FILE = 'server.lock';
  * is whole. A new epoch begins when the journal was missing, unreadable (it is then renamed
  * aside), damaged before its last line, or when the retention cap forced out an entry still
  * inside its retention time. Consoles compare it across contacts: a changed epoch means a
- * resend could run twice, so they stop resending what was in flight (PROTOCOL.md §4
- * `dedupe_epoch`).
+ * resend could run twice, so they stop resending what was in flight
+ * (docs/PROTOCOL.md §4.5, "Dedupe epoch").
  *
  * The directory is locked by `server.lock` (holding our pid, see shared/node/pidLock.ts); a
  * lock whose pid is no longer alive is taken over, by one server only when two start at once. The file is rewritten (compacted) at open and after

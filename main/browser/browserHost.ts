@@ -10,6 +10,7 @@ import type { ConsoleHandlers } from '../core/ipc/consoleHandlers';
 import { invokeChannel } from '../core/ipc/invokeChannel';
 import { serveStatic } from './staticFiles';
 import { parseWire, stringifyWire } from '../../shared/ipc/wireJson';
+import { pageSecurityPolicy } from '../../shared/node/pageSecurityPolicy';
 
 /** Query parameter and cookie carrying the access token (the renderer reads the same names). */
 export const TOKEN_PARAM = 'token';
@@ -70,11 +71,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const sockets = new Set<WebSocket>();
 
   const securityHeaders = (res: ServerResponse): void => {
-    res.setHeader(
-      'Content-Security-Policy',
-      `default-src 'self'; script-src 'self'; connect-src 'self' ws://127.0.0.1:${port}; img-src 'self' data:; ` +
-        `style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
-    );
+    res.setHeader('Content-Security-Policy', pageSecurityPolicy({ webSockets: [`ws://127.0.0.1:${port}`] }));
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');

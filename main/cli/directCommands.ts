@@ -137,7 +137,7 @@ function storedProfile(options: CtlOptions, io: CtlIo): ServerProfile | null {
   }
 }
 
-/** Sends `request`, translated for a Rust 1.0.0 server where it lacks the message (PROTOCOL.md §4). */
+/** Sends `request`, translated for a Rust 1.0.0 server that lacks the message (docs/PROTOCOL.md §5.4). */
 function send(
   connection: Connection,
   request: RequestMessage,

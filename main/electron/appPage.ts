@@ -1,3 +1,5 @@
+import { pageSecurityPolicy } from '../../shared/node/pageSecurityPolicy';
+
 /** The scheme the built renderer is served under (`protocol.handle`), instead of `file://`. */
 export const APP_SCHEME = 'app';
 /** The one host of {@link APP_SCHEME}: the app's origin is `app://console`. */
@@ -64,30 +66,12 @@ export function devPageOf(url: string): AppPage {
 }
 
 /**
- * The Content-Security-Policy of the app's pages. Scripts, styles, fonts and images come from
- * the app itself only (inline style attributes excepted); no plugins, frames, forms, or base-URL
- * tricks. The dev server also needs inline `<style>` tags (Vite injects them) and its HMR
- * WebSocket.
+ * The Content-Security-Policy of the app's pages: {@link pageSecurityPolicy}, plus what the Vite
+ * dev server needs (inline `<style>` tags and its HMR WebSocket) when `page` is the dev server.
  */
 export function contentSecurityPolicy(page: AppPage): string {
-  const dev = page.kind === 'dev' ? new URL(page.url) : null;
-  const directives = [
-    "default-src 'none'",
-    "script-src 'self'",
-    dev === null ? "style-src 'self'" : "style-src 'self' 'unsafe-inline'",
-    // Style attributes only (Vue's `:style` and its pre-stringified static markup); no <style> tags.
-    "style-src-attr 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    dev === null ? "connect-src 'self'" : `connect-src 'self' ws://${dev.host}`,
-    "object-src 'none'",
-    "frame-src 'none'",
-    "worker-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ];
-  return directives.join('; ');
+  if (page.kind !== 'dev') return pageSecurityPolicy();
+  return pageSecurityPolicy({ inlineStyleTags: true, webSockets: [`ws://${new URL(page.url).host}`] });
 }
 
 /** Longest external URL handed to the OS browser. */

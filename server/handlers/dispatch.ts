@@ -50,7 +50,7 @@ async function runOutputQuery(ctx: HandlerContext, req: OutputQueryRequest): Pro
     : { ...base, success: false, lines: [], total_lines: null, has_more: false, error: result.error };
 }
 
-/** Runs one decoded request and returns its reply (PROTOCOL.md §4). May throw on a bug. */
+/** Runs one decoded request and returns its reply (docs/PROTOCOL.md §4). May throw on a bug. */
 export async function executeRequest(ctx: HandlerContext, req: RequestMessage): Promise<ReplyMessage> {
   switch (req.type) {
     case 'spawn_request':

@@ -8,7 +8,7 @@ import type { HandlerContext } from './context';
 const HOSTNAME = hostname();
 
 /**
- * What this server supports beyond the Rust 1.0.0 server (PROTOCOL.md §4), with `dedupe` only
+ * What this server supports beyond the Rust 1.0.0 server (docs/PROTOCOL.md §4.7), with `dedupe` only
  * when its reply cache is durable: a console resends unanswered commands only to such a server.
  */
 export function capabilities(durableReplies: boolean): string {

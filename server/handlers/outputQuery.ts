@@ -23,7 +23,7 @@ export type QueryOutcome =
   | { readonly ok: false; readonly error: string };
 
 /**
- * Runs a non-destructive output query on an agent's line store (PROTOCOL.md §4).
+ * Runs a non-destructive output query on an agent's line store (docs/PROTOCOL.md §4.4).
  *
  * Without a filter it reads on the event loop (O(limit), see `LineStore.read`). With one, the
  * stored lines as they are now are scanned in a worker thread of `ctx.queries`, under the

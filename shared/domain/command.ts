@@ -1,5 +1,5 @@
 /**
- * The command lifecycle (ARCHITECTURE.md §3): types shared by the main process (queue,
+ * The command lifecycle (docs/ARCHITECTURE.md §3.2): types shared by the main process (queue,
  * dispatcher, services) and the renderer (queue and history views). Plain data only, so it
  * crosses IPC unchanged.
  */

@@ -7,8 +7,6 @@
 
 /** Characters of a Z85 text key. */
 export const CURVE_KEY_LENGTH = 40;
-/** Bytes of a CurveZMQ key. */
-export const CURVE_KEY_BYTES = 32;
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
 const DECODE = new Map<string, number>(

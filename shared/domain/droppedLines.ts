@@ -1,5 +1,5 @@
 /**
- * How an output query says that older lines were dropped (our extension of PROTOCOL.md §4).
+ * How an output query says that older lines were dropped (our extension, docs/PROTOCOL.md §4.4).
  *
  * `output_query_response` is positional and Rust peers decode exactly its 8 fields, so no field
  * can be added. A successful reply (`success: true`) carries the notice in `error` instead,

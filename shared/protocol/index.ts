@@ -1,5 +1,5 @@
 /**
- * descartes 1.0.0 wire protocol: message types and the positional msgpack codec (PROTOCOL.md §2–3).
+ * descartes 1.0.0 wire protocol: message types and the positional msgpack codec (docs/PROTOCOL.md §2–3).
  *
  * - `encodeMessage(msg)` gives exactly the bytes `rmp_serde::to_vec` writes for the Rust value.
  * - `decodeMessage(bytes)` accepts and rejects what the Rust decoder does (array or map form,
@@ -9,6 +9,9 @@
  *   1 MiB + 8× its size of memory, at most 12 MiB (`heapBudget` in codec/reader.ts; no Rust
  *   peer sends such a message).
  * - Both throw only `ProtocolError` (code `decode`, `encode` or `too_large`) for bad input.
+ *
+ * Why a schema-driven codec and not `@msgpack/msgpack`: codec/README.md (byte-exact int forms and key
+ * order, and Rust's rejections of duplicate fields, invalid UTF-8 and ext values).
  */
 export * from './types';
 export { ProtocolError, type ProtocolErrorCode } from './errors';

@@ -1,5 +1,5 @@
 /**
- * descartes 1.0.0 message types (PROTOCOL.md §3).
+ * descartes 1.0.0 message types (docs/PROTOCOL.md §3).
  *
  * Every object here is the serde JSON form of the Rust value: the `type` tag, wire field
  * names, UUIDs as lowercase hyphenated strings, times as `{secs_since_epoch,

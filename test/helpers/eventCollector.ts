@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { receiveFrames } from './receiveFrames';
 import { curveClientOptions, type CurveClient } from './testKeys';
 import { decodeMessage } from '../../shared/protocol';
 import type { EventMessage } from '../../shared/protocol';
@@ -19,7 +20,7 @@ interface Waiter {
 
 /**
  * A SUB socket collecting every event of the topics it subscribes to. An event is one frame
- * `<topic ASCII> 0x00 <msgpack>` (PROTOCOL.md §1); anything else lands in {@link violations}.
+ * `<topic ASCII> 0x00 <msgpack>` (docs/PROTOCOL.md §1.2); anything else lands in {@link violations}.
  */
 export class EventCollector {
   /** Every event received so far, in arrival order. */
@@ -32,7 +33,7 @@ export class EventCollector {
   private readonly loop: Promise<void>;
 
   private constructor(private readonly socket: zmq.Subscriber) {
-    this.loop = this.receiveLoop();
+    this.loop = receiveFrames(socket, this.onFrames.bind(this), this.violations, () => this.closed);
   }
 
   /**
@@ -86,14 +87,6 @@ export class EventCollector {
     this.closed = true;
     this.socket.close();
     await this.loop;
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.onFrames(frames);
-    } catch (err) {
-      if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
-    }
   }
 
   private onFrames(frames: Buffer[]): void {

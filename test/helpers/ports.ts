@@ -1,4 +1,8 @@
 import { createServer } from 'node:net';
+import { isPortFree } from '../../main/embeddedServer';
+
+// The app's own probe (the embedded server's port choice): tests skip taken ports the same way.
+export { isPortFree };
 
 /**
  * Hands out TCP ports from a fixed range, skipping ports something already listens on.
@@ -36,24 +40,6 @@ export class PortAllocator {
     }
     throw new Error(`no free port left in ${this.first}-${this.last}`);
   }
-}
-
-/**
- * Whether a TCP listener can bind `host:port` right now (it binds and closes at once).
- * Never throws: any bind error counts as "not free".
- */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => {
-      resolve(false);
-    });
-    server.listen({ port, host, exclusive: true }, () => {
-      server.close(() => {
-        resolve(true);
-      });
-    });
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as zmq from 'zeromq';
 import { decodeMessage, encodeMessage, REPLY_TYPE } from '../../shared/protocol';
 import type { ReplyFor, ReplyMessage, RequestMessage, ZmqMessage } from '../../shared/protocol';
+import { receiveFrames } from './receiveFrames';
 import { curveClientOptions, type CurveClient } from './testKeys';
 
 /** Default time a test waits for one reply, in ms. */
@@ -38,7 +39,7 @@ export class RawClient {
     /** The endpoint this client is connected to. */
     readonly endpoint: string,
   ) {
-    this.loop = this.receiveLoop();
+    this.loop = receiveFrames(socket, this.onFrames.bind(this), this.violations, () => this.closed);
   }
 
   /**
@@ -121,14 +122,6 @@ export class RawClient {
     }
     this.waiters.clear();
     await this.loop;
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.onFrames(frames);
-    } catch (err) {
-      if (!this.closed) this.violations.push(`receive loop ended: ${String(err)}`);
-    }
   }
 
   private onFrames(frames: Buffer[]): void {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { PortAllocator } from './ports';
 import { RawClient } from './rawClient';
 import { stopAllServers, liveServers, startedServers, startServerProcess } from './serverProcess';
 import type { ServerProcess, ServerProcessOptions } from './serverProcess';
@@ -12,17 +13,19 @@ export interface ServerHarness {
 }
 
 /**
- * Registers hooks that start one server (with `options()`) and one client before the tests of
- * the enclosing block and stop both after them. When a test fails, the stderr of every server
- * this file started is printed, so a failure carries the server's own account.
+ * Registers hooks that start one server (with `options`, on two ports from the file's
+ * `ports`: command and PUB) and one client before the tests of the enclosing block and stop
+ * both after them. When a test fails, the stderr of every server this file started is
+ * printed, so a failure carries the server's own account.
  */
 export function useServerHarness(
-  options: () => ServerProcessOptions | Promise<ServerProcessOptions>,
+  ports: PortAllocator,
+  options: Omit<ServerProcessOptions, 'port' | 'pubPort'> = {},
 ): ServerHarness {
   let server: ServerProcess | null = null;
   let client: RawClient | null = null;
   beforeAll(async () => {
-    server = await startServerProcess(await options());
+    server = await startServerProcess({ ...options, port: await ports.next(), pubPort: await ports.next() });
     client = RawClient.connect(server.bind, server.curve);
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The durable command queue (ARCHITECTURE.md §3): the lifecycle state machine over a
+ * The durable command queue (docs/ARCHITECTURE.md §3): the lifecycle state machine over a
  * `CommandStore`. The network side (Dispatcher, Connection) drives it through
  * `nextToSend` → `markSending` → `settle` / `markTimedOut` (or, batched, `sendNext` and
  * `settleAndSendNext`), and `recoverAfterRestart` after a reconnect or a restart.

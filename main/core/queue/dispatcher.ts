@@ -22,7 +22,7 @@ export interface DispatcherOptions {
   connection: DispatchConnection;
   /** Commands on the wire at once for this server. Default 16. */
   window?: number;
-  /** Default reply timeout, ms. Default 30 000 (PROTOCOL.md §5). */
+  /** Default reply timeout, ms. Default 30 000 (docs/PROTOCOL.md §5.2). */
   defaultTimeoutMs?: number;
   /** Sends of one command (the first included) before an unknown outcome is left to the operator. Default 3. */
   maxAttempts?: number;

@@ -12,7 +12,7 @@ import type {
 /**
  * A Rust descartes 1.0.0 server (no `capabilities` in its health metadata) never answers a
  * `custom_action_request` or a `batch_control_command`. These translate them into the
- * `control_command`s it does answer (PROTOCOL.md §4, "Capabilities").
+ * `control_command`s it does answer (docs/PROTOCOL.md §5.4).
  */
 
 /** `custom_action_request` → `control_command{custom_action}` with the same request_id. */

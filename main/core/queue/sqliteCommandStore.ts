@@ -1,5 +1,5 @@
 /**
- * `CommandStore` on SQLite through node-sqlite3-wasm (ARCHITECTURE.md §3).
+ * `CommandStore` on SQLite through node-sqlite3-wasm (docs/ARCHITECTURE.md §3.6).
  *
  * Durability settings, each read back after it is set:
  * - `locking_mode=EXCLUSIVE`: we are the only user of the file, and it is what lets WAL work at

@@ -433,7 +433,7 @@ function describe<R>(command: QueuedCommand, reply: ReplyMessage | null): Comman
   }
 }
 
-/** How long a request may take on the server, ms (PROTOCOL.md §5). */
+/** How long a request may take on the server, ms (docs/PROTOCOL.md §5.2). */
 function waitBudgetMs(request: RequestMessage): number {
   const secs = 'timeout_secs' in request ? request.timeout_secs : null;
   const own = secs === null || secs === undefined ? 30_000 : Number(secs) * 1000;

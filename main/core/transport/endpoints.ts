@@ -22,7 +22,7 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '*', '[::]', '[*]', '::']);
 /**
  * The endpoint to subscribe to for a server's events. A server bound to every interface
  * advertises a wildcard host (`0.0.0.0`, `*`), which is not routable: use the host of the
- * command endpoint we reached it by instead (PROTOCOL.md §5).
+ * command endpoint we reached it by instead (docs/PROTOCOL.md §5.5).
  *
  * @returns the routable pub endpoint, or null when none is advertised, it is malformed, or it
  *   is not `tcp://` (`ipc://` only for a server reached over `ipc://`)

@@ -6,11 +6,11 @@ import type { RequestMessage } from '../../../shared/protocol';
  */
 export const REPLY_MARGIN_MS = 5000;
 
-/** How long a server gives a custom action sent without `timeout_secs` (PROTOCOL.md §4: 30 s). */
+/** How long a server gives a custom action sent without `timeout_secs` (docs/PROTOCOL.md §4.2: 30 s). */
 export const SERVER_ACTION_DEFAULT_MS = 30_000;
 
 /**
- * How long the console waits for the reply to `request`, in ms (PROTOCOL.md §5): a spawn or
+ * How long the console waits for the reply to `request`, in ms (docs/PROTOCOL.md §5.2): a spawn or
  * custom action with `timeout_secs` waits that plus {@link REPLY_MARGIN_MS}; a custom action
  * without one waits the default, plus the margin when the default reaches the server's own 30 s
  * (else the two would race and the server's clear "timed out" reply could lose; a shorter

@@ -1,8 +1,5 @@
 import type { HealthCheckResponse } from '../../../shared/protocol';
 
-/** Features a server may advertise in `health_check_response.metadata.capabilities`. */
-export type Capability = 'custom_action' | 'batch' | 'output_query' | 'dedupe' | 'status_stream';
-
 /** What the console knows of a server from its last health reply. */
 export interface ServerInfo {
   /** `metadata.server_id`, or null for servers that do not say. */
@@ -42,9 +39,4 @@ export function serverInfoFromHealth(reply: HealthCheckResponse): ServerInfo {
     activeAgents: num(reply.active_agents),
     metadata,
   };
-}
-
-/** Whether the server advertised `cap`. */
-export function hasCapability(info: ServerInfo | null, cap: Capability): boolean {
-  return info?.capabilities.has(cap) ?? false;
 }

@@ -8,8 +8,6 @@ export const EXPIRY_CHOICES = [
   { label: '24 h', ms: 86_400_000 },
 ] as const;
 
-export type ExpiryMs = (typeof EXPIRY_CHOICES)[number]['ms'];
-
 /** The `expiresAt` (ms since the epoch) for a choice, or undefined for "never". */
 export const expiresAtFrom = (ms: number | null, now: number = Date.now()): number | undefined =>
   ms === null ? undefined : now + ms;

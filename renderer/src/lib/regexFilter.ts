@@ -1,4 +1,4 @@
-/** Client-side check of an output filter before it is sent (PROTOCOL.md §4: ECMAScript, ≤ 1 KiB). */
+/** Client-side check of an output filter before it is sent (ECMAScript, ≤ 1 KiB; docs/PROTOCOL.md §4.4). */
 
 /** Longest filter the server accepts, in UTF-8 bytes. */
 export const MAX_FILTER_BYTES = 1024;

@@ -1,15 +1,11 @@
 /**
  * decodeMessage: msgpack bytes → ZmqMessage, accepting and rejecting what the Rust decoder
- * (rmp_serde + serde derive, internally tagged `type`) does; PROTOCOL.md §2.
+ * (rmp_serde + serde derive, internally tagged `type`) does; docs/PROTOCOL.md §2.2.
  */
 import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
 import { ProtocolError, clipText } from '../errors';
 import { formatUuidCached, parseUuidBytes } from '../uuid';
 import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
   K_ARRAY,
   K_BOOL,
   K_BYTES,
@@ -26,6 +22,7 @@ import {
   MESSAGES,
   MESSAGE_TAGS,
   TIME_KEYS,
+  defaultOf,
   type Field,
   type NameTable,
   type StructSchema,
@@ -234,7 +231,7 @@ function readStructArray(r: Reader, s: StructSchema, n: number): object {
     v[i] = readField(r, f);
   }
   r.nsegs = base;
-  for (; i < nf; i++) v[i] = defaultValue(fields[i] as Field);
+  for (; i < nf; i++) v[i] = defaultOf(fields[i] as Field);
   return finish(s, v, nf);
 }
 
@@ -287,25 +284,10 @@ function readStructMap(r: Reader, s: StructSchema, n: number, typeKey: number): 
       segs[base] = f.name;
       fail(r, 'missing required field');
     }
-    v[i] = defaultValue(f);
+    v[i] = defaultOf(f);
   }
   r.nsegs = base;
   return finish(s, v, nf);
-}
-
-function defaultValue(f: Field): unknown {
-  switch (f.def) {
-    case DEF_EMPTY_STR:
-      return '';
-    case DEF_FALSE:
-      return false;
-    case DEF_EMPTY_ARRAY:
-      return [];
-    case DEF_EMPTY_MAP:
-      return {};
-    default:
-      return null;
-  }
 }
 
 function readField(r: Reader, f: Field): unknown {
@@ -611,11 +593,20 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
   }
 }
 
-/** HashMap<String, String> or HashMap<String, Value>; a repeated key keeps the last value (as Rust). */
+/** HashMap<String, String> or HashMap<String, Value>. */
 function readStringMap(r: Reader, json: boolean): Record<string, unknown> {
   const m = nextByte(r);
   const n = mapLength(r, m);
   if (n < 0) fail(r, `expected a map, got ${typeName(m)}`);
+  return readMapEntries(r, n, json, 'expected a string map key');
+}
+
+/**
+ * The `n` entries of a map whose header was just read, as an object: string keys only (`keyRule`
+ * says so when one is not), values JSON or strings, a repeated key keeping the last value (as serde
+ * does), `__proto__` an own key.
+ */
+function readMapEntries(r: Reader, n: number, json: boolean, keyRule: string): Record<string, unknown> {
   enter(r);
   charge(r, COST_CONTAINER + n * COST_ENTRY);
   const out: Record<string, unknown> = {};
@@ -625,7 +616,7 @@ function readStringMap(r: Reader, json: boolean): Record<string, unknown> {
     r.nsegs = base; // a bad key is reported at the map's own path
     const km = nextByte(r);
     const len = strLength(r, km);
-    if (len < 0) fail(r, `expected a string map key, got ${typeName(km)}`);
+    if (len < 0) fail(r, `${keyRule}, got ${isExt(km) ? describeExt(r, km) : typeName(km)}`);
     need(r, len);
     shape = chargeKey(r, shape, len);
     const key = readStrBody(r, len);
@@ -701,34 +692,14 @@ function readJsonArray(r: Reader, n: number): unknown[] {
 }
 
 function readJsonMap(r: Reader, n: number): Record<string, unknown> {
-  enter(r);
-  charge(r, COST_CONTAINER + n * COST_ENTRY);
-  const out: Record<string, unknown> = {};
-  const base = r.nsegs++;
-  let shape = EMPTY_SHAPE;
-  for (let i = 0; i < n; i++) {
-    r.nsegs = base; // a bad key is reported at the object's own path
-    const m = nextByte(r);
-    const len = strLength(r, m);
-    if (len < 0)
-      fail(r, `JSON object keys must be strings, got ${isExt(m) ? describeExt(r, m) : typeName(m)}`);
-    need(r, len);
-    shape = chargeKey(r, shape, len);
-    const key = readStrBody(r, len);
-    r.segs[base] = key;
-    r.nsegs = base + 1;
-    setOwn(out, key, readJson(r));
-  }
-  r.nsegs = base;
-  r.depth--;
-  return out;
+  return readMapEntries(r, n, true, 'JSON object keys must be strings');
 }
 
 // ---- skipping unknown fields -------------------------------------------------------------------
 
 /**
  * Skips the value of an ignored map key, still checking it: well-formed, within the nesting limit,
- * valid UTF-8 strings, no ext (PROTOCOL.md §2 rejects ext values and invalid UTF-8 anywhere).
+ * valid UTF-8 strings, no ext (docs/PROTOCOL.md §2.2 rejects ext values and invalid UTF-8 anywhere).
  *
  * It allocates nothing and does not recurse, whatever the value holds: a loop with the count of
  * values left at each open level (in the reader's fixed stack, MAX_DEPTH deep), strings checked
@@ -825,6 +796,18 @@ function skipString(r: Reader, len: number): void {
   r.pos += len;
 }
 
+/** Bytes after the marker of nil, bool, int and float values, by marker; -1 for every other marker. */
+const SCALAR_BODY_BYTES = new Int8Array(256).fill(-1);
+for (const [markers, size] of [
+  [[0xc0, 0xc2, 0xc3], 0],
+  [[0xcc, 0xd0], 1],
+  [[0xcd, 0xd1], 2],
+  [[0xca, 0xce, 0xd2], 4],
+  [[0xcb, 0xcf, 0xd3], 8],
+] as const) {
+  for (const m of markers) SCALAR_BODY_BYTES[m] = size;
+}
+
 /** Skips a value that is neither a container nor a fixstr, whose marker `m` was just read. */
 function skipScalar(r: Reader, m: number): void {
   const len = strLength(r, m);
@@ -833,44 +816,14 @@ function skipScalar(r: Reader, m: number): void {
     return;
   }
   const bin = binLength(r, m);
-  if (bin >= 0) {
-    need(r, bin);
-    r.pos += bin;
+  const size = bin >= 0 ? bin : (SCALAR_BODY_BYTES[m] as number);
+  if (size >= 0) {
+    need(r, size);
+    r.pos += size;
     return;
   }
-  switch (m) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return;
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      need(r, 4);
-      r.pos += 4;
-      return;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      need(r, 8);
-      r.pos += 8;
-      return;
-    case 0xcc:
-    case 0xd0:
-      need(r, 1);
-      r.pos += 1;
-      return;
-    case 0xcd:
-    case 0xd1:
-      need(r, 2);
-      r.pos += 2;
-      return;
-    case 0xc1:
-      fail(r, 'invalid marker 0xc1');
-      return;
-    default:
-      fail(r, `${describeExt(r, m)} is not allowed`);
-  }
+  if (m === 0xc1) fail(r, 'invalid marker 0xc1');
+  fail(r, `${describeExt(r, m)} is not allowed`);
 }
 
 /**

@@ -1,15 +1,11 @@
 /**
- * encodeMessage: ZmqMessage → the exact bytes `rmp_serde::to_vec` writes (PROTOCOL.md §2):
+ * encodeMessage: ZmqMessage → the exact bytes `rmp_serde::to_vec` writes (docs/PROTOCOL.md §2.1):
  * positional arrays `[tag, fields…]`, None as nil, smallest int forms, JSON object and HashMap keys
  * sorted by their UTF-8 bytes. Values are validated on the way.
  */
 import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
 import { uuidBytesCached } from '../uuid';
 import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
   DEF_NONE,
   K_ARRAY,
   K_BOOL,
@@ -40,6 +36,12 @@ const I64_MAX = 0x7fffffffffffffffn;
 const I64_MIN = -0x8000000000000000n;
 const U32_MAX = 0xffffffff;
 const NANOS_PER_SEC = 1_000_000_000;
+
+/**
+ * What a defaulted field left undefined is written as, by DEF_*: the one byte that encodes its
+ * default (schema.ts `defaultOf`: '' → a0, false → c2, [] → 90, {} → 80); a test checks they agree.
+ */
+export const DEFAULT_BYTE: readonly number[] = [0xc0, 0xa0, 0xc2, 0x90, 0x80];
 
 const writer = new Writer();
 let writerBusy = false;
@@ -121,7 +123,7 @@ function writeField(w: Writer, f: Field, x: unknown): void {
       return;
     }
     if (x === undefined && f.def !== DEF_NONE) {
-      writeDefault(w, f.def);
+      w.byte(DEFAULT_BYTE[f.def] as number);
       return;
     }
     w.fail(x === undefined ? 'missing required field' : `expected ${f.expected}, got null`);
@@ -170,25 +172,6 @@ function writeField(w: Writer, f: Field, x: unknown): void {
       return;
     default:
       throw new Error(`schema: unknown field kind ${f.kind}`);
-  }
-}
-
-function writeDefault(w: Writer, def: number): void {
-  switch (def) {
-    case DEF_EMPTY_STR:
-      w.byte(0xa0);
-      return;
-    case DEF_FALSE:
-      w.byte(0xc2);
-      return;
-    case DEF_EMPTY_ARRAY:
-      w.byte(0x90);
-      return;
-    case DEF_EMPTY_MAP:
-      w.byte(0x80);
-      return;
-    default:
-      w.nil();
   }
 }
 

@@ -197,24 +197,27 @@ export function strLength(r: Reader, m: number): number {
 
 /** Length of an array whose marker was just consumed, or -1. Checks it against the bytes left. */
 export function arrayLength(r: Reader, m: number): number {
-  let n: number;
-  if ((m & 0xf0) === 0x90) n = m & 0x0f;
-  else if (m === 0xdc) n = u16(r);
-  else if (m === 0xdd) n = u32(r);
-  else return -1;
-  // Every element takes at least one byte: a hostile count fails here, before any allocation.
-  if (n > r.end - r.pos) truncated(r);
-  return n;
+  return containerLength(r, m, 0x90, 0xdc, 1);
 }
 
 /** Entry count of a map whose marker was just consumed, or -1. Checks it against the bytes left. */
 export function mapLength(r: Reader, m: number): number {
+  return containerLength(r, m, 0x80, 0xde, 2);
+}
+
+/**
+ * Count of a container whose marker `m` was just consumed, or -1 when `m` is not of its kind: `fix`
+ * is the kind's fix marker with a zero count, `m16` its 16-bit marker (the 32-bit one is `m16 + 1`),
+ * `values` the values an element holds (2 for a map entry).
+ */
+function containerLength(r: Reader, m: number, fix: number, m16: number, values: number): number {
   let n: number;
-  if ((m & 0xf0) === 0x80) n = m & 0x0f;
-  else if (m === 0xde) n = u16(r);
-  else if (m === 0xdf) n = u32(r);
+  if ((m & 0xf0) === fix) n = m & 0x0f;
+  else if (m === m16) n = u16(r);
+  else if (m === m16 + 1) n = u32(r);
   else return -1;
-  if (n * 2 > r.end - r.pos) truncated(r);
+  // Every value takes at least one byte: a hostile count fails here, before any allocation.
+  if (n * values > r.end - r.pos) truncated(r);
   return n;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The schema table that drives both encode and decode (PROTOCOL.md §3): for every struct, its wire
+ * The schema table that drives both encode and decode (docs/PROTOCOL.md §3): for every struct, its wire
  * fields in order, each with a kind, whether it is an `Option` and what a left-out field defaults to.
  */
 import {
@@ -107,6 +107,26 @@ export interface Field {
   readonly elem: number;
   /** Human wording of the expected value, for errors. */
   readonly expected: string;
+}
+
+/**
+ * What a field left out on the wire decodes to: its `#[serde(default)]`, or null for an `Option`
+ * (and for a required field, which the decoder refuses instead). A new array or object each call,
+ * so no two messages share one.
+ */
+export function defaultOf(f: Field): unknown {
+  switch (f.def) {
+    case DEF_EMPTY_STR:
+      return '';
+    case DEF_FALSE:
+      return false;
+    case DEF_EMPTY_ARRAY:
+      return [];
+    case DEF_EMPTY_MAP:
+      return {};
+    default:
+      return null;
+  }
 }
 
 export interface StructSchema {

@@ -10,6 +10,7 @@ import { PortAllocator } from '../../helpers/ports';
 import { waitUntil } from '../../helpers/wait';
 import { startRig, WireClient, wsUrl, type HostRig } from './hostKit';
 import { securityOf } from '../transport/curveKit';
+import { pageSecurityPolicy } from '../../../shared/node/pageSecurityPolicy';
 
 const ports = new PortAllocator(32100, 32199);
 let rig: HostRig;
@@ -53,8 +54,10 @@ describe('browser host over HTTP', () => {
     const page = await get(`/?token=${rig.host.token}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Descartes</title>');
-    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(page.headers['content-security-policy']).not.toContain('unsafe-eval');
+    // The one policy every host of the page sends, with the host's own API socket.
+    expect(page.headers['content-security-policy']).toBe(
+      pageSecurityPolicy({ webSockets: [`ws://127.0.0.1:${rig.host.port}`] }),
+    );
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     const cookie = String(page.headers['set-cookie']);

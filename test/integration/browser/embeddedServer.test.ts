@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCurveKeyPair } from '../../../shared/node/curveKeyPair';
 import { openConsoleCore, type ConsoleCore } from '../../../main/core/services/consoleCore';
 import { testConnection } from '../../../main/core/transport/connectionTest';
@@ -13,14 +13,12 @@ import {
 } from '../../../main/embeddedServer';
 import { isPortFree, occupyPort } from '../../helpers/ports';
 import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { useCleanups } from '../../helpers/useCleanups';
 import { waitUntil } from '../../helpers/wait';
 
 /** A client key for servers started on their own (no console core behind them). */
 const CLIENT = generateCurveKeyPair().publicKey;
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function tempDir(): Promise<TempDir> {
   const dir = await createTempDir('descartes-embedded-');

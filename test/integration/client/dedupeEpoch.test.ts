@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { CustomActionRequest } from '../../../shared/protocol';
 import { CommandQueue } from '../../../main/core/queue/commandQueue';
@@ -19,7 +19,8 @@ import { OUTCOME_UNKNOWN } from '../../../server/requestHandler';
 import { PortAllocator } from '../../helpers/ports';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { useCleanups } from '../../helpers/useCleanups';
+import { useTempDir } from '../../helpers/useTempDir';
 import { sleep, waitUntil } from '../../helpers/wait';
 import { openStore } from '../../unit/main/core/queue/queueTestKit';
 import { curveOf } from '../transport/curveKit';
@@ -27,20 +28,10 @@ import { execCounts, startNodeServer } from './clientKit';
 
 const ports = new PortAllocator(24800, 24899);
 
-let temp: TempDir;
-const cleanups: (() => unknown)[] = [];
+const temp = useTempDir('descartes-dedupe-epoch-', 'file');
+const cleanups = useCleanups();
 
 printServerLogsOnFailure();
-
-beforeAll(async () => {
-  temp = await createTempDir('descartes-dedupe-epoch-');
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await temp.remove();
-});
 
 /**
  * Queues a custom action the agent never answers (so it is on the wire when the server is

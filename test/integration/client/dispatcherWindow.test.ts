@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as zmq from 'zeromq';
 import type { ControlCommand, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { CommandQueue } from '../../../main/core/queue/commandQueue';
@@ -18,7 +18,8 @@ import { Connection } from '../../../main/core/transport/connection';
 import { PortAllocator } from '../../helpers/ports';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import type { ServerProcess } from '../../helpers/serverProcess';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { useCleanups } from '../../helpers/useCleanups';
+import { useTempDir } from '../../helpers/useTempDir';
 import { waitUntil } from '../../helpers/wait';
 import { openStore } from '../../unit/main/core/queue/queueTestKit';
 import { startNodeServer, startRustLikeRouter } from './clientKit';
@@ -30,20 +31,13 @@ const ports = new PortAllocator(31200, 31299);
 const WINDOW = 4;
 const COUNT = 300;
 
-let temp: TempDir;
-const cleanups: (() => unknown)[] = [];
+const temp = useTempDir('descartes-dispatch-window-', 'file');
+const cleanups = useCleanups();
 
 printServerLogsOnFailure();
 
-beforeAll(async () => {
-  temp = await createTempDir('descartes-dispatch-window-');
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+afterEach(() => {
   vi.restoreAllMocks();
-});
-afterAll(async () => {
-  await temp.remove();
 });
 
 function control(): ControlCommand {

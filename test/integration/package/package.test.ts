@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPackage } from '../../../main/electron/checkPackage';
-import { REQUIRED_FUSES, FUSE_NAMES } from '../../../main/electron/fuseWire';
+import { checkPackage } from '../../../scripts/package/checkPackage';
+import { REQUIRED_FUSES, FUSE_NAMES } from '../../../scripts/package/fuseWire';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 

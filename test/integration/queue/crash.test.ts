@@ -1,5 +1,5 @@
 /**
- * kill -9 of the process that owns the queue, then restart (ARCHITECTURE.md §3, "Durable"):
+ * kill -9 of the process that owns the queue, then restart (docs/ARCHITECTURE.md §3.1, "Durable"):
  * every enqueue that had resolved is there exactly once, in order, and is delivered once.
  */
 import { spawn } from 'node:child_process';

@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { ProfileStore } from '../../../main/core/services/profileStore';
-import { createTempDir, type TempDir } from '../../helpers/tempDir';
+import { useTempDir } from '../../helpers/useTempDir';
 import { runCtlProcess, type CtlRun } from '../client/clientKit';
 import { controlCommand, openQueue } from '../../unit/main/core/queue/queueTestKit';
 import { dbPath, filesStartingWith, withRawDb } from '../../unit/main/core/queue/corruptKit';
@@ -22,15 +22,11 @@ type Listed = {
   notices: QueueNotice[];
 };
 
-let temp: TempDir;
+const temp = useTempDir('descartes-ctl-repair-');
 let dataDir: string;
 
-beforeEach(async () => {
-  temp = await createTempDir('descartes-ctl-repair-');
+beforeEach(() => {
   dataDir = join(temp.path, 'data');
-});
-afterEach(async () => {
-  await temp.remove();
 });
 
 function ctl(...args: string[]): Promise<CtlRun> {

@@ -1,5 +1,5 @@
 /**
- * Which writes reach the disk, checked under strace (ARCHITECTURE.md §3): a durable write
+ * Which writes reach the disk, checked under strace (docs/ARCHITECTURE.md §3.6): a durable write
  * returns only after an fsync of the log; a `durable: false` write does not wait for one but is
  * synced within `syncLagMs`; a write-behind sending mark is not written at all until it must be.
  */

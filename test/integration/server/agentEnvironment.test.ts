@@ -35,9 +35,7 @@ async function getEnv(client: RawClient, agentId: Uuid): Promise<JsonValue | und
 }
 
 describe('agent environment: allow-listed server variables, refused request variables (default config)', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     env: SERVER_ENV,
     config: {
       backends: {
@@ -45,7 +43,7 @@ describe('agent environment: allow-listed server variables, refused request vari
         env_with_loader: { argv: ['env'], env: { LD_LIBRARY_PATH: '/opt/descartes-test-lib' } },
       },
     },
-  }));
+  });
 
   it("a secret in the server's environment does not reach an agent; allow-listed variables do", async () => {
     const vars = await agentEnv(h.client, { REQUESTED: 'from-request' });
@@ -103,16 +101,14 @@ describe('agent environment: allow-listed server variables, refused request vari
 });
 
 describe('agent environment: inherit_env and expose_env_values set in the config', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     env: SERVER_ENV,
     config: {
       inherit_env: ['PATH', 'DESCARTES_TEST_*'],
       expose_env_values: true,
       backends: { env: { argv: ['env'] } },
     },
-  }));
+  });
 
   it('inherits exactly what inherit_env lists (here the operator opts a token in)', async () => {
     const vars = await agentEnv(h.client);

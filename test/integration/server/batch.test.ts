@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { actionAgentPid, getStatus, spawnAgent, waitForLine, waitForOutput } from '../../helpers/agentOps';
@@ -12,11 +12,9 @@ const ports = new PortAllocator(22400, 22599);
 const GHOST = '0b7e5c1d-2a3f-4e6b-8c9d-112233445566';
 
 describe('agent server: batch_control_command', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends() },
-  }));
+  });
   let a: AgentInfo;
   let b: AgentInfo;
   let c: AgentInfo;
@@ -31,7 +29,7 @@ describe('agent server: batch_control_command', () => {
     });
   }
 
-  it('spawns three agents', async () => {
+  beforeAll(async () => {
     a = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-a'));
     b = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-b'));
     c = await spawnAgent(h.client, fixtureAgent('action-agent.js', {}, 'batch-c'));

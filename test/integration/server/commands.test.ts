@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import type { AgentInfo, JsonValue } from '../../../shared/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CONTROL_COMMAND_TYPES, type AgentInfo, type JsonValue } from '../../../shared/protocol';
 import { AGENT_FIXTURE_DIR, fixtureAgent, nodeBackends } from '../../helpers/agents';
 import {
   actionAgentPid,
@@ -35,9 +35,7 @@ function asObject(value: JsonValue | undefined): Record<string, JsonValue> {
 }
 
 describe('agent server: spawn, list, health and the 12 control commands', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     env: { T_SERVER: 'from-server-env', T_SERVER_SECRET: 'not-inherited' },
     config: {
       cli_catch_all: true,
@@ -59,7 +57,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
         ghost: { argv: [GHOST_EXE, '{task}'] },
       },
     },
-  }));
+  });
 
   it('health_check_response: healthy, protocol 1.0.0, metadata with server_id, pub_endpoint, capabilities, counters', async () => {
     const reply = await h.client.request(healthCheck());
@@ -202,10 +200,13 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     let agent: AgentInfo;
     let pid = 0;
 
-    it('spawns (status running)', async () => {
+    beforeAll(async () => {
       agent = await spawnAgent(h.client, fixtureAgent('action-agent.js'));
-      expect(agent.status).toBe('running');
       pid = await actionAgentPid(h.client, agent.id);
+    });
+
+    it('spawns (status running)', () => {
+      expect(agent.status).toBe('running');
       expect(isProcessRunning(pid)).toBe(true);
     });
 
@@ -365,21 +366,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       custom_action: { action: 'anything', params: 1 },
       query_output: { stream: 'both' },
     };
-    const commands = [
-      'pause',
-      'resume',
-      'stop',
-      'kill',
-      'write_stdin',
-      'read_stdout',
-      'read_stderr',
-      'get_status',
-      'signal',
-      'custom_action',
-      'query_output',
-      'stream_logs',
-    ] as const;
-    for (const command of commands) {
+    for (const command of CONTROL_COMMAND_TYPES) {
       const reply = await h.client.request(controlCommand(ghost, command, payloads[command] ?? null));
       expect(reply.success, command).toBe(false);
       expect(reply.agent_id, command).toBe(ghost);
@@ -392,6 +379,8 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
     expect(query.success).toBe(false);
     expect(query.error).toBe(`Agent not found: ${ghost}`);
     const health = await h.client.request(healthCheck());
-    expect(Number(health.metadata?.['stat.unknown_agent'])).toBeGreaterThanOrEqual(commands.length + 2);
+    expect(Number(health.metadata?.['stat.unknown_agent'])).toBeGreaterThanOrEqual(
+      CONTROL_COMMAND_TYPES.length + 2,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, JsonValue } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { spawnAgent, waitForOutput } from '../../helpers/agentOps';
@@ -23,14 +23,12 @@ function actionNames(data: JsonValue | undefined): string[] {
 }
 
 describe('agent server: custom actions', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends(), action_timeout_secs: 2 },
-  }));
+  });
   let agent: AgentInfo;
 
-  it('spawns an action agent', async () => {
+  beforeAll(async () => {
     agent = await spawnAgent(h.client, fixtureAgent('action-agent.js', { T_GET_ENV: 'visible-value' }));
   });
 

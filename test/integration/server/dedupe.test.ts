@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { spawnAgent, waitForOutput } from '../../helpers/agentOps';
 import { PortAllocator } from '../../helpers/ports';
@@ -15,8 +15,7 @@ import {
 } from '../../helpers/requests';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
 import { startServerProcess } from '../../helpers/serverProcess';
-import { createTempDir } from '../../helpers/tempDir';
-import type { TempDir } from '../../helpers/tempDir';
+import { useTempDir } from '../../helpers/useTempDir';
 
 const ports = new PortAllocator(23200, 23399);
 
@@ -41,13 +40,7 @@ async function readExecLog(path: string): Promise<ExecLogEntry[]> {
 
 describe('agent server: idempotency by request_id', () => {
   printServerLogsOnFailure();
-  let dir: TempDir;
-  beforeEach(async () => {
-    dir = await createTempDir('descartes-dedupe-');
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir('descartes-dedupe-');
 
   it('a repeated request_id gets the same reply and runs once', async () => {
     const execLog = join(dir.path, 'exec.log');

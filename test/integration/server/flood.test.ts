@@ -12,14 +12,12 @@ const MAX_BYTES = 1024 * 1024;
 const FLOOD_LINES = 1_000_000;
 
 describe('agent server: a child flooding output', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: {
       backends: nodeBackends(),
       line_store: { max_lines: MAX_LINES, max_bytes: MAX_BYTES, max_line_bytes: 65_536 },
     },
-  }));
+  });
 
   it(`${FLOOD_LINES} lines: the line store stays within max_lines and the server keeps answering`, async () => {
     const agent = await spawnAgent(h.client, fixtureAgent('flood.js', { FLOOD_LINES: String(FLOOD_LINES) }));

@@ -23,9 +23,7 @@ const floodLine = (i: number): string => `flood ${String(i).padStart(7, '0')} ${
  * `npm run bench -- server` (server-heavy-query), not asserted here.
  */
 describe('agent server: heavy regex output queries over 1,000,000 lines', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: {
       backends: nodeBackends(),
       line_store: { max_lines: 2 * FLOOD_LINES, max_bytes: 256 * 1024 * 1024 },
@@ -33,7 +31,7 @@ describe('agent server: heavy regex output queries over 1,000,000 lines', () => 
       max_concurrent_queries: CONCURRENT,
       max_waiting_queries: WAITING,
     },
-  }));
+  });
   let agent: AgentInfo;
   let health: RawClient | null = null;
   afterAll(async () => {

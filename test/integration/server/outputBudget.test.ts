@@ -42,11 +42,9 @@ async function kept(client: RawClient, agentId: string, stream: OutputStream = '
  * lines were dropped; health reports the bytes held and the lines dropped.
  */
 describe('agent server: the output budget (line_store.total_bytes)', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends(), line_store: { total_bytes: TOTAL_BYTES } },
-  }));
+  });
   let exited: AgentInfo;
   let running: AgentInfo;
 
@@ -107,11 +105,9 @@ describe('agent server: the output budget (line_store.total_bytes)', () => {
 });
 
 describe('agent server: max_exited_agents', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends(), max_exited_agents: 2 },
-  }));
+  });
 
   it('keeps the newest exited agents, forgets older ones, and their output stops counting', async () => {
     const ids: string[] = [];

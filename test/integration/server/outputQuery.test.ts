@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { queryOutput, spawnAgent, waitForOutput } from '../../helpers/agentOps';
@@ -10,15 +10,13 @@ const ports = new PortAllocator(22600, 22799);
 const PAGED = Array.from({ length: 150 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
 
 describe('agent server: output_query_request', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends() },
-  }));
+  });
   let mixed: AgentInfo;
   let paged: AgentInfo;
 
-  it('spawns agents with known output', async () => {
+  beforeAll(async () => {
     mixed = await spawnAgent(h.client, fixtureAgent('lines.js', {}, 'mixed'));
     paged = await spawnAgent(
       h.client,

@@ -8,7 +8,7 @@ const ports = new PortAllocator(23400, 23599);
 const COUNT = 10_000;
 
 describe('agent server: pipelining', () => {
-  const h = useServerHarness(async () => ({ port: await ports.next(), pubPort: await ports.next() }));
+  const h = useServerHarness(ports);
 
   it(`${COUNT} requests pipelined from one DEALER are all answered, each by its request_id`, async () => {
     const requests = Array.from({ length: COUNT }, (_, i) => (i % 10 === 9 ? listAgents() : healthCheck()));

@@ -15,11 +15,9 @@ const ports = new PortAllocator(23000, 23199);
 const EMPTY = new Uint8Array(0);
 
 describe('agent server: bad input never stops it', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     config: { backends: nodeBackends() },
-  }));
+  });
 
   async function counters(): Promise<Record<string, number>> {
     const reply = await h.client.request(healthCheck());

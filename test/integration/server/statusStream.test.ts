@@ -36,12 +36,10 @@ function logLines(events: readonly ReceivedEvent[], agentId: string): { topic: s
 }
 
 describe('agent server: PUB status stream and log stream', () => {
-  const h = useServerHarness(async () => ({
-    port: await ports.next(),
-    pubPort: await ports.next(),
+  const h = useServerHarness(ports, {
     args: ['--heartbeat-ms', String(HEARTBEAT_MS)],
     config: { backends: nodeBackends() },
-  }));
+  });
   let events: EventCollector;
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The layering of ARCHITECTURE.md §1 is enforced by `no-restricted-imports` in
+ * The layering of docs/ARCHITECTURE.md §1 is enforced by `no-restricted-imports` in
  * eslint.config.js. These cases lint probe sources as if they lived at a given path, so a
  * config change that silently drops a boundary fails here.
  */
@@ -59,7 +59,7 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
   { from: 'renderer/src/stores/x.ts', imports: '../../../shared/node/serialSender', allowed: false },
 ];
 
-describe('import boundaries (ARCHITECTURE.md §1)', () => {
+describe('import boundaries (docs/ARCHITECTURE.md §1)', () => {
   it.each(cases)('$from importing $imports is allowed: $allowed', async ({ from, imports, allowed }) => {
     const messages = await restricted(
       from,

@@ -9,7 +9,7 @@ import {
   type ConsoleApi,
   type ConsoleEventEnvelope,
 } from '../../../shared/ipc';
-import { buildPreload } from '../../../main/electron/build';
+import { buildPreload } from '../../../scripts/build';
 import { electron, resetElectron } from '../main/electron/electronStandIn';
 
 vi.mock('electron', async () => (await import('../main/electron/electronStandIn')).electron);

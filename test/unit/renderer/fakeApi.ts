@@ -1,7 +1,7 @@
 /**
  * An in-memory `ConsoleApi` for renderer tests: the transport and the core are tested
  * elsewhere; here we need a contract-faithful peer. Inputs are parsed with the contract's
- * schemas (as the real handlers do), queries follow PROTOCOL.md §4 semantics (regex filter,
+ * schemas (as the real handlers do), queries follow docs/PROTOCOL.md §4.4 (regex filter,
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
 import { droppedLinesNotice } from '../../../shared/domain/droppedLines';

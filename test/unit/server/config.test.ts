@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   DEFAULT_CONFIG,
@@ -9,8 +9,7 @@ import {
   loadConfigFile,
   validateConfig,
 } from '../../../server/config';
-import { createTempDir } from '../../helpers/tempDir';
-import type { TempDir } from '../../helpers/tempDir';
+import { useTempDir } from '../../helpers/useTempDir';
 
 describe('validateConfig', () => {
   it('defaults every key of an empty object', () => {
@@ -121,13 +120,7 @@ describe('validateConfig', () => {
 });
 
 describe('loadConfigFile', () => {
-  let dir: TempDir;
-  beforeEach(async () => {
-    dir = await createTempDir('descartes-config-');
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir('descartes-config-');
 
   it('loads a file, and names the file when it is missing or not JSON', () => {
     const good = join(dir.path, 'good.json');

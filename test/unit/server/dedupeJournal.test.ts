@@ -8,12 +8,11 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandResponse, ReplyMessage } from '../../../shared/protocol';
 import { decodeMessage, encodeMessage } from '../../../shared/protocol';
 import { DedupeJournal, JOURNAL_FILE, LOCK_FILE, StateDirError } from '../../../server/dedupeJournal';
-import { createTempDir } from '../../helpers/tempDir';
-import type { TempDir } from '../../helpers/tempDir';
+import { useTempDir } from '../../helpers/useTempDir';
 
 const codec = { encode: (r: ReplyMessage) => encodeMessage(r), decode: decodeMessage };
 const reply = (id: string): CommandResponse => ({
@@ -27,14 +26,10 @@ const reply = (id: string): CommandResponse => ({
 });
 
 describe('DedupeJournal', () => {
-  let dir: TempDir;
+  const dir = useTempDir('descartes-journal-');
   const open: DedupeJournal[] = [];
-  beforeEach(async () => {
-    dir = await createTempDir('descartes-journal-');
-  });
-  afterEach(async () => {
+  afterEach(() => {
     for (const j of open.splice(0)) j.close();
-    await dir.remove();
   });
   const openJournal = (options = {}) => {
     const j = DedupeJournal.open(dir.path, { codec, ...options });

@@ -7,7 +7,7 @@
  * utility process really runs.
  * Use: `vi.mock('electron', async () => (await import('./electronStandIn')).electron)`.
  */
-import { NodeUtilityProcess, type NodeForkOptions } from '../../../../main/electron/nodeUtilityProcess';
+import { NodeUtilityProcess, type NodeForkOptions } from '../../../../scripts/package/nodeUtilityProcess';
 
 type Listener = (...args: never[]) => unknown;
 

@@ -13,7 +13,7 @@ import { OWNER_LOCK_FILE } from '../../../../main/core/queue/ownerLock';
 import { ProfileStore } from '../../../../main/core/services/profileStore';
 import { contentSecurityPolicy } from '../../../../main/electron/appPage';
 import { EMBEDDED_PROFILE_NAME } from '../../../../main/embeddedDefault';
-import { buildServer } from '../../../../main/electron/build';
+import { buildServer } from '../../../../scripts/build';
 import { electron, errorBoxes, messageBoxes, resetElectron, type FakeBrowserWindow } from './electronStandIn';
 
 vi.mock('electron', async () => (await import('./electronStandIn')).electron);

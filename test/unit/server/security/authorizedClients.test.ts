@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCurveKeyPair } from '../../../../shared/node/curveKeyPair';
 import {
   allowClient,
@@ -10,15 +10,9 @@ import {
   revokeClient,
   type AllowListChange,
 } from '../../../../server/security/authorizedClients';
-import { createTempDir, type TempDir } from '../../../helpers/tempDir';
+import { useTempDir } from '../../../helpers/useTempDir';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await createTempDir('descartes-allow-');
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = useTempDir('descartes-allow-');
 
 describe('authorized_clients', () => {
   it('parses keys with names, comments and blank lines; a # inside a key is part of it', () => {

@@ -1,22 +1,16 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zmq from 'zeromq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   curvePublicKeyOf,
   generateCurveKeyPair,
   KeyFileError,
   loadOrCreateKeyPair,
 } from '../../../../shared/node/curveKeyPair';
-import { createTempDir, type TempDir } from '../../../helpers/tempDir';
+import { useTempDir } from '../../../helpers/useTempDir';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await createTempDir('descartes-keys-');
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = useTempDir('descartes-keys-');
 
 describe('curve key pairs', () => {
   it('derives the public key libzmq derives', () => {

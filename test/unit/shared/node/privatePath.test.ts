@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   generateCurveKeyPair,
   KeyFileError,
@@ -8,15 +8,9 @@ import {
 } from '../../../../shared/node/curveKeyPair';
 import { checkPrivateFile, ensurePrivateDir, UnsafePathError } from '../../../../shared/node/privatePath';
 import { allowClient, readAuthorizedClients } from '../../../../server/security/authorizedClients';
-import { createTempDir, type TempDir } from '../../../helpers/tempDir';
+import { useTempDir } from '../../../helpers/useTempDir';
 
-let tmp: TempDir;
-beforeEach(async () => {
-  tmp = await createTempDir('descartes-private-');
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = useTempDir('descartes-private-');
 
 describe.skipIf(process.platform === 'win32')('private dirs and files (POSIX)', () => {
   it('makes a new dir 0700 and tightens an existing wide one of ours', () => {

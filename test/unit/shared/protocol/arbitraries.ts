@@ -6,18 +6,7 @@
 import fc from 'fast-check';
 import type { ZmqMessage } from '../../../../shared/protocol';
 import {
-  AGENT_STATUSES,
-  CONTROL_COMMAND_TYPES,
-  LOG_STREAM_TYPES,
-  OUTPUT_STREAMS,
-  PAUSE_MODES,
-  STATUS_UPDATE_TYPES,
-} from '../../../../shared/protocol';
-import {
-  DEF_EMPTY_ARRAY,
-  DEF_EMPTY_MAP,
-  DEF_EMPTY_STR,
-  DEF_FALSE,
+  AGENT_INFO,
   K_ARRAY,
   K_BYTES,
   K_I64,
@@ -28,9 +17,11 @@ import {
   K_U64,
   K_UUID,
   MESSAGE_BY_TAG,
+  defaultOf,
   type Field,
   type StructSchema,
 } from '../../../../shared/protocol/codec/schema';
+import { setOwn } from '../../../../shared/protocol/codec/decode';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -108,8 +99,16 @@ function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, required: (key
   return fc.record(model, { requiredKeys: required });
 }
 
-const agentStatus = fc.constantFrom(...AGENT_STATUSES);
-const commandType = fc.constantFrom(...CONTROL_COMMAND_TYPES);
+/** Any name of the enum in field `field` of a struct or message, as the codec's schema lists them. */
+function enumOf(struct: StructSchema | ZmqMessage['type'], field: string): fc.Arbitrary<string> {
+  const s = typeof struct === 'string' ? MESSAGE_BY_TAG.get(struct)?.struct : struct;
+  const table = s?.fields.find((f) => f.name === field)?.enumTable;
+  if (table == null) throw new Error(`no enum field ${field} in ${String(s?.name)}`);
+  return fc.constantFrom(...table.names);
+}
+
+const agentStatus = enumOf(AGENT_INFO, 'status');
+const commandType = enumOf('control_command', 'command_type');
 
 export const agentConfig = record(
   {
@@ -135,7 +134,7 @@ export const agentInfo = record(
     started_at: systemTime,
     task: text,
     paused_at: opt(systemTime),
-    pause_mode: opt(fc.constantFrom(...PAUSE_MODES)),
+    pause_mode: opt(enumOf(AGENT_INFO, 'pause_mode')),
     attach_info: opt(fc.record({ connect_url: text, token: text, expires_at: i64 })),
   },
   ['id', 'name', 'status', 'model_backend', 'started_at', 'task'],
@@ -196,7 +195,7 @@ export const messages: Record<ZmqMessage['type'], fc.Arbitrary<Record<string, un
     {
       type: tag('status_update'),
       agent_id: uuid,
-      update_type: fc.constantFrom(...STATUS_UPDATE_TYPES),
+      update_type: enumOf('status_update', 'update_type'),
       status: opt(agentStatus),
       message: opt(text),
       data: opt(json),
@@ -269,7 +268,7 @@ export const messages: Record<ZmqMessage['type'], fc.Arbitrary<Record<string, un
       type: tag('output_query_request'),
       request_id: text,
       agent_id: uuid,
-      stream: fc.constantFrom(...OUTPUT_STREAMS),
+      stream: enumOf('output_query_request', 'stream'),
       filter: opt(text),
       limit: opt(u64),
       offset: opt(u64),
@@ -293,7 +292,7 @@ export const messages: Record<ZmqMessage['type'], fc.Arbitrary<Record<string, un
     {
       type: tag('log_stream'),
       agent_id: uuid,
-      stream_type: fc.constantFrom(...LOG_STREAM_TYPES),
+      stream_type: enumOf('log_stream', 'stream_type'),
       data: fc.oneof(
         fc.uint8Array({ maxLength: 300 }),
         fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }),
@@ -327,32 +326,11 @@ export function normalizeJson(v: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined)
-        Object.defineProperty(out, k, {
-          value: normalizeJson(x),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+      if (x !== undefined) setOwn(out, k, normalizeJson(x));
     }
     return out;
   }
   return v;
-}
-
-function defaultOf(f: Field): unknown {
-  switch (f.def) {
-    case DEF_EMPTY_STR:
-      return '';
-    case DEF_FALSE:
-      return false;
-    case DEF_EMPTY_ARRAY:
-      return [];
-    case DEF_EMPTY_MAP:
-      return {};
-    default:
-      return null;
-  }
 }
 
 function normalizeField(f: Field, v: unknown): unknown {

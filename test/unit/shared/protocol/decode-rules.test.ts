@@ -1,11 +1,15 @@
 /**
- * PROTOCOL.md §2, decoding: every bullet of "Decoding MUST accept…", "It MUST reject…" and "Details
- * that decide the bytes and verdicts", one describe block each, on hand-made inputs.
+ * docs/PROTOCOL.md §2.2–2.4, decoding: every rule of "Decoding MUST accept…", "It MUST reject…",
+ * "Details that decide the bytes and verdicts" and the bounds, one describe block each, on hand-made inputs.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AGENT_STATUSES,
+  CONTROL_COMMAND_TYPES,
   MAX_MESSAGE_BYTES,
+  OUTPUT_STREAMS,
   ProtocolError,
+  STATUS_UPDATE_TYPES,
   decodeMessage,
   encodeMessage,
   type ZmqMessage,
@@ -962,40 +966,18 @@ describe('inside JSON values: rejects bin, ext and non-string map keys', () => {
 
 describe('unit enums as lowercase names', () => {
   it('accepts every name of every enum', () => {
-    for (const c of [
-      'pause',
-      'resume',
-      'stop',
-      'kill',
-      'write_stdin',
-      'read_stdout',
-      'read_stderr',
-      'get_status',
-      'signal',
-      'custom_action',
-      'query_output',
-      'stream_logs',
-    ]) {
+    for (const c of CONTROL_COMMAND_TYPES) {
       expect((dec(['control_command', 'r', w.uuid(A), c]) as { command_type: string }).command_type).toBe(c);
     }
-    for (const s of [
-      'idle',
-      'initializing',
-      'running',
-      'thinking',
-      'paused',
-      'completed',
-      'failed',
-      'terminated',
-    ]) {
+    for (const s of AGENT_STATUSES) {
       expect((dec(['list_agents_request', 'r', s]) as { filter_status: string }).filter_status).toBe(s);
     }
-    for (const u of ['status_changed', 'output_available', 'error', 'completed', 'terminated', 'heartbeat']) {
+    for (const u of STATUS_UPDATE_TYPES) {
       expect(
         (dec(['status_update', w.uuid(A), u, null, null, null, T]) as { update_type: string }).update_type,
       ).toBe(u);
     }
-    for (const s of ['stdout', 'stderr', 'both']) {
+    for (const s of OUTPUT_STREAMS) {
       expect((dec(['output_query_request', 'r', w.uuid(A), s]) as { stream: string }).stream).toBe(s);
     }
     rejects(['log_stream', w.uuid(A), 'both', [], T, 1], /^log_stream\.stream_type: unknown variant `both`/);

@@ -1,9 +1,10 @@
 /**
- * PROTOCOL.md §2, encoding: positional arrays, every field written (None as nil), smallest int forms
- * (bigints included), floats as float64, whole numbers as ints, keys sorted by UTF-8 bytes, str8/16/32,
- * uuids as bin8, SystemTime as [secs, nanos], LogStream.data as an array of uints; validation on
- * encode; the 10 MiB limit.
+ * docs/PROTOCOL.md §2.1 and §2.3, encoding: positional arrays, every field written (None as nil),
+ * smallest int forms (bigints included), floats as float64, whole numbers as ints, keys sorted by
+ * UTF-8 bytes, str8/16/32, uuids as bin8, SystemTime as [secs, nanos], LogStream.data as an array
+ * of uints; validation on encode; the 10 MiB limit.
  */
+import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_MESSAGE_BYTES,
@@ -12,6 +13,8 @@ import {
   encodeMessage,
   type ZmqMessage,
 } from '../../../../shared/protocol';
+import { DEFAULT_BYTE } from '../../../../shared/protocol/codec/encode';
+import { defaultOf, type Field } from '../../../../shared/protocol/codec/schema';
 import { toHex } from './helpers';
 import { mp, w, type Wire } from './msgpack-builder';
 
@@ -20,6 +23,12 @@ const AHEX = A.replace(/-/g, '');
 const TIME = { secs_since_epoch: 1764000000, nanos_since_epoch: 123456789 };
 
 const hex = (msg: unknown): string => toHex(encodeMessage(msg as ZmqMessage));
+/** A message about agent A: `type` and `agent_id` set, the other fields from `fields`. */
+const aboutA = (type: string, fields: Record<string, unknown>): ZmqMessage =>
+  ({ type, agent_id: A, ...fields }) as ZmqMessage;
+/** A stdout log_stream carrying `data` (which may be anything, to test refusals). */
+const logStream = (data: unknown): ZmqMessage =>
+  aboutA('log_stream', { stream_type: 'stdout', data, timestamp: TIME, sequence: 1 });
 const strHex = (s: string): string => toHex(mp(s));
 
 /** Hex of a control_command whose payload is `payload` (already hex). */
@@ -90,6 +99,14 @@ describe('positional arrays, every field written, None as nil', () => {
       { type: 'spawn_request', request_id: 'r', config: { environment: null } },
       /^spawn_request\.config\.environment: expected a map of strings, got null/,
     );
+  });
+
+  it('writes a left-out default as the encoding of its value (schema.ts defaultOf)', () => {
+    DEFAULT_BYTE.forEach((byte, def) => {
+      expect(toHex(encode(defaultOf({ def } as Field))), `DEF ${def}`).toBe(
+        byte.toString(16).padStart(2, '0'),
+      );
+    });
   });
 
   it('ignores properties that are not wire fields', () => {
@@ -474,12 +491,7 @@ describe('enums, tags and other validation', () => {
 });
 
 describe('SystemTime as [secs, nanos]', () => {
-  const hb = (timestamp: unknown) => ({
-    type: 'status_update',
-    agent_id: A,
-    update_type: 'heartbeat',
-    timestamp,
-  });
+  const hb = (timestamp: unknown) => aboutA('status_update', { update_type: 'heartbeat', timestamp });
   it('writes a fixarray of two uints', () => {
     expect(hex(hb(TIME)).endsWith('92ce69248100ce075bcd15')).toBe(true);
     expect(
@@ -518,36 +530,28 @@ describe('SystemTime as [secs, nanos]', () => {
 });
 
 describe('LogStream.data as an array of uints, never bin', () => {
-  const log = (data: unknown) => ({
-    type: 'log_stream',
-    agent_id: A,
-    stream_type: 'stdout',
-    data,
-    timestamp: TIME,
-    sequence: 1,
-  });
   it('writes the same bytes from a Uint8Array, a Buffer and number[]', () => {
     const bytes = [0, 1, 127, 128, 255];
-    const expected = hex(log(bytes));
+    const expected = hex(logStream(bytes));
     expect(expected).toContain('950001' + '7fcc80ccff');
-    expect(hex(log(Uint8Array.from(bytes)))).toBe(expected);
-    expect(hex(log(Buffer.from(bytes)))).toBe(expected);
+    expect(hex(logStream(Uint8Array.from(bytes)))).toBe(expected);
+    expect(hex(logStream(Buffer.from(bytes)))).toBe(expected);
   });
 
   it('uses array16/array32 headers for long data', () => {
-    expect(hex(log(new Uint8Array(16)))).toContain(`dc0010${'00'.repeat(16)}92`);
-    expect(hex(log(new Uint8Array(70000)))).toContain('dd00011170');
+    expect(hex(logStream(new Uint8Array(16)))).toContain(`dc0010${'00'.repeat(16)}92`);
+    expect(hex(logStream(new Uint8Array(70000)))).toContain('dd00011170');
   });
 
   it('refuses non-bytes', () => {
     refuses(
-      log([1, 256]),
+      logStream([1, 256]),
       /^log_stream\.data\[1\]: expected a byte \(integer 0\.\.255\), got the number 256/,
     );
-    refuses(log([-1]), /data\[0\]/);
-    refuses(log([1.5]), /data\[0\]/);
-    refuses(log('abc'), /^log_stream\.data: expected a Uint8Array or an array of bytes, got a string/);
-    refuses(log(new Uint16Array(2)), /expected a Uint8Array or an array of bytes/);
+    refuses(logStream([-1]), /data\[0\]/);
+    refuses(logStream([1.5]), /data\[0\]/);
+    refuses(logStream('abc'), /^log_stream\.data: expected a Uint8Array or an array of bytes, got a string/);
+    refuses(logStream(new Uint16Array(2)), /expected a Uint8Array or an array of bytes/);
   });
 });
 
@@ -575,33 +579,14 @@ describe('10 MiB limit on encode', () => {
       undefined,
       'too_large',
     );
-    refuses(
-      {
-        type: 'log_stream',
-        agent_id: A,
-        stream_type: 'stdout',
-        data: new Uint8Array(6 * 1024 * 1024).fill(200),
-        timestamp: TIME,
-        sequence: 1,
-      },
-      undefined,
-      'too_large',
-    );
+    refuses(logStream(new Uint8Array(6 * 1024 * 1024).fill(200)), undefined, 'too_large');
   });
 
   it('sizes byte data exactly near the limit (6 MiB of small bytes fits)', () => {
     const data = new Uint8Array(6 * 1024 * 1024).fill(7);
     data[0] = 200;
-    const log = (d: Uint8Array): ZmqMessage => ({
-      type: 'log_stream',
-      agent_id: A,
-      stream_type: 'stdout',
-      data: d,
-      timestamp: TIME,
-      sequence: 1,
-    });
-    const bytes = encodeMessage(log(data));
-    const empty = encodeMessage(log(new Uint8Array(0))).length;
+    const bytes = encodeMessage(logStream(data));
+    const empty = encodeMessage(logStream(new Uint8Array(0))).length;
     // fixarray(0) becomes an array32 header (+4), each byte takes one byte, the 200 takes two.
     expect(bytes.length).toBe(empty + 4 + data.length + 1);
     const decoded = (decodeMessage(bytes) as { data: Uint8Array }).data;

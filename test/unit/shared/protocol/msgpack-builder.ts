@@ -4,6 +4,7 @@
  * force anything else: maps with any keys in any order (duplicates too), bin, ext, a given int or str
  * marker, raw bytes.
  */
+import { setOwn } from '../../../../shared/protocol/codec/decode';
 
 class Raw {
   constructor(readonly bytes: Uint8Array) {}
@@ -148,6 +149,22 @@ function writeStr(o: Out, b: Uint8Array, marker: number | null): void {
   o.append(b);
 }
 
+/**
+ * The smallest header for `n` items: the fix form (`fix | n`, below 16) where the type has one, the
+ * 8-bit form (`m8`, then n) where it has one, else `m16` + 2 bytes or `m16 + 1` + 4 bytes.
+ */
+function lengthHeader(o: Out, n: number, fix: number | null, m8: number | null, m16: number): void {
+  if (fix !== null && n < 16) o.push(fix | n);
+  else if (m8 !== null && n < 0x100) o.push(m8, n);
+  else if (n < 0x10000) {
+    o.push(m16);
+    o.be(BigInt(n), 2);
+  } else {
+    o.push(m16 + 1);
+    o.be(BigInt(n), 4);
+  }
+}
+
 function write(o: Out, v: Wire): void {
   if (v === null) o.push(0xc0);
   else if (v === true) o.push(0xc3);
@@ -158,41 +175,17 @@ function write(o: Out, v: Wire): void {
   } else if (typeof v === 'bigint') writeInt(o, v);
   else if (typeof v === 'string') writeStr(o, utf8.encode(v), null);
   else if (Array.isArray(v)) {
-    const n = v.length;
-    if (n < 16) o.push(0x90 | n);
-    else if (n < 0x10000) {
-      o.push(0xdc);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xdd);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.length, 0x90, null, 0xdc);
     for (const x of v) write(o, x);
   } else if (v instanceof Raw) o.append(v.bytes);
   else if (v instanceof MapNode) {
-    const n = v.entries.length;
-    if (n < 16) o.push(0x80 | n);
-    else if (n < 0x10000) {
-      o.push(0xde);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xdf);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.entries.length, 0x80, null, 0xde);
     for (const [k, x] of v.entries) {
       write(o, k);
       write(o, x);
     }
   } else if (v instanceof Bin) {
-    const n = v.bytes.length;
-    if (n < 0x100) o.push(0xc4, n);
-    else if (n < 0x10000) {
-      o.push(0xc5);
-      o.be(BigInt(n), 2);
-    } else {
-      o.push(0xc6);
-      o.be(BigInt(n), 4);
-    }
+    lengthHeader(o, v.bytes.length, null, 0xc4, 0xc5);
     o.append(v.bytes);
   } else if (v instanceof Str) writeStr(o, v.bytes, v.marker);
   else if (v instanceof Int) {
@@ -231,4 +224,33 @@ export function mp(v: Wire): Uint8Array {
   const o = new Out();
   write(o, v);
   return Uint8Array.from(o.bytes);
+}
+
+/**
+ * The plain JS value that `@msgpack/msgpack` (with `useBigInt64`) encodes to the bytes `mp(v)` gives,
+ * for the forms a generic encoder can write: maps as objects with string keys (in the order given,
+ * which `Object.keys` may reorder), bin as Uint8Array, float64 as number. Integers that take 64 bits
+ * become bigints, since with `useBigInt64` it writes a number ≥ 2^32 or < -2^31 as float64. Throws
+ * for forced markers, raw bytes, ext, float32 and non-string map keys (no plain value stands for them).
+ */
+export function toLibraryValue(v: Wire): unknown {
+  if (typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0)) return libraryInt(BigInt(v));
+  if (typeof v === 'bigint') return libraryInt(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(toLibraryValue);
+  if (v instanceof Bin) return v.bytes;
+  if (v instanceof Float && v.bits === 64) return v.value;
+  if (v instanceof MapNode) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v.entries) {
+      if (typeof k !== 'string') throw new Error('toLibraryValue: map keys must be strings');
+      setOwn(out, k, toLibraryValue(x));
+    }
+    return out;
+  }
+  throw new Error('toLibraryValue: no plain value is written in this form');
+}
+
+function libraryInt(v: bigint): number | bigint {
+  return v >= -0x80000000n && v < 0x100000000n ? Number(v) : v;
 }

@@ -6,31 +6,27 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientContext } from '../../../../../main/core/ipc';
 import { invokeChannel } from '../../../../../main/core/ipc';
 import { createConsoleHandlers, type ConsoleHandlers } from '../../../../../main/core/ipc/consoleHandlers';
 import { openConsoleCore, type ConsoleCore } from '../../../../../main/core/services/consoleCore';
 import type { QueueHealth } from '../../../../../shared/domain/quarantine';
 import type { ConsoleEventEnvelope } from '../../../../../shared/ipc';
-import { createTempDir, type TempDir } from '../../../../helpers/tempDir';
+import { useTempDir } from '../../../../helpers/useTempDir';
 import { waitUntil } from '../../../../helpers/wait';
 import { controlCommand, openQueue } from '../queue/queueTestKit';
 import { dbPath, withRawDb } from '../queue/corruptKit';
 
-let temp: TempDir;
+const temp = useTempDir('descartes-qhealth-');
 let core: ConsoleCore | null = null;
 let handlers: ConsoleHandlers | null = null;
 
-beforeEach(async () => {
-  temp = await createTempDir('descartes-qhealth-');
-});
 afterEach(async () => {
   handlers?.dispose();
   await core?.dispose();
   core = null;
   handlers = null;
-  await temp.remove();
 });
 
 function clientCollecting(): ClientContext & { events: ConsoleEventEnvelope[] } {

@@ -1,20 +1,13 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { curveKeyFingerprint, isCurveKey } from '../../../../../shared/domain/curveKey';
 import { curvePublicKeyOf, KeyFileError } from '../../../../../shared/node/curveKeyPair';
 import { CLIENT_KEY_FILE, clientAllowName, loadClientKey } from '../../../../../main/core/security/clientKey';
-import { createTempDir, type TempDir } from '../../../../helpers/tempDir';
+import { useTempDir } from '../../../../helpers/useTempDir';
 
 const posix = process.platform !== 'win32';
-let temp: TempDir;
-
-beforeEach(async () => {
-  temp = await createTempDir('descartes-client-key-');
-});
-afterEach(async () => {
-  await temp.remove();
-});
+const temp = useTempDir('descartes-client-key-');
 
 describe('loadClientKey', () => {
   it('creates one key pair per data dir: file 0600, a new data dir 0700', () => {

@@ -1,19 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCurveKeyPair } from '../../../../../shared/node/curveKeyPair';
 import { ProfileError, ProfileStore } from '../../../../../main/core/services/profileStore';
-import { createTempDir, type TempDir } from '../../../../helpers/tempDir';
+import { useTempDir } from '../../../../helpers/useTempDir';
 
-let temp: TempDir;
+const temp = useTempDir('descartes-profiles-');
 const serverKey = generateCurveKeyPair().publicKey;
-
-beforeEach(async () => {
-  temp = await createTempDir('descartes-profiles-');
-});
-afterEach(async () => {
-  await temp.remove();
-});
 
 const file = (): string => join(temp.path, 'servers.json');
 const onDisk = (): { version: number; servers: Record<string, unknown>[] } =>

@@ -3,7 +3,7 @@
  * Electron (`packageProbeElectron.ts`) reports back. Shared by both, and imports nothing that
  * the stand-in's bundle should not carry.
  */
-import { APP_ORIGIN } from './appPage';
+import { APP_ORIGIN } from '../../main/electron/appPage';
 
 /** What the app answered to one request of the probe. */
 export interface ProbeResponse {

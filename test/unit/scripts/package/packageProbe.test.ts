@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from '../../../../main/electron/appPage';
-import { probeProblems } from '../../../../main/electron/packageProbe';
+import { probeProblems } from '../../../../scripts/package/packageProbe';
 import {
   PROBE_URLS,
   type ProbeReport,
   type ProbeResponse,
-} from '../../../../main/electron/packageProbeReport';
+} from '../../../../scripts/package/packageProbeReport';
 
 const CSP = contentSecurityPolicy({ kind: 'app', rendererDir: '/anywhere' });
 const INDEX = '<!doctype html><title>Descartes Console</title>';

@@ -22,7 +22,7 @@ export interface BundleReport {
   readonly inputs: readonly string[];
 }
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * `import.meta.url` does not exist in CommonJS. Sources that read files next to themselves

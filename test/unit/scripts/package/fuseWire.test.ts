@@ -7,7 +7,7 @@ import {
   fuseWireBytes,
   readFuseWire,
   REQUIRED_FUSES,
-} from '../../../../main/electron/fuseWire';
+} from '../../../../scripts/package/fuseWire';
 
 describe('fuse wire', () => {
   it('writes the layout @electron/fuses reads: sentinel, version 1, length, one ASCII byte per fuse', () => {

@@ -11,11 +11,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { ProfileStore } from '../core/services/profileStore';
-import { EMBEDDED_PROFILE_NAME } from '../embeddedDefault';
-import { APP_ORIGIN, contentSecurityPolicy } from './appPage';
+import { ProfileStore } from '../../main/core/services/profileStore';
+import { EMBEDDED_PROFILE_NAME } from '../../main/embeddedDefault';
+import { APP_ORIGIN, contentSecurityPolicy } from '../../main/electron/appPage';
 import { PROBE_DEV_URL, PROBE_URLS, type ProbeReport } from './packageProbeReport';
-import { SERVER_SERVICE_NAME } from './serverServiceName';
+import { SERVER_SERVICE_NAME } from '../../main/electron/serverServiceName';
 
 export interface ProbeExpectations {
   /** The packed `dist/renderer/index.html`. */

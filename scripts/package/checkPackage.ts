@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildElectron } from './build';
+import { buildElectron } from '../build';
 import {
   ELECTRON_DEFAULT_FUSES,
   FUSE_NAMES,
@@ -251,7 +251,7 @@ function run(
 }
 
 export interface PackageCheckOptions {
-  /** The repository root; default this file's `../..`. */
+  /** The repository root; default this file's `../..` (`scripts/package/` sits two levels down). */
   readonly root?: string;
   /** Where electron-builder writes; default a fresh temp folder (removed afterwards unless `keep`). */
   readonly outDir?: string;

@@ -7,13 +7,13 @@ import {
   filesWithoutIntegrity,
   packageProblems,
   type PackedApp,
-} from '../../../../main/electron/checkPackage';
+} from '../../../../scripts/package/checkPackage';
 import {
   ELECTRON_DEFAULT_FUSES,
   fuseWireBytes,
   readFuseWire,
   REQUIRED_FUSES,
-} from '../../../../main/electron/fuseWire';
+} from '../../../../scripts/package/fuseWire';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 
