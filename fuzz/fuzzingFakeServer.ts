@@ -9,7 +9,8 @@ import * as zmq from 'zeromq';
 import {
   decodeMessage,
   encodeMessage,
-  REPLY_TYPE,
+  isRequestType,
+  NIL_UUID,
   type ReplyMessage,
   type RequestMessage,
   type StatusUpdate,
@@ -25,7 +26,6 @@ const EMPTY = new Uint8Array(0);
 const MiB = 1024 * 1024;
 const HOSTILE_REPLIES: readonly HostileCase[] = HOSTILE_CASES.filter((c) => c.side === 'reply');
 const HOSTILE_EVENTS: readonly HostileCase[] = HOSTILE_CASES.filter((c) => c.side !== 'request');
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const encoder = new TextEncoder();
 
 /**
@@ -212,7 +212,7 @@ export class FuzzingFakeServer {
         } catch {
           continue; // the console sends only what our codec wrote; nothing to answer
         }
-        if (!Object.hasOwn(REPLY_TYPE, req.type)) continue;
+        if (!isRequestType(req.type)) continue;
         this.requests++;
         void this.answer(peer, req);
       }

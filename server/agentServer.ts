@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { decodeMessage, encodeMessage } from '../shared/protocol';
+import { decodeMessage, encodeMessage, NIL_UUID } from '../shared/protocol';
 import type { ReplyMessage } from '../shared/protocol';
 import { DEFAULT_BIND, DEFAULT_PUB } from './args';
 import { DEFAULT_CONFIG } from './config';
@@ -9,7 +9,7 @@ import { DedupeJournal, StateDirError } from './dedupeJournal';
 import { localEndpoint, routableEndpoint } from './endpoints';
 import { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
-import { NIL_UUID, Publisher } from './publisher';
+import { Publisher } from './publisher';
 import { QueryPool } from './query/queryPool';
 import { ReplyCache } from './replyCache';
 import { RequestHandler } from './requestHandler';

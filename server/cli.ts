@@ -5,6 +5,7 @@ import type { AgentServer } from './agentServer';
 import { BindError } from './endpoints';
 import { StateDirError } from './dedupeJournal';
 import { KeyFileError } from '../shared/node/curveKeyPair';
+import { isProcessAlive } from '../shared/node/processAlive';
 import { AuthorizedClientsError } from './security/authorizedClients';
 import { runKeyCommand } from './keyCommands';
 import { defaultStateDir } from './stateDir';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   if (parentPid !== null) {
     // An embedded server must not outlive a console that was killed without a chance to stop it.
     setInterval(() => {
-      if (!isAlive(parentPid)) stop('SIGTERM');
+      if (!isProcessAlive(parentPid)) stop('SIGTERM');
     }, 1000).unref();
   }
   if (server.security === 'none') {
@@ -134,16 +135,6 @@ async function main(): Promise<void> {
       public_key: server.publicKey,
     })}\n`,
   );
-}
-
-/** Whether a process exists (EPERM: it exists but is not ours). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 main().catch((error: unknown) => {

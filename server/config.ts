@@ -186,6 +186,11 @@ function positiveInt(value: unknown, key: string, min: number, max: number): num
   return value;
 }
 
+/** `fallback` when the key is left out, else {@link positiveInt}. */
+function intOr(value: unknown, fallback: number, key: string, min: number, max: number): number {
+  return value === undefined ? fallback : positiveInt(value, key, min, max);
+}
+
 /**
  * Checks an argv template: a non-empty array of strings whose `{placeholders}` are known.
  * @throws ConfigError naming `key`
@@ -268,18 +273,15 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
       if (!isObject(ls)) return fail('line_store must be an object');
       checkKeys(ls, LINE_STORE_KEYS, 'line_store');
       lineStore = {
-        maxLines:
-          ls.max_lines === undefined
-            ? lineStore.maxLines
-            : positiveInt(ls.max_lines, 'line_store.max_lines', 1, 50_000_000),
-        maxBytes:
-          ls.max_bytes === undefined
-            ? lineStore.maxBytes
-            : positiveInt(ls.max_bytes, 'line_store.max_bytes', 1, 2 ** 40),
-        maxLineBytes:
-          ls.max_line_bytes === undefined
-            ? lineStore.maxLineBytes
-            : positiveInt(ls.max_line_bytes, 'line_store.max_line_bytes', 16, 8 * 1024 * 1024),
+        maxLines: intOr(ls.max_lines, lineStore.maxLines, 'line_store.max_lines', 1, 50_000_000),
+        maxBytes: intOr(ls.max_bytes, lineStore.maxBytes, 'line_store.max_bytes', 1, 2 ** 40),
+        maxLineBytes: intOr(
+          ls.max_line_bytes,
+          lineStore.maxLineBytes,
+          'line_store.max_line_bytes',
+          16,
+          8 * 1024 * 1024,
+        ),
       };
       if (ls.total_bytes !== undefined) {
         totalOutputBytes = positiveInt(ls.total_bytes, 'line_store.total_bytes', 1024, 2 ** 40);
@@ -301,35 +303,34 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
         json.expose_env_values === undefined
           ? d.exposeEnvValues
           : bool(json.expose_env_values, 'expose_env_values'),
-      maxExitedAgents:
-        json.max_exited_agents === undefined
-          ? d.maxExitedAgents
-          : positiveInt(json.max_exited_agents, 'max_exited_agents', 0, 100_000),
-      queryBudgetMs: budget === undefined ? d.queryBudgetMs : positiveInt(budget, budgetKey, 1, 60_000),
-      maxConcurrentQueries:
-        json.max_concurrent_queries === undefined
-          ? d.maxConcurrentQueries
-          : positiveInt(json.max_concurrent_queries, 'max_concurrent_queries', 1, 64),
-      maxWaitingQueries:
-        json.max_waiting_queries === undefined
-          ? d.maxWaitingQueries
-          : positiveInt(json.max_waiting_queries, 'max_waiting_queries', 0, 10_000),
-      maxAgents:
-        json.max_agents === undefined ? d.maxAgents : positiveInt(json.max_agents, 'max_agents', 1, 100_000),
-      heartbeatMs:
-        json.heartbeat_ms === undefined
-          ? d.heartbeatMs
-          : positiveInt(json.heartbeat_ms, 'heartbeat_ms', 10, 86_400_000),
+      maxExitedAgents: intOr(json.max_exited_agents, d.maxExitedAgents, 'max_exited_agents', 0, 100_000),
+      queryBudgetMs: intOr(budget, d.queryBudgetMs, budgetKey, 1, 60_000),
+      maxConcurrentQueries: intOr(
+        json.max_concurrent_queries,
+        d.maxConcurrentQueries,
+        'max_concurrent_queries',
+        1,
+        64,
+      ),
+      maxWaitingQueries: intOr(
+        json.max_waiting_queries,
+        d.maxWaitingQueries,
+        'max_waiting_queries',
+        0,
+        10_000,
+      ),
+      maxAgents: intOr(json.max_agents, d.maxAgents, 'max_agents', 1, 100_000),
+      heartbeatMs: intOr(json.heartbeat_ms, d.heartbeatMs, 'heartbeat_ms', 10, 86_400_000),
       lineStore,
       totalOutputBytes,
-      actionTimeoutSecs:
-        json.action_timeout_secs === undefined
-          ? d.actionTimeoutSecs
-          : positiveInt(json.action_timeout_secs, 'action_timeout_secs', 1, 86_400),
-      shutdownGraceMs:
-        json.shutdown_grace_ms === undefined
-          ? d.shutdownGraceMs
-          : positiveInt(json.shutdown_grace_ms, 'shutdown_grace_ms', 0, 600_000),
+      actionTimeoutSecs: intOr(
+        json.action_timeout_secs,
+        d.actionTimeoutSecs,
+        'action_timeout_secs',
+        1,
+        86_400,
+      ),
+      shutdownGraceMs: intOr(json.shutdown_grace_ms, d.shutdownGraceMs, 'shutdown_grace_ms', 0, 600_000),
     };
   } catch (error) {
     if (error instanceof ConfigError && !error.message.startsWith(`${source}: `)) {

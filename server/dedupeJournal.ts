@@ -1,15 +1,7 @@
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  mkdirSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { acquirePidLock, LockHeldError, type PidLock } from '../shared/node/pidLock';
 import type { ReplyMessage } from '../shared/protocol';
 import { DEDUPE_RETENTION, evictionVerdict } from './dedupeRetention';
 import type { RequestType } from './replyCache';
@@ -60,15 +52,6 @@ interface Held {
 export const JOURNAL_FILE = 'dedupe-journal.jsonl';
 export const LOCK_FILE = 'server.lock';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Durable dedupe record in a state directory: a `begin` record is appended and fsync'd before
  * a mutating request runs and a `reply` record (the encoded reply, base64) after, so a
@@ -82,8 +65,8 @@ function isAlive(pid: number): boolean {
  * resend could run twice, so they stop resending what was in flight
  * (docs/PROTOCOL.md §4.5, "Dedupe epoch").
  *
- * The directory is locked by `server.lock` (holding our pid), created exclusively; a lock whose
- * pid is no longer alive is taken over. The file is rewritten (compacted) at open and after
+ * The directory is locked by `server.lock` (holding our pid, see shared/node/pidLock.ts); a
+ * lock whose pid is no longer alive is taken over, by one server only when two start at once. The file is rewritten (compacted) at open and after
  * `compactAfter` appends, keeping the same entries as the reply cache (`dedupeRetention.ts`).
  */
 export class DedupeJournal {
@@ -98,7 +81,7 @@ export class DedupeJournal {
   private constructor(
     private readonly dir: string,
     private readonly options: Required<Omit<DedupeJournalOptions, 'codec'>> & { codec: JournalCodec },
-    private readonly lockPath: string,
+    private readonly lock: PidLock,
   ) {
     this.fd = -1;
   }
@@ -115,8 +98,7 @@ export class DedupeJournal {
         `cannot create state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       );
     }
-    const lockPath = join(dir, LOCK_FILE);
-    acquireLock(lockPath, dir);
+    const lock = lockStateDir(dir);
     const journal = new DedupeJournal(
       dir,
       {
@@ -130,7 +112,7 @@ export class DedupeJournal {
         compactAfter: options.compactAfter ?? 50_000,
         now: options.now ?? Date.now,
       },
-      lockPath,
+      lock,
     );
     try {
       journal.load();
@@ -318,43 +300,26 @@ export class DedupeJournal {
     this.closed = true;
     if (this.fd !== -1) closeSync(this.fd);
     this.fd = -1;
-    try {
-      unlinkSync(this.lockPath);
-    } catch {
-      // already gone
-    }
+    this.lock.release();
   }
 }
 
-function acquireLock(lockPath: string, dir: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StateDirError(
-          `cannot lock state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        );
-      }
+/** Takes `server.lock` in `dir`, with the errors a server operator reads. */
+function lockStateDir(dir: string): PidLock {
+  const lockPath = join(dir, LOCK_FILE);
+  try {
+    return acquirePidLock(lockPath);
+  } catch (error) {
+    if (error instanceof LockHeldError && error.reason !== 'contended') {
+      throw new StateDirError(
+        `state dir ${dir} is in use by another server (pid ${error.ownerPid}, lock ${lockPath})`,
+      );
     }
-    let pid = NaN;
-    try {
-      pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
-    } catch {
-      // vanished or unreadable: retry
+    if (error instanceof LockHeldError) {
+      throw new StateDirError(`cannot lock state dir ${dir}: another server took the lock at the same time`);
     }
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-      throw new StateDirError(`state dir ${dir} is in use by another server (pid ${pid}, lock ${lockPath})`);
-    }
-    try {
-      unlinkSync(lockPath); // stale: its server is gone
-    } catch {
-      // someone else removed it first
-    }
+    throw new StateDirError(
+      `cannot lock state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
-  throw new StateDirError(`cannot lock state dir ${dir}: another server took the lock at the same time`);
 }

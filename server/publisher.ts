@@ -7,16 +7,12 @@ import type {
   StatusUpdateType,
   Uuid,
 } from '../shared/protocol';
-import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
+import { SerialSender } from '../shared/node/serialSender';
 import { RebindGate } from './rebindGate';
-import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
-import { SendQueue } from './sendQueue';
+import type { ServerSecurity } from './security/serverSecurity';
+import { bindServerSocket, serverSocketOptions } from './serverSocket';
 import type { Stats } from './stats';
 import { systemTimeNow } from './time';
-
-/** Topic of heartbeats: `status.` + the nil UUID. */
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Log chunks wait in the send queue up to this many events; more are dropped (a `sequence` gap). */
 const LOG_QUEUE_LIMIT = 10_000;
@@ -56,12 +52,15 @@ interface Pending {
  * log_stream events from 1. Both are assigned when queued, so a dropped event is a gap.
  */
 export class Publisher implements EventSink {
-  private readonly writer: SendQueue<Pending>;
+  private readonly writer: SerialSender<Pending>;
   private readonly gate: RebindGate;
   private seq = 0;
   private readonly logSeq = new Map<Uuid, number>();
   private closed = false;
   private queuedLogBytes = 0;
+  private readonly onNotSent = (error: unknown): void => {
+    if (!this.closed) process.stderr.write(`descartes-server: event not published: ${String(error)}\n`);
+  };
 
   private constructor(
     private readonly socket: zmq.Publisher,
@@ -71,21 +70,15 @@ export class Publisher implements EventSink {
     encode: (message: EventMessage) => Uint8Array,
   ) {
     this.gate = new RebindGate(socket, endpoint);
-    this.writer = new SendQueue<Pending>(
-      (p) => {
-        if (p.message.type === 'log_stream') this.queuedLogBytes -= p.message.data.length;
-        const body = encode(p.message);
-        const frame = Buffer.allocUnsafe(p.topic.length + 1 + body.length);
-        frame.write(p.topic, 0, 'latin1');
-        frame[p.topic.length] = 0;
-        frame.set(body, p.topic.length + 1);
-        return [frame];
-      },
-      (frames) => this.gate.send(frames),
-      (error) => {
-        if (!this.closed) process.stderr.write(`descartes-server: event not published: ${String(error)}\n`);
-      },
-    );
+    this.writer = new SerialSender<Pending>(this.gate, (p) => {
+      if (p.message.type === 'log_stream') this.queuedLogBytes -= p.message.data.length;
+      const body = encode(p.message);
+      const frame = Buffer.allocUnsafe(p.topic.length + 1 + body.length);
+      frame.write(p.topic, 0, 'latin1');
+      frame[p.topic.length] = 0;
+      frame.set(body, p.topic.length + 1);
+      return [frame];
+    });
   }
 
   /**
@@ -100,24 +93,9 @@ export class Publisher implements EventSink {
     encode: (message: EventMessage) => Uint8Array,
     security: ServerSecurity,
   ): Promise<Publisher> {
-    const socket = new zmq.Publisher({
-      maxMessageSize: MAX_MESSAGE_BYTES,
-      sendHighWaterMark: 10_000,
-      linger: 500,
-      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
-      // never authenticate must not hold descriptors for long.
-      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
-      ...security.socketOptions(),
-    });
-    security.watch(socket, 'event socket');
-    try {
-      checkEndpoint(endpoint);
-      await socket.bind(endpoint);
-    } catch (error) {
-      socket.close();
-      throw bindError(endpoint, error);
-    }
-    return new Publisher(socket, socket.lastEndpoint ?? endpoint, stats, encode);
+    const socket = new zmq.Publisher({ ...serverSocketOptions(security), sendHighWaterMark: 10_000 });
+    const bound = await bindServerSocket(socket, endpoint, security, 'event socket');
+    return new Publisher(socket, bound, stats, encode);
   }
 
   /** The last `data.seq` given out (0 before the first status update). */
@@ -134,7 +112,7 @@ export class Publisher implements EventSink {
   ): void {
     if (this.closed) return;
     this.seq++;
-    const ok = this.writer.push(
+    const refused = this.writer.post(
       {
         topic: `status.${agentId}`,
         message: {
@@ -147,9 +125,10 @@ export class Publisher implements EventSink {
           timestamp: systemTimeNow(),
         },
       },
+      this.onNotSent,
       STATUS_QUEUE_LIMIT,
     );
-    if (!ok) this.stats.increment('pub_dropped');
+    if (refused !== null) this.stats.increment('pub_dropped');
   }
 
   log(agentId: Uuid, stream: LogStreamType, bytes: Uint8Array): void {
@@ -162,7 +141,7 @@ export class Publisher implements EventSink {
         this.stats.increment('pub_dropped');
         continue;
       }
-      const ok = this.writer.push(
+      const refused = this.writer.post(
         {
           topic: agentId,
           message: {
@@ -174,9 +153,10 @@ export class Publisher implements EventSink {
             sequence,
           },
         },
+        this.onNotSent,
         LOG_QUEUE_LIMIT,
       );
-      if (ok) this.queuedLogBytes += data.length;
+      if (refused === null) this.queuedLogBytes += data.length;
       else this.stats.increment('pub_dropped');
     }
   }
@@ -199,7 +179,7 @@ export class Publisher implements EventSink {
   async close(timeoutMs = 1000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.race([this.writer.drain(), new Promise((r) => setTimeout(r, timeoutMs))]);
+    await Promise.race([this.writer.idle(), new Promise((r) => setTimeout(r, timeoutMs))]);
     this.writer.close();
     this.socket.close();
   }

@@ -9,25 +9,6 @@
  * 21 KB frame of nested maps drive the server to 1.5 GB.
  */
 
-/** Every descartes 1.0.0 message tag. */
-export const MESSAGE_TAGS = [
-  'spawn_request',
-  'spawn_response',
-  'control_command',
-  'command_response',
-  'status_update',
-  'list_agents_request',
-  'list_agents_response',
-  'health_check_request',
-  'health_check_response',
-  'custom_action_request',
-  'batch_control_command',
-  'batch_control_response',
-  'output_query_request',
-  'output_query_response',
-  'log_stream',
-] as const;
-
 /** What can still be read from a frame the codec rejected. */
 export interface RawPeek {
   /** The tag (array element 0 or map key `type`) when it is a string of at most {@link PEEK_MAX_STRING_BYTES}. */
@@ -205,13 +186,13 @@ function scalarBodyLength(c: Cursor, m: number): number {
 }
 
 /**
- * Reads a str value (at most {@link PEEK_MAX_STRING_BYTES}, valid UTF-8) or skips whatever else
- * the value is; null when it is not such a string.
+ * Steps over the next value. When it is a str, returns its byte length (its bytes end at
+ * `c.pos`); otherwise -1: a value of another kind was skipped, or the bytes ran out.
  */
-function readSmallString(c: Cursor): string | null {
+function nextStr(c: Cursor): number {
   if (c.pos < 0 || c.pos >= c.end) {
     c.pos = -1;
-    return null;
+    return -1;
   }
   const start = c.pos;
   const m = c.buf[c.pos++] as number;
@@ -219,13 +200,21 @@ function readSmallString(c: Cursor): string | null {
   if (len < 0) {
     c.pos = start;
     skipValue(c);
-    return null;
+    return -1;
   }
-  const at = c.pos;
   c.advance(len);
-  if (c.failed || len > PEEK_MAX_STRING_BYTES) return null;
+  return c.failed ? -1 : len;
+}
+
+/**
+ * Reads a str value (at most {@link PEEK_MAX_STRING_BYTES}, valid UTF-8) or skips whatever else
+ * the value is; null when it is not such a string.
+ */
+function readSmallString(c: Cursor): string | null {
+  const len = nextStr(c);
+  if (len < 0 || len > PEEK_MAX_STRING_BYTES) return null;
   try {
-    return utf8.decode(c.buf.subarray(at, at + len));
+    return utf8.decode(c.buf.subarray(c.pos - len, c.pos));
   } catch {
     return null;
   }
@@ -237,23 +226,10 @@ const ID_KEY = 2;
 
 /** Reads a map key (any value) and tells whether it is the str `type`, `request_id` or another. */
 function readKey(c: Cursor): number {
-  if (c.pos < 0 || c.pos >= c.end) {
-    c.pos = -1;
-    return OTHER_KEY;
-  }
-  const start = c.pos;
-  const m = c.buf[c.pos++] as number;
-  const len = strLength(c, m);
-  if (len < 0) {
-    c.pos = start;
-    skipValue(c);
-    return OTHER_KEY;
-  }
-  const at = c.pos;
-  c.advance(len);
-  if (c.failed) return OTHER_KEY;
-  if (bytesEqual(c.buf, at, len, TYPE_KEY)) return TAG_KEY;
-  if (bytesEqual(c.buf, at, len, REQUEST_ID_KEY)) return ID_KEY;
+  const len = nextStr(c);
+  if (len < 0) return OTHER_KEY;
+  if (bytesEqual(c.buf, c.pos - len, len, TYPE_KEY)) return TAG_KEY;
+  if (bytesEqual(c.buf, c.pos - len, len, REQUEST_ID_KEY)) return ID_KEY;
   return OTHER_KEY;
 }
 

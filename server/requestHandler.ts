@@ -1,11 +1,11 @@
 import type { ReplyMessage, RequestMessage, ZmqMessage } from '../shared/protocol';
-import { MAX_MESSAGE_BYTES, REPLY_TYPE } from '../shared/protocol';
+import { isMessageType, isRequestType, MAX_MESSAGE_BYTES, REPLY_TYPE } from '../shared/protocol';
 import type { DedupeJournal } from './dedupeJournal';
 import type { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
 import { executeRequest } from './handlers/dispatch';
 import { errorReply } from './handlers/errorReply';
-import { MESSAGE_TAGS, peekRawRequest, type RawPeek } from './rawRequest';
+import { peekRawRequest, type RawPeek } from './rawRequest';
 import type { ReplyCache } from './replyCache';
 
 /** The message an "outcome unknown" replay carries (the server died while running it). */
@@ -19,10 +19,6 @@ const MUTATING: ReadonlySet<RequestType> = new Set<RequestType>([
   'custom_action_request',
   'batch_control_command',
 ]);
-
-function isRequestType(tag: string): tag is RequestType {
-  return Object.hasOwn(REPLY_TYPE, tag);
-}
 
 function agentIdOf(req: RequestMessage): string | undefined {
   return 'agent_id' in req ? req.agent_id : undefined;
@@ -67,7 +63,7 @@ export class RequestHandler {
       message = this.deps.codec.decode(payload);
     } catch (error) {
       const peek = peekRawRequest(payload);
-      const unknownTag = peek.tag !== null && !(MESSAGE_TAGS as readonly string[]).includes(peek.tag);
+      const unknownTag = peek.tag !== null && !isMessageType(peek.tag);
       ctx.stats.increment(unknownTag ? 'unknown_tags' : 'decode_errors');
       const detail = error instanceof Error ? error.message : String(error);
       return this.answerBadInput(

@@ -1,9 +1,8 @@
 import * as zmq from 'zeromq';
-import { MAX_MESSAGE_BYTES } from '../shared/protocol';
-import { bindError, checkEndpoint } from './endpoints';
+import { SerialSender } from '../shared/node/serialSender';
 import { RebindGate } from './rebindGate';
-import { HANDSHAKE_TIMEOUT_MS, type ServerSecurity } from './security/serverSecurity';
-import { SendQueue } from './sendQueue';
+import type { ServerSecurity } from './security/serverSecurity';
+import { bindServerSocket, serverSocketOptions } from './serverSocket';
 import type { Stats } from './stats';
 
 /** One request as it came off the wire. */
@@ -32,10 +31,13 @@ const EMPTY = Buffer.alloc(0);
  * `maxMessageSize` is 10 MiB: libzmq drops a peer that sends a larger frame.
  */
 export class CommandSocket {
-  private readonly writer: SendQueue<Outgoing>;
+  private readonly writer: SerialSender<Outgoing>;
   private readonly gate: RebindGate;
   private loop: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly onNotSent = (error: unknown): void => {
+    if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
+  };
 
   private constructor(
     private readonly socket: zmq.Router,
@@ -43,14 +45,7 @@ export class CommandSocket {
     readonly endpoint: string,
   ) {
     this.gate = new RebindGate(socket, endpoint);
-    const gate = this.gate;
-    this.writer = new SendQueue<Outgoing>(
-      (o) => [o.routingId, EMPTY, o.bytes],
-      (frames) => gate.send(frames),
-      (error) => {
-        if (!this.closed) process.stderr.write(`descartes-server: reply not sent: ${String(error)}\n`);
-      },
-    );
+    this.writer = new SerialSender<Outgoing>(this.gate, (o) => [o.routingId, EMPTY, o.bytes]);
   }
 
   /**
@@ -65,28 +60,18 @@ export class CommandSocket {
     security: ServerSecurity,
   ): Promise<CommandSocket> {
     const socket = new zmq.Router({
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      ...serverSocketOptions(security),
       // A pipelined burst of 10 000 requests must not be dropped or stall the peer.
       receiveHighWaterMark: 100_000,
       sendHighWaterMark: 100_000,
-      linger: 500,
-      // A peer gets 5 s to finish its handshake (libzmq's default is 30 s): connections that
-      // never authenticate must not hold descriptors for long.
-      handshakeInterval: HANDSHAKE_TIMEOUT_MS,
-      ...security.socketOptions(),
     });
-    security.watch(socket, 'command socket');
     socket.events.on('disconnect', () => {
       stats.increment('disconnects');
     });
-    try {
-      checkEndpoint(endpoint);
-      await socket.bind(endpoint);
-    } catch (error) {
-      socket.close();
-      throw bindError(endpoint, error);
-    }
-    const cs = new CommandSocket(socket, socket.lastEndpoint ?? endpoint);
+    const cs = new CommandSocket(
+      socket,
+      await bindServerSocket(socket, endpoint, security, 'command socket'),
+    );
     cs.loop = cs.receive(onFrame);
     return cs;
   }
@@ -129,13 +114,13 @@ export class CommandSocket {
 
   /** Queues a reply to a peer (never blocks; a peer that is gone makes libzmq drop it). */
   reply(routingId: Buffer, bytes: Uint8Array): void {
-    this.writer.push({ routingId, bytes });
+    this.writer.post({ routingId, bytes }, this.onNotSent);
   }
 
   /** Waits for queued replies to be handed over, then closes the socket. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.race([this.writer.drain(), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([this.writer.idle(), new Promise((r) => setTimeout(r, 1000))]);
     this.closed = true;
     this.writer.close();
     this.socket.close();
@@ -144,6 +129,6 @@ export class CommandSocket {
 
   /** Replies still waiting to be sent. */
   get queued(): number {
-    return this.writer.length;
+    return this.writer.pending;
   }
 }

@@ -1,7 +1,6 @@
-import type { CommandResponse, JsonValue, Uuid } from '../../shared/protocol';
+import { NIL_UUID, type CommandResponse, type JsonValue, type Uuid } from '../../shared/protocol';
 import { AgentCommandError } from '../agentProcess';
 import type { AgentProcess } from '../agentProcess';
-import { NIL_UUID } from '../publisher';
 import type { HandlerContext } from './context';
 import { agentNotFound, commandResponse } from './wire';
 

@@ -1,6 +1,5 @@
 import type { ReplyMessage, RequestMessage } from '../../shared/protocol';
-import { PROTOCOL_VERSION, REPLY_TYPE } from '../../shared/protocol';
-import { NIL_UUID } from '../publisher';
+import { NIL_UUID, PROTOCOL_VERSION, REPLY_TYPE } from '../../shared/protocol';
 
 /**
  * A failure reply of the type that answers `requestType`.

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CurveKeyError, parseCurveKey } from '../../shared/domain/curveKey';
+import { writeFreshTempFile } from '../../shared/node/freshTempFile';
 import { checkPrivateFile, ensurePrivateDir, UnsafePathError } from '../../shared/node/privatePath';
 
 /** File name of the allow list in a server's state dir. */
@@ -159,16 +159,7 @@ function writeAtomically(path: string, text: string): void {
     if (e instanceof UnsafePathError) throw new AuthorizedClientsError(e.message);
     throw e;
   }
-  // A fresh name opened exclusively: a planted file or symlink is never written through.
-  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  renameSync(writeFreshTempFile(path, text), path);
 }
 
 /** A change of the live allow list. */

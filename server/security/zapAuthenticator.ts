@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
 import { z85Encode } from '../../shared/domain/curveKey';
-import { SendQueue } from '../sendQueue';
+import { SerialSender } from '../../shared/node/serialSender';
 
 /**
  * The ZAP endpoint (ZeroMQ RFC 27). libzmq asks whoever is bound here, in the same context,
@@ -33,7 +33,7 @@ type Reply = readonly [Buffer, Buffer, Buffer, Buffer, string, string, string, s
 
 interface Handler {
   readonly socket: zmq.Router;
-  readonly writer: SendQueue<Reply>;
+  readonly writer: SerialSender<Reply>;
   readonly loop: Promise<void>;
 }
 
@@ -85,14 +85,13 @@ async function openHandler(): Promise<void> {
   if (handler !== null) return;
   const socket = new zmq.Router({ linger: 0 });
   await socket.bind(ZAP_ENDPOINT);
-  const writer = new SendQueue<Reply>(
-    (reply) => [...reply],
-    (frames) => socket.send(frames),
-    () => {
-      // The asking socket is gone (its peer hung up mid-handshake): nothing to tell anyone.
-    },
-  );
+  const writer = new SerialSender<Reply>(socket, (reply) => [...reply]);
   handler = { socket, writer, loop: serve(socket, writer) };
+}
+
+/** A ZAP reply that could not be sent: the asking socket is gone (its peer hung up mid-handshake). */
+function ignoreNotSent(): void {
+  // Nobody is left to tell.
 }
 
 async function closeHandlerIfUnused(): Promise<void> {
@@ -104,9 +103,9 @@ async function closeHandlerIfUnused(): Promise<void> {
   await loop;
 }
 
-async function serve(socket: zmq.Router, writer: SendQueue<Reply>): Promise<void> {
+async function serve(socket: zmq.Router, writer: SerialSender<Reply>): Promise<void> {
   try {
-    for await (const frames of socket) writer.push(answer(frames));
+    for await (const frames of socket) writer.post(answer(frames), ignoreNotSent);
   } catch {
     // Closing the socket ends the loop.
   }

@@ -13,10 +13,10 @@
  * can read it or when the public key does not belong to the secret key.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CurveKeyError, parseCurveKey, z85Decode, z85Encode } from '../domain/curveKey';
+import { writeFreshTempFile } from './freshTempFile';
 import { checkPrivateFile, ensurePrivateDir, UnsafePathError } from './privatePath';
 
 /** A CurveZMQ key pair as Z85 text (40 characters each). */
@@ -87,18 +87,11 @@ export function loadOrCreateKeyPair(
   const existing = readKeyPairFile(path);
   if (existing !== null) return { keyPair: existing, created: false };
   const keyPair = generateCurveKeyPair();
-  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(
-      fd,
-      `# Descartes CurveZMQ key pair (${label}). Keep this file secret: whoever has it can act as this ${label}.\n` +
-        `public-key = "${keyPair.publicKey}"\nsecret-key = "${keyPair.secretKey}"\n`,
-    );
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const tmp = writeFreshTempFile(
+    path,
+    `# Descartes CurveZMQ key pair (${label}). Keep this file secret: whoever has it can act as this ${label}.\n` +
+      `public-key = "${keyPair.publicKey}"\nsecret-key = "${keyPair.secretKey}"\n`,
+  );
   try {
     // link(2) fails when the name exists: a pair another process made meanwhile wins.
     linkSync(tmp, path);

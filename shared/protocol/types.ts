@@ -271,7 +271,41 @@ export type ZmqMessage =
   | OutputQueryResponse
   | LogStream;
 
+/**
+ * Every message tag, in the Rust `ZmqMessage` enum's variant order (the codec's schema table
+ * lists its messages in this order too). The one list: the server's salvage peek, the fuzzers
+ * and the tests take it from here.
+ */
+export const MESSAGE_TYPES = [
+  'spawn_request',
+  'spawn_response',
+  'control_command',
+  'command_response',
+  'status_update',
+  'list_agents_request',
+  'list_agents_response',
+  'health_check_request',
+  'health_check_response',
+  'custom_action_request',
+  'batch_control_command',
+  'batch_control_response',
+  'output_query_request',
+  'output_query_response',
+  'log_stream',
+] as const satisfies readonly ZmqMessage['type'][];
+
 export type MessageType = ZmqMessage['type'];
+
+/** Whether `tag` names a descartes 1.0.0 message (a frame with another tag cannot be decoded). */
+export function isMessageType(tag: string): tag is MessageType {
+  return (MESSAGE_TYPES as readonly string[]).includes(tag);
+}
+
+/**
+ * The nil UUID. Heartbeats are status updates of this agent id (topic `status.<nil>`), and
+ * replies that concern no agent carry it (docs/PROTOCOL.md).
+ */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Messages a client sends; each has a `request_id` and exactly one reply type. */
 export type RequestMessage =
@@ -314,3 +348,8 @@ export const REPLY_TYPE: { readonly [K in RequestMessage['type']]: ReplyFor[K]['
   batch_control_command: 'batch_control_response',
   output_query_request: 'output_query_response',
 };
+
+/** Whether `tag` names a request (a message a console sends and a server answers with `REPLY_TYPE[tag]`). */
+export function isRequestType(tag: string): tag is RequestMessage['type'] {
+  return Object.hasOwn(REPLY_TYPE, tag);
+}

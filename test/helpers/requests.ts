@@ -22,8 +22,7 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-/** The nil UUID: heartbeats use it, and it never names an agent. */
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+export { NIL_UUID } from '../../shared/protocol';
 
 export function healthCheck(requestId = newRequestId()): HealthCheckRequest {
   return { type: 'health_check_request', request_id: requestId };

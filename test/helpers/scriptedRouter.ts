@@ -4,13 +4,7 @@
  * server misbehave in ways ours never does). Close it when done.
  */
 import * as zmq from 'zeromq';
-import {
-  decodeMessage,
-  encodeMessage,
-  type HealthCheckResponse,
-  type RequestMessage,
-  type ZmqMessage,
-} from '../../shared/protocol';
+import { decodeMessage, encodeMessage, type RequestMessage, type ZmqMessage } from '../../shared/protocol';
 
 const EMPTY = new Uint8Array(0);
 
@@ -37,23 +31,4 @@ export async function startScriptedRouter(
     }
   })();
   return router;
-}
-
-/**
- * A healthy server's reply to `req`. `metadata` null is a Rust descartes 1.0.0 server (no
- * capabilities, a legacy server to the console); `{ capabilities: 'batch,…' }` a current one.
- */
-export function healthReply(
-  req: RequestMessage,
-  metadata: Record<string, string> | null = null,
-): HealthCheckResponse {
-  return {
-    type: 'health_check_response',
-    request_id: req.request_id,
-    healthy: true,
-    protocol_version: '1.0.0',
-    uptime_secs: 1,
-    active_agents: 0,
-    metadata,
-  };
 }

@@ -1,5 +1,6 @@
 import { outcomeFromReply, type QueuedCommand } from '../../../shared/domain/command';
 import type { ReplyFor, ReplyMessage, RequestMessage } from '../../../shared/protocol';
+import { ListenerSet } from '../listenerSet';
 import type { ConnectionSnapshot, RequestOptions } from '../transport/connection';
 import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import { RequestError } from '../transport/requestError';
@@ -58,7 +59,7 @@ export class Dispatcher {
   private readonly maxAttempts: number;
   private readonly onError: (error: unknown) => void;
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly listeners = new Set<(r: DispatchResult) => void>();
+  private readonly listeners: ListenerSet<DispatchResult>;
   /** Commands this process has handed to the connection and not yet settled. */
   private readonly inFlight = new Set<string>();
   private wasOnline = false;
@@ -80,6 +81,10 @@ export class Dispatcher {
       ((error) => {
         console.error(`dispatcher for ${options.serverId}: the queue failed`, error);
       });
+    this.listeners = new ListenerSet<DispatchResult>((error) => {
+      // Reported, not thrown: the other listeners and the rest of this pump still run.
+      console.error(`dispatcher for ${options.serverId}: a result listener failed`, error);
+    });
     this.unsubscribe.push(
       this.connection.onChange(() => {
         this.pump();
@@ -94,10 +99,12 @@ export class Dispatcher {
     this.pump();
   }
 
-  /** Called with every command this dispatcher settled or timed out. Returns an unsubscribe. */
+  /**
+   * Called with every command this dispatcher settled or timed out. A listener that throws is
+   * reported (console.error) and changes nothing for the others. Returns an unsubscribe.
+   */
   onResult(listener: (r: DispatchResult) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Looks for work now (also done on every queue or connection change). */
@@ -319,6 +326,6 @@ export class Dispatcher {
   }
 
   private emit(r: DispatchResult): void {
-    for (const l of this.listeners) l(r);
+    this.listeners.emit(r);
   }
 }

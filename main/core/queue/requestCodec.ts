@@ -4,7 +4,7 @@
  * enqueue, and u64/bigint values, nested JSON and map key order survive without a second
  * serialisation format to keep in sync with the protocol.
  */
-import { REPLY_TYPE, decodeMessage, encodeMessage, rememberEncoding } from '../../../shared/protocol';
+import { decodeMessage, encodeMessage, isRequestType, rememberEncoding } from '../../../shared/protocol';
 import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
 
 export interface RequestCodec {
@@ -16,7 +16,7 @@ export interface RequestCodec {
 
 /** True when the message is one a client sends (it has a reply type). */
 export function isRequestMessage(message: ZmqMessage): message is RequestMessage {
-  return Object.hasOwn(REPLY_TYPE, message.type);
+  return isRequestType(message.type);
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   encodeMessageOnce,
   MAX_MESSAGE_BYTES,
   ProtocolError,
+  isRequestType,
   REPLY_TYPE,
   type HealthCheckResponse,
   type ReplyFor,
@@ -13,13 +14,14 @@ import {
   type ZmqMessage,
 } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
+import { SenderRefusedError, SerialSender } from '../../../shared/node/serialSender';
+import { ListenerSet } from '../listenerSet';
 import { backoffDelay } from './backoff';
 import { curveSocketOptions, type CurveClient } from './curveClient';
 import { handshakeProblemText } from './handshakeProblemText';
 import { RequestError } from './requestError';
 import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
-import { SocketWriter, WriterError } from './socketWriter';
 
 /**
  * `connecting`: a socket exists, no reply yet. `online`: the last health check was answered.
@@ -91,7 +93,14 @@ interface Pending {
 const MAX_TIMER_MS = 2_147_483_647;
 
 const EMPTY = new Uint8Array(0);
-const REQUEST_TYPES: ReadonlySet<string> = new Set(Object.keys(REPLY_TYPE));
+/** Requests waiting for the socket beyond this many are refused as backpressure: the peer is not reading. */
+const MAX_QUEUED_SENDS = 100_000;
+
+/** A request on its way to the socket: its id (to fail it) and its encoded bytes. */
+interface Outgoing {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
 /** How many timed-out request ids are remembered to recognise their late replies. */
 const LATE_MEMORY = 10_000;
 
@@ -122,7 +131,7 @@ export class Connection {
   private readonly curve: CurveClient | null;
 
   private socket: zmq.Dealer | null = null;
-  private writer: SocketWriter | null = null;
+  private writer: SerialSender<Outgoing> | null = null;
   private readonly pending = new Map<string, Pending>();
   /**
    * One timer for every request's timeout, due at the earliest deadline of those waiting
@@ -144,8 +153,14 @@ export class Connection {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private started = false;
-  private readonly changeListeners = new Set<(s: ConnectionSnapshot) => void>();
-  private readonly lateListeners = new Set<(reply: ReplyMessage) => void>();
+  // Listeners run inside the receive loop: one that throws is reported and must not keep the
+  // others from hearing, nor leave the reply it was told about half handled.
+  private readonly changeListeners = new ListenerSet<ConnectionSnapshot>((error) => {
+    console.error(`connection ${this.endpoint}: a change listener failed`, error);
+  });
+  private readonly lateListeners = new ListenerSet<ReplyMessage>((error) => {
+    console.error(`connection ${this.endpoint}: a late-reply listener failed`, error);
+  });
 
   constructor(options: ConnectionOptions) {
     this.endpoint = options.endpoint;
@@ -194,8 +209,7 @@ export class Connection {
 
   /** Calls `listener` on every state change and every health reply. Returns an unsubscribe. */
   onChange(listener: (s: ConnectionSnapshot) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.changeListeners.add(listener);
   }
 
   /**
@@ -203,8 +217,7 @@ export class Connection {
    * settles an outcome that was reported unknown. Returns an unsubscribe.
    */
   onLateReply(listener: (reply: ReplyMessage) => void): () => void {
-    this.lateListeners.add(listener);
-    return () => this.lateListeners.delete(listener);
+    return this.lateListeners.add(listener);
   }
 
   /** Requests waiting for their reply. */
@@ -280,8 +293,9 @@ export class Connection {
       } else if (p.deadline < this.sweepAt) {
         this.armSweep(p.deadline);
       }
-      const refused = writer.post([EMPTY, bytes], this.onNotSent, id);
-      if (refused !== null) this.onNotSent(refused, id);
+      const outgoing: Outgoing = { id, bytes };
+      const refused = writer.post(outgoing, this.onNotSent);
+      if (refused !== null) this.onNotSent(refused, outgoing);
     });
   }
 
@@ -332,7 +346,7 @@ export class Connection {
     });
     socket.connect(this.endpoint);
     this.socket = socket;
-    this.writer = new SocketWriter(socket);
+    this.writer = new SerialSender<Outgoing>(socket, (o) => [EMPTY, o.bytes], MAX_QUEUED_SENDS);
     this.healthInFlight = false;
     void this.receiveLoop(socket);
     this.heartbeat();
@@ -366,7 +380,7 @@ export class Connection {
       this.lastError = `undecodable reply from ${this.endpoint}: ${errorText(e)}`;
       return;
     }
-    if (REQUEST_TYPES.has(msg.type)) {
+    if (isRequestType(msg.type)) {
       // A DEALER that reconnects to a dead port in the ephemeral range can connect to itself
       // and "receive" its own requests. Whatever the cause, this peer is not a server.
       this.lastError = `peer at ${this.endpoint} sent a ${msg.type}, not a reply; reconnecting`;
@@ -385,7 +399,7 @@ export class Connection {
     if (this.handshakeProblem !== null) this.handshakeProblem = null;
     this.heard();
     if (!p) {
-      if (this.timedOut.delete(reply.request_id)) for (const l of this.lateListeners) l(reply);
+      if (this.timedOut.delete(reply.request_id)) this.lateListeners.emit(reply);
       return;
     }
     this.forget(reply.request_id, p);
@@ -503,11 +517,11 @@ export class Connection {
   }
 
   /** The writer could not hand request `id` to the socket: it certainly never left. */
-  private readonly onNotSent = (e: unknown, id: string): void => {
+  private readonly onNotSent = (e: unknown, { id }: Outgoing): void => {
     const p = this.pending.get(id);
     if (!p) return;
     this.forget(id, p);
-    const full = e instanceof WriterError && e.code === 'full';
+    const full = e instanceof SenderRefusedError && e.code === 'full';
     p.reject(
       new RequestError(
         full ? 'backpressure' : 'offline',
@@ -583,16 +597,7 @@ export class Connection {
   }
 
   private emit(): void {
-    const s = this.snapshot();
-    // emit() runs inside the receive loop: a listener that throws must not end it (the
-    // connection would look online while no reply is read any more).
-    for (const l of this.changeListeners) {
-      try {
-        l(s);
-      } catch (error) {
-        console.error(`connection ${this.endpoint}: a change listener failed`, error);
-      }
-    }
+    this.changeListeners.emit(this.snapshot());
   }
 
   private offlineMessage(): string {

@@ -6,13 +6,13 @@ import {
   type StatusUpdate,
 } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
+import { ListenerSet, notifyEach } from '../listenerSet';
 import { backoffDelay } from './backoff';
 import { curveSocketOptions, type CurveClient } from './curveClient';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
 
 /** Topic prefix of every status update; heartbeats use the nil UUID after it. */
 export const STATUS_TOPIC = 'status.';
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** A status-stream discontinuity: updates were lost (PUB drops under load) or the server restarted. */
 export interface StatusGap {
@@ -59,8 +59,13 @@ export class EventSubscriber {
   private endpoint: string | null = null;
   private lastSeq: number | null = null;
   private readonly lastLogSeq = new Map<string, number>();
-  private readonly statusListeners = new Set<(u: StatusUpdate) => void>();
-  private readonly gapListeners = new Set<(g: StatusGap) => void>();
+  // Listeners run inside the receive loop (and the socket's event callbacks): one that throws
+  // is reported and must not keep the others, or the next listener kind, from hearing.
+  private readonly reportListenerError = (error: unknown): void => {
+    console.error('event subscriber: a listener failed', error);
+  };
+  private readonly statusListeners = new ListenerSet<StatusUpdate>(this.reportListenerError);
+  private readonly gapListeners = new ListenerSet<StatusGap>(this.reportListenerError);
   private readonly tails = new Map<string, Set<LogTailListener>>();
   private closed = false;
   private readonly curve: CurveClient | null;
@@ -69,7 +74,7 @@ export class EventSubscriber {
   private problem: HandshakeProblem | null = null;
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly problemListeners = new Set<(p: HandshakeProblem | null) => void>();
+  private readonly problemListeners = new ListenerSet<HandshakeProblem | null>(this.reportListenerError);
   /** Frames that did not decode: counted so the UI can say the stream is damaged. */
   decodeErrors = 0;
 
@@ -99,8 +104,7 @@ export class EventSubscriber {
 
   /** Calls `listener` whenever {@link handshakeProblem} changes. Returns an unsubscribe. */
   onHandshakeProblem(listener: (problem: HandshakeProblem | null) => void): () => void {
-    this.problemListeners.add(listener);
-    return () => this.problemListeners.delete(listener);
+    return this.problemListeners.add(listener);
   }
 
   /** (Re)opens the socket to `this.endpoint`, dropping the current one and any pending retry. */
@@ -146,14 +150,12 @@ export class EventSubscriber {
 
   /** Every status update, heartbeats included. Returns an unsubscribe. */
   onStatus(listener: (u: StatusUpdate) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.statusListeners.add(listener);
   }
 
   /** Gaps in the status stream; the listener should re-list agents. Returns an unsubscribe. */
   onStatusGap(listener: (g: StatusGap) => void): () => void {
-    this.gapListeners.add(listener);
-    return () => this.gapListeners.delete(listener);
+    return this.gapListeners.add(listener);
   }
 
   /** Starts receiving one agent's log chunks. Returns an unsubscribe that drops the topic when unused. */
@@ -213,7 +215,7 @@ export class EventSubscriber {
   private setProblem(problem: HandshakeProblem | null): void {
     if (this.problem === problem) return;
     this.problem = problem;
-    for (const l of this.problemListeners) l(problem);
+    this.problemListeners.emit(problem);
   }
 
   private async receiveLoop(socket: zmq.Subscriber): Promise<void> {
@@ -260,10 +262,10 @@ export class EventSubscriber {
           seq <= last
             ? { expected: null, received: seq, reason: 'restart' }
             : { expected: last + 1, received: seq, reason: 'gap' };
-        for (const l of this.gapListeners) l(gap);
+        this.gapListeners.emit(gap);
       }
     }
-    for (const l of this.statusListeners) l(u);
+    this.statusListeners.emit(u);
   }
 
   private onLog(chunk: LogStream): void {
@@ -274,9 +276,15 @@ export class EventSubscriber {
     this.lastLogSeq.set(chunk.agent_id, seq);
     if (last !== undefined && seq > last + 1) {
       const gap: LogGap = { agentId: chunk.agent_id, expected: last + 1, received: seq };
-      for (const l of listeners) l.onGap?.(gap);
+      notifyEach(listeners, (l) => l.onGap?.(gap), this.reportListenerError);
     }
-    for (const l of listeners) l.onChunk(chunk);
+    notifyEach(
+      listeners,
+      (l) => {
+        l.onChunk(chunk);
+      },
+      this.reportListenerError,
+    );
   }
 }
 

@@ -5,7 +5,13 @@
  */
 import { defineStore } from 'pinia';
 import { computed, onScopeDispose, ref, shallowRef, triggerRef } from 'vue';
-import type { AgentInfo, AgentStatus, PauseMode, StatusUpdate } from '../../../shared/protocol/types';
+import {
+  NIL_UUID,
+  type AgentInfo,
+  type AgentStatus,
+  type PauseMode,
+  type StatusUpdate,
+} from '../../../shared/protocol/types';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import { getApi } from '../api';
 import { describeError } from '../lib/errors';
@@ -42,7 +48,6 @@ export type SortDir = 'asc' | 'desc';
 
 /** Largest list we ask for; the contract's maximum. */
 export const LIST_LIMIT = 100_000;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export function rowFromInfo(info: AgentInfo, now: number = Date.now()): AgentRow {
   return {

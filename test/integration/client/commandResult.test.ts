@@ -12,7 +12,8 @@ import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import type { CommandResult } from '../../../shared/domain/result';
 import type { RequestMessage, ReplyMessage } from '../../../shared/protocol';
 import { PortAllocator } from '../../helpers/ports';
-import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
+import { healthReply } from '../../helpers/healthReply';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { waitUntil } from '../../helpers/wait';
 import { addPlainServer, runCtlProcess, startRustLikeRouter, useTestBed } from './clientKit';
 

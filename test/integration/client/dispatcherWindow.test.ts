@@ -2,11 +2,13 @@
  * The Dispatcher's window and order on the wire, against a real dedupe server (our agent
  * server: marks written behind, slots refilled per reply) and a Rust-like ROUTER without
  * capabilities (each mark committed before its command leaves). A counting wrapper around the
- * real Connection sees every request as it goes out.
+ * real Connection sees every request as it goes out. Also: a result listener that throws
+ * changes nothing for the others (the dispatcher used to call its listeners bare, so the first
+ * throw cut short the announcement of the rest of a group commit).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as zmq from 'zeromq';
 import type { ControlCommand, RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { CommandQueue } from '../../../main/core/queue/commandQueue';
@@ -33,6 +35,10 @@ const temp = useTempDir('descartes-dispatch-window-', 'file');
 const cleanups = useCleanups();
 
 printServerLogsOnFailure();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 function control(): ControlCommand {
   return {
@@ -72,6 +78,7 @@ async function drain(
   dir: string,
   onStore?: (store: SqliteCommandStore) => void,
   curve: CurveClient | null = null,
+  firstListener?: () => void,
 ): Promise<{ ids: string[]; sent: string[]; maxInFlight: number; states: string[]; dedupe: boolean }> {
   const conn = new Connection({ endpoint, heartbeatIntervalMs: 60_000, curve });
   conn.start();
@@ -97,6 +104,7 @@ async function drain(
     cleanups.push(() => {
       dispatcher.dispose();
     });
+    if (firstListener) dispatcher.onResult(firstListener);
     dispatcher.onResult((r) => {
       states.push(r.command.state);
       if (++settled === COUNT) resolve();
@@ -151,5 +159,22 @@ describe('Dispatcher window and order', () => {
     expect(received.filter((r) => r.type === 'control_command').map((r) => r.request_id)).toEqual(run.ids);
     expect(onDiskWhenReceived).toEqual(run.ids.map(() => 'sending'));
     expect(run.states.every((s) => s === 'succeeded')).toBe(true);
+  });
+
+  it('a result listener that throws on every result: the others still get every result, in issue order', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const server = await startNodeServer(
+      await ports.next(),
+      await ports.next(),
+      join(temp.path, 'srv-listeners'),
+    );
+    cleanups.push(() => server.stop());
+    const run = await drain(server.bind, 'listeners', undefined, curveOf(server), () => {
+      throw new Error('a result listener bug');
+    });
+    expect(run.sent).toEqual(run.ids);
+    expect(run.states).toEqual(run.ids.map(() => 'failed')); // unknown agents: refused, settled
+    expect(errors).toHaveBeenCalledWith('dispatcher for s: a result listener failed', expect.any(Error));
+    expect(errors).not.toHaveBeenCalledWith('dispatcher for s: the queue failed', expect.anything());
   });
 });

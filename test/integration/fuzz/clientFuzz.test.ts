@@ -12,8 +12,9 @@ import type * as zmq from 'zeromq';
 import { runClientFuzz } from '../../../fuzz/clientFuzz';
 import { randomSeed } from '../../../fuzz/prng';
 import { openConsoleCore } from '../../../main/core/services/consoleCore';
+import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
-import { healthReply, startScriptedRouter } from '../../helpers/scriptedRouter';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { createTempDir } from '../../helpers/tempDir';
 import { addPlainServer } from '../client/clientKit';
 

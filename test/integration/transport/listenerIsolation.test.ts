@@ -1,12 +1,23 @@
 /**
- * A listener that throws must not end a receive loop: with a real PUB socket, the event
- * subscriber keeps delivering status updates after one of its listeners threw.
+ * A listener that throws must not end a receive loop, nor keep the other listeners from hearing:
+ * with a real PUB socket the event subscriber keeps delivering status updates, gaps and log
+ * chunks; with a real ROUTER the connection keeps delivering late replies.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as zmq from 'zeromq';
-import { encodeMessage, type StatusUpdate } from '../../../shared/protocol';
+import {
+  encodeMessage,
+  type LogStream,
+  type RequestMessage,
+  type StatusUpdate,
+  type ZmqMessage,
+} from '../../../shared/protocol';
+import { Connection } from '../../../main/core/transport/connection';
 import { EventSubscriber } from '../../../main/core/transport/eventSubscriber';
+import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { sleep, waitUntil } from '../../helpers/wait';
 
 const ports = new PortAllocator(24900, 24949);
@@ -18,6 +29,8 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
+const TIME = { secs_since_epoch: 1_764_000_000, nanos_since_epoch: 0 };
+
 function frame(seq: number): Buffer {
   const update: StatusUpdate = {
     type: 'status_update',
@@ -26,39 +39,153 @@ function frame(seq: number): Buffer {
     status: null,
     message: `n${seq}`,
     data: { seq },
-    timestamp: { secs_since_epoch: 1_764_000_000, nanos_since_epoch: 0 },
+    timestamp: TIME,
   };
   return Buffer.concat([Buffer.from(`status.${AGENT}\0`), Buffer.from(encodeMessage(update))]);
+}
+
+function logFrame(sequence: number): Buffer {
+  const chunk: LogStream = {
+    type: 'log_stream',
+    agent_id: AGENT,
+    stream_type: 'stdout',
+    data: new TextEncoder().encode(`line ${sequence}\n`),
+    timestamp: TIME,
+    sequence,
+  };
+  return Buffer.concat([Buffer.from(`${AGENT}\0`), Buffer.from(encodeMessage(chunk))]);
+}
+
+/** A bound PUB socket and an event subscriber on it, both closed after the test. */
+async function publisherAndSubscriber(): Promise<{
+  pub: zmq.Publisher;
+  events: EventSubscriber;
+  endpoint: string;
+}> {
+  const pub = new zmq.Publisher({ linger: 0 });
+  const endpoint = `tcp://127.0.0.1:${await ports.next()}`;
+  await pub.bind(endpoint);
+  cleanups.push(() => {
+    pub.close();
+  });
+  const events = new EventSubscriber({ curve: null });
+  cleanups.push(() => {
+    events.close();
+  });
+  return { pub, events, endpoint };
+}
+
+/** Publishes `make(n)` for n = 1, 2, … until `done()` (PUB drops what is sent before SUB joined). */
+async function publishUntil(
+  pub: zmq.Publisher,
+  make: (n: number) => Buffer,
+  done: () => boolean,
+  what: string,
+): Promise<void> {
+  let n = 1;
+  await waitUntil(
+    async () => {
+      await pub.send(make(n++));
+      await sleep(20);
+      return done() ? true : undefined;
+    },
+    { timeoutMs: 10_000, what },
+  );
 }
 
 describe('receive loops survive a throwing listener', () => {
   it('the event subscriber delivers the next status update after a listener threw', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const pub = new zmq.Publisher({ linger: 0 });
-    const endpoint = `tcp://127.0.0.1:${await ports.next()}`;
-    await pub.bind(endpoint);
-    cleanups.push(() => {
-      pub.close();
-    });
-    const events = new EventSubscriber({ curve: null });
-    cleanups.push(() => {
-      events.close();
-    });
+    const { pub, events, endpoint } = await publisherAndSubscriber();
     const seen: string[] = [];
     events.onStatus((u) => {
       seen.push(u.message ?? '');
       if (seen.length === 1) throw new Error('a listener bug');
     });
     events.connect(endpoint);
-    let n = 0;
-    await waitUntil(
-      async () => {
-        await pub.send(frame(n++));
-        await sleep(20);
-        return seen.length >= 3 ? true : undefined;
-      },
-      { timeoutMs: 10_000, what: 'three status updates, the first one thrown at' },
+    await publishUntil(pub, frame, () => seen.length >= 3, 'three status updates, the first one thrown at');
+    expect(errors).toHaveBeenCalledWith('event subscriber: a listener failed', expect.any(Error));
+  });
+
+  it('a status listener that throws keeps neither the other status listeners nor, after a gap, any of them from the update', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { pub, events, endpoint } = await publisherAndSubscriber();
+    events.onStatusGap(() => {
+      throw new Error('a gap listener bug');
+    });
+    events.onStatus(() => {
+      throw new Error('a status listener bug');
+    });
+    const seen: string[] = [];
+    events.onStatus((u) => seen.push(u.message ?? ''));
+    events.connect(endpoint);
+    // Every update after the first skips a seq: a gap each time.
+    await publishUntil(
+      pub,
+      (n) => frame(n * 2),
+      () => seen.length >= 3,
+      'three updates at the second listener',
     );
-    expect(errors).toHaveBeenCalledWith('event subscriber: handling an event failed', expect.any(Error));
+    expect(errors).toHaveBeenCalledWith('event subscriber: a listener failed', expect.any(Error));
+  });
+
+  it("a log tail's onGap that throws does not cost the chunk its onChunk", async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { pub, events, endpoint } = await publisherAndSubscriber();
+    const sequences: number[] = [];
+    events.tail(AGENT, {
+      onGap: () => {
+        throw new Error('a gap handler bug');
+      },
+      onChunk: (c) => sequences.push(Number(c.sequence)),
+    });
+    events.connect(endpoint);
+    // Sequences 2, 4, 6…: every chunk after the first follows a gap.
+    await publishUntil(
+      pub,
+      (n) => logFrame(n * 2),
+      () => sequences.length >= 3,
+      'three chunks after gaps',
+    );
+  });
+
+  it('a late-reply listener that throws does not keep the others from the late reply', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const port = await ports.next();
+    const held: ((m: ZmqMessage) => Promise<void>)[] = [];
+    const router = await startScriptedRouter(port, async (req: RequestMessage, send) => {
+      if (req.type === 'health_check_request') {
+        await send(healthReply(req));
+        return;
+      }
+      held.push(send);
+    });
+    cleanups.push(() => {
+      router.close();
+    });
+    const c = new Connection({ endpoint: `tcp://127.0.0.1:${port}`, heartbeatIntervalMs: 200 });
+    cleanups.push(() => c.close());
+    c.start();
+    await waitUntil(() => (c.snapshot().state === 'online' ? true : undefined), { what: 'online' });
+    c.onLateReply(() => {
+      throw new Error('a late-reply listener bug');
+    });
+    const late: string[] = [];
+    c.onLateReply((r) => late.push(r.request_id));
+    const id = randomUUID();
+    const request = {
+      type: 'control_command',
+      request_id: id,
+      agent_id: AGENT,
+      command_type: 'stop',
+    } as const;
+    await expect(c.request(request, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'timeout' });
+    const send = held[0];
+    if (!send) throw new Error('the scripted server never saw the request');
+    await send({ type: 'command_response', request_id: id, agent_id: AGENT, success: true });
+    await waitUntil(() => (late.includes(id) ? true : undefined), {
+      what: 'the late reply at the second listener',
+    });
+    expect(c.snapshot().state).toBe('online');
   });
 });

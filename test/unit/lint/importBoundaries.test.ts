@@ -47,8 +47,16 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
   { from: 'shared/node/x.ts', imports: '../domain/curveKey', allowed: true },
   { from: 'shared/node/x.ts', imports: '../../server/agentServer', allowed: false },
   { from: 'shared/node/x.ts', imports: '../../main/core/x', allowed: false },
+  { from: 'shared/node/x.ts', imports: '../protocol', allowed: true },
+  { from: 'shared/node/x.ts', imports: 'electron', allowed: false },
+  { from: 'shared/node/x.ts', imports: '../../renderer/src/api', allowed: false },
+  { from: 'shared/node/x.ts', imports: '../../preload/index', allowed: false },
+  { from: 'shared/protocol/x.ts', imports: '../node/serialSender', allowed: false },
   { from: 'server/x.ts', imports: '../shared/node/curveKeyPair', allowed: true },
+  { from: 'server/security/x.ts', imports: '../../shared/node/serialSender', allowed: true },
   { from: 'main/core/security/x.ts', imports: '../../../shared/node/curveKeyPair', allowed: true },
+  { from: 'main/core/queue/x.ts', imports: '../../../shared/node/pidLock', allowed: true },
+  { from: 'renderer/src/stores/x.ts', imports: '../../../shared/node/serialSender', allowed: false },
 ];
 
 describe('import boundaries (docs/ARCHITECTURE.md §1)', () => {
@@ -59,5 +67,14 @@ describe('import boundaries (docs/ARCHITECTURE.md §1)', () => {
     );
     if (allowed) expect(messages).toEqual([]);
     else expect(messages.join('\n')).toMatch(/restricted/);
+  });
+
+  it('a Vue component may not import shared/node either', async () => {
+    const [res] = await eslint.lintText(
+      `<script setup lang="ts">\nimport { isProcessAlive } from '../../../shared/node/processAlive';\nisProcessAlive(1);\n</script>\n`,
+      { filePath: 'renderer/src/components/Probe.vue' },
+    );
+    const messages = (res?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports');
+    expect(messages.map((m) => m.message).join('\n')).toMatch(/restricted/);
   });
 });
