@@ -3,7 +3,7 @@
  * call their listeners from a socket's receive loop and the dispatcher from its pump: an
  * exception there would skip the listeners after the thrower and the rest of the work of that
  * turn (announcing the other settled commands, resending a timed-out one), or end the loop.
- * `CommandQueue.emit` isolates its listeners the same way.
+ * The command queue uses it for its change listeners, whose callers are its own transactions.
  */
 
 /** Calls `call` on each listener; one that throws is reported to `onError` and the rest still run. */

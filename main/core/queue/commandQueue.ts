@@ -21,7 +21,8 @@
  * `QueueError` subclasses named in their docs, and `QueueClosedError` after `close()`.
  */
 import { randomUUID } from 'node:crypto';
-import { ProtocolError, REPLY_TYPE } from '../../../shared/protocol';
+import { isRequestType, ProtocolError } from '../../../shared/protocol';
+import { ListenerSet } from '../listenerSet';
 import type { RequestMessage } from '../../../shared/protocol';
 import {
   UUID_V4_PATTERN,
@@ -135,11 +136,10 @@ export class CommandQueue {
    * pump, and this queue is the store's only writer.
    */
   private readonly epochs = new Map<string, string | null>();
-  private readonly listeners = new Set<(change: CommandChange) => void>();
+  private readonly listeners: ListenerSet<CommandChange>;
   private readonly maxPending: number;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly onListenerError: (error: unknown) => void;
   private readonly onSyncError: (error: unknown) => void;
   private closed = false;
 
@@ -160,11 +160,12 @@ export class CommandQueue {
     this.maxPending = maxPending;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? randomUUID;
-    this.onListenerError =
+    this.listeners = new ListenerSet(
       options.onListenerError ??
-      ((error) => {
-        console.error('command queue listener failed', error);
-      });
+        ((error) => {
+          console.error('command queue listener failed', error);
+        }),
+    );
     const syncLagMs = options.syncLagMs ?? 100;
     if (!Number.isFinite(syncLagMs) || syncLagMs < 0) {
       throw new RangeError(`syncLagMs must be a non-negative number, got ${String(options.syncLagMs)}`);
@@ -217,7 +218,7 @@ export class CommandQueue {
       throw new InvalidCommandError('serverId must be a non-empty string.');
     }
     const requestType: unknown = (request as { type?: unknown }).type;
-    if (typeof requestType !== 'string' || !Object.hasOwn(REPLY_TYPE, requestType)) {
+    if (typeof requestType !== 'string' || !isRequestType(requestType)) {
       throw new InvalidCommandError(
         `Only request messages can be queued, got type ${JSON.stringify(requestType)}.`,
       );
@@ -619,10 +620,7 @@ export class CommandQueue {
    * @returns a function that removes the listener
    */
   onChange(listener: (change: CommandChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   /** Makes every write durable, stops the timers, closes the store and drops listeners. Idempotent. */
@@ -779,13 +777,7 @@ export class CommandQueue {
   }
 
   private emit(change: CommandChange): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.onListenerError(error);
-      }
-    }
+    this.listeners.emit(change);
   }
 }
 

@@ -15,7 +15,7 @@ export interface RequestCodec {
 }
 
 /** True when the message is one a client sends (it has a reply type). */
-export function isRequestMessage(message: ZmqMessage): message is RequestMessage {
+function isRequestMessage(message: ZmqMessage): message is RequestMessage {
   return isRequestType(message.type);
 }
 
