@@ -3,12 +3,11 @@
  * so an offline server is an immediate error (exit 3) rather than a queued command.
  */
 import { randomUUID } from 'node:crypto';
-import type { ReplyMessage, RequestMessage } from '../../shared/protocol';
-import { customActionAsControl, runBatchAsControls } from '../core/queue/legacyTranslation';
+import type { ReplyMessage } from '../../shared/protocol';
+import { sendTranslated } from '../core/queue/legacyTranslation';
 import type { ServerProfile } from '../../shared/domain/server';
 import { ProfileError, ProfileStore } from '../core/services/profileStore';
 import { Connection, type ConnectionSnapshot } from '../core/transport/connection';
-import { replyTimeoutMs } from '../../shared/domain/replyTimeout';
 import { RequestError } from '../core/transport/requestError';
 import { sameEndpoint } from '../core/transport/endpoints';
 import type { CtlCommand, CtlOptions } from './ctlArgs';
@@ -61,7 +60,7 @@ export async function runDirect(
     }
     let reply: ReplyMessage;
     try {
-      reply = await send(connection, request, legacy, options.replyTimeoutMs);
+      reply = await sendTranslated(connection, request, legacy, options.replyTimeoutMs);
     } catch (e) {
       if (e instanceof RequestError && e.outcomeUnknown) {
         io.out(
@@ -134,37 +133,6 @@ function storedProfile(options: CtlOptions, io: CtlIo): ServerProfile | null {
     io.err(`ctl: ignoring the console's server list: ${e.message}
 `);
     return null;
-  }
-}
-
-/** Sends `request`, translated for a Rust 1.0.0 server that lacks the message (docs/PROTOCOL.md §5.4). */
-function send(
-  connection: Connection,
-  request: RequestMessage,
-  legacy: boolean,
-  defaultTimeoutMs: number,
-): Promise<ReplyMessage> {
-  switch (request.type) {
-    case 'spawn_request':
-    case 'custom_action_request': {
-      const timeoutMs = replyTimeoutMs(request, defaultTimeoutMs);
-      if (legacy && request.type === 'custom_action_request') {
-        return connection.request(customActionAsControl(request), { timeoutMs });
-      }
-      return connection.request(request, { timeoutMs });
-    }
-    case 'batch_control_command':
-      if (legacy) return runBatchAsControls(request, (cmd) => connection.request(cmd));
-      return connection.request(request, { timeoutMs: replyTimeoutMs(request, defaultTimeoutMs) });
-    case 'control_command':
-    case 'list_agents_request':
-    case 'health_check_request':
-    case 'output_query_request':
-      return connection.request(request);
-    default: {
-      const never: never = request;
-      return never;
-    }
   }
 }
 

@@ -2,10 +2,9 @@ import { outcomeFromReply, type QueuedCommand } from '../../../shared/domain/com
 import type { ReplyFor, ReplyMessage, RequestMessage } from '../../../shared/protocol';
 import { ListenerSet } from '../listenerSet';
 import type { ConnectionSnapshot, RequestOptions } from '../transport/connection';
-import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import { RequestError } from '../transport/requestError';
 import type { CommandQueue } from './commandQueue';
-import { customActionAsControl, runBatchAsControls } from './legacyTranslation';
+import { sendTranslated } from './legacyTranslation';
 
 /** What the dispatcher needs of a connection; `Connection` provides it. */
 export interface DispatchConnection {
@@ -200,7 +199,8 @@ export class Dispatcher {
   private async send(command: QueuedCommand, snap: ConnectionSnapshot): Promise<void> {
     let reply: ReplyMessage;
     try {
-      reply = await this.deliver(command.request, snap);
+      const legacy = snap.info?.legacy ?? false;
+      reply = await sendTranslated(this.connection, command.request, legacy, this.defaultTimeoutMs);
     } catch (e) {
       this.inFlight.delete(command.id);
       // Disposed: the connection was closed under a command that may be on the wire. Leave it
@@ -263,21 +263,6 @@ export class Dispatcher {
     for (const command of settled) this.emit({ command, reply: byId.get(command.id) ?? null });
   }
 
-  /** Sends the request, translated for a Rust 1.0.0 server where that server lacks the message. */
-  private deliver(request: RequestMessage, snap: ConnectionSnapshot): Promise<ReplyMessage> {
-    const timeoutMs = this.timeoutFor(request);
-    const legacy = snap.info?.legacy ?? false;
-    if (legacy && request.type === 'custom_action_request') {
-      return this.connection.request(customActionAsControl(request), { timeoutMs });
-    }
-    if (legacy && request.type === 'batch_control_command') {
-      return runBatchAsControls(request, (cmd) =>
-        this.connection.request(cmd, { timeoutMs: this.defaultTimeoutMs }),
-      );
-    }
-    return this.connection.request(request, { timeoutMs });
-  }
-
   private onSendError(command: QueuedCommand, e: unknown): void {
     const current = this.queue.get(command.id);
     if (current?.state !== 'sending') return;
@@ -319,10 +304,6 @@ export class Dispatcher {
     if (c?.serverId !== this.serverId || c.state !== 'timed_out') return;
     const settled = this.queue.settle(c.id, outcomeFromReply(reply));
     this.emit({ command: settled, reply });
-  }
-
-  private timeoutFor(request: RequestMessage): number {
-    return replyTimeoutMs(request, this.defaultTimeoutMs);
   }
 
   private emit(r: DispatchResult): void {

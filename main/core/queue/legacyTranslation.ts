@@ -7,7 +7,12 @@ import type {
   ControlCommand,
   CustomActionRequest,
   JsonValue,
+  ReplyFor,
+  ReplyMessage,
+  RequestMessage,
 } from '../../../shared/protocol';
+import { replyTimeoutMs } from '../../../shared/domain/replyTimeout';
+import type { RequestOptions } from '../transport/connection';
 
 /**
  * A Rust descartes 1.0.0 server (no `capabilities` in its health metadata) never answers a
@@ -65,4 +70,32 @@ export async function runBatchAsControls(
     successful,
     failed: results.length - successful,
   };
+}
+
+/** What {@link sendTranslated} needs of a connection; `Connection` provides it. */
+export interface RequestSender {
+  request<M extends RequestMessage>(msg: M, options?: RequestOptions): Promise<ReplyFor[M['type']]>;
+}
+
+/**
+ * Sends `request` with its reply timeout (`replyTimeoutMs` over `defaultTimeoutMs`, in ms),
+ * translated for a Rust 1.0.0 server (`legacy`) where that server lacks the message: THE send
+ * path of the dispatcher and of ctl's direct commands. A translated batch sends its control
+ * commands one at a time, each with the default timeout.
+ * @throws (rejects) whatever the connection rejects with (`RequestError`)
+ */
+export function sendTranslated(
+  connection: RequestSender,
+  request: RequestMessage,
+  legacy: boolean,
+  defaultTimeoutMs: number,
+): Promise<ReplyMessage> {
+  const timeoutMs = replyTimeoutMs(request, defaultTimeoutMs);
+  if (legacy && request.type === 'custom_action_request') {
+    return connection.request(customActionAsControl(request), { timeoutMs });
+  }
+  if (legacy && request.type === 'batch_control_command') {
+    return runBatchAsControls(request, (cmd) => connection.request(cmd, { timeoutMs: defaultTimeoutMs }));
+  }
+  return connection.request(request, { timeoutMs });
 }
