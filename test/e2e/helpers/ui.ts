@@ -86,33 +86,27 @@ async function waitForElement(
 }
 
 /**
- * Waits until the element `find` gives has `attribute` = `value` (`what` names the wait in a
- * timeout), then returns that element's `idAttribute`.
+ * A wait for the element `find(name)` to have `attribute` = the value asked for, which then
+ * returns that element's `idAttribute` (`noun` names the wait in a timeout).
  */
-async function waitAttribute(
-  find: () => Promise<WebdriverIO.Element>,
+function attributeWait(
+  find: (name: string) => Promise<WebdriverIO.Element>,
   attribute: string,
-  value: string,
   idAttribute: string,
-  what: string,
-  timeout: number,
-): Promise<string> {
-  await waitFor(async () => (await (await find()).getAttribute(attribute)) === value, what, timeout);
-  return (await (await find()).getAttribute(idAttribute)) ?? '';
+  noun: string,
+): (name: string, value: string, timeout?: number) => Promise<string> {
+  return async (name, value, timeout = UI_WAIT_MS) => {
+    await waitFor(
+      async () => (await (await find(name)).getAttribute(attribute)) === value,
+      `${noun} "${name}" to be ${value}`,
+      timeout,
+    );
+    return (await (await find(name)).getAttribute(idAttribute)) ?? '';
+  };
 }
 
-/** Waits for a server card to reach `state` and returns its server id. */
-export function waitServerState(name: string, state: string, timeout = UI_WAIT_MS): Promise<string> {
-  const card = () => serverCard(name);
-  return waitAttribute(
-    card,
-    'data-state',
-    state,
-    'data-server-id',
-    `server "${name}" to be ${state}`,
-    timeout,
-  );
-}
+/** Waits for a server card to reach a state (`name`, `state`, `timeout`); returns its server id. */
+export const waitServerState = attributeWait(serverCard, 'data-state', 'data-server-id', 'server');
 
 /**
  * Fills the server form's security: pins `serverKey` (encrypted), or with null chooses plain
@@ -221,18 +215,8 @@ export async function agentRow(name: string): Promise<WebdriverIO.Element> {
   );
 }
 
-/** Waits for the row of `name` to show `status`; returns the agent id. */
-export function waitAgentStatus(name: string, status: string, timeout = UI_WAIT_MS): Promise<string> {
-  const row = () => agentRow(name);
-  return waitAttribute(
-    row,
-    'data-status',
-    status,
-    'data-agent-id',
-    `agent "${name}" to be ${status}`,
-    timeout,
-  );
-}
+/** Waits for the row of an agent to show a status (`name`, `status`, `timeout`); returns the agent id. */
+export const waitAgentStatus = attributeWait(agentRow, 'data-status', 'data-agent-id', 'agent');
 
 /** Texts of the rendered output lines (line number column stripped). */
 export async function outputLines(): Promise<string[]> {

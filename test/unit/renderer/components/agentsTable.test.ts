@@ -1,22 +1,17 @@
 import { mount } from '@vue/test-utils';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import AgentsTable from '../../../../renderer/src/components/AgentsTable.vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
-import { freshApp, manualFrames } from '../setup';
+import { manualFrames, withFreshServer } from '../setup';
 
 describe('AgentsTable', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  let serverId: string;
-  beforeEach(() => {
-    ctx = freshApp();
-    serverId = ctx.fake.addServer('s');
-  });
+  const ctx = withFreshServer();
 
   async function mountWith(count: number) {
-    ctx.fake.addAgents(serverId, count);
+    ctx.fake.addAgents(ctx.serverId, count);
     const store = useAgentsStore();
     const frames = manualFrames();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     const wrapper = mount(AgentsTable, {
       props: { now: Date.now(), viewportFallback: 640 },
       global: { plugins: [ctx.pinia] },
@@ -45,7 +40,7 @@ describe('AgentsTable', () => {
     const agentId = first.attributes('data-agent-id') ?? '';
     expect(first.attributes('data-status')).toBe('running');
     ctx.fake.emit('status', {
-      serverId,
+      serverId: ctx.serverId,
       updates: [
         {
           type: 'status_update',

@@ -30,21 +30,18 @@ describe('App shell and keyboard shortcuts', () => {
   });
 
   it('? opens the help, Escape closes it; q toggles the queue panel; n opens spawn', async () => {
-    press('?');
-    await settle();
-    expect(wrapper.find('[data-testid="shortcut-help"]').exists()).toBe(true);
-    press('Escape');
-    await settle();
-    expect(wrapper.find('[data-testid="shortcut-help"]').exists()).toBe(false);
-    press('q');
-    await settle();
-    expect(wrapper.find('[data-testid="queue-view"]').exists()).toBe(true);
-    press('q');
-    await settle();
-    expect(wrapper.find('[data-testid="agents-view"]').exists()).toBe(true);
-    press('n');
-    await settle();
-    expect(wrapper.find('[data-testid="spawn-dialog"]').exists()).toBe(true);
+    const steps: [key: string, testid: string, shown: boolean][] = [
+      ['?', 'shortcut-help', true],
+      ['Escape', 'shortcut-help', false],
+      ['q', 'queue-view', true],
+      ['q', 'agents-view', true],
+      ['n', 'spawn-dialog', true],
+    ];
+    for (const [key, testid, shown] of steps) {
+      press(key);
+      await settle();
+      expect(wrapper.find(`[data-testid="${testid}"]`).exists(), `${testid} after ${key}`).toBe(shown);
+    }
   });
 
   it('keys typed into a field are text, not shortcuts', async () => {

@@ -4,7 +4,7 @@ import ActionForm from '../../../../renderer/src/components/ActionForm.vue';
 import ServerForm from '../../../../renderer/src/components/ServerForm.vue';
 import SpawnDialog from '../../../../renderer/src/components/SpawnDialog.vue';
 import { CURVE, SERVER_KEY } from '../fakeApi';
-import { freshApp, settle, withFreshAgent } from '../setup';
+import { fillFields, freshApp, settle, submitForm, withFreshAgent } from '../setup';
 
 describe('ActionForm', () => {
   const ctx = withFreshAgent();
@@ -45,20 +45,20 @@ describe('ServerForm', () => {
   it('shows the schema messages next to the fields and does not call the API', async () => {
     const ctx = freshApp();
     const wrapper = mount(ServerForm, { global: { plugins: [ctx.pinia] } });
-    await wrapper.get('[data-testid="server-endpoint"]').setValue('localhost:5555');
-    await wrapper.get('[data-testid="server-form"]').trigger('submit');
-    await settle();
+    await fillFields(wrapper, { 'server-endpoint': 'localhost:5555' });
+    await submitForm(wrapper, 'server-form');
     expect(wrapper.get('[data-testid="server-name-error"]').text()).toBe('name is required');
     expect(wrapper.get('[data-testid="server-endpoint-error"]').text()).toBe(
       'endpoint must look like tcp://host:port',
     );
     expect(ctx.fake.callsOf('addServer')).toHaveLength(0);
-    await wrapper.get('[data-testid="server-name"]').setValue('lab');
-    await wrapper.get('[data-testid="server-endpoint"]').setValue('tcp://10.1.2.3:5555');
-    await wrapper.get('[data-testid="server-key"]').setValue(SERVER_KEY);
+    await fillFields(wrapper, {
+      'server-name': 'lab',
+      'server-endpoint': 'tcp://10.1.2.3:5555',
+      'server-key': SERVER_KEY,
+    });
     expect(wrapper.find('[data-testid="server-name-error"]').exists()).toBe(false);
-    await wrapper.get('[data-testid="server-form"]').trigger('submit');
-    await settle();
+    await submitForm(wrapper, 'server-form');
     expect(ctx.fake.callsOf('addServer')).toEqual([
       { name: 'lab', endpoint: 'tcp://10.1.2.3:5555', heartbeatIntervalMs: null, security: CURVE },
     ]);
@@ -71,21 +71,21 @@ describe('SpawnDialog', () => {
     const ctx = freshApp();
     const serverId = ctx.fake.addServer('s');
     const wrapper = mount(SpawnDialog, { props: { serverId }, global: { plugins: [ctx.pinia] } });
-    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('1BAD');
-    await wrapper.get('[data-testid="spawn-dialog"]').trigger('submit');
-    await settle();
+    await fillFields(wrapper, { 'spawn-env-key-0': '1BAD' });
+    await submitForm(wrapper, 'spawn-dialog');
     expect(wrapper.get('[data-testid="spawn-name-error"]').text()).toBe('name is required');
     expect(wrapper.get('[data-testid="spawn-env-error-0"]').text()).toBe(
       'environment names are letters, digits and _',
     );
     expect(ctx.fake.callsOf('spawnAgent')).toHaveLength(0);
-    await wrapper.get('[data-testid="spawn-name"]').setValue('job');
-    await wrapper.get('[data-testid="spawn-task"]').setValue('echo hi');
-    await wrapper.get('[data-testid="spawn-env-key-0"]').setValue('MODE');
-    await wrapper.get('[data-testid="spawn-env-value-0"]').setValue('fast');
-    await wrapper.get('[data-testid="spawn-timeout"]').setValue('60');
-    await wrapper.get('[data-testid="spawn-dialog"]').trigger('submit');
-    await settle();
+    await fillFields(wrapper, {
+      'spawn-name': 'job',
+      'spawn-task': 'echo hi',
+      'spawn-env-key-0': 'MODE',
+      'spawn-env-value-0': 'fast',
+      'spawn-timeout': '60',
+    });
+    await submitForm(wrapper, 'spawn-dialog');
     expect(ctx.fake.callsOf('spawnAgent')).toEqual([
       {
         serverId,

@@ -1,5 +1,5 @@
 import { mount } from '@vue/test-utils';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import BatchPanel from '../../../../renderer/src/components/BatchPanel.vue';
 import QueuePanel from '../../../../renderer/src/components/QueuePanel.vue';
 import ThemeToggle from '../../../../renderer/src/components/ThemeToggle.vue';
@@ -7,7 +7,7 @@ import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { THEME_KEY } from '../../../../renderer/src/stores/settings';
 import { stopRequest } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { freshApp, settle, withFreshApp } from '../setup';
 
 describe('BatchPanel and its result grid', () => {
   it('previews the target count, runs, shows per-agent results and retries only the failed', async () => {
@@ -60,10 +60,7 @@ describe('BatchPanel and its result grid', () => {
 });
 
 describe('QueuePanel', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
+  const ctx = withFreshApp();
 
   it('lists pending commands with a ticking age and expiry, and cancels one', async () => {
     const request = stopRequest();

@@ -1,5 +1,5 @@
 import { mount } from '@vue/test-utils';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QuarantinedCommand, QueueNotice } from '../../../../shared/domain/quarantine';
 import QuarantinePanel from '../../../../renderer/src/components/QuarantinePanel.vue';
 import QueueNotices from '../../../../renderer/src/components/QueueNotices.vue';
@@ -7,7 +7,7 @@ import QueuePanel from '../../../../renderer/src/components/QueuePanel.vue';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { fakeUuid } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { freshApp, settle, withFreshApp } from '../setup';
 
 function entry(n: number, over: Partial<QuarantinedCommand> = {}): QuarantinedCommand {
   const id = fakeUuid();
@@ -37,10 +37,7 @@ const NOTICE: QueueNotice = {
 };
 
 describe('the quarantined section of the queue view', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
+  const ctx = withFreshApp();
 
   it('is absent while nothing is quarantined, and the pending list then says every command was delivered', async () => {
     await useQueueStore().start();

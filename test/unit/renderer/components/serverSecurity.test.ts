@@ -3,7 +3,7 @@
  * for every outcome, and what server cards and the servers view say about security.
  */
 import { mount, type VueWrapper } from '@vue/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { installApi } from '../../../../renderer/src/api';
 import ServerForm from '../../../../renderer/src/components/ServerForm.vue';
 import ServersView from '../../../../renderer/src/views/ServersView.vue';
@@ -16,7 +16,7 @@ import type {
 } from '../../../../shared/domain/server';
 import { fail } from '../../../../shared/ipc';
 import { CLIENT_KEY, CURVE, PLAIN, SERVER_KEY, connectionTest, serverStatus } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { settle, withFreshApp } from '../setup';
 
 const sel = (id: string): string => `[data-testid="${id}"]`;
 
@@ -40,11 +40,8 @@ function profile(over: Partial<ServerProfile> = {}): ServerProfile {
 }
 
 describe('ServerForm: security', () => {
-  let ctx: ReturnType<typeof freshApp>;
+  const ctx = withFreshApp();
   let wrapper: VueWrapper;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
   afterEach(() => {
     wrapper.unmount();
   });
@@ -366,11 +363,8 @@ describe('ServerForm: security', () => {
 });
 
 describe('ServersView: security on the cards', () => {
-  let ctx: ReturnType<typeof freshApp>;
+  const ctx = withFreshApp();
   let wrapper: VueWrapper;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
   afterEach(() => {
     wrapper.unmount();
   });

@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { watch } from 'vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { agentInfo } from '../fakeApi';
-import { freshApp, manualFrames, settle } from '../setup';
+import { manualFrames, settle, withFreshServer } from '../setup';
 import type { StatusUpdate } from '../../../../shared/protocol/types';
 
 const update = (
@@ -19,30 +19,25 @@ const update = (
 });
 
 describe('agents store', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  let serverId: string;
-  beforeEach(() => {
-    ctx = freshApp();
-    serverId = ctx.fake.addServer('s');
-  });
+  const ctx = withFreshServer();
 
   it('lists the agents and subscribes to the status stream; close releases it', async () => {
-    ctx.fake.addAgents(serverId, 3);
+    ctx.fake.addAgents(ctx.serverId, 3);
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     expect(store.count).toBe(3);
-    expect(ctx.fake.callsOf('listAgents')).toEqual([{ serverId, limit: 100_000 }]);
-    expect([...ctx.fake.subscriptions.values()]).toEqual([{ kind: 'status', serverId }]);
+    expect(ctx.fake.callsOf('listAgents')).toEqual([{ serverId: ctx.serverId, limit: 100_000 }]);
+    expect([...ctx.fake.subscriptions.values()]).toEqual([{ kind: 'status', serverId: ctx.serverId }]);
     await store.close();
     expect(ctx.fake.subscriptions.size).toBe(0);
     expect(store.count).toBe(0);
   });
 
   it('applies a burst of status updates in place, once per frame', async () => {
-    const agents = ctx.fake.addAgents(serverId, 10_000);
+    const agents = ctx.fake.addAgents(ctx.serverId, 10_000);
     const frames = manualFrames();
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     let recomputed = 0;
     const stop = watch(
       () => store.visible,
@@ -55,7 +50,7 @@ describe('agents store', () => {
     const rowBefore = store.getRow(first.id);
     for (let i = 0; i < 10; i++) {
       ctx.fake.emit('status', {
-        serverId,
+        serverId: ctx.serverId,
         updates: agents.slice(i * 1000, (i + 1) * 1000).map((a) => update(a.id, 'paused')),
       });
     }
@@ -71,40 +66,40 @@ describe('agents store', () => {
   });
 
   it('ignores other servers and re-lists on resync or an unknown agent', async () => {
-    const [a] = ctx.fake.addAgents(serverId, 1);
+    const [a] = ctx.fake.addAgents(ctx.serverId, 1);
     const frames = manualFrames();
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     ctx.fake.emit('status', { serverId: 'other', updates: [update(a?.id ?? '', 'failed')] });
     frames.run();
     expect(store.getRow(a?.id ?? '')?.status).toBe('running');
     const extra = agentInfo('late');
-    ctx.fake.agents.get(serverId)?.set(extra.id, extra);
-    ctx.fake.emit('resync', { serverId, reason: 'seq gap' });
+    ctx.fake.agents.get(ctx.serverId)?.set(extra.id, extra);
+    ctx.fake.emit('resync', { serverId: ctx.serverId, reason: 'seq gap' });
     await settle();
     expect(store.count).toBe(2);
     expect(ctx.fake.callsOf('listAgents')).toHaveLength(2);
   });
 
   it('setStatus records a reply status on the open server row only, and re-lists for an unknown agent', async () => {
-    const [a] = ctx.fake.addAgents(serverId, 1);
+    const [a] = ctx.fake.addAgents(ctx.serverId, 1);
     const id = a?.id ?? '';
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     store.setStatus('other server', id, 'failed');
     expect(store.getRow(id)?.status).toBe('running');
-    store.setStatus(serverId, id, 'paused');
+    store.setStatus(ctx.serverId, id, 'paused');
     expect(store.getRow(id)?.status).toBe('paused');
     expect(store.getRow(id)?.pausedAt).not.toBeNull();
     expect(store.statusCounts.get('paused')).toBe(1);
-    store.setStatus(serverId, id, 'running');
+    store.setStatus(ctx.serverId, id, 'running');
     expect(store.getRow(id)).toMatchObject({ status: 'running', pausedAt: null, pauseMode: null });
 
     const late = agentInfo('late');
-    ctx.fake.agents.get(serverId)?.set(late.id, late);
+    ctx.fake.agents.get(ctx.serverId)?.set(late.id, late);
     vi.useFakeTimers();
     try {
-      store.setStatus(serverId, late.id, 'running');
+      store.setStatus(ctx.serverId, late.id, 'running');
       vi.advanceTimersByTime(1000);
     } finally {
       vi.useRealTimers();
@@ -114,10 +109,10 @@ describe('agents store', () => {
   });
 
   it('filters by text and status, sorts, and selects all filtered', async () => {
-    ctx.fake.addAgents(serverId, 30);
-    const paused = ctx.fake.addAgents(serverId, 5, 'paused');
+    ctx.fake.addAgents(ctx.serverId, 30);
+    const paused = ctx.fake.addAgents(ctx.serverId, 5, 'paused');
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     store.statusFilter = 'paused';
     expect(store.visible.map((r) => r.id).sort()).toEqual(paused.map((p) => p.id).sort());
     store.statusFilter = '';
@@ -146,7 +141,7 @@ describe('agents store', () => {
 
   it('dispose removes its event listeners and releases the subscription', async () => {
     const store = useAgentsStore();
-    await store.open(serverId);
+    await store.open(ctx.serverId);
     expect(ctx.fake.listenerCount('status')).toBe(1);
     store.$dispose();
     await settle();

@@ -1,13 +1,10 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { stopRequest as req } from '../fakeApi';
-import { freshApp } from '../setup';
+import { withFreshApp } from '../setup';
 
 describe('queue store', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
+  const ctx = withFreshApp();
 
   it('lists pending commands and keeps them live from queue events', async () => {
     const queued = ctx.fake.makeCommand('s1', req('a'), 'queued');

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   serverFormFor,
   useServersStore,
@@ -7,7 +7,7 @@ import {
 } from '../../../../renderer/src/stores/servers';
 import { CurveKeyError, parseCurveKey } from '../../../../shared/domain/curveKey';
 import { CURVE, PLAIN, SERVER_KEY, connectionTest, serverStatus } from '../fakeApi';
-import { freshApp } from '../setup';
+import { withFreshApp } from '../setup';
 
 /** What the shared key parser says about `text`. */
 function keyError(text: string): string {
@@ -33,10 +33,7 @@ function form(over: Partial<ServerForm> = {}): ServerForm {
 }
 
 describe('servers store', () => {
-  let ctx: ReturnType<typeof freshApp>;
-  beforeEach(() => {
-    ctx = freshApp();
-  });
+  const ctx = withFreshApp();
 
   it('loads the list and applies pushed server states', async () => {
     const id = ctx.fake.addServer('build farm');
