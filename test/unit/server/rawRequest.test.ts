@@ -13,6 +13,12 @@ import { MsgpackWriter } from '../../../fuzz/msgpackWriter';
 import { Prng } from '../../../fuzz/prng';
 import { anyMessage } from '../shared/protocol/arbitraries';
 
+/**
+ * Vitest's limit for the sweeps over tens of MiB and thousands of random frames: seconds on a
+ * quiet 2-core machine, more under load. They assert what is read, never how fast.
+ */
+const HEAVY_TEST_MS = 60_000;
+
 const ID = '6f1c2a9e-5b7d-4c3e-9a8b-0d1e2f3a4b5c';
 
 /**
@@ -108,28 +114,32 @@ describe('peekRawRequest: what it reads', () => {
     );
   });
 
-  it('agrees with a general msgpack decoder on random values and never throws on random bytes', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.tuple(fc.string(), fc.string(), fc.jsonValue()),
-          fc.dictionary(fc.constantFrom('type', 'request_id', 'x', ''), fc.jsonValue()),
-          fc.jsonValue(),
+  it(
+    'agrees with a general msgpack decoder on random values and never throws on random bytes',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.tuple(fc.string(), fc.string(), fc.jsonValue()),
+            fc.dictionary(fc.constantFrom('type', 'request_id', 'x', ''), fc.jsonValue()),
+            fc.jsonValue(),
+          ),
+          (value) => {
+            const bytes = referenceEncode(value);
+            expect(peekRawRequest(bytes)).toEqual(expectedPeek(bytes));
+          },
         ),
-        (value) => {
-          const bytes = referenceEncode(value);
-          expect(peekRawRequest(bytes)).toEqual(expectedPeek(bytes));
-        },
-      ),
-      { numRuns: 500 },
-    );
-    const prng = new Prng(11);
-    for (let i = 0; i < 20_000; i++) {
-      const frame = prng.bytes(prng.int(64));
-      if (prng.chance(0.5)) frame[0] = prng.pick([0x92, 0x93, 0x82, 0xdc, 0xde, 0xdd, 0xdf]);
-      expect(() => peekRawRequest(frame)).not.toThrow();
-    }
-  });
+        { numRuns: 500 },
+      );
+      const prng = new Prng(11);
+      for (let i = 0; i < 20_000; i++) {
+        const frame = prng.bytes(prng.int(64));
+        if (prng.chance(0.5)) frame[0] = prng.pick([0x92, 0x93, 0x82, 0xdc, 0xde, 0xdd, 0xdf]);
+        expect(() => peekRawRequest(frame)).not.toThrow();
+      }
+    },
+    HEAVY_TEST_MS,
+  );
 });
 
 describe('peekRawRequest: hostile frames', () => {
@@ -138,23 +148,31 @@ describe('peekRawRequest: hostile frames', () => {
     expect(peekRawRequest(frame)).toEqual({ tag: null, requestId: null });
   });
 
-  it('every request-side hostile frame of 10 MiB gives back its tag and request id', () => {
-    for (const c of HOSTILE_CASES.filter((x) => x.side === 'request')) {
-      const frame = c.build(MAX_MESSAGE_BYTES - 64);
-      expect(peekRawRequest(frame).requestId, c.name).toBe(HOSTILE_REQUEST_ID);
-    }
-  });
+  it(
+    'every request-side hostile frame of 10 MiB gives back its tag and request id',
+    () => {
+      for (const c of HOSTILE_CASES.filter((x) => x.side === 'request')) {
+        const frame = c.build(MAX_MESSAGE_BYTES - 64);
+        expect(peekRawRequest(frame).requestId, c.name).toBe(HOSTILE_REQUEST_ID);
+      }
+    },
+    HEAVY_TEST_MS,
+  );
 
-  it('10 MiB of nesting or of 4 G length claims without recursion (no stack overflow) and reads as nothing', () => {
-    for (const fill of [0x91, 0x81, 0xdd, 0xdf]) {
-      const frame = new Uint8Array(MAX_MESSAGE_BYTES).fill(fill);
-      expect(peekRawRequest(frame)).toEqual({ tag: null, requestId: null });
-    }
-    // Junk of every kind before the keys of a map-form request is skipped, not read.
-    const w = new MsgpackWriter();
-    w.map(4).str('junk').repeat(0x91, 1_000_000).byte(0);
-    w.str('more').bin(new Uint8Array(100_000)).str('type').str('health_check_request');
-    w.str('request_id').str(ID);
-    expect(peekRawRequest(w.bytes())).toEqual({ tag: 'health_check_request', requestId: ID });
-  });
+  it(
+    '10 MiB of nesting or of 4 G length claims without recursion (no stack overflow) and reads as nothing',
+    () => {
+      for (const fill of [0x91, 0x81, 0xdd, 0xdf]) {
+        const frame = new Uint8Array(MAX_MESSAGE_BYTES).fill(fill);
+        expect(peekRawRequest(frame)).toEqual({ tag: null, requestId: null });
+      }
+      // Junk of every kind before the keys of a map-form request is skipped, not read.
+      const w = new MsgpackWriter();
+      w.map(4).str('junk').repeat(0x91, 1_000_000).byte(0);
+      w.str('more').bin(new Uint8Array(100_000)).str('type').str('health_check_request');
+      w.str('request_id').str(ID);
+      expect(peekRawRequest(w.bytes())).toEqual({ tag: 'health_check_request', requestId: ID });
+    },
+    HEAVY_TEST_MS,
+  );
 });
