@@ -47,6 +47,11 @@ export class ListenerSet<T> {
     );
   }
 
+  /** How many listeners there are: lets a caller skip building a value nobody hears. */
+  get size(): number {
+    return this.listeners.size;
+  }
+
   /** Drops every listener. */
   clear(): void {
     this.listeners.clear();

@@ -7,6 +7,7 @@ import type { CurveClient } from '../transport/curveClient';
 import { routablePubEndpoint } from '../transport/endpoints';
 import { EventSubscriber } from '../transport/eventSubscriber';
 import { ProfileError, type ProfileStore } from './profileStore';
+import { ListenerSet } from '../listenerSet';
 
 /** Everything the console holds for one server. */
 export interface ServerSession {
@@ -35,7 +36,10 @@ export interface ServerRegistryOptions {
 export class ServerRegistry {
   private readonly sessions = new Map<string, ServerSession>();
   private readonly unsubscribe = new Map<string, (() => void)[]>();
-  private readonly listeners = new Set<(s: ServerStatus) => void>();
+  private readonly listeners = new ListenerSet<ServerStatus>((error) => {
+    // Reported, not thrown: the other status listeners still hear the change.
+    console.error('server registry: a status listener failed', error);
+  });
   private readonly stopQueueWatch: () => void;
 
   constructor(private readonly options: ServerRegistryOptions) {
@@ -112,8 +116,7 @@ export class ServerRegistry {
 
   /** Every status change of every server (state, last heard, pending count). Returns an unsubscribe. */
   onStatus(listener: (s: ServerStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Closes every session: sockets closed, waiting requests abandoned (their commands recover at next start). */
@@ -202,7 +205,6 @@ export class ServerRegistry {
 
   private emit(s: ServerSession): void {
     if (this.listeners.size === 0) return;
-    const status = this.statusOf(s);
-    for (const l of this.listeners) l(status);
+    this.listeners.emit(this.statusOf(s));
   }
 }
