@@ -17,8 +17,11 @@ const ours = {
   electron: ['^electron(/|$)'],
   node: ['^node:', '^zeromq(/|$)', '^(fs|path|os|child_process|net|crypto)$'],
   electronLayer: ['(^|/)electron/', '(^|/)browser/'],
-  /** Node-only code shared by main/ and server/; `shared/node/x` seen from inside shared/ is `../node/x`. */
-  sharedNode: ['^(\\.\\./)+shared/node(/|$)', '^\\.\\./node(/|$)'],
+  /**
+   * Node-only code shared by main/ and server/; seen from inside shared/ it is `../node/x`, or
+   * `../../node/x` from a deeper folder such as shared/protocol/codec/.
+   */
+  sharedNode: ['^(\\.\\./)+shared/node(/|$)', '^(\\.\\./)+node(/|$)'],
 };
 
 /** @param {string} message @param {string[]} regexes */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
  */
 const eslint = new ESLint({
   // Type information is irrelevant to import rules and the probe files do not exist on disk.
-  overrideConfig: [{ ...tseslint.configs.disableTypeChecked, files: ['**/*.ts'] }],
+  overrideConfig: [{ ...tseslint.configs.disableTypeChecked, files: ['**/*.ts', '**/*.vue'] }],
 });
 
 async function restricted(filePath: string, source: string): Promise<string[]> {
@@ -52,6 +52,7 @@ const cases: { from: string; imports: string; allowed: boolean }[] = [
   { from: 'shared/node/x.ts', imports: '../../renderer/src/api', allowed: false },
   { from: 'shared/node/x.ts', imports: '../../preload/index', allowed: false },
   { from: 'shared/protocol/x.ts', imports: '../node/serialSender', allowed: false },
+  { from: 'shared/protocol/codec/x.ts', imports: '../../node/pidLock', allowed: false },
   { from: 'server/x.ts', imports: '../shared/node/curveKeyPair', allowed: true },
   { from: 'server/security/x.ts', imports: '../../shared/node/serialSender', allowed: true },
   { from: 'main/core/security/x.ts', imports: '../../../shared/node/curveKeyPair', allowed: true },
@@ -70,11 +71,9 @@ describe('import boundaries (docs/ARCHITECTURE.md §1)', () => {
   });
 
   it('a Vue component may not import shared/node either', async () => {
-    // An existing component's path: .vue files are linted with type information, and the
-    // project service only knows files that exist.
     const [res] = await eslint.lintText(
       `<script setup lang="ts">\nimport { isProcessAlive } from '../../../shared/node/processAlive';\nisProcessAlive(1);\n</script>\n`,
-      { filePath: 'renderer/src/components/CopyText.vue' },
+      { filePath: 'renderer/src/components/Probe.vue' },
     );
     const messages = (res?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports');
     expect(messages.map((m) => m.message).join('\n')).toMatch(/restricted/);
