@@ -468,7 +468,7 @@ function parseSpawn(args: readonly string[], f: Flags): CtlCommand {
   if (task === null) throw new CtlUsageError("'spawn' needs --task TEXT");
   const timeout = f.get('--timeout');
   const meta = pairs('--meta', f.all('--meta'));
-  const config: SpawnSpec = {
+  const given: SpawnSpec = {
     name: f.get('--name') ?? backend,
     model_backend: backend,
     task,
@@ -478,7 +478,8 @@ function parseSpawn(args: readonly string[], f: Flags): CtlCommand {
     tool_level: f.get('--tool-level'),
     environment: pairs('--env', f.all('--env')),
   };
-  gui(schemas.spawnAgent.shape.config, config, SPAWN_FLAGS);
+  // The schema's output, not `given`: it is what the window would send (names trimmed).
+  const config: SpawnSpec = { ...given, ...gui(schemas.spawnAgent.shape.config, given, SPAWN_FLAGS) };
   return {
     kind: 'spawn',
     config,

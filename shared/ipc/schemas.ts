@@ -88,8 +88,9 @@ export const schemas = {
   spawnAgent: z.strictObject({
     serverId,
     config: z.strictObject({
-      name: z.string().min(1, 'name is required').max(200),
-      model_backend: z.string().min(1, 'backend is required').max(100),
+      // Trimmed here, not by each caller: the window and ctl then send the same name.
+      name: z.string().trim().min(1, 'name is required').max(200),
+      model_backend: z.string().trim().min(1, 'backend is required').max(100),
       task: z.string().max(1_000_000),
       context: z.string().max(1_000_000).nullable().optional(),
       system_prompt: z.string().max(1_000_000).nullable().optional(),

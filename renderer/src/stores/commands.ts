@@ -56,7 +56,7 @@ export function validateSpawnForm(
   const timeoutSecs = timeoutText === '' ? undefined : Number(timeoutText);
   const input = {
     serverId,
-    config: { name: form.name.trim(), model_backend: form.backend.trim(), task: form.task, environment },
+    config: { name: form.name, model_backend: form.backend, task: form.task, environment },
     ...(timeoutSecs === undefined ? {} : { timeoutSecs }),
     ...(form.expiresAt === undefined ? {} : { expiresAt: form.expiresAt }),
   };
@@ -67,7 +67,7 @@ export function validateSpawnForm(
     }
   }
   if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, input };
+  return { ok: true, input: parsed.data };
 }
 
 /** The form field a schema path of the spawn input is about (`env.N` for a variable's row). */

@@ -173,6 +173,16 @@ describe('parseCtlArgs: commands', () => {
     );
     expect(usage(['spawn', '--backend', 'b', '--task', 't', '--name', 'n'.repeat(201)])).toMatch(/^--name: /);
     expect(usage(['action', AGENT, ''])).toMatch(/^<action>: action is required/);
+    // Blank names: the window trims them through the same schema, so ctl does too.
+    expect(usage(['spawn', '--backend', 'b', '--task', 't', '--name', '   '])).toBe(
+      '--name: name is required',
+    );
+    expect(usage(['spawn', '--backend', '  ', '--task', 't', '--name', 'n'])).toMatch(
+      /^--backend: backend is required/,
+    );
+    expect(run(['spawn', '--backend', ' b ', '--task', 't', '--name', ' n ']).command).toMatchObject({
+      config: { name: 'n', model_backend: 'b' },
+    });
     expect(usage(['list', '--limit', '0'])).toMatch(/^--limit: /);
     expect(usage(['query', AGENT, '--filter', '/err/g'])).toBe(
       "--filter: invalid regex: flag 'g' is not allowed (allowed: i, m, s, u)",
