@@ -4,6 +4,7 @@
  * single loop that awaits each send before it starts the next. The console's DEALER, the
  * server's ROUTER, PUB and ZAP sockets and the bench's raw client all send through it.
  */
+import { Fifo } from '../collections/fifo';
 
 /** One frame of a multipart message, as zeromq.js takes it. */
 export type Frame = Uint8Array | string;
@@ -40,9 +41,6 @@ interface Queued<T> {
   readonly onFailed: SendFailed<T>;
 }
 
-/** Compact the FIFO once this many sent items sit before its head (shift() is O(n)). */
-const COMPACT_AFTER = 1024;
-
 /**
  * A bounded FIFO of items for one socket. Items become frames only when their turn comes
  * (`encode`), so an item dropped or refused costs no encoding.
@@ -54,8 +52,7 @@ const COMPACT_AFTER = 1024;
  * (server) or an error to report (console).
  */
 export class SerialSender<T> {
-  private readonly queue: Queued<T>[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<Queued<T>>();
   private draining = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -74,7 +71,7 @@ export class SerialSender<T> {
 
   /** Items waiting to be handed to the socket (not counting the one being sent). */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /**
@@ -110,9 +107,7 @@ export class SerialSender<T> {
    */
   close(): void {
     this.closed = true;
-    const waiting = this.queue.splice(this.head);
-    this.queue.length = 0;
-    this.head = 0;
+    const waiting = this.queue.takeAll();
     if (waiting.length === 0) return;
     const error = new SenderRefusedError('closed', 'socket closed before the message was sent');
     for (const q of waiting) q.onFailed(error, q.item);
@@ -120,20 +115,13 @@ export class SerialSender<T> {
 
   private async drain(): Promise<void> {
     this.draining = true;
-    while (this.head < this.queue.length) {
-      const q = this.queue[this.head++] as Queued<T>;
-      if (this.head > COMPACT_AFTER && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
+    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
       try {
         await this.socket.send(this.encode(q.item));
       } catch (error) {
         q.onFailed(error, q.item);
       }
     }
-    this.queue.length = 0;
-    this.head = 0;
     this.draining = false;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];

@@ -5,7 +5,7 @@
  * only because one process owns the data directory (the store's owner lock).
  */
 import type { QueuedCommand } from '../../../shared/domain/command';
-import { Fifo } from './fifo';
+import { Fifo } from '../../../shared/collections/fifo';
 
 /** The pending commands of one server, in issue order. */
 interface Lane {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Fifo } from '../../../../../main/core/queue/fifo';
+import { Fifo } from '../../../../shared/collections/fifo';
 
 function filled(n: number): Fifo<number> {
   const f = new Fifo<number>();
@@ -37,5 +37,19 @@ describe('Fifo', () => {
     f.retain((x) => x % 3 !== 0);
     expect([...f]).toEqual([1, 2, 4, 5, 7, 8]);
     expect(f.at(-1)).toBeUndefined();
+  });
+
+  it('shifts in order across compactions, and takes what is left', () => {
+    const f = filled(5000);
+    const shifted: number[] = [];
+    for (let i = 0; i < 3000; i++) shifted.push(f.shift() as number);
+    f.push(5000);
+    expect(shifted).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(f.length).toBe(2001);
+    const rest = f.takeAll();
+    expect(rest[0]).toBe(3000);
+    expect(rest.at(-1)).toBe(5000);
+    expect(f.length).toBe(0);
+    expect(f.shift()).toBeUndefined();
   });
 });

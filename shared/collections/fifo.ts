@@ -1,8 +1,12 @@
 /**
  * An array-backed FIFO whose head is dropped in O(1): `Array.prototype.shift` copies the whole
  * array once it is large (V8 trims the head in place only for small arrays), which made a
- * queue of 100,000 commands drain in quadratic time.
+ * queue of 100,000 commands drain in quadratic time. THE head-compaction rule for the command
+ * queue's pending index and every socket's serial sender.
  */
+/** Compact once more than this many dropped items sit before the head, and they are most of it. */
+const COMPACT_AFTER = 1024;
+
 export class Fifo<T> {
   private items: T[] = [];
   private head = 0;
@@ -32,13 +36,29 @@ export class Fifo<T> {
     this.items.splice(index, 0, item);
   }
 
+  /** Removes and returns the head item, or undefined when empty. */
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.items[this.head] as T;
+    this.dropHead(1);
+    return item;
+  }
+
+  /** Removes every item and returns them, oldest first. */
+  takeAll(): T[] {
+    const all = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+
   /** Drops the first `n` items. */
   dropHead(n: number): void {
     this.head = Math.min(this.items.length, this.head + Math.max(0, n));
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
