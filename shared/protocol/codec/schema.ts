@@ -506,6 +506,3 @@ export const MESSAGES: readonly MessageSchema[] = [
 
 /** Message tags as a NameTable (index = position in MESSAGES). */
 export const MESSAGE_TAGS = new NameTable(MESSAGES.map((m) => m.tag));
-
-/** Message schema by tag, for the encoder. */
-export const MESSAGE_BY_TAG: ReadonlyMap<string, MessageSchema> = new Map(MESSAGES.map((m) => [m.tag, m]));

@@ -16,11 +16,11 @@ import {
   K_TIME,
   K_U64,
   K_UUID,
-  MESSAGE_BY_TAG,
   defaultOf,
   type Field,
   type StructSchema,
 } from '../../../../shared/protocol/codec/schema';
+import { MESSAGE_BY_TAG } from './messageByTag';
 import { setOwn } from '../../../../shared/protocol/codec/decode';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -18,10 +18,10 @@ import {
   K_STR_MAP,
   K_TIME,
   K_UUID,
-  MESSAGE_BY_TAG,
   type Field,
   type StructSchema,
 } from '../../../../shared/protocol/codec/schema';
+import { MESSAGE_BY_TAG } from './messageByTag';
 import { w, type Wire } from './msgpack-builder';
 
 export function fromHex(hex: string): Uint8Array {
