@@ -26,6 +26,7 @@ import { runServerCli } from '../../helpers/serverCli';
 import { startServerProcess, stopAllServers, type ServerProcess } from '../../helpers/serverProcess';
 import { TEST_CLIENT_KEYS } from '../../helpers/testKeys';
 import { waitUntil } from '../../helpers/wait';
+import { startConnection, waitForState } from './connectionKit';
 import { curveOf, serverKeyOf } from './curveKit';
 
 const ports = new PortAllocator(26500, 26799);
@@ -64,20 +65,11 @@ async function sharedPlainServer(): Promise<ServerProcess> {
 }
 
 function connect(endpoint: string, opts: Partial<ConnectionOptions> = {}): Connection {
-  const c = new Connection({
-    endpoint,
-    heartbeatIntervalMs: 300,
-    reconnectInitialMs: 100,
-    reconnectMaxMs: 400,
-    ...opts,
-  });
-  open.push(c);
-  c.start();
-  return c;
+  return startConnection(open, endpoint, 300, opts);
 }
 
 const waitState = (c: Connection, state: ConnectionState, timeoutMs = 10_000): Promise<true> =>
-  waitUntil(() => (c.snapshot().state === state ? true : undefined), { timeoutMs, what: `state ${state}` });
+  waitForState(c, state, timeoutMs);
 
 const waitProblem = (c: Connection, timeoutMs = 10_000): Promise<string> =>
   waitUntil(() => c.snapshot().handshakeProblem ?? undefined, { timeoutMs, what: 'a handshake problem' });
