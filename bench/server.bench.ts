@@ -47,7 +47,7 @@ import { LineStore } from '../server/lineStore';
 import type { LineSnapshot } from '../server/lineStore';
 import { QueryPool } from '../server/query/queryPool';
 import { requiredLiteral } from '../server/query/requiredLiteral';
-import { scanSegments } from '../server/query/scanSegments';
+import { scanSegments, type ScanHits } from '../server/query/scanSegments';
 import { parseOutputFilter } from '../shared/domain/outputFilter';
 import { readyString, startChild, type Child } from './fixtures/children';
 import { encodeRequest, RawDealer, type EncodedRequest } from './fixtures/rawDealer';
@@ -551,25 +551,25 @@ async function compareQuery(
     offset: 0,
     limit: 100,
   });
+  // Decodes the page a scan of `snapshot` found, checks it and returns the ms since `t0`
+  // (the decode counted, the check not).
+  const page = (what: string, t0: number, snapshot: LineSnapshot, found: ScanHits): number => {
+    const lines = snapshot.lines(found.hits);
+    const ms = performance.now() - t0;
+    check(what, found.total, lines);
+    return ms;
+  };
   // What the server does for a regex output query: snapshot, scan in a worker, decode the page.
   const ours = async (): Promise<number> => {
     const t0 = performance.now();
     const snapshot = store.snapshot();
-    const found = await pool.scan(scanJob(snapshot), 60_000);
-    const lines = snapshot.lines(found.hits);
-    const ms = performance.now() - t0;
-    check('the pooled query', found.total, lines);
-    return ms;
+    return page('the pooled query', t0, snapshot, await pool.scan(scanJob(snapshot), 60_000));
   };
   // The same scan on this thread: tells the worker's cost apart from the scan's own.
   const inThread = (): number => {
     const t0 = performance.now();
     const snapshot = store.snapshot();
-    const found = scanSegments(scanJob(snapshot));
-    const lines = snapshot.lines(found.hits);
-    const ms = performance.now() - t0;
-    check('the in-thread scan', found.total, lines);
-    return ms;
+    return page('the in-thread scan', t0, snapshot, scanSegments(scanJob(snapshot)));
   };
   const raw = (): number => {
     const t0 = performance.now();

@@ -16,6 +16,7 @@ import { CONTROL_COMMAND_TYPES, OUTPUT_STREAMS } from '../shared/protocol';
 import { openConsoleCore, type ConsoleCore } from '../main/core/services/consoleCore';
 import type { PortAllocator } from '../test/helpers/ports';
 import { FuzzingFakeServer } from './fuzzingFakeServer';
+import type { FuzzReport } from './fuzzReport';
 import { FUZZ_BACKEND, sampleJson, sampleText } from './messageSamples';
 import { Prng } from './prng';
 
@@ -33,15 +34,9 @@ export interface ClientFuzzOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface ClientFuzzReport {
+/** `frames` are those the fake server sent; `maxRssBytes` is this process's (console core and fake server together). */
+export interface ClientFuzzReport extends FuzzReport {
   readonly target: 'client';
-  readonly mode: 'curve' | 'insecure';
-  readonly seed: number;
-  /** Fuzzed frames the fake server sent. */
-  readonly frames: number;
-  readonly bytesSent: number;
-  readonly elapsedMs: number;
-  readonly kinds: Record<string, number>;
   /** Operations the fuzzer issued through the service. */
   readonly requests: number;
   readonly events: number;
@@ -55,9 +50,6 @@ export interface ClientFuzzReport {
   readonly finalHealthMs: number | null;
   /** From the server turning honest to the console's first answered health check, ms. */
   readonly recoveryMs: number;
-  /** Highest RSS of this process (console core and fake server together), bytes. */
-  readonly maxRssBytes: number;
-  readonly violations: string[];
 }
 
 /** The errors the service documents for a request that did not get a usable answer. */

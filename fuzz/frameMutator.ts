@@ -6,6 +6,7 @@
  */
 import { encode as encodeMapForm } from '@msgpack/msgpack';
 import { encodeMessage, type ZmqMessage } from '../shared/protocol';
+import { fixedBodyLength } from '../server/rawRequest';
 import { MsgpackWriter } from './msgpackWriter';
 import type { Prng } from './prng';
 import { sampleText } from './messageSamples';
@@ -23,50 +24,19 @@ function uintAt(bytes: Uint8Array, at: number, n: number): number {
   return v;
 }
 
+/** Length-prefix bytes of the 8, 16 and 32-bit forms of bin and ext. */
+const PREFIX_BYTES = [1, 2, 4] as const;
+
 /** Bytes after the marker of a scalar (length prefix included), or -1 for a container, str or 0xc1. */
 function scalarSize(bytes: Uint8Array, at: number, m: number): number {
   const len = (n: number): number => uintAt(bytes, at + 1, n);
-  if (m < 0x80 || m >= 0xe0 || m === 0xc0 || m === 0xc2 || m === 0xc3) return 0;
-  switch (m) {
-    case 0xc4:
-      return 1 + len(1);
-    case 0xc5:
-      return 2 + len(2);
-    case 0xc6:
-      return 4 + len(4);
-    case 0xc7:
-      return 2 + len(1);
-    case 0xc8:
-      return 3 + len(2);
-    case 0xc9:
-      return 5 + len(4);
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      return 4;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      return 8;
-    case 0xcc:
-    case 0xd0:
-      return 1;
-    case 0xcd:
-    case 0xd1:
-      return 2;
-    case 0xd4:
-      return 2;
-    case 0xd5:
-      return 3;
-    case 0xd6:
-      return 5;
-    case 0xd7:
-      return 9;
-    case 0xd8:
-      return 17;
-    default:
-      return -1;
+  if (m < 0x80 || m >= 0xe0) return 0;
+  if (m >= 0xc4 && m <= 0xc9) {
+    // bin 8/16/32 (0xc4–0xc6), then ext 8/16/32 (0xc7–0xc9), which add their type byte.
+    const n = PREFIX_BYTES[(m - 0xc4) % 3] as number;
+    return n + len(n) + (m >= 0xc7 ? 1 : 0);
   }
+  return fixedBodyLength(m);
 }
 
 /**

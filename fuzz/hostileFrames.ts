@@ -72,6 +72,18 @@ function each(
   for (let i = 0; i < n; i++) write(buf, at + i * stride, i);
 }
 
+/**
+ * A value whose 32-bit prefix (after `marker`, and the ext type byte `extType` when given)
+ * claims 4 G elements or bytes, followed by `fill` bytes up to `room`.
+ */
+function hugeClaim(marker: number, fill: number, extType?: number): JsonFiller {
+  return (w, room) => {
+    w.byte(marker).be(0xffffffff, 4);
+    if (extType === undefined) w.repeat(fill, room - 5);
+    else w.byte(extType).repeat(fill, room - 6);
+  };
+}
+
 const JSON_FILLERS: Record<string, JsonFiller> = {
   /** `[[[[…0]]]]`: one array per byte. */
   'deep-arrays': (w, room) => w.repeat(0x91, room - 1).byte(0),
@@ -91,33 +103,12 @@ const JSON_FILLERS: Record<string, JsonFiller> = {
     }
     w.repeat(0, left);
   },
-  /** One array claiming 4 G elements, then zeros. */
-  'huge-array-claim': (w, room) =>
-    w
-      .byte(0xdd)
-      .be(0xffffffff, 4)
-      .repeat(0, room - 5),
-  'huge-map-claim': (w, room) =>
-    w
-      .byte(0xdf)
-      .be(0xffffffff, 4)
-      .repeat(0, room - 5),
-  'huge-str-claim': (w, room) =>
-    w
-      .byte(0xdb)
-      .be(0xffffffff, 4)
-      .repeat(0x61, room - 5),
-  'huge-bin-claim': (w, room) =>
-    w
-      .byte(0xc6)
-      .be(0xffffffff, 4)
-      .repeat(0, room - 5),
-  'huge-ext-claim': (w, room) =>
-    w
-      .byte(0xc9)
-      .be(0xffffffff, 4)
-      .byte(1)
-      .repeat(0, room - 6),
+  /** One array claiming 4 G elements, then zeros; likewise a map, a str, a bin and an ext. */
+  'huge-array-claim': hugeClaim(0xdd, 0),
+  'huge-map-claim': hugeClaim(0xdf, 0),
+  'huge-str-claim': hugeClaim(0xdb, 0x61),
+  'huge-bin-claim': hugeClaim(0xc6, 0),
+  'huge-ext-claim': hugeClaim(0xc9, 0, 1),
   /** `[[],[],…]`: 1 byte each on the wire, a JS array each once decoded. */
   'empty-arrays': (w, room) => w.array(room - 5, true).repeat(0x90, room - 5),
   'empty-maps': (w, room) => w.array(room - 5, true).repeat(0x80, room - 5),

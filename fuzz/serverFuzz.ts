@@ -13,6 +13,7 @@ import { RawClient } from '../test/helpers/rawClient';
 import { receiveFrames } from '../test/helpers/receiveFrames';
 import { startServerProcess, type ServerProcess } from '../test/helpers/serverProcess';
 import { curveClientOptions } from '../test/helpers/testKeys';
+import type { FuzzReport } from './fuzzReport';
 import { FUZZ_BACKEND } from './messageSamples';
 import { processRssBytes } from './processRss';
 import { Prng } from './prng';
@@ -50,15 +51,9 @@ export interface ServerFuzzOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface ServerFuzzReport {
+/** `maxRssBytes` is the server process's. */
+export interface ServerFuzzReport extends FuzzReport {
   readonly target: 'server';
-  readonly mode: 'curve' | 'insecure';
-  readonly seed: number;
-  readonly frames: number;
-  readonly bytesSent: number;
-  readonly elapsedMs: number;
-  /** Frames sent per kind. */
-  readonly kinds: Record<string, number>;
   /** Replies received on the fuzzing socket. */
   readonly replies: number;
   readonly checks: number;
@@ -68,12 +63,10 @@ export interface ServerFuzzReport {
   readonly maxCheckHealthMs: number;
   /** Health tries over the limit that a retry then met. */
   readonly healthRetries: number;
-  readonly maxRssBytes: number;
   /** Slowest flow-control round trip (a health request behind a batch of fuzz frames), ms. */
   readonly maxSyncMs: number;
   /** The server's own counters at the end (`stat.*` from its health metadata). */
   readonly serverStats: Record<string, string>;
-  readonly violations: string[];
 }
 
 /** Frames sent between two flow-control round trips: bounds what waits in the server's queue. */

@@ -138,10 +138,6 @@ function skipValue(c: Cursor): void {
 /** Bytes after marker `m` of a non-container, non-str value (reading the length first); -1 for 0xc1. */
 function scalarBodyLength(c: Cursor, m: number): number {
   switch (m) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return 0;
     case 0xc4:
       return c.uint(1);
     case 0xc5:
@@ -154,19 +150,33 @@ function scalarBodyLength(c: Cursor, m: number): number {
       return c.failed ? -1 : c.uint(2) + 1;
     case 0xc9:
       return c.failed ? -1 : c.uint(4) + 1;
-    case 0xca:
-      return 4;
-    case 0xcb:
-      return 8;
+    default:
+      return fixedBodyLength(m);
+  }
+}
+
+/**
+ * Bytes after marker `m` of a value whose size the marker alone fixes: nil, bool, float, int
+ * and fixext (its type byte included). -1 for every other marker: 0xc1 (never used) and those
+ * whose length follows them or that start a container. Also the fuzzers' frame walker's table.
+ */
+export function fixedBodyLength(m: number): number {
+  switch (m) {
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return 0;
     case 0xcc:
     case 0xd0:
       return 1;
     case 0xcd:
     case 0xd1:
       return 2;
+    case 0xca:
     case 0xce:
     case 0xd2:
       return 4;
+    case 0xcb:
     case 0xcf:
     case 0xd3:
       return 8;
@@ -181,7 +191,7 @@ function scalarBodyLength(c: Cursor, m: number): number {
     case 0xd8:
       return 17;
     default:
-      return -1; // 0xc1 is never used
+      return -1;
   }
 }
 

@@ -116,8 +116,8 @@ class UnknownNoticeError extends QueueError {
   readonly code = 'command_not_found';
   constructor(notice: number) {
     super(
+      'UnknownNoticeError',
       `No queue notice ${notice}; it may have been dismissed already ('ctl queue list' shows the notices).`,
     );
-    this.name = 'UnknownNoticeError';
   }
 }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -25,4 +26,23 @@ export function isProcessRunning(pid: number): boolean {
 /** Whether `pid` is stopped by a signal (SIGSTOP/SIGTSTP: state `T`). */
 export function isProcessStopped(pid: number): boolean {
   return processState(pid) === 'T';
+}
+
+/**
+ * Sends `signal` to `child` and waits for `exited` (the child's exit, however the caller
+ * records it); sends SIGKILL when it has not exited after `timeoutMs` ms.
+ */
+export async function stopChild<T>(
+  child: ChildProcess,
+  exited: Promise<T>,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<T> {
+  child.kill(signal);
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const info = await exited;
+  clearTimeout(timer);
+  return info;
 }

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './processes';
 import { createTempDir } from './tempDir';
 import type { TempDir } from './tempDir';
 import { TEST_CLIENT_KEYS, type CurveClient } from './testKeys';
@@ -217,13 +218,7 @@ export class ServerProcess {
    */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<ExitInfo> {
     if (this.exitInfo !== null) return this.exitInfo;
-    this.child.kill(signal);
-    const timer = setTimeout(() => {
-      this.child.kill('SIGKILL');
-    }, timeoutMs);
-    const info = await this.exited;
-    clearTimeout(timer);
-    return info;
+    return stopChild(this.child, this.exited, signal, timeoutMs);
   }
 
   /** SIGKILL, then waits for the exit. */

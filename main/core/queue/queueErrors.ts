@@ -17,9 +17,14 @@ export type QueueErrorCode =
   | 'disk_full'
   | 'quarantine_entry_not_found';
 
-/** Base class: every queue error carries a `code`. */
+/** Base class: every queue error carries a `code` and its own `name`. */
 export abstract class QueueError extends Error {
   abstract readonly code: QueueErrorCode;
+  /** @param name the subclass's own name, spelled out so a bundler's renaming cannot change it */
+  constructor(name: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+  }
 }
 
 /** The server already has `limit` pending (queued or sending) commands. Nothing was stored. */
@@ -31,11 +36,11 @@ export class QueueFullError extends QueueError {
     readonly pending: number,
   ) {
     super(
+      'QueueFullError',
       `The queue for server "${serverId}" is full: ${pending} commands are pending and the limit is ${limit}. ` +
         'The command was not queued. Wait until the server works through its queue (is it online?), ' +
         'cancel queued commands you no longer need, or raise the maxPending setting.',
     );
-    this.name = 'QueueFullError';
   }
 }
 
@@ -48,12 +53,12 @@ export class QueueLockedError extends QueueError {
     detail?: string,
   ) {
     super(
+      'QueueLockedError',
       detail ??
         `The command queue in "${dataDir}" is in use by another process (pid ${ownerPid}). ` +
           'Close that instance first, or use another data directory. If no such process exists, ' +
           `delete "${dataDir}/owner.lock" and start again.`,
     );
-    this.name = 'QueueLockedError';
   }
 }
 
@@ -61,16 +66,14 @@ export class QueueLockedError extends QueueError {
 export class QueueClosedError extends QueueError {
   readonly code = 'queue_closed';
   constructor(operation: string) {
-    super(`The command queue is closed; cannot ${operation}.`);
-    this.name = 'QueueClosedError';
+    super('QueueClosedError', `The command queue is closed; cannot ${operation}.`);
   }
 }
 
 export class CommandNotFoundError extends QueueError {
   readonly code = 'command_not_found';
   constructor(readonly commandId: string) {
-    super(`No command with request_id ${commandId} in the queue or its history.`);
-    this.name = 'CommandNotFoundError';
+    super('CommandNotFoundError', `No command with request_id ${commandId} in the queue or its history.`);
   }
 }
 
@@ -83,8 +86,10 @@ export class InvalidTransitionError extends QueueError {
     readonly operation: string,
     hint?: string,
   ) {
-    super(`Cannot ${operation} command ${commandId}: it is ${from}.${hint ? ` ${hint}` : ''}`);
-    this.name = 'InvalidTransitionError';
+    super(
+      'InvalidTransitionError',
+      `Cannot ${operation} command ${commandId}: it is ${from}.${hint ? ` ${hint}` : ''}`,
+    );
   }
 }
 
@@ -92,9 +97,9 @@ export class DuplicateCommandError extends QueueError {
   readonly code = 'duplicate_command';
   constructor(readonly commandId: string) {
     super(
+      'DuplicateCommandError',
       `A command with request_id ${commandId} is already in the queue or its history; request ids are never reused.`,
     );
-    this.name = 'DuplicateCommandError';
   }
 }
 
@@ -102,8 +107,7 @@ export class DuplicateCommandError extends QueueError {
 export class InvalidCommandError extends QueueError {
   readonly code = 'invalid_command';
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidCommandError';
+    super('InvalidCommandError', message);
   }
 }
 
@@ -111,8 +115,7 @@ export class InvalidCommandError extends QueueError {
 export class StoreFailureError extends QueueError {
   readonly code = 'store_failure';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreFailureError';
+    super('StoreFailureError', message, options);
   }
 }
 
@@ -126,8 +129,7 @@ export class DiskFullError extends QueueError {
   /** The directory whose disk is full (the data directory), when known. */
   readonly directory: string | null;
   constructor(message: string, options?: { cause?: unknown; directory?: string }) {
-    super(message, options);
-    this.name = 'DiskFullError';
+    super('DiskFullError', message, options);
     this.directory = options?.directory ?? null;
   }
 }
@@ -137,9 +139,9 @@ export class QuarantineEntryNotFoundError extends QueueError {
   readonly code = 'quarantine_entry_not_found';
   constructor(readonly key: number | string) {
     super(
+      'QuarantineEntryNotFoundError',
       `No quarantined command ${typeof key === 'number' ? `with entry number ${key}` : `with request id ${key}`}; it may have been discarded already.`,
     );
-    this.name = 'QuarantineEntryNotFoundError';
   }
 }
 

@@ -3,7 +3,6 @@ import * as zmq from 'zeromq';
 import {
   decodeMessage,
   encodeMessageOnce,
-  MAX_MESSAGE_BYTES,
   ProtocolError,
   isRequestType,
   REPLY_TYPE,
@@ -17,7 +16,7 @@ import type { HandshakeProblem } from '../../../shared/domain/server';
 import { SenderRefusedError, SerialSender } from '../../../shared/node/serialSender';
 import { ListenerSet } from '../listenerSet';
 import { backoffDelay } from './backoff';
-import { curveSocketOptions, type CurveClient } from './curveClient';
+import { clientSocketOptions, type CurveClient } from './curveClient';
 import { handshakeProblemText } from './handshakeProblemText';
 import { RequestError } from './requestError';
 import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
@@ -329,16 +328,12 @@ export class Connection {
 
   private openSocket(): void {
     const socket = new zmq.Dealer({
-      linger: 0,
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      // libzmq retries a lost TCP connection by itself while we decide liveness; the socket is
+      // replaced (with jittered backoff) only once the server is declared offline.
+      ...clientSocketOptions(this.curve, 2000),
       // Our writer bounds the queue; libzmq's HWM would block sends silently instead.
       sendHighWaterMark: 0,
       receiveHighWaterMark: 0,
-      // libzmq retries a lost TCP connection by itself while we decide liveness; the socket is
-      // replaced (with jittered backoff) only once the server is declared offline.
-      reconnectInterval: 100,
-      reconnectMaxInterval: 2000,
-      ...curveSocketOptions(this.curve),
     });
     // Before connect(), so the first handshake's outcome is seen.
     watchSocketEvents(socket, this.curve !== null, (signal) => {

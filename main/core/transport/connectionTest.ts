@@ -13,8 +13,8 @@ import type {
   ServerSecurity,
 } from '../../../shared/domain/server';
 import type { CurveKeyPair } from '../../../shared/node/curveKeyPair';
-import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES } from '../../../shared/protocol';
-import { curveSocketOptions, type CurveClient } from './curveClient';
+import { decodeMessage, encodeMessage } from '../../../shared/protocol';
+import { clientSocketOptions, type CurveClient } from './curveClient';
 import { handshakeProblemText } from './handshakeProblemText';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
 
@@ -64,13 +64,7 @@ export async function testConnection(options: ConnectionTestOptions): Promise<Co
 
   let socket: zmq.Dealer;
   try {
-    socket = new zmq.Dealer({
-      linger: 0,
-      maxMessageSize: MAX_MESSAGE_BYTES,
-      reconnectInterval: 100,
-      reconnectMaxInterval: 1000,
-      ...curveSocketOptions(curve),
-    });
+    socket = new zmq.Dealer(clientSocketOptions(curve, 1000));
   } catch (e) {
     // zeromq checks the keys here; ours are validated before, so this is a key it still refuses.
     return result('server_key_mismatch', `The server key cannot be used: ${errorText(e)}.`);

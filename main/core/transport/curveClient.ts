@@ -3,6 +3,7 @@
  * in its profile, and this console's key pair. Absent (null) means plain ZMTP.
  */
 import type { CurveKeyPair } from '../../../shared/node/curveKeyPair';
+import { MAX_MESSAGE_BYTES } from '../../../shared/protocol';
 
 /** CURVE settings of a client socket (DEALER or SUB). All keys are 40 Z85 characters. */
 export interface CurveClient {
@@ -21,5 +22,20 @@ export function curveSocketOptions(
     curveServerKey: curve.serverKey,
     curvePublicKey: curve.keyPair.publicKey,
     curveSecretKey: curve.keyPair.secretKey,
+  };
+}
+
+/**
+ * The options every client socket of the console shares (the command DEALER, the event SUB and
+ * "Test connection"'s DEALER): no linger, the protocol's message limit, libzmq reconnecting from
+ * 100 ms up to `reconnectMaxInterval` ms, and `curve`'s keys.
+ */
+export function clientSocketOptions(curve: CurveClient | null, reconnectMaxInterval: number) {
+  return {
+    linger: 0,
+    maxMessageSize: MAX_MESSAGE_BYTES,
+    reconnectInterval: 100,
+    reconnectMaxInterval,
+    ...curveSocketOptions(curve),
   };
 }

@@ -1,14 +1,9 @@
 import * as zmq from 'zeromq';
-import {
-  decodeMessage,
-  MAX_MESSAGE_BYTES,
-  type LogStream,
-  type StatusUpdate,
-} from '../../../shared/protocol';
+import { decodeMessage, type LogStream, type StatusUpdate } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
 import { ListenerSet, notifyEach } from '../listenerSet';
 import { backoffDelay } from './backoff';
-import { curveSocketOptions, type CurveClient } from './curveClient';
+import { clientSocketOptions, type CurveClient } from './curveClient';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
 
 /** Topic prefix of every status update; heartbeats use the nil UUID after it. */
@@ -118,12 +113,8 @@ export class EventSubscriber {
     const endpoint = this.endpoint;
     if (endpoint === null) return;
     const socket = new zmq.Subscriber({
-      linger: 0,
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      ...clientSocketOptions(this.curve, 5000),
       receiveHighWaterMark: 100_000,
-      reconnectInterval: 100,
-      reconnectMaxInterval: 5000,
-      ...curveSocketOptions(this.curve),
     });
     watchSocketEvents(socket, this.curve !== null, (signal) => {
       this.onSocketSignal(socket, signal);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopChild } from '../../helpers/processes';
 import { REPO_ROOT } from '../../helpers/serverProcess';
 
 /** Most characters of console output kept per stream, for failure messages. */
@@ -93,13 +94,7 @@ export class ConsoleApp {
    */
   async stop(timeoutMs = 12_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.exitInfo !== null) return this.exitInfo;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      this.child.kill('SIGKILL');
-    }, timeoutMs);
-    const info = await this.exitedPromise;
-    clearTimeout(timer);
-    return info;
+    return stopChild(this.child, this.exitedPromise, 'SIGTERM', timeoutMs);
   }
 }
 

@@ -31,6 +31,31 @@ function track(server: EmbeddedServer): EmbeddedServer {
   return server;
 }
 
+/**
+ * ensureEmbeddedServer for `core` with its data dir `dataDir` and its own client key; the server
+ * it starts, if any, is stopped after the test.
+ */
+async function ensureTracked(
+  core: ConsoleCore,
+  dataDir: string,
+  defaultPort?: number,
+): ReturnType<typeof ensureEmbeddedServer> {
+  const ensured = await ensureEmbeddedServer(core.registry, {
+    dataDir,
+    clientPublicKey: core.clientKey.info.publicKey,
+    defaultPort,
+  });
+  if (ensured !== null) track(ensured.server);
+  return ensured;
+}
+
+/** Resolves once `core` reports profile `id` online. */
+const online = (core: ConsoleCore, id: string): Promise<true> =>
+  waitUntil(() => (core.registry.status(id).state === 'online' ? true : undefined), {
+    what: 'the embedded server to be online',
+    timeoutMs: 15_000,
+  });
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -80,24 +105,16 @@ describe('embedded agent server', () => {
   it('adds the "Local agent server" profile on first run and moves it when its port is taken later', async () => {
     const dir = await tempDir();
     const core = openConsoleCore({ dataDir: dir.path });
-    const first = await ensureEmbeddedServer(core.registry, {
-      dataDir: dir.path,
-      clientPublicKey: core.clientKey.info.publicKey,
-      defaultPort: 32320,
-    });
+    const first = await ensureTracked(core, dir.path, 32320);
     expect(first).not.toBeNull();
     if (first === null) return;
-    track(first.server);
     expect(first.created).toBe(true);
     expect(first.profile).toMatchObject({
       name: EMBEDDED_PROFILE_NAME,
       embedded: true,
       endpoint: 'tcp://127.0.0.1:32320',
     });
-    await waitUntil(() => (core.registry.status(first.profile.id).state === 'online' ? true : undefined), {
-      what: 'the embedded server to be online',
-      timeoutMs: 15_000,
-    });
+    await online(core, first.profile.id);
     await core.dispose(0);
     await first.server.stop();
 
@@ -109,14 +126,9 @@ describe('embedded agent server', () => {
     expect(squatter.endpoint).toBe('tcp://127.0.0.1:32320');
     const core2 = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core2.dispose(0));
-    const second = await ensureEmbeddedServer(core2.registry, {
-      dataDir: dir.path,
-      clientPublicKey: core2.clientKey.info.publicKey,
-      defaultPort: 32320,
-    });
+    const second = await ensureTracked(core2, dir.path, 32320);
     expect(second).not.toBeNull();
     if (second === null) return;
-    track(second.server);
     expect(second.created).toBe(false);
     expect(second.profile.id).toBe(first.profile.id);
     expect(second.profile.endpoint).toBe('tcp://127.0.0.1:32322');
@@ -128,35 +140,18 @@ describe('embedded agent server', () => {
     const core = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core.dispose(0));
     core.registry.add({ name: 'remote', endpoint: 'tcp://127.0.0.1:32339', security: { mode: 'plain' } });
-    expect(
-      await ensureEmbeddedServer(core.registry, {
-        dataDir: dir.path,
-        clientPublicKey: core.clientKey.info.publicKey,
-        defaultPort: 32330,
-      }),
-    ).toBeNull();
+    expect(await ensureTracked(core, dir.path, 32330)).toBeNull();
     expect(await isPortFree(32330)).toBe(true);
   });
 });
 
 describe('embedded agent server security', () => {
-  const online = (core: ConsoleCore, id: string): Promise<true> =>
-    waitUntil(() => (core.registry.status(id).state === 'online' ? true : undefined), {
-      what: 'the embedded server to be online',
-      timeoutMs: 15_000,
-    });
-
   it("pins the server's key in its profile and admits only the console's key, on both sockets", async () => {
     const dir = await tempDir();
     const core = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core.dispose(0));
-    const embedded = await ensureEmbeddedServer(core.registry, {
-      dataDir: dir.path,
-      clientPublicKey: core.clientKey.info.publicKey,
-      defaultPort: 32340,
-    });
+    const embedded = await ensureTracked(core, dir.path, 32340);
     if (embedded === null) throw new Error('no embedded server');
-    track(embedded.server);
     expect(embedded.profile.security).toEqual({ mode: 'curve', serverKey: embedded.server.publicKey });
     const stateDir = join(dir.path, 'embedded-server');
     if (process.platform !== 'win32') {
@@ -230,12 +225,8 @@ describe('embedded agent server security', () => {
     const core = openConsoleCore({ dataDir: dir.path });
     cleanups.push(() => core.dispose(0));
     expect(core.registry.list()[0]?.security).toEqual({ mode: 'plain' });
-    const embedded = await ensureEmbeddedServer(core.registry, {
-      dataDir: dir.path,
-      clientPublicKey: core.clientKey.info.publicKey,
-    });
+    const embedded = await ensureTracked(core, dir.path);
     if (embedded === null) throw new Error('no embedded server');
-    track(embedded.server);
     expect(embedded.created).toBe(false);
     expect(embedded.profile).toMatchObject({
       id,
@@ -252,12 +243,8 @@ describe('embedded agent server security', () => {
 
     // Next start: same state dir, same key: the profile is left as it is.
     await embedded.server.stop();
-    const again = await ensureEmbeddedServer(core.registry, {
-      dataDir: dir.path,
-      clientPublicKey: core.clientKey.info.publicKey,
-    });
+    const again = await ensureTracked(core, dir.path);
     if (again === null) throw new Error('no embedded server');
-    track(again.server);
     expect(again.server.publicKey).toBe(embedded.server.publicKey);
     expect(again.profile).toBe(core.registry.list()[0]);
   });

@@ -64,6 +64,19 @@ async function server(port: number, pubPort: number, dir: string): Promise<Serve
   return s;
 }
 
+/**
+ * Adds profile `name` for the node server a test starts later (see {@link server}) on `port`
+ * with its state in `dir`, heartbeat 200 ms; returns its id.
+ */
+function addLaterServer(c: ConsoleCore, name: string, port: number, dir: string): string {
+  return c.registry.add({
+    name,
+    endpoint: `tcp://127.0.0.1:${port}`,
+    heartbeatIntervalMs: 200,
+    security: nodeServerSecurity(join(temp.path, dir)),
+  }).id;
+}
+
 function reply<R>(result: CommandResult<R>): R {
   if (result.status !== 'done') throw new Error(`expected done, got ${JSON.stringify(result)}`);
   return result.reply;
@@ -126,12 +139,7 @@ describe('server down → commands queue → server back', () => {
     const port = await ports.next();
     const pubPort = await ports.next();
     const c = core('restart');
-    const sid = c.registry.add({
-      name: 'r',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      security: nodeServerSecurity(join(temp.path, 'restart')),
-    }).id;
+    const sid = addLaterServer(c, 'r', port, 'restart');
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const r = await c.service.spawnAgent(sid, nodeAgent('exit.js', `late-${i}`));
@@ -150,12 +158,7 @@ describe('server killed (SIGKILL) mid-drain and restarted on the same port', () 
     const port = await ports.next();
     const pubPort = await ports.next();
     const c = core('middrain', { window: 32, maxPending: 10_000 });
-    const sid = c.registry.add({
-      name: 'm',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      security: nodeServerSecurity(join(temp.path, 'middrain')),
-    }).id;
+    const sid = addLaterServer(c, 'm', port, 'middrain');
     const ids: string[] = [];
     // No agent needed: the server executes (and logs) a control command for an unknown agent too.
     const agent = randomUUID();
@@ -214,12 +217,7 @@ describe('limits, expiry and unknown outcomes', () => {
     const port = await ports.next();
     const pubPort = await ports.next();
     const c = core('expiry');
-    const sid = c.registry.add({
-      name: 'e',
-      endpoint: `tcp://127.0.0.1:${port}`,
-      heartbeatIntervalMs: 200,
-      security: nodeServerSecurity(join(temp.path, 'expiry')),
-    }).id;
+    const sid = addLaterServer(c, 'e', port, 'expiry');
     const doomed = await c.service.spawnAgent(sid, nodeAgent('exit.js', 'doomed'), {
       expiresAt: Date.now() + 300,
     });

@@ -14,7 +14,7 @@ import {
   spawnRequest,
 } from '../../helpers/requests';
 import { printServerLogsOnFailure } from '../../helpers/serverHarness';
-import { startServerProcess } from '../../helpers/serverProcess';
+import { startServerProcess, type ExitInfo } from '../../helpers/serverProcess';
 import { useTempDir } from '../../helpers/useTempDir';
 
 const ports = new PortAllocator(23200, 23399);
@@ -38,20 +38,40 @@ async function readExecLog(path: string): Promise<ExecLogEntry[]> {
     .map((line) => JSON.parse(line) as ExecLogEntry);
 }
 
+/**
+ * Starts a server with the node backends and `--exec-log execLog` (fresh ports unless given),
+ * runs `body` with a client connected to it, then closes the client and stops the server
+ * whether `body` passed or not. Returns how the server ended.
+ */
+async function withServer(
+  opts: { execLog: string; port?: number; pubPort?: number; stateDir?: string },
+  body: (client: RawClient) => Promise<void>,
+): Promise<ExitInfo> {
+  const server = await startServerProcess({
+    port: opts.port ?? (await ports.next()),
+    pubPort: opts.pubPort ?? (await ports.next()),
+    stateDir: opts.stateDir,
+    execLog: opts.execLog,
+    config: { backends: nodeBackends() },
+  });
+  const client = RawClient.connect(server.bind, server.curve);
+  let exit: ExitInfo;
+  try {
+    await body(client);
+  } finally {
+    await client.close();
+    exit = await server.stop();
+  }
+  return exit;
+}
+
 describe('agent server: idempotency by request_id', () => {
   printServerLogsOnFailure();
   const dir = useTempDir('descartes-dedupe-');
 
   it('a repeated request_id gets the same reply and runs once', async () => {
     const execLog = join(dir.path, 'exec.log');
-    const server = await startServerProcess({
-      port: await ports.next(),
-      pubPort: await ports.next(),
-      execLog,
-      config: { backends: nodeBackends() },
-    });
-    const client = RawClient.connect(server.bind, server.curve);
-    try {
+    await withServer({ execLog }, async (client) => {
       const name = `dedupe-${newRequestId()}`;
       const spawn = spawnRequest({ ...fixtureAgent('action-agent.js'), name });
       const first = await client.request(spawn);
@@ -78,22 +98,12 @@ describe('agent server: idempotency by request_id', () => {
       expect(log.filter((e) => e.request_id === write.request_id)).toHaveLength(1);
       const health = await client.request(healthCheck());
       expect(Number(health.metadata?.['stat.replays'])).toBeGreaterThanOrEqual(2);
-    } finally {
-      await client.close();
-      await server.stop();
-    }
+    });
   });
 
   it('a duplicate arriving while the first is still running is not run again', async () => {
     const execLog = join(dir.path, 'exec.log');
-    const server = await startServerProcess({
-      port: await ports.next(),
-      pubPort: await ports.next(),
-      execLog,
-      config: { backends: nodeBackends() },
-    });
-    const client = RawClient.connect(server.bind, server.curve);
-    try {
+    await withServer({ execLog }, async (client) => {
       const agent = await spawnAgent(client, fixtureAgent('action-agent.js'));
       const slow = customAction(agent.id, 'slow', { ms: 1500 }, { timeoutSecs: 10 });
       const replies = Promise.all([client.reply(slow.request_id), client.reply(slow.request_id)]);
@@ -107,10 +117,7 @@ describe('agent server: idempotency by request_id', () => {
       expect(stderr.filter((l) => l.startsWith(`action-received ${slow.request_id}`))).toHaveLength(1);
       const log = await readExecLog(execLog);
       expect(log.filter((e) => e.request_id === slow.request_id)).toHaveLength(1);
-    } finally {
-      await client.close();
-      await server.stop();
-    }
+    });
   });
 
   it('with --state-dir the reply cache survives a restart', async () => {
@@ -118,35 +125,18 @@ describe('agent server: idempotency by request_id', () => {
     const port = await ports.next();
     const pubPort = await ports.next();
     const firstLog = join(dir.path, 'exec-1.log');
-    const first = await startServerProcess({
-      port,
-      pubPort,
-      stateDir,
-      execLog: firstLog,
-      config: { backends: nodeBackends() },
-    });
     const spawn = spawnRequest({ ...fixtureAgent('exit.js'), name: 'survivor' });
-    let original;
-    const c1 = RawClient.connect(first.bind, first.curve);
-    try {
-      original = await c1.request(spawn);
-      expect(original.success).toBe(true);
-    } finally {
-      await c1.close();
-    }
-    expect(await first.stop()).toEqual({ code: 0, signal: null });
+    let original: unknown;
+    const firstExit = await withServer({ port, pubPort, stateDir, execLog: firstLog }, async (c1) => {
+      const reply = await c1.request(spawn);
+      expect(reply.success).toBe(true);
+      original = reply;
+    });
+    expect(firstExit).toEqual({ code: 0, signal: null });
     expect((await readExecLog(firstLog)).filter((e) => e.request_id === spawn.request_id)).toHaveLength(1);
 
     const secondLog = join(dir.path, 'exec-2.log');
-    const second = await startServerProcess({
-      port,
-      pubPort,
-      stateDir,
-      execLog: secondLog,
-      config: { backends: nodeBackends() },
-    });
-    const c2 = RawClient.connect(second.bind, second.curve);
-    try {
+    await withServer({ port, pubPort, stateDir, execLog: secondLog }, async (c2) => {
       const replay = await c2.request(spawn);
       expect(replay).toEqual(original);
       const fresh = await c2.request(spawnRequest(fixtureAgent('exit.js')));
@@ -154,9 +144,6 @@ describe('agent server: idempotency by request_id', () => {
       const log = await readExecLog(secondLog);
       expect(log.filter((e) => e.request_id === spawn.request_id)).toEqual([]);
       expect(log.filter((e) => e.request_id === fresh.request_id)).toHaveLength(1);
-    } finally {
-      await c2.close();
-      await second.stop();
-    }
+    });
   });
 });

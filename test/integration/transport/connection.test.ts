@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type * as zmq from 'zeromq';
 import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
-import { Connection, type ConnectionState } from '../../../main/core/transport/connection';
+import type { Connection, ConnectionOptions, ConnectionState } from '../../../main/core/transport/connection';
 import { RequestError } from '../../../main/core/transport/requestError';
 import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { stopAllServers, startServerProcess } from '../../helpers/serverProcess';
 import { waitUntil } from '../../helpers/wait';
+import { startConnection, waitForState } from './connectionKit';
 import { curveOf } from './curveKit';
 
 const ports = new PortAllocator(26000, 26499);
@@ -31,21 +32,12 @@ async function scriptedRouter(
   return router;
 }
 
-function connect(port: number, opts: Partial<ConstructorParameters<typeof Connection>[0]> = {}): Connection {
-  const c = new Connection({
-    endpoint: `tcp://127.0.0.1:${port}`,
-    heartbeatIntervalMs: 200,
-    reconnectInitialMs: 100,
-    reconnectMaxMs: 400,
-    ...opts,
-  });
-  open.push(c);
-  c.start();
-  return c;
+function connect(port: number, opts: Partial<ConnectionOptions> = {}): Connection {
+  return startConnection(open, `tcp://127.0.0.1:${port}`, 200, opts);
 }
 
 const waitState = (c: Connection, state: ConnectionState, timeoutMs = 5000): Promise<true> =>
-  waitUntil(() => (c.snapshot().state === state ? true : undefined), { timeoutMs, what: `state ${state}` });
+  waitForState(c, state, timeoutMs);
 
 describe('Connection against the real agent server', () => {
   it('goes online, reads capabilities and answers requests correlated by request_id', async () => {

@@ -26,6 +26,7 @@ import { runServerCli } from '../../helpers/serverCli';
 import { startServerProcess, stopAllServers, type ServerProcess } from '../../helpers/serverProcess';
 import { TEST_CLIENT_KEYS } from '../../helpers/testKeys';
 import { waitUntil } from '../../helpers/wait';
+import { startConnection, waitForState } from './connectionKit';
 import { curveOf, serverKeyOf } from './curveKit';
 
 const ports = new PortAllocator(26500, 26799);
@@ -64,20 +65,11 @@ async function sharedPlainServer(): Promise<ServerProcess> {
 }
 
 function connect(endpoint: string, opts: Partial<ConnectionOptions> = {}): Connection {
-  const c = new Connection({
-    endpoint,
-    heartbeatIntervalMs: 300,
-    reconnectInitialMs: 100,
-    reconnectMaxMs: 400,
-    ...opts,
-  });
-  open.push(c);
-  c.start();
-  return c;
+  return startConnection(open, endpoint, 300, opts);
 }
 
 const waitState = (c: Connection, state: ConnectionState, timeoutMs = 10_000): Promise<true> =>
-  waitUntil(() => (c.snapshot().state === state ? true : undefined), { timeoutMs, what: `state ${state}` });
+  waitForState(c, state, timeoutMs);
 
 const waitProblem = (c: Connection, timeoutMs = 10_000): Promise<string> =>
   waitUntil(() => c.snapshot().handshakeProblem ?? undefined, { timeoutMs, what: 'a handshake problem' });
@@ -331,14 +323,18 @@ describe('testConnection', () => {
     expect(await probeMechanism('ipc:///tmp/x')).toBeNull();
   });
 
-  it('unreachable: nothing listens', async () => {
-    const port = await ports.next();
-    const result = await testConnection({
+  /** "Test connection" in plain mode with the test key and a 0.5 s limit, to a local port. */
+  const testPlainPort = (port: number): ReturnType<typeof testConnection> =>
+    testConnection({
       endpoint: `tcp://127.0.0.1:${port}`,
       security: { mode: 'plain' },
       clientKeyPair: TEST_CLIENT_KEYS,
       timeoutMs: 500,
     });
+
+  it('unreachable: nothing listens', async () => {
+    const port = await ports.next();
+    const result = await testPlainPort(port);
     expect(result.outcome).toBe('unreachable');
     expect(result.message).toContain(`Nothing accepted a connection at tcp://127.0.0.1:${port} within 0.5 s`);
   });
@@ -347,12 +343,7 @@ describe('testConnection', () => {
     const silentPort = await ports.next();
     const router: zmq.Router = await startScriptedRouter(silentPort, () => undefined);
     open.push(router);
-    const silent = await testConnection({
-      endpoint: `tcp://127.0.0.1:${silentPort}`,
-      security: { mode: 'plain' },
-      clientKeyPair: TEST_CLIENT_KEYS,
-      timeoutMs: 500,
-    });
+    const silent = await testPlainPort(silentPort);
     expect(silent.outcome).toBe('no_reply');
     expect(silent.message).toContain('no answer to a health check within 0.5 s');
 
@@ -365,12 +356,7 @@ describe('testConnection', () => {
     });
     await new Promise<void>((resolve) => tcp.listen(tcpPort, '127.0.0.1', resolve));
     try {
-      const http = await testConnection({
-        endpoint: `tcp://127.0.0.1:${tcpPort}`,
-        security: { mode: 'plain' },
-        clientKeyPair: TEST_CLIENT_KEYS,
-        timeoutMs: 500,
-      });
+      const http = await testPlainPort(tcpPort);
       expect(http.outcome).toBe('no_reply');
       expect(http.message).toContain('did not speak ZeroMQ correctly');
     } finally {

@@ -7,6 +7,7 @@ import {
   isSafeExternalUrl,
   type AppPage,
 } from '../../../../main/electron/appPage';
+import { parseCsp } from '../../../helpers/csp';
 import { createMainWindow } from '../../../../main/electron/window';
 import type { FakeBrowserWindow } from './electronStandIn';
 import { electron, FakeEvent, resetElectron, shellCalls } from './electronStandIn';
@@ -21,16 +22,6 @@ function open(page: AppPage = PAGE): FakeBrowserWindow {
   const win = electron.BrowserWindow.instances.at(-1);
   if (win === undefined) throw new Error('no window was created');
   return win;
-}
-
-/** Directive name → its sources. */
-function parseCsp(csp: string): Map<string, string[]> {
-  return new Map(
-    csp.split(';').map((d) => {
-      const [name = '', ...sources] = d.trim().split(/\s+/);
-      return [name, sources];
-    }),
-  );
 }
 
 describe('window factory', () => {

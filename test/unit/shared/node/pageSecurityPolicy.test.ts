@@ -2,19 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pageSecurityPolicy } from '../../../../shared/node/pageSecurityPolicy';
-
-function directives(csp: string): Map<string, string[]> {
-  return new Map(
-    csp.split(';').map((part) => {
-      const [name = '', ...values] = part.trim().split(/\s+/);
-      return [name, values];
-    }),
-  );
-}
+import { parseCsp } from '../../../helpers/csp';
 
 describe('pageSecurityPolicy', () => {
   it('allows only the page origin for code, and no inline <style> or eval', () => {
-    const csp = directives(pageSecurityPolicy());
+    const csp = parseCsp(pageSecurityPolicy());
     expect(csp.get('default-src')).toEqual(["'none'"]);
     expect(csp.get('script-src')).toEqual(["'self'"]);
     expect(csp.get('style-src')).toEqual(["'self'"]);
@@ -24,9 +16,7 @@ describe('pageSecurityPolicy', () => {
   });
 
   it("adds a host's WebSocket origins and, for the dev server only, inline style tags", () => {
-    const csp = directives(
-      pageSecurityPolicy({ webSockets: ['ws://127.0.0.1:5173'], inlineStyleTags: true }),
-    );
+    const csp = parseCsp(pageSecurityPolicy({ webSockets: ['ws://127.0.0.1:5173'], inlineStyleTags: true }));
     expect(csp.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:5173']);
     expect(csp.get('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
   });
