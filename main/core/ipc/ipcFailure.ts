@@ -1,16 +1,5 @@
 import { fail, type IpcErrorCode, type IpcResult } from '../../../shared/ipc';
-import {
-  CommandNotFoundError,
-  DiskFullError,
-  DuplicateCommandError,
-  InvalidCommandError,
-  InvalidTransitionError,
-  QueueClosedError,
-  QueueError,
-  QueueFullError,
-  QuarantineEntryNotFoundError,
-  StoreFailureError,
-} from '../queue/queueErrors';
+import { QueueError } from '../queue/queueErrors';
 import { UnsupportedError } from '../services/agentControlService';
 import { ProfileError } from '../services/profileStore';
 import { RequestError } from '../transport/requestError';
@@ -72,28 +61,38 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
   if (error instanceof UnsupportedError) {
     return fail('unsupported', `${error.message}; upgrade the server to use this feature.`);
   }
-  if (error instanceof QueueError) {
-    if (error instanceof QueueFullError) return fail('queue_full', error.message);
-    if (error instanceof InvalidTransitionError) {
-      return fail('conflict', `${error.message} Refresh the queue to see its current state.`);
-    }
-    if (error instanceof CommandNotFoundError) {
-      return fail('not_found', `${error.message} Refresh the queue; it may have been removed.`);
-    }
-    if (error instanceof InvalidCommandError) return fail('invalid_input', error.message);
-    if (error instanceof DuplicateCommandError) return fail('conflict', error.message);
-    if (error instanceof QueueClosedError) {
-      return fail('internal', `${error.message} The console is shutting down; restart it.`);
-    }
-    if (error instanceof QuarantineEntryNotFoundError) {
-      return fail('not_found', `${error.message} Refresh the queue.`);
-    }
-    // The disk, not the console: the message says what failed and what was kept.
-    if (error instanceof DiskFullError || error instanceof StoreFailureError)
-      return fail('storage', error.message);
-    return fail('internal', error.message);
-  }
+  if (error instanceof QueueError) return queueFailure(error);
   return unexpected(error);
+}
+
+/**
+ * The result for each queue error, by its stable code (main/core/queue/queueErrors.ts): a new
+ * code does not compile until it is given a result here.
+ */
+function queueFailure(error: QueueError): IpcResult<never> {
+  switch (error.code) {
+    case 'queue_full':
+      return fail('queue_full', error.message);
+    case 'invalid_transition':
+      return fail('conflict', `${error.message} Refresh the queue to see its current state.`);
+    case 'command_not_found':
+      return fail('not_found', `${error.message} Refresh the queue; it may have been removed.`);
+    case 'invalid_command':
+      return fail('invalid_input', error.message);
+    case 'duplicate_command':
+      return fail('conflict', error.message);
+    case 'queue_closed':
+      return fail('internal', `${error.message} The console is shutting down; restart it.`);
+    case 'quarantine_entry_not_found':
+      return fail('not_found', `${error.message} Refresh the queue.`);
+    case 'disk_full':
+    case 'store_failure':
+      // The disk, not the console: the message says what failed and what was kept.
+      return fail('storage', error.message);
+    case 'queue_locked':
+      // Only at start: another console owns the data dir, and its message says which.
+      return fail('internal', error.message);
+  }
 }
 
 function unexpected(error: unknown): IpcResult<never> {
