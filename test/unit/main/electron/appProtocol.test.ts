@@ -170,11 +170,14 @@ describe('resolveAppPath', () => {
 });
 
 describe('contentTypeOf (shared with the browser host)', () => {
-  it('knows what Vite emits and falls back to a download', () => {
-    expect(contentTypeOf('a/index.HTML')).toBe('text/html; charset=utf-8');
-    expect(contentTypeOf('x.mjs')).toBe('text/javascript; charset=utf-8');
-    expect(contentTypeOf('x.wasm')).toBe('application/wasm');
-    expect(contentTypeOf('x.png')).toBe('image/png');
-    expect(contentTypeOf('Makefile')).toBe('application/octet-stream');
+  it.each([
+    ['a/index.HTML', 'text/html; charset=utf-8'],
+    ['x.mjs', 'text/javascript; charset=utf-8'],
+    ['x.wasm', 'application/wasm'],
+    ['x.png', 'image/png'],
+    // Anything unknown is a download, never rendered.
+    ['Makefile', 'application/octet-stream'],
+  ])('serves %s as %s', (file, type) => {
+    expect(contentTypeOf(file)).toBe(type);
   });
 });
