@@ -17,6 +17,7 @@ import {
 import { CurveKeyError, parseCurveKey } from '../../shared/domain/curveKey';
 import { normalizeUuid } from '../../shared/protocol/uuid';
 import { parseTcpEndpoint } from '../core/transport/endpoints';
+import { DEFAULT_REPLY_TIMEOUT_MS } from '../../shared/domain/replyTimeout';
 
 /** The default command endpoint (the agent server's default `--bind`). */
 export const DEFAULT_SERVER = 'tcp://127.0.0.1:5555';
@@ -335,7 +336,10 @@ function parseOptions(f: Flags, env: ParseEnv, name: string): CtlOptions {
     dataDir,
     waitMs: seconds('--wait', f.get('--wait'), 10),
     connectTimeoutMs: seconds('--connect-timeout', f.get('--connect-timeout'), 3),
-    replyTimeoutMs: Math.max(1, seconds('--reply-timeout', f.get('--reply-timeout'), 30)),
+    replyTimeoutMs: Math.max(
+      1,
+      seconds('--reply-timeout', f.get('--reply-timeout'), DEFAULT_REPLY_TIMEOUT_MS / 1000),
+    ),
     expiresInMs: expires === null ? null : Math.max(1, seconds('--expires', expires, 0)),
     maxPending: maxPending === null ? null : integer('--max-pending', maxPending, 1, 1_000_000),
     pretty: f.has('--pretty'),

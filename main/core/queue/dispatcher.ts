@@ -5,6 +5,7 @@ import type { ConnectionSnapshot, RequestOptions } from '../transport/connection
 import { RequestError } from '../transport/requestError';
 import type { CommandQueue } from './commandQueue';
 import { sendTranslated } from './legacyTranslation';
+import { DEFAULT_REPLY_TIMEOUT_MS } from '../../../shared/domain/replyTimeout';
 
 /** What the dispatcher needs of a connection; `Connection` provides it. */
 export interface DispatchConnection {
@@ -73,7 +74,7 @@ export class Dispatcher {
     this.queue = options.queue;
     this.connection = options.connection;
     this.window = options.window ?? 16;
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.onError =
       options.onError ??

@@ -21,6 +21,7 @@ import { handshakeProblemText } from './handshakeProblemText';
 import { RequestError } from './requestError';
 import { serverInfoFromHealth, type ServerInfo } from './serverInfo';
 import { watchSocketEvents, type SocketSignal } from './socketEvents';
+import { DEFAULT_REPLY_TIMEOUT_MS } from '../../../shared/domain/replyTimeout';
 
 /**
  * `connecting`: a socket exists, no reply yet. `online`: the last health check was answered.
@@ -164,7 +165,7 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.endpoint = options.endpoint;
     this.heartbeatMs = options.heartbeatIntervalMs ?? 5000;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     this.missesUntilOffline = Math.max(1, options.missesUntilOffline ?? 3);
     this.reconnectInitialMs = options.reconnectInitialMs ?? 500;
     this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
