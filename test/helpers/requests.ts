@@ -24,8 +24,13 @@ export function newRequestId(): string {
 
 export { NIL_UUID } from '../../shared/protocol';
 
+/** The two fields every request starts with: its tag and its id (a fresh one unless given). */
+function stamp<K extends string>(type: K, requestId?: string): { type: K; request_id: string } {
+  return { type, request_id: requestId ?? newRequestId() };
+}
+
 export function healthCheck(requestId = newRequestId()): HealthCheckRequest {
-  return { type: 'health_check_request', request_id: requestId };
+  return stamp('health_check_request', requestId);
 }
 
 /** A spawn request; every AgentConfig field not given gets an empty default. */
@@ -34,8 +39,7 @@ export function spawnRequest(
   opts: { requestId?: string; timeoutSecs?: number; metadata?: Record<string, string> } = {},
 ): SpawnRequest {
   return {
-    type: 'spawn_request',
-    request_id: opts.requestId ?? newRequestId(),
+    ...stamp('spawn_request', opts.requestId),
     config: { name: 'test-agent', environment: {}, ...config },
     timeout_secs: opts.timeoutSecs ?? null,
     metadata: opts.metadata ?? null,
@@ -49,8 +53,7 @@ export function controlCommand(
   requestId = newRequestId(),
 ): ControlCommand {
   return {
-    type: 'control_command',
-    request_id: requestId,
+    ...stamp('control_command', requestId),
     agent_id: agentId,
     command_type: commandType,
     payload,
@@ -64,8 +67,7 @@ export function customAction(
   opts: { requestId?: string; timeoutSecs?: number } = {},
 ): CustomActionRequest {
   return {
-    type: 'custom_action_request',
-    request_id: opts.requestId ?? newRequestId(),
+    ...stamp('custom_action_request', opts.requestId),
     agent_id: agentId,
     action,
     params,
@@ -79,8 +81,7 @@ export function batchCommand(
   opts: { failFast?: boolean; payload?: JsonValue; requestId?: string } = {},
 ): BatchControlCommand {
   return {
-    type: 'batch_control_command',
-    request_id: opts.requestId ?? newRequestId(),
+    ...stamp('batch_control_command', opts.requestId),
     agent_ids: agentIds,
     command_type: commandType,
     payload: opts.payload ?? null,
@@ -94,8 +95,7 @@ export function outputQuery(
   opts: { filter?: string; limit?: number; offset?: number; requestId?: string } = {},
 ): OutputQueryRequest {
   return {
-    type: 'output_query_request',
-    request_id: opts.requestId ?? newRequestId(),
+    ...stamp('output_query_request', opts.requestId),
     agent_id: agentId,
     stream,
     filter: opts.filter ?? null,
@@ -108,8 +108,7 @@ export function listAgents(
   opts: { filterStatus?: AgentStatus; limit?: number; requestId?: string } = {},
 ): ListAgentsRequest {
   return {
-    type: 'list_agents_request',
-    request_id: opts.requestId ?? newRequestId(),
+    ...stamp('list_agents_request', opts.requestId),
     filter_status: opts.filterStatus ?? null,
     limit: opts.limit ?? null,
   };
