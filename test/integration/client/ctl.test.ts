@@ -95,6 +95,12 @@ describe('ctl against a running server (direct)', () => {
   let agent = '';
   let agent2 = '';
 
+  // The agents every later test acts on: each test can run alone with -t.
+  beforeAll(async () => {
+    agent = await spawnActionAgent('ctl-a');
+    agent2 = await spawnActionAgent('ctl-b');
+  });
+
   it('health prints the health reply and exits 0', async () => {
     const run = await ctl('health', '--server', endpoint);
     expect(run.code, run.stderr).toBe(0);
@@ -107,8 +113,6 @@ describe('ctl against a running server (direct)', () => {
   });
 
   it('spawn starts agents; list shows them, filtered by status and limited', async () => {
-    agent = await spawnActionAgent('ctl-a');
-    agent2 = await spawnActionAgent('ctl-b');
     const run = await ctl('list', '--server', endpoint, '--status', 'running');
     expect(run.code, run.stderr).toBe(0);
     const ids = run.json<ListAgentsResponse>().agents.map((a) => a.id);

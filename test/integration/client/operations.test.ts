@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as zmq from 'zeromq';
-import { type RequestMessage, type StatusUpdate, type ZmqMessage } from '../../../shared/protocol';
+import {
+  type RequestMessage,
+  type SpawnResponse,
+  type StatusUpdate,
+  type ZmqMessage,
+} from '../../../shared/protocol';
 import type { CommandResult } from '../../../shared/domain/result';
 import { UnsupportedError } from '../../../main/core/services/agentControlService';
 import type { ConsoleCore } from '../../../main/core/services/consoleCore';
@@ -83,26 +88,33 @@ describe('every AgentControlService operation against a real server', () => {
     expect(status.pubEndpoint).toBe(server.pub);
   });
 
-  it('spawnAgent, listAgents, getAgentStatus', async () => {
-    const spawned = done(
+  // The agent every later test acts on, and its pid once it says it is ready: each test can
+  // run alone with -t.
+  let spawned: SpawnResponse;
+  beforeAll(async () => {
+    spawned = done(
       await c.service.spawnAgent(sid, {
         name: 'ops-agent',
         model_backend: 'node',
         task: `${AGENT_FIXTURE_DIR}action-agent.js`,
       }),
     );
-    expect(spawned.success).toBe(true);
     agent = spawned.agent_info?.id ?? '';
-    const list = await c.service.listAgents(sid, { status: 'running' });
-    expect(list.agents.map((a) => a.id)).toContain(agent);
-    expect((await c.service.listAgents(sid, { status: 'paused' })).agents).toEqual([]);
-    const status = await c.service.getAgentStatus(sid, agent);
-    expect(status.data).toEqual({ status: 'running' });
     const ready = await waitUntil(async () => {
       const q = await c.service.queryAgentOutput(sid, agent, { filter: '^agent-ready pid=' });
       return q.lines[0];
     });
     pid = Number(ready.split('=')[1]);
+  });
+
+  it('spawnAgent, listAgents, getAgentStatus', async () => {
+    expect(spawned.success).toBe(true);
+    expect(agent).not.toBe('');
+    const list = await c.service.listAgents(sid, { status: 'running' });
+    expect(list.agents.map((a) => a.id)).toContain(agent);
+    expect((await c.service.listAgents(sid, { status: 'paused' })).agents).toEqual([]);
+    const status = await c.service.getAgentStatus(sid, agent);
+    expect(status.data).toEqual({ status: 'running' });
     expect(pid).toBeGreaterThan(0);
   });
 

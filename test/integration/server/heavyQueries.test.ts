@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, OutputQueryResponse } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
 import { queryOutput, spawnAgent, waitForStatus } from '../../helpers/agentOps';
@@ -38,12 +38,16 @@ describe('agent server: heavy regex output queries over 1,000,000 lines', () => 
     await health?.close();
   });
 
-  it('stores a 1,000,000-line output whole', async () => {
+  // The flooded agent every test queries: each test can run alone with -t.
+  beforeAll(async () => {
     agent = await spawnAgent(h.client, fixtureAgent('flood.js', { FLOOD_LINES: String(FLOOD_LINES) }));
     await waitForStatus(h.client, agent.id, 'completed', 90_000);
+  }, 100_000);
+
+  it('stores a 1,000,000-line output whole', async () => {
     const count = await queryOutput(h.client, agent.id, 'both', { limit: 0 });
     expect(count.total_lines).toBe(FLOOD_LINES + 1);
-  }, 100_000);
+  });
 
   it('pages without a filter anywhere in the store, oldest first', async () => {
     const tail = await queryOutput(h.client, agent.id, 'stdout', { offset: FLOOD_LINES - 2, limit: 10 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDroppedLinesNotice } from '../../../shared/domain/droppedLines';
 import type { AgentInfo, HealthCheckResponse, OutputStream } from '../../../shared/protocol';
 import { fixtureAgent, nodeBackends } from '../../helpers/agents';
@@ -46,11 +46,31 @@ describe('agent server: the output budget (line_store.total_bytes)', () => {
     config: { backends: nodeBackends(), line_store: { total_bytes: TOTAL_BYTES } },
   });
   let exited: AgentInfo;
-  let running: AgentInfo;
+  let running: Promise<AgentInfo> | undefined;
 
-  it('keeps the newest output within the budget and says how many earlier lines were dropped', async () => {
+  // The exited agent whose output fills the budget: each test can run alone with -t.
+  beforeAll(async () => {
     exited = await spawnAgent(h.client, fixtureAgent('flood.js', { FLOOD_LINES: '20000' }, 'exited'));
     await waitForStatus(h.client, exited.id, 'completed', 30_000);
+  });
+
+  /**
+   * The running agent whose 3000 lines push out the exited agent's oldest: started by the first
+   * test that needs it (its start is what the second test measures), once for the whole block.
+   */
+  function runningAgent(): Promise<AgentInfo> {
+    running ??= (async () => {
+      const agent = await spawnAgent(
+        h.client,
+        fixtureAgent('flood.js', { FLOOD_LINES: '3000', FLOOD_STAY: '1' }, 'running'),
+      );
+      await waitForLine(h.client, agent.id, 'flood-done', 30_000);
+      return agent;
+    })();
+    return running;
+  }
+
+  it('keeps the newest output within the budget and says how many earlier lines were dropped', async () => {
     const stats = await heldBytes(h.client);
     expect(stats.held).toBeLessThanOrEqual(TOTAL_BYTES);
     expect(stats.held).toBeGreaterThan(TOTAL_BYTES - 64 * 1024);
@@ -71,11 +91,7 @@ describe('agent server: the output budget (line_store.total_bytes)', () => {
 
   it("a running agent's new output pushes out the exited agent's oldest output, not its own", async () => {
     const before = await kept(h.client, exited.id);
-    running = await spawnAgent(
-      h.client,
-      fixtureAgent('flood.js', { FLOOD_LINES: '3000', FLOOD_STAY: '1' }, 'running'),
-    );
-    await waitForLine(h.client, running.id, 'flood-done', 30_000);
+    const running = await runningAgent();
     expect(await kept(h.client, running.id)).toMatchObject({ total: 3001, dropped: 0, notice: null });
     const after = await kept(h.client, exited.id);
     const freed = (3000 * FLOOD_LINE_BYTES + 'flood-done'.length) / FLOOD_LINE_BYTES;
@@ -85,6 +101,7 @@ describe('agent server: the output budget (line_store.total_bytes)', () => {
   });
 
   it("when exited agents hold nothing, running agents' oldest lines go", async () => {
+    const running = await runningAgent();
     const newest = await spawnAgent(
       h.client,
       fixtureAgent('flood.js', { FLOOD_LINES: '20000', FLOOD_STAY: '1' }, 'newest'),
