@@ -16,12 +16,16 @@ function store(budget: OutputBudget, segmentLines = 10): LineStore {
   return new LineStore(roomy, { budget, segmentLines, segmentBytes: segmentLines * 10 });
 }
 
+/** A budget of `limit` bytes shared by two stores, as two agents' output shares the server's. */
+function twoAgents(limit: number, onDrop?: (lines: number) => void) {
+  const budget = new OutputBudget(limit, onDrop);
+  return { budget, a: store(budget), b: store(budget) };
+}
+
 describe('OutputBudget', () => {
   it('counts what the stores hold and drops the oldest output beyond the limit', () => {
     let dropped = 0;
-    const budget = new OutputBudget(1000, (n) => (dropped += n));
-    const a = store(budget);
-    const b = store(budget);
+    const { budget, a, b } = twoAgents(1000, (n) => (dropped += n));
     a.append('stdout', tenByteLines('a', 0, 50)); // 500 B, older
     b.append('stdout', tenByteLines('b', 0, 50)); // 500 B
     expect(budget.heldBytes).toBe(1000);
@@ -36,9 +40,7 @@ describe('OutputBudget', () => {
   });
 
   it("drops exited agents' output first, even when a running agent's is older", () => {
-    const budget = new OutputBudget(1000);
-    const running = store(budget);
-    const exited = store(budget);
+    const { budget, a: running, b: exited } = twoAgents(1000);
     running.append('stdout', tenByteLines('r', 0, 50));
     exited.append('stderr', tenByteLines('e', 0, 50));
     exited.retire();
@@ -56,9 +58,7 @@ describe('OutputBudget', () => {
   });
 
   it('between running agents, the one whose oldest segment is older loses lines first', () => {
-    const budget = new OutputBudget(400);
-    const a = store(budget);
-    const b = store(budget);
+    const { budget, a, b } = twoAgents(400);
     // Segments of 10 lines: a0 (stamp 1), b0 (2), a1 (3), b1 (4).
     a.append('stdout', tenByteLines('a', 0, 10));
     b.append('stdout', tenByteLines('b', 0, 10));
