@@ -316,10 +316,12 @@ function lockStateDir(dir: string): PidLock {
       );
     }
     if (error instanceof LockHeldError) {
-      throw new StateDirError(`cannot lock state dir ${dir}: another server took the lock at the same time`);
+      throw new StateDirError(
+        `cannot lock state dir ${dir}: another server took the lock at the same time; try again in a moment`,
+      );
     }
     throw new StateDirError(
-      `cannot lock state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `cannot lock state dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; check that this user may write there and the disk has room`,
     );
   }
 }
