@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+import { writeFreshTempFile } from '../shared/node/freshTempFile';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { acquirePidLock, LockHeldError, type PidLock } from '../shared/node/pidLock';
@@ -274,21 +275,14 @@ export class DedupeJournal {
   private compact(): void {
     if (this.fd !== -1) closeSync(this.fd);
     this.fd = -1;
-    const tmp = `${this.path}.tmp`;
-    // Replies hold task text and output: readable by this user only.
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      const lines: string[] = [JSON.stringify({ k: 'e', epoch: this.currentEpoch } satisfies JournalRecord)];
-      for (const [id, h] of this.held) {
-        lines.push(JSON.stringify({ k: 'b', id, t: h.type, at: h.at } satisfies JournalRecord));
-        if (h.reply !== null)
-          lines.push(JSON.stringify({ k: 'r', id, reply: h.reply } satisfies JournalRecord));
-      }
-      writeSync(fd, `${lines.join('\n')}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    const lines: string[] = [JSON.stringify({ k: 'e', epoch: this.currentEpoch } satisfies JournalRecord)];
+    for (const [id, h] of this.held) {
+      lines.push(JSON.stringify({ k: 'b', id, t: h.type, at: h.at } satisfies JournalRecord));
+      if (h.reply !== null)
+        lines.push(JSON.stringify({ k: 'r', id, reply: h.reply } satisfies JournalRecord));
     }
+    // Replies hold task text and output: the fresh file is readable by this user only.
+    const tmp = writeFreshTempFile(this.path, `${lines.join('\n')}\n`);
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, 'a', 0o600);
     this.appended = 0;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { writeFreshTempFile } from '../../../shared/node/freshTempFile';
 import { dirname, join } from 'node:path';
 import { CurveKeyError, parseCurveKey } from '../../../shared/domain/curveKey';
 import type { ServerProfile, ServerProfileInput, ServerSecurity } from '../../../shared/domain/server';
@@ -130,15 +131,11 @@ export class ProfileStore {
 
   private save(profiles: ServerProfile[]): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.tmp`;
-    // The pinned server keys decide whom the console trusts: this user's only.
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ version: FILE_VERSION, servers: profiles }, null, 2));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    // The pinned server keys decide whom the console trusts: the fresh file is this user's only.
+    const tmp = writeFreshTempFile(
+      this.path,
+      JSON.stringify({ version: FILE_VERSION, servers: profiles }, null, 2),
+    );
     renameSync(tmp, this.path);
     this.profiles = profiles;
   }
