@@ -13,6 +13,7 @@ import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeFreshTempFile } from './freshTempFile';
 import { isProcessAlive } from './processAlive';
+import { isErrno } from './isErrno';
 
 /**
  * The lock is held by someone else. `reason`: `live` — a live process `ownerPid` holds it;
@@ -63,10 +64,6 @@ function readPid(path: string): number | null | 'gone' {
   }
   const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
 }
 
 function tryUnlink(path: string): void {

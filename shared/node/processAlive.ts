@@ -1,3 +1,5 @@
+import { isErrno } from './isErrno';
+
 /**
  * Whether a process with this pid exists: signal 0 checks without signalling. EPERM means it
  * exists but belongs to another user, so it counts as alive. A pid can be reused by an unrelated
@@ -8,6 +10,6 @@ export function isProcessAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return error instanceof Error && 'code' in error && error.code === 'EPERM';
+    return isErrno(error, 'EPERM');
   }
 }

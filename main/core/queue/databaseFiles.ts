@@ -26,6 +26,7 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isErrno } from '../../../shared/node/isErrno';
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -193,10 +194,6 @@ function moveIfPresent(from: string, to: string): void {
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
   }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
 }
 
 function escapeRegExp(text: string): string {

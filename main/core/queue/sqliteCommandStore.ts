@@ -71,6 +71,7 @@ import {
 import { wireRequestCodec } from './requestCodec';
 import type { RequestCodec } from './requestCodec';
 import { checkVersion, migrate } from './schemaMigrations';
+import { isErrno } from '../../../shared/node/isErrno';
 
 /** The database file's name inside the data directory. */
 export const DATABASE_FILE = 'commands.sqlite';
@@ -655,7 +656,7 @@ function removeDirIfPresent(path: string): boolean {
     rmdirSync(path);
     return true;
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return false;
+    if (isErrno(error, 'ENOENT')) return false;
     throw new StoreFailureError(`Cannot remove the stale database lock "${path}": ${errorText(error)}`, {
       cause: error,
     });
