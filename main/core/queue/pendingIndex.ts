@@ -62,11 +62,6 @@ export class PendingIndex {
     return [...this.lanes.keys()];
   }
 
-  /** The oldest queued command of `serverId`, or undefined. */
-  head(serverId: string): QueuedCommand | undefined {
-    return this.lanes.get(serverId)?.queued.at(0);
-  }
-
   /** The oldest queued commands of `serverId` that fit in `window` beside those sending. */
   nextToSend(serverId: string, window: number): QueuedCommand[] {
     const lane = this.lanes.get(serverId);

@@ -14,7 +14,7 @@ export interface CurveClient {
 }
 
 /** The zeromq.js socket options for `curve`: none at all for plain ZMTP. */
-export function curveSocketOptions(
+function curveSocketOptions(
   curve: CurveClient | null,
 ): { curveServerKey: string; curvePublicKey: string; curveSecretKey: string } | Record<string, never> {
   if (curve === null) return {};
