@@ -112,6 +112,11 @@ export class Publisher implements EventSink {
   ): void {
     if (this.closed) return;
     this.seq++;
+    // Under a flood the queue stays full: count the drop before building a message for nothing.
+    if (this.writer.pending >= STATUS_QUEUE_LIMIT) {
+      this.stats.increment('pub_dropped');
+      return;
+    }
     const refused = this.writer.post(
       {
         topic: `status.${agentId}`,
@@ -137,7 +142,7 @@ export class Publisher implements EventSink {
       const sequence = (this.logSeq.get(agentId) ?? 0) + 1;
       this.logSeq.set(agentId, sequence);
       const data = bytes.subarray(at, Math.min(bytes.length, at + MAX_LOG_CHUNK));
-      if (this.queuedLogBytes + data.length > LOG_QUEUE_BYTES) {
+      if (this.queuedLogBytes + data.length > LOG_QUEUE_BYTES || this.writer.pending >= LOG_QUEUE_LIMIT) {
         this.stats.increment('pub_dropped');
         continue;
       }
