@@ -1,0 +1,42 @@
+/**
+ * What the console knows about one agent beyond the protocol's positional `AgentInfo` (which
+ * Rust peers decode field by field, so it cannot grow): its process, how it ended, and a pause
+ * or resume it asked for but the agent has not confirmed. Our server answers it through the
+ * `agent_details` custom action (docs/PROTOCOL.md); a server without that capability gives none,
+ * and the console then shows only what `AgentInfo` says.
+ */
+
+/**
+ * Why an agent is no longer running:
+ * - `completed`: it exited with code 0;
+ * - `failed`: it exited with another code, or could not be kept running;
+ * - `operator`: it ended after an operator's stop, kill or terminate signal;
+ * - `signal`: a signal nobody at the console sent ended it;
+ * - `lost`: it was running when its server stopped; the restarted server lists it as `failed`
+ *   on the wire (Rust peers know no other status) and the console says "lost when the server
+ *   stopped".
+ */
+export const AGENT_END_REASONS = ['completed', 'failed', 'operator', 'signal', 'lost'] as const;
+export type AgentEndReason = (typeof AGENT_END_REASONS)[number];
+
+/** A pause or resume a cooperative agent was asked for and has not acknowledged yet. */
+export type PendingRequest = 'pause' | 'resume';
+
+/** One agent's process facts. Plain data: crosses IPC unchanged. */
+export interface AgentDetails {
+  readonly agentId: string;
+  /** OS process id while it runs and after it ended; null when it never started or is unknown. */
+  readonly pid: number | null;
+  /** ms since the epoch. */
+  readonly startedAtMs: number;
+  /** ms since the epoch; null while it runs. */
+  readonly endedAtMs: number | null;
+  /** Exit code; null while it runs, when a signal ended it, or when it was lost. */
+  readonly exitCode: number | null;
+  /** The signal that ended it (e.g. `SIGTERM`), or null. */
+  readonly signal: string | null;
+  /** Null while it runs (or is paused). */
+  readonly endReason: AgentEndReason | null;
+  /** Null when nothing is waiting for the agent's acknowledgement. */
+  readonly pendingRequest: PendingRequest | null;
+}
