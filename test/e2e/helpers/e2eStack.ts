@@ -11,13 +11,13 @@ import { startConsoleApp, type ConsoleApp } from './consoleApp';
 import { addServer, openConsole, openServer } from './ui';
 
 /**
- * Port plan of the e2e suite: browser hosts in 32700–32760, agent servers in 27000–27999
+ * Port plan of the e2e suite: browser hosts in 32700–32839, agent servers in 27000–28399
  * (command port + PUB port next to it). Each spec file takes its own slot so files never
  * collide, even when wdio runs several at once.
  */
-export const CONSOLE_PORTS = { first: 32700, last: 32760 } as const;
-export const SERVER_PORTS = { first: 27000, last: 27999 } as const;
-const SLOT_COUNT = 6;
+export const CONSOLE_PORTS = { first: 32700, last: 32839 } as const;
+export const SERVER_PORTS = { first: 27000, last: 28399 } as const;
+const SLOT_COUNT = 14;
 
 /**
  * `E2E_TARGET=electron` (untested here): wdio-electron-service launches the app itself with the
@@ -55,8 +55,8 @@ export class E2eStack {
   ) {}
 
   /**
-   * Allocates ports for `slot` (0–5).
-   * @throws RangeError for a slot outside 0–5; Error when the slot's ports are all taken
+   * Allocates ports for `slot` (0–13).
+   * @throws RangeError for a slot outside 0–13; Error when the slot's ports are all taken
    */
   static async create(slot: number): Promise<E2eStack> {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT)
