@@ -39,10 +39,12 @@ export type ViewName = (typeof VIEW_ROUTES)[number]['name'];
 /** Where an empty URL and an unknown one lead. */
 export const HOME_VIEW: ViewName = 'servers';
 
+const HOME_PATH = '/servers';
+
 const VIEW_NAMES: ReadonlySet<string> = new Set(VIEW_ROUTES.map((r) => r.name));
 
 /** The view a route shows (the home view for a route that names none). */
-export function viewOf(route: Pick<RouteLocationNormalizedLoaded, 'name'>): ViewName {
+export function viewOf(route: { readonly name?: RouteLocationNormalizedLoaded['name'] | null }): ViewName {
   const name = route.name;
   return typeof name === 'string' && VIEW_NAMES.has(name) ? (name as ViewName) : HOME_VIEW;
 }
@@ -70,8 +72,9 @@ export function invalidIdReason(kind: 'server' | 'agent', id: string): string | 
 export function routeRecords(): RouteRecordRaw[] {
   return [
     ...VIEW_ROUTES.map((r) => ({ name: r.name, path: r.path, component: r.component(), props: true })),
-    { path: '/', redirect: { name: HOME_VIEW } },
-    { path: '/:unknown(.*)*', redirect: { name: HOME_VIEW } },
+    // A path, not the name: a named redirect would carry the unknown path along as a param.
+    { path: '/', redirect: HOME_PATH },
+    { path: '/:unknown(.*)*', redirect: HOME_PATH },
   ];
 }
 
