@@ -11,11 +11,13 @@ import { startConsoleApp, type ConsoleApp } from './consoleApp';
 import { addServer, openConsole, openServer } from './ui';
 
 /**
- * Port plan of the e2e suite: browser hosts in 32700–32839, agent servers in 27000–28399
+ * Port plan of the e2e suite: browser hosts in 32700–32755 (4 per slot: the allocator stays
+ * below 32768), agent servers in 27000–28399
  * (command port + PUB port next to it). Each spec file takes its own slot so files never
  * collide, even when wdio runs several at once.
  */
-export const CONSOLE_PORTS = { first: 32700, last: 32839 } as const;
+export const CONSOLE_PORTS = { first: 32700, last: 32755 } as const;
+const CONSOLE_PORTS_PER_SLOT = 4;
 export const SERVER_PORTS = { first: 27000, last: 28399 } as const;
 const SLOT_COUNT = 14;
 
@@ -62,8 +64,8 @@ export class E2eStack {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT)
       throw new RangeError(`e2e slot must be 0-${SLOT_COUNT - 1}, got ${slot}`);
     const consolePorts = new PortAllocator(
-      CONSOLE_PORTS.first + slot * 10,
-      CONSOLE_PORTS.first + slot * 10 + 9,
+      CONSOLE_PORTS.first + slot * CONSOLE_PORTS_PER_SLOT,
+      CONSOLE_PORTS.first + (slot + 1) * CONSOLE_PORTS_PER_SLOT - 1,
     );
     const base = SERVER_PORTS.first + slot * 100;
     const serverPort = await freePair(base, base + 49);
