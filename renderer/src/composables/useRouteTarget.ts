@@ -20,7 +20,13 @@ export type RouteTarget =
       readonly back: { readonly label: string; readonly to: RouteLocationRaw };
     };
 
+type Missing = Extract<RouteTarget, { kind: 'missing' }>;
+
 const TO_SERVERS = { label: '← All servers', to: { name: 'servers' } } as const;
+
+function missing(title: string, detail: string, back: Missing['back']): Missing {
+  return { kind: 'missing', title, detail, back };
+}
 
 /**
  * The state of the current route's target. An agent counts as missing only once its server's
@@ -34,28 +40,28 @@ export function useRouteTarget(): ComputedRef<RouteTarget> {
     const sid = ui.serverId;
     if (sid === null) return { kind: 'ready' };
     const badServer = invalidIdReason('server', sid);
-    if (badServer !== null)
-      return { kind: 'missing', title: 'Not a server link', detail: `“${sid}”: ${badServer}.`, back: TO_SERVERS };
+    if (badServer !== null) return missing('Not a server link', `“${sid}”: ${badServer}.`, TO_SERVERS);
     const server = servers.byId.get(sid);
     if (server === undefined) {
       if (!servers.loaded || servers.loading) return { kind: 'waiting', text: 'Loading the servers…' };
       const why = servers.error === null ? 'It may have been removed.' : servers.error;
-      return { kind: 'missing', title: 'Server not found', detail: `No server has the id ${sid}. ${why}`, back: TO_SERVERS };
+      return missing('Server not found', `No server has the id ${sid}. ${why}`, TO_SERVERS);
     }
     const aid = ui.agentId;
     if (aid === null) return { kind: 'ready' };
-    const toAgents = { label: `← Agents of ${server.profile.name}`, to: { name: 'agents', params: { serverId: sid } } };
+    const toAgents = {
+      label: `← Agents of ${server.profile.name}`,
+      to: { name: 'agents', params: { serverId: sid } },
+    };
     const badAgent = invalidIdReason('agent', aid);
-    if (badAgent !== null)
-      return { kind: 'missing', title: 'Not an agent link', detail: `“${aid}”: ${badAgent}.`, back: toAgents };
+    if (badAgent !== null) return missing('Not an agent link', `“${aid}”: ${badAgent}.`, toAgents);
     const listed = agents.serverId === sid && !agents.loading && agents.error === null;
     if (listed && agents.getRow(aid) === undefined)
-      return {
-        kind: 'missing',
-        title: 'Agent not found',
-        detail: `${server.profile.name} lists no agent with the id ${aid}. It may have been removed.`,
-        back: toAgents,
-      };
+      return missing(
+        'Agent not found',
+        `${server.profile.name} lists no agent with the id ${aid}. It may have been removed.`,
+        toAgents,
+      );
     return { kind: 'ready' };
   });
 }

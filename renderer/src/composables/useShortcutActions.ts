@@ -66,6 +66,12 @@ export function useShortcutActions(currentView: () => ViewHooks | null): (action
     else if (issued.kind === 'error') ui.notify('error', issued.message);
   }
 
+  /** Whether a server is open; when not, says `hint` (dialogs of a server need one). */
+  function onServer(hint: string): boolean {
+    if (ui.serverId === null) ui.notify('warn', hint);
+    return ui.serverId !== null;
+  }
+
   return (action: ShortcutAction): void => {
     switch (action) {
       case 'focusFilter':
@@ -76,8 +82,7 @@ export function useShortcutActions(currentView: () => ViewHooks | null): (action
         currentView()?.moveRow?.(action === 'rowNext' ? 1 : -1);
         return;
       case 'spawn':
-        if (ui.serverId === null) ui.notify('warn', 'Open a server first (g for servers), then press n to spawn.');
-        else ui.spawnOpen = true;
+        ui.spawnOpen = onServer('Open a server first (g for servers), then press n to spawn.');
         return;
       case 'pause':
       case 'resume':
@@ -86,8 +91,7 @@ export function useShortcutActions(currentView: () => ViewHooks | null): (action
         void quickControl(action);
         return;
       case 'batch':
-        if (ui.serverId === null) ui.notify('warn', 'Open a server and select agents first.');
-        else ui.batchOpen = true;
+        ui.batchOpen = onServer('Open a server and select agents first.');
         return;
       case 'queue':
         ui.toggleQueue();

@@ -36,7 +36,12 @@ export function paletteEntries(input: {
   const out: PaletteEntry[] = [];
   for (const s of SHORTCUTS) {
     if (PALETTE_SKIPPED_ACTIONS.has(s.action)) continue;
-    out.push({ key: `action:${s.action}`, label: s.label, detail: s.key, target: { kind: 'action', action: s.action } });
+    out.push({
+      key: `action:${s.action}`,
+      label: s.label,
+      detail: s.key,
+      target: { kind: 'action', action: s.action },
+    });
   }
   for (const s of input.servers) {
     out.push({
@@ -93,7 +98,11 @@ export interface PaletteMatches {
  * The entries matching `query` on label or detail (all of them, in order, for a blank query),
  * best first, cut at `limit`.
  */
-export function filterPalette(entries: readonly PaletteEntry[], query: string, limit: number): PaletteMatches {
+export function filterPalette(
+  entries: readonly PaletteEntry[],
+  query: string,
+  limit: number,
+): PaletteMatches {
   const q = query.trim();
   if (q === '') return { shown: entries.slice(0, limit), more: Math.max(0, entries.length - limit) };
   const scored: { entry: PaletteEntry; score: number; index: number }[] = [];

@@ -2,6 +2,7 @@
  * What an operator does in the console, as WebdriverIO steps on `data-testid` hooks
  * (`renderer/TESTIDS.md`). Every wait names what it waited for, so a failure says which step.
  */
+import { AssertionError } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, $$, browser } from '@wdio/globals';
@@ -217,6 +218,22 @@ export async function agentRow(name: string): Promise<WebdriverIO.Element> {
 
 /** Waits for the row of an agent to show a status (`name`, `status`, `timeout`); returns the agent id. */
 export const waitAgentStatus = attributeWait(agentRow, 'data-status', 'data-agent-id', 'agent');
+
+/**
+ * Spawns one long-running `lines.js` agent per name from the agents view, closes the dialog and
+ * waits until each row shows running; returns their ids by name.
+ * @throws AssertionError when a spawn is not `Done`
+ */
+export async function spawnRunning(names: readonly string[]): Promise<Map<string, string>> {
+  for (const name of names) {
+    const outcome = await spawnFixture(name, 'lines.js');
+    if (outcome.status !== 'Done') throw new AssertionError({ message: `spawn ${name}: ${outcome.text}` });
+  }
+  await closeSpawnDialog();
+  const ids = new Map<string, string>();
+  for (const name of names) ids.set(name, await waitAgentStatus(name, 'running'));
+  return ids;
+}
 
 /** Texts of the rendered output lines (line number column stripped). */
 export async function outputLines(): Promise<string[]> {

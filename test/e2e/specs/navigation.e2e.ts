@@ -8,16 +8,7 @@
 import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
-import {
-  closeSpawnDialog,
-  setTheme,
-  shot,
-  spawnFixture,
-  tid,
-  UI_WAIT_MS,
-  waitAgentStatus,
-  waitFor,
-} from '../helpers/ui';
+import { setTheme, shot, spawnRunning, tid, UI_WAIT_MS, waitFor } from '../helpers/ui';
 
 const SERVER = 'nav farm';
 /** A well-formed agent id the server never issued. */
@@ -27,13 +18,9 @@ describe('navigation: links, reload, Back/Forward, command palette, j/k', functi
   const ids = { server: '', alpha: '', beta: '' };
   const suite = e2eSuite(7, async (stack) => {
     await openConsoleOnServer(stack, SERVER);
-    for (const name of ['alpha', 'beta']) {
-      const outcome = await spawnFixture(name, 'lines.js');
-      assert.equal(outcome.status, 'Done', outcome.text);
-    }
-    await closeSpawnDialog();
-    ids.alpha = await waitAgentStatus('alpha', 'running');
-    ids.beta = await waitAgentStatus('beta', 'running');
+    const spawned = await spawnRunning(['alpha', 'beta']);
+    ids.alpha = spawned.get('alpha') ?? '';
+    ids.beta = spawned.get('beta') ?? '';
     ids.server = ((await $(tid('agent-open')).getAttribute('href')) ?? '').split('/')[2] ?? '';
   });
 
@@ -41,14 +28,21 @@ describe('navigation: links, reload, Back/Forward, command palette, j/k', functi
   const linkTo = (hash: string): string => `${suite.stack.app?.url ?? ''}${hash}`;
   const agentShown = async (id: string): Promise<void> => {
     await waitFor(
-      async () => (await $(tid('agent-view')).isExisting()) && (await $(tid('agent-view')).getAttribute('data-agent-id')) === id,
+      async () =>
+        (await $(tid('agent-view')).isExisting()) &&
+        (await $(tid('agent-view')).getAttribute('data-agent-id')) === id,
       `the agent view of ${id}`,
     );
+  };
+  const agentsShown = async (what: string): Promise<void> => {
+    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: what });
   };
   const origin = async (): Promise<string> => new URL(await browser.getUrl()).origin;
 
   it('agent names link to the agent view, and such a link opens it', async function () {
-    const href = await $(`${tid('agent-row')}[data-agent-id="${ids.beta}"] ${tid('agent-open')}`).getAttribute('href');
+    const href = await $(
+      `${tid('agent-row')}[data-agent-id="${ids.beta}"] ${tid('agent-open')}`,
+    ).getAttribute('href');
     assert.equal(href, `#/servers/${ids.server}/agents/${ids.beta}`);
     await browser.url(linkTo(href));
     await agentShown(ids.beta);
@@ -64,15 +58,15 @@ describe('navigation: links, reload, Back/Forward, command palette, j/k', functi
   it('Back and Forward move between the agents and agent views and stay in the console', async function () {
     const consoleOrigin = await origin();
     await $(tid('back-to-agents')).click();
-    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the agents view' });
+    await agentsShown('the agents view');
     await $(`${tid('agent-row')}[data-agent-id="${ids.alpha}"] ${tid('agent-open')}`).click();
     await agentShown(ids.alpha);
     await browser.back();
-    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'agents view after Back' });
+    await agentsShown('agents view after Back');
     await browser.back();
     await agentShown(ids.beta);
     await browser.forward();
-    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'agents view after Forward' });
+    await agentsShown('agents view after Forward');
     await browser.forward();
     await agentShown(ids.alpha);
     assert.equal(await origin(), consoleOrigin);
@@ -140,14 +134,17 @@ describe('navigation: links, reload, Back/Forward, command palette, j/k', functi
 
   it('a link to an agent the server does not list says so, with a way back', async function () {
     await browser.url(linkTo(`#/servers/${ids.server}/agents/${UNKNOWN_AGENT}`));
-    await $(tid('route-missing')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the not-found state' });
+    await $(tid('route-missing')).waitForDisplayed({
+      timeout: UI_WAIT_MS,
+      timeoutMsg: 'the not-found state',
+    });
     assert.equal(await $(tid('route-missing-title')).getText(), 'Agent not found');
     for (const theme of ['light', 'dark'] as const) {
       await setTheme(theme);
       await shot(`not-found-agent-${theme}`);
     }
     await $(tid('route-missing-back')).click();
-    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'back to the agents' });
+    await agentsShown('back to the agents');
     await browser.url(linkTo('#/servers/no-such-server'));
     await $(tid('route-missing')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'server not found' });
     assert.equal(await $(tid('route-missing-title')).getText(), 'Server not found');

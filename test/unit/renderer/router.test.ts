@@ -26,7 +26,11 @@ describe('console routes', () => {
     ];
     for (const [path, view, server, agent] of cases) {
       const to = r.resolve(path);
-      expect([viewOf(to), paramOf(to, 'serverId'), paramOf(to, 'agentId')], path).toEqual([view, server, agent]);
+      expect([viewOf(to), paramOf(to, 'serverId'), paramOf(to, 'agentId')], path).toEqual([
+        view,
+        server,
+        agent,
+      ]);
     }
   });
 
@@ -37,7 +41,11 @@ describe('console routes', () => {
     expect(href).not.toContain(' ');
     expect(href.split('/').length).toBe(5); // the id's slash is escaped, not a path separator
     const back = r.resolve(href);
-    expect([viewOf(back), paramOf(back, 'serverId'), paramOf(back, 'agentId')]).toEqual(['agent', server, AGENT]);
+    expect([viewOf(back), paramOf(back, 'serverId'), paramOf(back, 'agentId')]).toEqual([
+      'agent',
+      server,
+      AGENT,
+    ]);
   });
 
   it('sends an empty URL and unknown paths to the servers view; only the empty one counts as a first visit', async () => {

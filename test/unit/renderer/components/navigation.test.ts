@@ -27,6 +27,15 @@ describe('navigation: deep links, not found, j/k and the command palette', () =>
     return wrapper;
   }
 
+  /** Focuses the agents view's Refresh button, then presses Ctrl (or Cmd) + K on it. */
+  async function paletteFromRefresh(w: VueWrapper, mods: KeyboardEventInit): Promise<HTMLElement> {
+    const refresh = w.get('[data-testid="agents-refresh"]').element as HTMLElement;
+    refresh.focus();
+    press('k', refresh, mods);
+    await settle();
+    return refresh;
+  }
+
   beforeEach(() => {
     ctx = freshApp();
     serverId = ctx.fake.addServer('lab');
@@ -123,10 +132,7 @@ describe('navigation: deep links, not found, j/k and the command palette', () =>
   it('Ctrl+K opens the palette on the input; typing an agent name and Enter opens it', async () => {
     const w = await openAt(`/servers/${serverId}`);
     await settle(10);
-    const refresh = w.get('[data-testid="agents-refresh"]').element as HTMLElement;
-    refresh.focus();
-    press('k', refresh, { ctrlKey: true });
-    await settle();
+    await paletteFromRefresh(w, { ctrlKey: true });
     const palette = w.get('[data-testid="command-palette"]');
     expect(palette.attributes('role')).toBe('dialog');
     expect(palette.attributes('aria-modal')).toBe('true');
@@ -146,10 +152,7 @@ describe('navigation: deep links, not found, j/k and the command palette', () =>
   it('arrows move the active option, Escape closes and gives focus back', async () => {
     const w = await openAt(`/servers/${serverId}`);
     await settle(10);
-    const refresh = w.get('[data-testid="agents-refresh"]').element as HTMLElement;
-    refresh.focus();
-    press('k', refresh, { metaKey: true });
-    await settle();
+    const refresh = await paletteFromRefresh(w, { metaKey: true });
     const input = w.get('[data-testid="palette-input"]');
     await input.trigger('keydown', { key: 'ArrowDown' });
     expect(w.findAll('[data-testid="palette-option"]')[1]?.attributes('aria-selected')).toBe('true');
@@ -183,7 +186,11 @@ describe('navigation: deep links, not found, j/k and the command palette', () =>
     expect(ctx.fake.callsOf('controlAgent')).toHaveLength(1); // nothing sent before the answer
     confirm.answer(true);
     await settle();
-    expect(ctx.fake.callsOf('controlAgent').at(-1)).toEqual({ serverId, agentId: agentIds[0], command: 'stop' });
+    expect(ctx.fake.callsOf('controlAgent').at(-1)).toEqual({
+      serverId,
+      agentId: agentIds[0],
+      command: 'stop',
+    });
   });
 
   it('Back and Forward move between the agent and its server, through the route', async () => {

@@ -33,7 +33,11 @@ describe('palette entries', () => {
       'Go to server production',
     ]);
     const agent = entries.find((e) => e.target.kind === 'agent' && e.label.endsWith('crawler'));
-    expect(agent?.target).toEqual({ kind: 'agent', serverId: 'srv-lab', agentId: '00000000-0000-4000-8000-0000000000bb' });
+    expect(agent?.target).toEqual({
+      kind: 'agent',
+      serverId: 'srv-lab',
+      agentId: '00000000-0000-4000-8000-0000000000bb',
+    });
     expect(new Set(entries.map((e) => e.key)).size).toBe(entries.length);
   });
 
