@@ -26,8 +26,7 @@ export function checkRegex(pattern: string): RegexCheck {
     case 'syntax':
       return {
         ok: false,
-        // V8 already starts its message with these words; say them once.
-        message: `Invalid regular expression: ${parsed.detail.replace(/^Invalid regular expression: /, '')}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
+        message: `Invalid regular expression: ${parsed.detail}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
       };
   }
 }
