@@ -22,7 +22,7 @@ import {
 } from '../../../shared/ipc';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
-import { summarizeRequest } from '../../../shared/domain/command';
+import { canRetry, isOutcomeUnknown, summarizeRequest } from '../../../shared/domain/command';
 import type { CommandResult } from '../../../shared/domain/result';
 import type {
   ClientKeyInfo,
@@ -558,7 +558,15 @@ export class FakeApi {
         if (!p.ok) return Promise.resolve(p.result);
         const command = this.commands.get(p.value.id);
         if (!command) return Promise.resolve(fail('not_found', `No command ${p.value.id}.`));
-        const retried: QueuedCommand = { ...command, state: 'queued', settledAt: null, outcome: null };
+        if (!canRetry(command.state)) {
+          return Promise.resolve(fail('conflict', `The command is ${command.state} and cannot be retried.`));
+        }
+        // docs/ARCHITECTURE.md §3.5: the same command while its outcome is unknown, else a new one.
+        const retried: QueuedCommand = isOutcomeUnknown(command)
+          ? { ...command, state: 'queued', settledAt: null, outcome: null }
+          : this.makeCommand(command.serverId, { ...command.request, request_id: fakeUuid() }, 'queued', {
+              retryOf: command.id,
+            });
         this.commands.set(retried.id, retried);
         return Promise.resolve(ok(retried));
       },
