@@ -138,6 +138,8 @@ export class FakeApi {
   notices: QueueNotice[] = [];
   /** Agents whose commands (control and batch) fail. */
   readonly failing = new Set<string>();
+  /** The reason a failing agent's batch result gives (default "Agent is not running"). */
+  readonly failReason = new Map<string, string>();
   /** When true, mutating commands are queued instead of run. */
   offline = false;
   readonly subscriptions = new Map<string, { kind: 'status' | 'logs'; serverId: string; agentId?: string }>();
@@ -438,7 +440,7 @@ export class FakeApi {
             agent_id: agentId,
             success,
             status: success ? ('paused' as const) : null,
-            error: success ? null : 'Agent is not running',
+            error: success ? null : (this.failReason.get(agentId) ?? 'Agent is not running'),
           });
           if (!success && p.value.failFast) break;
         }
