@@ -76,6 +76,7 @@ export function serverStatus(serverId: string, over: Partial<ServerStatus> = {})
     lastError: null,
     remoteServerId: 'remote',
     capabilities: ['custom_action', 'batch', 'output_query', 'dedupe', 'status_stream'],
+    backends: ['claude', 'opencode', 'shell', '<program>-cli'],
     legacy: false,
     activeAgents: 0,
     pubEndpoint: 'tcp://127.0.0.1:5556',
