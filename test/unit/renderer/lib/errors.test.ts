@@ -102,19 +102,44 @@ describe('describeError', () => {
 });
 
 describe('cleanReason', () => {
-  it.each([
-    ['a doubled lead', 'invalid regex: invalid regex: nothing to repeat', 'invalid regex: nothing to repeat'],
-    ['a lead doubled in other case', 'Invalid regex: invalid regex: x', 'Invalid regex: x'],
-    ['a JSON error document', '{"error":"Agent not found: 1b4e28ba"}', 'Agent not found: 1b4e28ba'],
-    ['a nested JSON message', '{"message":"{\\"reason\\":\\"disk full\\"}"}', 'disk full'],
-    ['JSON with no text', '{"code":17}', 'the reply carried no readable reason'],
-    ['stack text', 'Error: boom\n    at run (server.js:1:2)\n    at next (server.js:3:4)', 'boom'],
-    ['an exception class name', 'RangeError: offset out of range', 'offset out of range'],
-    ['a trailing period', 'agent limit reached.', 'agent limit reached'],
-    ['nothing', null, ''],
-    ['blank', '   ', ''],
-  ])('%s', (_what, input, expected) => {
-    expect(cleanReason(input)).toBe(expected);
+  const cases: readonly { what: string; input: string | null; reads: string }[] = [
+    {
+      what: 'a doubled lead',
+      input: 'invalid regex: invalid regex: nothing to repeat',
+      reads: 'invalid regex: nothing to repeat',
+    },
+    {
+      what: 'a lead doubled in other case',
+      input: 'Invalid regex: invalid regex: x',
+      reads: 'Invalid regex: x',
+    },
+    {
+      what: 'a JSON error document',
+      input: '{"error":"Agent not found: 1b4e28ba"}',
+      reads: 'Agent not found: 1b4e28ba',
+    },
+    {
+      what: 'a nested JSON message',
+      input: '{"message":"{\\"reason\\":\\"disk full\\"}"}',
+      reads: 'disk full',
+    },
+    { what: 'JSON with no text', input: '{"code":17}', reads: 'the reply carried no readable reason' },
+    {
+      what: 'stack text',
+      input: 'Error: boom\n    at run (server.js:1:2)\n    at next (server.js:3:4)',
+      reads: 'boom',
+    },
+    {
+      what: 'an exception class name',
+      input: 'RangeError: offset out of range',
+      reads: 'offset out of range',
+    },
+    { what: 'a trailing period', input: 'agent limit reached.', reads: 'agent limit reached' },
+    { what: 'nothing', input: null, reads: '' },
+    { what: 'blank', input: '   ', reads: '' },
+  ];
+  it.each(cases)('$what', ({ input, reads }) => {
+    expect(cleanReason(input)).toBe(reads);
   });
 });
 
