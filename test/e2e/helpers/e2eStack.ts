@@ -11,13 +11,12 @@ import { startConsoleApp, type ConsoleApp } from './consoleApp';
 import { addServer, openConsole, openServer } from './ui';
 
 /**
- * Port plan of the e2e suite: browser hosts in 32700–32755 (4 per slot: the allocator stays
- * below 32768), agent servers in 27000–28399
+ * Port plan of the e2e suite: browser hosts in 32500–32639, agent servers in 27000–28399
  * (command port + PUB port next to it). Each spec file takes its own slot so files never
  * collide, even when wdio runs several at once.
  */
-export const CONSOLE_PORTS = { first: 32700, last: 32755 } as const;
-const CONSOLE_PORTS_PER_SLOT = 4;
+export const CONSOLE_PORTS = { first: 32500, last: 32639 } as const;
+const CONSOLE_PORTS_PER_SLOT = 10;
 export const SERVER_PORTS = { first: 27000, last: 28399 } as const;
 const SLOT_COUNT = 14;
 

@@ -150,6 +150,17 @@ export async function openServer(name: string): Promise<void> {
   await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the agents view' });
 }
 
+/**
+ * Picks `name` in the spawn dialog's backend field: the dropdown of the backends the server
+ * advertises, or the text field of a server that lists none.
+ */
+export async function chooseBackend(name: string): Promise<void> {
+  const field = $(tid('spawn-backend'));
+  await field.waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the backend field' });
+  if ((await field.getTagName()).toLowerCase() === 'select') await field.selectByAttribute('value', name);
+  else await typeInto('spawn-backend', name);
+}
+
 /** What the spawn dialog reported. */
 export interface SpawnOutcome {
   /** `data-status` of the outcome banner: `Done`, `Queued`, `Refused`… */
@@ -168,7 +179,7 @@ export async function spawnFixture(
 ): Promise<SpawnOutcome> {
   if (!(await $(tid('spawn-dialog')).isExisting())) await $(tid('spawn-open')).click();
   await $(tid('spawn-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the spawn dialog' });
-  await typeInto('spawn-backend', NODE_BACKEND);
+  await chooseBackend(NODE_BACKEND);
   await typeInto('spawn-name', name);
   await typeInto('spawn-task', AGENT_FIXTURE_DIR + script);
   const entries = Object.entries(env);
