@@ -5,9 +5,12 @@
  *
  * 1. Status flood: 10,000 agents listed, 10,000 `status` updates per second for 30 s pushed
  *    through the real path (EventBatcher ≤ 20 batches/s → WebSocket → browser client → agents
- *    store → virtualized table). Longest main-thread task (goal ≤ 50 ms) and frames per second
- *    (vs. the same rAF loop on an empty page, goal ≥ 0.8×); then the same flood with the
- *    status feed (open by default) hidden, which isolates the feed's share.
+ *    store → virtualized table, and the status feed store → virtualized feed). Longest
+ *    main-thread task (goal ≤ 50 ms) and frames per second (vs. the same rAF loop on an empty
+ *    page, goal ≥ 0.9×, i.e. ≥ 54 fps against a 60 fps baseline); then the same flood with the
+ *    status feed (open by default) hidden, which isolates the feed's share. Both goals are
+ *    printed as pass/miss for each layout, with the machine's load average (a shared machine
+ *    makes any figure noisy: compare runs made at a similar load).
  * 2. Output scroll: an agent with 1,000,000 output lines; the viewer is scrolled programmatically
  *    every frame for 10 s (100 lines per frame, plus a jump to a random place every 1.5 s), its
  *    pages fetched through queryOutput. Frames per second (goal ≥ 0.8× the empty page) and
@@ -23,6 +26,7 @@
  * 0 = never).
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
@@ -38,6 +42,8 @@ const AGENTS = 10_000;
 const UPDATES_PER_SECOND = 10_000;
 const OUTPUT_LINES = 1_000_000;
 const LONG_TASK_GOAL_MS = 50;
+/** Status flood: frames per second at least this share of the raw baseline. */
+const FLOOD_FPS_GOAL = 0.9;
 
 const seconds = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? '');
@@ -162,6 +168,22 @@ function longest(m: PageMetrics): { ms: number; how: string } {
     : { ms: m.longestFrameGapMs, how: 'no long task (> 50 ms) reported; figure = longest frame gap' };
 }
 
+/** One layout's flood figures against both goals, e.g. "feed visible: 58.9 fps = 0.98× raw (pass), longest task 33 ms (pass)". */
+function floodVerdict(label: string, m: PageMetrics, raw: PageMetrics): string {
+  const ratio = m.fps / raw.fps;
+  const task = longest(m);
+  const verdict = (ok: boolean): string => (ok ? 'pass' : 'MISS');
+  return (
+    `${label}: ${m.fps.toFixed(1)} fps = ${ratio.toFixed(2)}× raw (goal ≥ ${FLOOD_FPS_GOAL}: ${verdict(ratio >= FLOOD_FPS_GOAL)}), ` +
+    `longest task ${task.ms.toFixed(0)} ms (goal ≤ ${LONG_TASK_GOAL_MS}: ${verdict(task.ms <= LONG_TASK_GOAL_MS)})`
+  );
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
 async function waitText(browser: Browser, testId: string, pattern: RegExp, timeout = 30_000): Promise<void> {
   await browser.waitUntil(async () => pattern.test(await browser.$(`[data-testid="${testId}"]`).getText()), {
     timeout,
@@ -179,6 +201,7 @@ export async function run(): Promise<void> {
   const jumpEnv = Number(process.env.UI_BENCH_JUMP_EVERY ?? '90');
   const jumpEvery = Number.isInteger(jumpEnv) && jumpEnv >= 0 ? jumpEnv : 90;
 
+  const loadAtStart = load();
   const synthetic = createSyntheticConsole({ agents: AGENTS, outputLines: OUTPUT_LINES });
   const port = await new PortAllocator(32750, 32760).next();
   const host = await startBrowserHost({ handlers: synthetic.handlers, rendererDir: RENDERER_DIR, port });
@@ -227,6 +250,9 @@ export async function run(): Promise<void> {
     const scroll = await stopProbe(browser);
     const queries = synthetic.outputQueries() - queriesBefore;
 
+    console.log(`ui bench, status flood (load average now ${load()}; at start ${loadAtStart}):`);
+    console.log(`  ${floodVerdict('feed visible', flood, raw)}`);
+    console.log(`  ${floodVerdict('feed hidden ', floodNoFeed, raw)}`);
     const floodLongest = longest(flood);
     const noFeedLongest = longest(floodNoFeed);
     const scrollLongest = longest(scroll);
@@ -254,7 +280,7 @@ export async function run(): Promise<void> {
         flood.fps,
         raw.fps,
         'fps',
-        '>= 0.8',
+        `>= ${FLOOD_FPS_GOAL}`,
         `raw = the same rAF loop on about:blank for ${rawS} s; status feed open (the default layout)`,
       ),
       result(
@@ -270,7 +296,7 @@ export async function run(): Promise<void> {
         floodNoFeed.fps,
         raw.fps,
         'fps',
-        '>= 0.8',
+        `>= ${FLOOD_FPS_GOAL}`,
         'raw = the same rAF loop on about:blank',
       ),
     ]);

@@ -1,6 +1,7 @@
 /** Which view, server and agent are shown, and which dialogs are open. No API calls. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
+import { useQueueStore } from './queue';
 
 export type ViewName = 'servers' | 'agents' | 'agent' | 'queue';
 
@@ -31,6 +32,22 @@ export const useUiStore = defineStore('ui', () => {
     serverId.value = server;
     agentId.value = agent;
     view.value = 'agent';
+  }
+
+  /** The command {@link openHistory} brought into view (for the history to highlight), or null. */
+  const historyFocus = ref<string | null>(null);
+
+  /**
+   * Shows the queue view's history narrowed to command `commandId` (its id in the history's
+   * filter), where its Retry is: the status feed's link from a failed command.
+   */
+  function openHistory(commandId: string): void {
+    const queue = useQueueStore();
+    queue.outcomeFilter = 'all';
+    queue.textFilter = commandId;
+    historyFocus.value = commandId;
+    if (view.value !== 'queue') beforeQueue = view.value;
+    view.value = 'queue';
   }
 
   function toggleQueue(): void {
@@ -83,6 +100,8 @@ export const useUiStore = defineStore('ui', () => {
     openServer,
     openAgent,
     toggleQueue,
+    historyFocus,
+    openHistory,
     closeTop,
   };
 });
