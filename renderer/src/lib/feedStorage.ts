@@ -12,7 +12,7 @@ export const FEED_STORAGE_KEY = 'descartes.feed.v1';
 
 const entrySchema = z.object({
   id: z.number().int().positive(),
-  at: z.number().finite().nonnegative(),
+  at: z.number().nonnegative(),
   level: z.enum(['info', 'warning', 'error']),
   title: z.string().max(2000),
   body: z.string().max(10_000),

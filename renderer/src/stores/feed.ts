@@ -44,6 +44,8 @@ export const FEED_LIMIT = 300;
 export const STATUS_PER_BATCH = 20;
 /** Minimum gap between desktop notifications, in ms (a burst becomes one summary). */
 export const NOTIFY_GAP_MS = 5000;
+/** Rows below the new ones that get a late agent name filled in (see `withName`). */
+const NAME_FILL_ROWS = 50;
 /** Saving waits this long (ms) after a change, so a flood writes storage about once a second. */
 export const SAVE_DELAY_MS = 1000;
 
@@ -103,6 +105,16 @@ export const useFeedStore = defineStore('feed', () => {
   }
 
   /**
+   * `entry` with its agent's name when it had none and the agents list now has it (a status
+   * update of a fresh agent often arrives before the list that names it); else `entry` itself.
+   */
+  function withName(entry: FeedEntry): FeedEntry {
+    if (entry.agentName !== null || entry.agentId === null) return entry;
+    const name = agentName(entry.serverId, entry.agentId);
+    return name === null ? entry : Object.freeze({ ...entry, agentName: name });
+  }
+
+  /**
    * Adds `items` (oldest first) on top. An item about a command already in the feed replaces
    * that row (same id, moved to the top) and does not count as unread again.
    */
@@ -134,7 +146,8 @@ export const useFeedStore = defineStore('feed', () => {
     const next = added.reverse().slice(0, FEED_LIMIT);
     for (const e of entries.value) {
       if (next.length >= FEED_LIMIT) break;
-      if (!replaced.has(e.id)) next.push(e);
+      if (replaced.has(e.id)) continue;
+      next.push(next.length < NAME_FILL_ROWS ? withName(e) : e);
     }
     entries.value = next;
     unread.value = Math.min(unread.value + fresh, next.length);

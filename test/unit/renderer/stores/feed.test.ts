@@ -37,15 +37,16 @@ describe('feed store', () => {
     localStorage.clear();
     ctx = freshApp();
     popups.length = 0;
-    class FakeNotification {
-      static permission: NotificationPermission = 'granted';
-      static requestPermission(): Promise<NotificationPermission> {
-        return Promise.resolve('granted');
-      }
-      constructor(title: string) {
+    // A stand-in for the browser's Notification: records what would pop up.
+    const FakeNotification = Object.assign(
+      function FakeNotification(title: string): void {
         popups.push(title);
-      }
-    }
+      },
+      {
+        permission: 'granted' as NotificationPermission,
+        requestPermission: () => Promise.resolve('granted'),
+      },
+    );
     vi.stubGlobal('Notification', FakeNotification);
   });
   afterEach(() => {
@@ -136,6 +137,21 @@ describe('feed store', () => {
     });
     expect(feed.entries.find((e) => e.agentId === agent?.id)?.agentName).toBe('agent-00000');
     expect(feed.entries.find((e) => e.agentId === stranger)?.agentName).toBeNull();
+  });
+
+  it('fills in a name the agents list learns after the row was added', async () => {
+    const serverId = ctx.fake.addServer('s');
+    const agents = useAgentsStore();
+    await agents.open(serverId);
+    const feed = useFeedStore();
+    feed.start();
+    const [fresh] = ctx.fake.addAgents(serverId, 1);
+    if (fresh === undefined) throw new Error('no agent');
+    ctx.fake.emit('status', { serverId, updates: [update(fresh.id, 'running', 'agent started')] });
+    expect(feed.entries[0]?.agentName).toBeNull();
+    agents.upsert(fresh);
+    ctx.fake.emit('notification', { level: 'info', title: 'later', body: '' });
+    expect(feed.entries.find((e) => e.agentId === fresh.id)?.agentName).toBe('agent-00000');
   });
 
   it('comes back after a reload with its rows, ids and unread count', () => {
