@@ -7,19 +7,8 @@
 import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
-import {
-  agentRow,
-  closeSpawnDialog,
-  setTheme,
-  shot,
-  showFeed,
-  spawnFixture,
-  tid,
-  typeInto,
-  UI_WAIT_MS,
-  waitAgentStatus,
-  waitFor,
-} from '../helpers/ui';
+import { agentRow, closeSpawnDialog, spawnFixture, waitAgentStatus } from '../helpers/ui';
+import { setTheme, shot, showFeed, tid, typeInto, UI_WAIT_MS, waitFor } from '../helpers/ui';
 
 const SERVER = 'feed farm';
 

@@ -1,7 +1,6 @@
 /** The status feed store: bounds, one row per command, coalescing under a flood, persistence. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NotificationEvent } from '../../../../shared/ipc';
-import type { AgentStatus, StatusUpdate } from '../../../../shared/protocol';
 import { FEED_STORAGE_KEY } from '../../../../renderer/src/lib/feedStorage';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import {
@@ -10,17 +9,10 @@ import {
   STATUS_PER_BATCH,
   useFeedStore,
 } from '../../../../renderer/src/stores/feed';
-import { fakeUuid } from '../fakeApi';
+import { fakeUuid, statusUpdate } from '../fakeApi';
 import { freshApp, settle } from '../setup';
 
-const update = (agentId: string, status: AgentStatus, message: string): StatusUpdate => ({
-  type: 'status_update',
-  agent_id: agentId,
-  update_type: 'status_changed',
-  status,
-  message,
-  timestamp: { secs_since_epoch: 1, nanos_since_epoch: 0 },
-});
+const update = statusUpdate;
 
 const refusal = (serverId: string, commandId: string, agentId: string | null): NotificationEvent => ({
   level: 'error',
@@ -43,7 +35,7 @@ describe('feed store', () => {
         popups.push(title);
       },
       {
-        permission: 'granted' as NotificationPermission,
+        permission: 'granted',
         requestPermission: () => Promise.resolve('granted'),
       },
     );
