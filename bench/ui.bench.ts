@@ -23,7 +23,8 @@
  *
  * Env: `UI_BENCH_FLOOD_S` (default 30), `UI_BENCH_SCROLL_S` (default 10), `UI_BENCH_RAW_S`
  * (default 10), `UI_BENCH_JUMP_EVERY` (frames between random jumps while scrolling; default 90,
- * 0 = never).
+ * 0 = never), `UI_BENCH_RENDERER_DIR` (another built renderer to measure, e.g. an older commit's
+ * `dist/renderer`, to compare two builds under the same machine load; default `dist/renderer`).
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,7 +38,8 @@ import { report, result } from './harness';
 import { BENCH_SERVER_NAME, createSyntheticConsole } from './ui/syntheticConsole';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+/** The built renderer; `UI_BENCH_RENDERER_DIR` points at another build (e.g. an older commit's, to compare). */
+const RENDERER_DIR = process.env.UI_BENCH_RENDERER_DIR ?? join(ROOT, 'dist', 'renderer');
 const AGENTS = 10_000;
 const UPDATES_PER_SECOND = 10_000;
 const OUTPUT_LINES = 1_000_000;
@@ -194,7 +196,7 @@ async function waitText(browser: Browser, testId: string, pattern: RegExp, timeo
 
 export async function run(): Promise<void> {
   if (!existsSync(join(RENDERER_DIR, 'index.html')))
-    throw new Error('ui bench: dist/renderer is not built; run "npm run build:renderer" first');
+    throw new Error(`ui bench: ${RENDERER_DIR} holds no built renderer; run "npm run build:renderer" first`);
   const floodS = seconds('UI_BENCH_FLOOD_S', 30);
   const scrollS = seconds('UI_BENCH_SCROLL_S', 10);
   const rawS = seconds('UI_BENCH_RAW_S', 10);
