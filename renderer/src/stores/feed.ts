@@ -3,8 +3,9 @@
  * {@link FEED_LIMIT} entries, saved across reloads (lib/feedStorage.ts), with desktop
  * notifications for failures when the operator allowed them.
  *
- * Built for a status flood (10,000 updates/s arriving as ≤ 20 batches/s): a batch adds at most
- * {@link STATUS_PER_BATCH} rows, the newest status of each agent (older ones in the same batch
+ * Built for a status flood (10,000 updates/s arriving as ≤ 20 batches/s): status batches are
+ * applied once per animation frame (a backlog of batches costs one update), and a frame adds at
+ * most {@link STATUS_PER_BATCH} rows per server, the newest status of each agent (its older ones
  * are coalesced into it), plus one summary row; rows are plain frozen objects formatted once
  * when added, so the view only re-renders the rows in its window.
  *
@@ -18,6 +19,7 @@ import type { StatusUpdate } from '../../../shared/protocol';
 import { getApi } from '../api';
 import { forgetFeed, loadFeed, saveFeed, type SavedFeedEntry } from '../lib/feedStorage';
 import { formatTime, shortId } from '../lib/format';
+import { FrameBatcher } from '../lib/frameBatcher';
 import { useAgentsStore } from './agents';
 import { useSettingsStore } from './settings';
 
@@ -40,7 +42,7 @@ export interface FeedItem {
 
 /** Entries kept (and saved). */
 export const FEED_LIMIT = 300;
-/** Status rows added per event batch at most; the rest are summarised in one row. */
+/** Status rows added per frame and server at most; the rest are summarised in one row. */
 export const STATUS_PER_BATCH = 20;
 /** Minimum gap between desktop notifications, in ms (a burst becomes one summary). */
 export const NOTIFY_GAP_MS = 5000;
@@ -173,6 +175,7 @@ export const useFeedStore = defineStore('feed', () => {
   }
 
   function onNotification(payload: ConsoleEvents['notification']): void {
+    statusFrames.flush(); // status that came first stays below
     const subject = payload.subject;
     const known = subject !== undefined && entries.value.some((e) => e.commandId === subject.commandId);
     add([
@@ -189,7 +192,19 @@ export const useFeedStore = defineStore('feed', () => {
     if (payload.level === 'error' && !known) notifyDesktop(payload.title, payload.body);
   }
 
-  function onStatus(payload: ConsoleEvents['status']): void {
+  /** Status batches of one server, merged: one row set per frame however many batches came. */
+  function applyStatus(payloads: ConsoleEvents['status'][]): void {
+    const byServer = new Map<string, StatusUpdate[]>();
+    for (const p of payloads) {
+      const list = byServer.get(p.serverId);
+      if (list === undefined) byServer.set(p.serverId, [...p.updates]);
+      else for (const u of p.updates) list.push(u);
+    }
+    for (const [serverId, updates] of byServer) addStatus({ serverId, updates });
+  }
+  const statusFrames = new FrameBatcher<ConsoleEvents['status']>(applyStatus);
+
+  function addStatus(payload: ConsoleEvents['status']): void {
     const { kept, skipped } = coalesceStatus(payload.updates, STATUS_PER_BATCH);
     const items: FeedItem[] = [];
     if (skipped > 0) {
@@ -228,6 +243,7 @@ export const useFeedStore = defineStore('feed', () => {
   }
 
   function onResync(payload: ConsoleEvents['resync']): void {
+    statusFrames.flush();
     add([
       {
         level: 'warning',
@@ -248,7 +264,13 @@ export const useFeedStore = defineStore('feed', () => {
   function start(): void {
     if (offs.length > 0) return;
     const api = getApi();
-    offs = [api.on('notification', onNotification), api.on('status', onStatus), api.on('resync', onResync)];
+    offs = [
+      api.on('notification', onNotification),
+      api.on('status', (payload) => {
+        statusFrames.push(payload);
+      }),
+      api.on('resync', onResync),
+    ];
     // A reload within SAVE_DELAY_MS of the last change must not lose it.
     window.addEventListener('pagehide', flushOnHide);
   }
@@ -256,6 +278,7 @@ export const useFeedStore = defineStore('feed', () => {
   function stop(): void {
     for (const off of offs) off();
     offs = [];
+    statusFrames.flush();
     window.removeEventListener('pagehide', flushOnHide);
     flushOnHide();
   }

@@ -7,7 +7,7 @@ import { useFeedStore } from '../../../../renderer/src/stores/feed';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { useUiStore } from '../../../../renderer/src/stores/ui';
 import { fakeUuid } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { freshApp, manualFrames, settle } from '../setup';
 
 describe('StatusFeed', () => {
   beforeEach(() => {
@@ -33,6 +33,7 @@ describe('StatusFeed', () => {
   });
 
   it('shows each row on one line: time, level icon and word, agent name, message with the full text on hover', async () => {
+    const frames = manualFrames();
     const ctx = freshApp();
     const serverId = ctx.fake.addServer('s');
     const [agent] = ctx.fake.addAgents(serverId, 1);
@@ -64,6 +65,7 @@ describe('StatusFeed', () => {
         },
       ],
     });
+    frames.run();
     const wrapper = mount(StatusFeed, { global: { plugins: [ctx.pinia] } });
     await settle();
     const [top, second] = wrapper.findAll('[data-testid="feed-entry"]');

@@ -10,7 +10,7 @@ import {
   useFeedStore,
 } from '../../../../renderer/src/stores/feed';
 import { fakeUuid, statusUpdate } from '../fakeApi';
-import { freshApp, settle } from '../setup';
+import { freshApp, manualFrames, settle } from '../setup';
 
 const update = statusUpdate;
 
@@ -91,6 +91,7 @@ describe('feed store', () => {
   });
 
   it('under a flood keeps the newest status of each agent in the batch, and counts the rest', () => {
+    const frames = manualFrames();
     const feed = useFeedStore();
     feed.start();
     const ids = Array.from({ length: STATUS_PER_BATCH + 10 }, () => fakeUuid());
@@ -103,6 +104,7 @@ describe('feed store', () => {
       { ...update(first, 'running', ''), update_type: 'heartbeat' as const },
     ];
     ctx.fake.emit('status', { serverId: 's', updates });
+    frames.run();
     const firstRows = feed.entries.filter((e) => e.agentId === first);
     expect(firstRows).toHaveLength(1);
     expect(firstRows[0]).toMatchObject({ title: 'failed', body: 'exited with code 3', level: 'error' });
@@ -115,7 +117,28 @@ describe('feed store', () => {
     expect(shownAgents.has(ids[1] ?? '')).toBe(false);
   });
 
+  it('merges the batches that arrive within one frame: newest status per agent, one summary', () => {
+    const frames = manualFrames();
+    const feed = useFeedStore();
+    feed.start();
+    const a = fakeUuid();
+    const many = Array.from({ length: STATUS_PER_BATCH + 5 }, () => fakeUuid());
+    ctx.fake.emit('status', {
+      serverId: 's',
+      updates: [update(a, 'running', 'first'), ...many.map((id) => update(id, 'running', ''))],
+    });
+    ctx.fake.emit('status', { serverId: 's', updates: [update(a, 'completed', 'exited with code 0')] });
+    expect(feed.entries).toEqual([]);
+    frames.run();
+    expect(feed.entries.filter((e) => e.agentId === a)).toMatchObject([{ title: 'completed' }]);
+    expect(feed.entries.filter((e) => e.agentId === null)).toMatchObject([
+      { title: '6 more status changes' },
+    ]);
+    expect(feed.entries).toHaveLength(STATUS_PER_BATCH + 1);
+  });
+
   it('names agents from the open server, falling back to a short id for others', async () => {
+    const frames = manualFrames();
     const serverId = ctx.fake.addServer('s');
     const [agent] = ctx.fake.addAgents(serverId, 1);
     await useAgentsStore().open(serverId);
@@ -127,11 +150,13 @@ describe('feed store', () => {
       serverId,
       updates: [update(agent?.id ?? '', 'paused', 'paused (soft)'), update(stranger, 'running', '')],
     });
+    frames.run();
     expect(feed.entries.find((e) => e.agentId === agent?.id)?.agentName).toBe('agent-00000');
     expect(feed.entries.find((e) => e.agentId === stranger)?.agentName).toBeNull();
   });
 
   it('fills in a name the agents list learns after the row was added', async () => {
+    const frames = manualFrames();
     const serverId = ctx.fake.addServer('s');
     const agents = useAgentsStore();
     await agents.open(serverId);
@@ -140,6 +165,7 @@ describe('feed store', () => {
     const [fresh] = ctx.fake.addAgents(serverId, 1);
     if (fresh === undefined) throw new Error('no agent');
     ctx.fake.emit('status', { serverId, updates: [update(fresh.id, 'running', 'agent started')] });
+    frames.run();
     expect(feed.entries[0]?.agentName).toBeNull();
     agents.upsert(fresh);
     ctx.fake.emit('notification', { level: 'info', title: 'later', body: '' });
@@ -168,11 +194,13 @@ describe('feed store', () => {
 
   it('saves once per delay under a flood, not per batch, and flushes on stop', () => {
     vi.useFakeTimers();
+    const frames = manualFrames();
     const feed = useFeedStore();
     feed.start();
     const saved = (): string => localStorage.getItem(FEED_STORAGE_KEY) ?? '';
     for (let i = 0; i < 40; i++)
       ctx.fake.emit('status', { serverId: 's', updates: [update(fakeUuid(), 'running', `t${i}`)] });
+    frames.run();
     expect(saved()).toBe('');
     vi.advanceTimersByTime(SAVE_DELAY_MS);
     expect(saved()).toContain('"t39"');
