@@ -93,6 +93,17 @@ export interface LogChunkView {
   readonly sequence: number;
 }
 
+/**
+ * A notification. `subject` names the command it is about (a failed or outcome-unknown
+ * command), so a renderer shows one row per command however often it is announced.
+ */
+export interface NotificationEvent {
+  level: 'info' | 'warning' | 'error';
+  title: string;
+  body: string;
+  subject?: { serverId: string; commandId: string; agentId: string | null };
+}
+
 /** Events main pushes to the renderer, coalesced to at most ~20 batches per second. */
 export interface ConsoleEvents {
   /** Server states changed (every server's latest status). */
@@ -108,7 +119,7 @@ export interface ConsoleEvents {
   /** Commands whose state changed (newest version of each). */
   queue: QueuedCommand[];
   /** Something the operator should notice (e.g. a failed command, a server gone offline). */
-  notification: { level: 'info' | 'warning' | 'error'; title: string; body: string };
+  notification: NotificationEvent;
 }
 
 export type ConsoleEventName = keyof ConsoleEvents;

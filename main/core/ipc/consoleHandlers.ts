@@ -10,6 +10,7 @@ import type {
   ConsoleEventEnvelope,
   ConsoleEvents,
   LogChunkView,
+  NotificationEvent,
   Schemas,
 } from '../../../shared/ipc';
 import type { JsonValue, LogStream } from '../../../shared/protocol';
@@ -70,6 +71,16 @@ interface ClientState {
 const DEFAULT_QUEUE_STATES: readonly CommandState[] = ['queued', 'sending'];
 const PAGE = 10_000;
 
+/** What a notification about `command` is about: one feed row per command however often announced. */
+function subjectOf(command: QueuedCommand): NonNullable<NotificationEvent['subject']> {
+  const request = command.request;
+  return {
+    serverId: command.serverId,
+    commandId: command.id,
+    agentId: 'agent_id' in request ? request.agent_id : null,
+  };
+}
+
 /**
  * Builds the table of handlers behind every `ConsoleApi` channel, on one {@link ConsoleCore}.
  * Both hosts (the Electron registrar and the browser host) bind it through `invokeChannel`.
@@ -128,6 +139,7 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
           level: 'error',
           title: `Command failed on ${serverName(command.serverId)}`,
           body: `${command.summary}: ${failureReason(command)}. See the history for details; retry it from there.`,
+          subject: subjectOf(command),
         },
       });
     } else if (command.state === 'timed_out') {
@@ -137,6 +149,7 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
           level: 'warning',
           title: `Outcome unknown on ${serverName(command.serverId)}`,
           body: `${command.summary}: ${unknownReason(command)}. Check the agent, then retry or cancel it in the queue.`,
+          subject: subjectOf(command),
         },
       });
     }

@@ -4,6 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, onScopeDispose, ref, watchEffect } from 'vue';
+import { readStorage, writeStorage } from '../lib/storage';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 export type Theme = 'light' | 'dark';
@@ -11,22 +12,6 @@ export type Theme = 'light' | 'dark';
 /** localStorage keys. */
 export const THEME_KEY = 'descartes.theme';
 export const NOTIFY_KEY = 'descartes.desktopNotifications';
-
-function readStorage(key: string): string | null {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null; // storage disabled (private mode, file:// policies)
-  }
-}
-
-function writeStorage(key: string, value: string): void {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // Not persisted; the choice still applies for this session.
-  }
-}
 
 const isThemeChoice = (value: string | null): value is ThemeChoice =>
   value === 'system' || value === 'light' || value === 'dark';

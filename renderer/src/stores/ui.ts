@@ -9,6 +9,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { RouteLocationRaw } from 'vue-router';
 import { consoleRouter, paramOf, viewOf, type ViewName } from '../router';
+import { useQueueStore } from './queue';
 
 export type { ViewName } from '../router';
 
@@ -67,6 +68,21 @@ export const useUiStore = defineStore('ui', () => {
     return router.resolve({ name: 'agent', params: { serverId: server, agentId: agent } }).href;
   }
 
+  /** The command {@link openHistory} brought into view (for the history to highlight), or null. */
+  const historyFocus = ref<string | null>(null);
+
+  /**
+   * Shows the queue view's history narrowed to command `commandId` (its id in the history's
+   * filter), where its Retry is: the status feed's link from a failed command.
+   */
+  function openHistory(commandId: string): void {
+    const queue = useQueueStore();
+    queue.outcomeFilter = 'all';
+    queue.textFilter = commandId;
+    historyFocus.value = commandId;
+    if (view.value !== 'queue') go({ name: 'queue' });
+  }
+
   function toggleQueue(): void {
     go(view.value === 'queue' ? beforeQueue : { name: 'queue' });
   }
@@ -116,6 +132,8 @@ export const useUiStore = defineStore('ui', () => {
     openAgent,
     agentHref,
     toggleQueue,
+    historyFocus,
+    openHistory,
     closeTop,
   };
 });

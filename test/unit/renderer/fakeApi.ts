@@ -32,7 +32,13 @@ import type {
   ServerStatus,
 } from '../../../shared/domain/server';
 import { allowCommand, curveKeyFingerprint } from '../../../shared/domain/curveKey';
-import type { AgentInfo, AgentStatus, JsonValue, RequestMessage } from '../../../shared/protocol/types';
+import type {
+  AgentInfo,
+  AgentStatus,
+  JsonValue,
+  RequestMessage,
+  StatusUpdate,
+} from '../../../shared/protocol/types';
 
 export interface OutputLine {
   stream: 'stdout' | 'stderr';
@@ -54,6 +60,22 @@ export function stopRequest(agentId: string = fakeUuid()) {
     request_id: fakeUuid(),
     agent_id: agentId,
     command_type: 'stop' as const,
+  };
+}
+
+/** A `status_changed` update of `agentId`, as the status stream delivers it. */
+export function statusUpdate(
+  agentId: string,
+  status: StatusUpdate['status'],
+  message: string | null = null,
+): StatusUpdate {
+  return {
+    type: 'status_update',
+    agent_id: agentId,
+    update_type: 'status_changed',
+    status,
+    message,
+    timestamp: { secs_since_epoch: 1, nanos_since_epoch: 0 },
   };
 }
 

@@ -1,22 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { watch } from 'vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
-import { agentInfo } from '../fakeApi';
+import { agentInfo, statusUpdate } from '../fakeApi';
 import { manualFrames, settle, withFreshServer } from '../setup';
-import type { StatusUpdate } from '../../../../shared/protocol/types';
 
-const update = (
-  agentId: string,
-  status: StatusUpdate['status'],
-  message: string | null = null,
-): StatusUpdate => ({
-  type: 'status_update',
-  agent_id: agentId,
-  update_type: 'status_changed',
-  status,
-  message,
-  timestamp: { secs_since_epoch: 1, nanos_since_epoch: 0 },
-});
+const update = statusUpdate;
 
 describe('agents store', () => {
   const ctx = withFreshServer();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useFeedStore } from '../../../../renderer/src/stores/feed';
 import { THEME_KEY, useSettingsStore } from '../../../../renderer/src/stores/settings';
-import { freshApp } from '../setup';
+import { freshApp, manualFrames } from '../setup';
 
 describe('settings store', () => {
   beforeEach(() => {
@@ -50,6 +50,7 @@ describe('feed store', () => {
   });
 
   it('collects notifications and significant status changes, bounded per batch', () => {
+    const frames = manualFrames();
     const feed = useFeedStore();
     feed.start();
     ctx.fake.emit('notification', {
@@ -77,6 +78,7 @@ describe('feed store', () => {
         },
       ],
     });
+    frames.run();
     expect(feed.entries).toHaveLength(1 + 20 + 1);
     expect(feed.entries.some((e) => e.title === '30 more status changes')).toBe(true);
     expect(feed.entries.at(-1)?.title).toBe('Server offline');
