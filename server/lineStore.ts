@@ -83,7 +83,7 @@ export class LineSnapshot {
       const tag = seg.tag(i);
       streams.push(tag === 1 ? 'stderr' : 'stdout');
       numbers.push(
-        stream === 'both' ? base.seq + i + 1 : (base.rank[tag] ?? 0) + seg.countBefore(tag, i) + 1,
+        stream === 'both' ? base.seq + i + 1 : base.rank[tag] + seg.countBefore(tag, i) + 1,
       );
     }
     return { numbers, streams };
