@@ -82,9 +82,7 @@ export class LineSnapshot {
       if (!base || !seg) continue;
       const tag = seg.tag(i);
       streams.push(tag === 1 ? 'stderr' : 'stdout');
-      numbers.push(
-        stream === 'both' ? base.seq + i + 1 : base.rank[tag] + seg.countBefore(tag, i) + 1,
-      );
+      numbers.push(stream === 'both' ? base.seq + i + 1 : base.rank[tag] + seg.countBefore(tag, i) + 1);
     }
     return { numbers, streams };
   }

@@ -67,7 +67,8 @@ export async function queryOutput(
       droppedLines,
       // Read in the same turn as the drop count, so offset k is line droppedLines + k + 1.
       lineNumbers: read.lines.map((_, k) => droppedLines + offset + k + 1),
-      streams: stream === 'both' ? agent.lines.streamsAt(offset, read.lines.length) : read.lines.map(() => stream),
+      streams:
+        stream === 'both' ? agent.lines.streamsAt(offset, read.lines.length) : read.lines.map(() => stream),
     };
   }
   const snapshot = agent.lines.snapshot();

@@ -70,7 +70,9 @@ export function pageFromCommandReply(reply: CommandResponse): NumberedOutputPage
     return failed("the server's query_output reply has no 'line_numbers' matching its lines");
   }
   const streamList =
-    Array.isArray(streams) && streams.length === lines.length && streams.every((s) => s === 'stdout' || s === 'stderr')
+    Array.isArray(streams) &&
+    streams.length === lines.length &&
+    streams.every((s) => s === 'stdout' || s === 'stderr')
       ? (streams as LineStreamName[])
       : undefined;
   return {

@@ -22,7 +22,12 @@ describe('agent server: query_output with original line numbers', () => {
       controlCommand(agent.id, 'query_output', payload, requestId),
     );
     expect(reply.error ?? null, JSON.stringify(reply.error)).toBeNull();
-    return reply.data as { lines: string[]; line_numbers: number[]; streams?: string[]; dropped_lines: number };
+    return reply.data as {
+      lines: string[];
+      line_numbers: number[];
+      streams?: string[];
+      dropped_lines: number;
+    };
   }
 
   beforeAll(async () => {
@@ -67,7 +72,12 @@ describe('agent server: query_output with original line numbers', () => {
       controlCommand(agent.id, 'query_output', { stream: 'both', filter: '29$' }, id),
     );
     const page = pageFromCommandReply(first);
-    expect(page).toMatchObject({ success: true, lines: ['line 29'], line_numbers: [30], streams: ['stderr'] });
+    expect(page).toMatchObject({
+      success: true,
+      lines: ['line 29'],
+      line_numbers: [30],
+      streams: ['stderr'],
+    });
     expect(page.error).toBe('notice: 10 earlier lines dropped (output limits)');
     // The same id with another query runs it: a read is never answered from the reply record.
     const again: CommandResponse = await h.client.request(

@@ -56,7 +56,7 @@ describe('original line numbers of a query', () => {
     expect(numbered(store, 'both', /line 42$/).numbers).toEqual([43]);
   });
 
-  it('reports each line\'s stream in an unfiltered read of both', () => {
+  it("reports each line's stream in an unfiltered read of both", () => {
     const store = new LineStore({ maxLines: 1000, maxBytes: 1_000_000, maxLineBytes: 1024 });
     fill(store, 0, 3);
     expect(store.streamsAt(1, 10)).toEqual(['stderr', 'stdout']);
