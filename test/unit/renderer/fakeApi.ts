@@ -484,9 +484,19 @@ export class FakeApi {
           const end = Math.min(generated, offset + (p.value.limit ?? 100));
           const lines = Array.from({ length: Math.max(0, end - offset) }, (_, i) => `line ${offset + i}`);
           const numbered = this.lineNumbers
-            ? { line_numbers: lines.map((_, i) => offset + i + 1), streams: lines.map(() => 'stdout' as const) }
+            ? {
+                line_numbers: lines.map((_, i) => offset + i + 1),
+                streams: lines.map(() => 'stdout' as const),
+              }
             : {};
-          return ok({ ...base, success: true, lines, total_lines: generated, has_more: end < generated, ...numbered });
+          return ok({
+            ...base,
+            success: true,
+            lines,
+            total_lines: generated,
+            has_more: end < generated,
+            ...numbered,
+          });
         }
         const all = this.output.get(p.value.agentId) ?? [];
         const dropped = this.dropped.get(p.value.agentId) ?? 0;
