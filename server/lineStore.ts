@@ -32,6 +32,18 @@ export interface LineStoreOptions {
   readonly budget?: OutputBudget;
 }
 
+/** Where a segment begins in the numbering: its first sequence number and lines of each tag before it. */
+interface NumberBase {
+  readonly seq: number;
+  readonly rank: readonly [number, number];
+}
+
+/** Original numbers and streams of some lines (see {@link LineSnapshot.numbers}). */
+export interface NumberedLines {
+  readonly numbers: number[];
+  readonly streams: LineStream[];
+}
+
 /** A line returned by {@link LineStore.nextLine}, with the cursor to pass next time. */
 export interface CursorLine {
   readonly line: string;
@@ -43,7 +55,37 @@ export interface CursorLine {
  * {@link SegmentView}): what a regex query hands to a worker thread.
  */
 export class LineSnapshot {
-  constructor(readonly views: readonly SegmentView[]) {}
+  /**
+   * @param views what a scan reads
+   * @param bases per view, the line numbering where its segment begins (see {@link numbers})
+   * @param segments per view, its segment (its existing lines never change; counted with its checkpoints)
+   */
+  constructor(
+    readonly views: readonly SegmentView[],
+    private readonly bases: readonly NumberBase[] = [],
+    private readonly segments: readonly LineSegment[] = [],
+  ) {}
+
+  /**
+   * Original line numbers (1-based, dropped lines counted in, so they stay the same as older
+   * lines are dropped) and streams of the lines at `positions` (as {@link lines} takes them):
+   * for `both` the line's place among all lines ever stored, for one stream among that stream's.
+   */
+  numbers(positions: ArrayLike<number>, stream: StreamSelector): NumberedLines {
+    const numbers: number[] = [];
+    const streams: LineStream[] = [];
+    for (let k = 0; k + 1 < positions.length; k += 2) {
+      const v = positions[k] ?? -1;
+      const i = positions[k + 1] ?? 0;
+      const base = this.bases[v];
+      const seg = this.segments[v];
+      if (!base || !seg) continue;
+      const tag = seg.tag(i);
+      streams.push(tag === 1 ? 'stderr' : 'stdout');
+      numbers.push(stream === 'both' ? base.seq + i + 1 : base.rank[tag] + seg.countBefore(tag, i) + 1);
+    }
+    return { numbers, streams };
+  }
 
   /** Lines at `positions` (pairs of view index and line index, as a scan returns them). */
   lines(positions: ArrayLike<number>): string[] {
@@ -391,14 +433,45 @@ export class LineStore implements BudgetedStore {
     return { lines, totalLines: total, hasMore: off + lines.length < total };
   }
 
+  /** Streams of the stored lines `offset … offset + count - 1` of `both` (as {@link read} returns them). */
+  streamsAt(offset: number, count: number): LineStream[] {
+    const out: LineStream[] = [];
+    const from = this.firstSeq + Math.max(0, Math.floor(offset));
+    const to = Math.min(this.nextSeq, from + Math.max(0, Math.floor(count)));
+    if (from >= to) return out;
+    let s = this.segmentOf(from);
+    for (let seq = from; seq < to; seq++) {
+      let seg = this.segments[s] as LineSegment;
+      if (seq - seg.firstSeq >= seg.count) seg = this.segments[++s] as LineSegment;
+      out.push(seg.tag(seq - seg.firstSeq) === 1 ? 'stderr' : 'stdout');
+    }
+    return out;
+  }
+
   /** Views of every stored line, for a regex scan in a worker (O(segments)). */
   snapshot(): LineSnapshot {
     const views: SegmentView[] = [];
+    const bases: NumberBase[] = [];
+    const segs: LineSegment[] = [];
+    // Lines of each tag ever stored before the segment: the dropped ones, less those dropped from
+    // the first segment itself, then segment by segment.
+    const first = this.segments[0];
+    const droppedInFirst = first ? this.firstSeq - first.firstSeq : 0;
+    const rank: [number, number] = [
+      (this.droppedByTag[0] ?? 0) - (first?.countBefore(0, droppedInFirst) ?? 0),
+      (this.droppedByTag[1] ?? 0) - (first?.countBefore(1, droppedInFirst) ?? 0),
+    ];
     this.segments.forEach((seg, s) => {
-      const from = s === 0 ? this.firstSeq - seg.firstSeq : 0;
-      if (from < seg.count) views.push(seg.view(from, seg.count));
+      const from = s === 0 ? droppedInFirst : 0;
+      if (from < seg.count) {
+        views.push(seg.view(from, seg.count));
+        bases.push({ seq: seg.firstSeq, rank: [rank[0], rank[1]] });
+        segs.push(seg);
+      }
+      rank[0] += seg.countBefore(0, seg.count);
+      rank[1] += seg.countBefore(1, seg.count);
     });
-    return new LineSnapshot(views);
+    return new LineSnapshot(views, bases, segs);
   }
 }
 

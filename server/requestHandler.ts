@@ -20,6 +20,11 @@ const MUTATING: ReadonlySet<RequestType> = new Set<RequestType>([
   'batch_control_command',
 ]);
 
+/** The `query_output` control command only reads (docs/PROTOCOL.md §4.5): like an output query, it always runs. */
+function isMutating(req: RequestMessage): boolean {
+  return MUTATING.has(req.type) && !(req.type === 'control_command' && req.command_type === 'query_output');
+}
+
 function agentIdOf(req: RequestMessage): string | undefined {
   return 'agent_id' in req ? req.agent_id : undefined;
 }
@@ -97,7 +102,7 @@ export class RequestHandler {
   }
 
   private async reply(req: RequestMessage): Promise<ReplyMessage> {
-    if (!MUTATING.has(req.type)) return this.run(req);
+    if (!isMutating(req)) return this.run(req);
     const { cache, journal, ctx } = this.deps;
     const known = cache.get(req.request_id);
     if (known) {

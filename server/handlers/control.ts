@@ -148,6 +148,10 @@ async function execute(
           total_lines: result.totalLines,
           has_more: result.hasMore,
           dropped_lines: result.droppedLines,
+          // Capability `output_line_numbers` (docs/PROTOCOL.md §4.4): JSON is free here, unlike
+          // the positional output_query_response.
+          line_numbers: result.lineNumbers,
+          ...(streamValue === 'both' ? { streams: result.streams } : {}),
         },
       };
     }

@@ -1,6 +1,6 @@
 import type { OutputStream } from '../../shared/protocol';
 import type { AgentProcess } from '../agentProcess';
-import { STREAM_MASK } from '../lineStore';
+import { STREAM_MASK, type LineStream } from '../lineStore';
 import { QueryFailedError, QueryRefusedError } from '../query/queryPool';
 import { requiredLiteral } from '../query/requiredLiteral';
 import { filterErrorText, parseOutputFilter } from '../../shared/domain/outputFilter';
@@ -20,6 +20,13 @@ export type QueryOutcome =
       readonly hasMore: boolean;
       /** Lines of the queried stream(s) dropped by the output limits, older than every line kept. */
       readonly droppedLines: number;
+      /**
+       * Original number of each line (1-based, dropped lines counted in, so stable as older
+       * lines are dropped): among all lines for `both`, among that stream's lines otherwise.
+       */
+      readonly lineNumbers: number[];
+      /** Stream of each line. */
+      readonly streams: LineStream[];
     }
   | { readonly ok: false; readonly error: string };
 
@@ -50,7 +57,20 @@ export async function queryOutput(
   const clamped = Math.min(limit, MAX_QUERY_LIMIT);
   // Read with the lines: whatever is dropped later is newer than this snapshot's oldest line.
   const droppedLines = agent.lines.dropped(stream);
-  if (re === null) return { ok: true, ...agent.lines.read(stream, offset, clamped), droppedLines };
+  if (re === null) {
+    const read = agent.lines.read(stream, offset, clamped);
+    return {
+      ok: true,
+      lines: read.lines,
+      totalLines: read.totalLines,
+      hasMore: read.hasMore,
+      droppedLines,
+      // Read in the same turn as the drop count, so offset k is line droppedLines + k + 1.
+      lineNumbers: read.lines.map((_, k) => droppedLines + offset + k + 1),
+      streams:
+        stream === 'both' ? agent.lines.streamsAt(offset, read.lines.length) : read.lines.map(() => stream),
+    };
+  }
   const snapshot = agent.lines.snapshot();
   try {
     const found = await ctx.queries.scan(
@@ -66,12 +86,15 @@ export async function queryOutput(
       ctx.config.queryBudgetMs,
     );
     const lines = snapshot.lines(found.hits);
+    const numbered = snapshot.numbers(found.hits, stream);
     return {
       ok: true,
       lines,
       totalLines: found.total,
       hasMore: offset + lines.length < found.total,
       droppedLines,
+      lineNumbers: numbered.numbers,
+      streams: numbered.streams,
     };
   } catch (error) {
     if (error instanceof RegexTimeoutError) {

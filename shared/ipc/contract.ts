@@ -7,13 +7,13 @@
 import type { QueuedCommand } from '../domain/command';
 import type { QuarantinedCommand, QueueHealth } from '../domain/quarantine';
 import type { CommandResult } from '../domain/result';
+import type { NumberedOutputPage } from '../domain/numberedOutput';
 import type { ClientKeyInfo, ConnectionTestResult, ServerProfile, ServerStatus } from '../domain/server';
 import type {
   AgentInfo,
   BatchControlResponse,
   CommandResponse,
   HealthCheckResponse,
-  OutputQueryResponse,
   SpawnResponse,
   StatusUpdate,
 } from '../protocol/types';
@@ -63,7 +63,8 @@ export interface ApiOutputs {
   controlAgent: CommandResult<CommandResponse>;
   sendAction: CommandResult<CommandResponse>;
   batchControl: CommandResult<BatchControlResponse>;
-  queryOutput: OutputQueryResponse;
+  /** With original line numbers when the server reports them (`shared/domain/numberedOutput.ts`). */
+  queryOutput: NumberedOutputPage;
   listQueue: QueuedCommand[];
   history: QueuedCommand[];
   cancelCommand: QueuedCommand;

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../../shared/domain/command';
 import { DEFAULT_REPLY_TIMEOUT_MS, replyTimeoutMs } from '../../../shared/domain/replyTimeout';
+import {
+  LINE_NUMBERS_CAPABILITY,
+  pageFromCommandReply,
+  type NumberedOutputPage,
+} from '../../../shared/domain/numberedOutput';
 import { commandResult, type CommandResult } from '../../../shared/domain/result';
 import type {
   AgentConfig,
@@ -12,7 +17,6 @@ import type {
   JsonValue,
   ListAgentsResponse,
   LogStream,
-  OutputQueryResponse,
   OutputStream,
   ReplyMessage,
   RequestMessage,
@@ -268,12 +272,32 @@ export class AgentControlService {
    * Non-destructive output query: lines oldest first, `total_lines` matching, `has_more`.
    * @throws RequestError; UnsupportedError against a server without `output_query`
    */
-  queryAgentOutput(serverId: string, agentId: string, query: OutputQuery = {}): Promise<OutputQueryResponse> {
+  async queryAgentOutput(
+    serverId: string,
+    agentId: string,
+    query: OutputQuery = {},
+  ): Promise<NumberedOutputPage> {
     const info = this.connection(serverId).snapshot().info;
     if (info?.legacy) {
       throw new UnsupportedError(
         `server ${this.registry.session(serverId).profile.name} is a descartes 1.0.0 server without output queries`,
       );
+    }
+    // Only the control command's JSON data can carry original line numbers (docs/PROTOCOL.md §4.4).
+    if (info?.capabilities.has(LINE_NUMBERS_CAPABILITY) === true) {
+      const reply = await this.connection(serverId).request({
+        type: 'control_command',
+        request_id: randomUUID(),
+        agent_id: agentId,
+        command_type: 'query_output',
+        payload: {
+          stream: query.stream ?? 'both',
+          filter: query.filter ?? null,
+          limit: query.limit ?? null,
+          offset: query.offset ?? null,
+        },
+      });
+      return pageFromCommandReply(reply);
     }
     return this.connection(serverId).request({
       type: 'output_query_request',

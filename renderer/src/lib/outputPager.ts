@@ -5,6 +5,19 @@
  * recently used ones are dropped). Live lines are appended to the cached tail page.
  */
 
+import type { LineStreamName } from '../../../shared/domain/numberedOutput';
+
+/**
+ * One line of output. `number` is its original line number when the server reported it (see
+ * `shared/domain/numberedOutput.ts`); `stream` its stream when known (paged `both` queries of a
+ * numbering server, and every live-tail line).
+ */
+export interface OutputRow {
+  readonly text: string;
+  readonly number?: number;
+  readonly stream?: LineStreamName;
+}
+
 /** What fetching gave: a value or an operator-facing message. */
 export type FetchResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -13,7 +26,7 @@ export interface PageSource {
   /** Number of matching lines (a `limit: 0` query). */
   count(): Promise<FetchResult<number>>;
   /** Matching lines `offset … offset + limit - 1`, oldest first. */
-  page(offset: number, limit: number): Promise<FetchResult<string[]>>;
+  page(offset: number, limit: number): Promise<FetchResult<OutputRow[]>>;
 }
 
 export interface OutputPagerOptions {
@@ -26,7 +39,9 @@ export interface OutputPagerOptions {
 }
 
 interface Page {
-  lines: string[];
+  lines: OutputRow[];
+  /** Live rows without the number the server would give them: refetched when looked at. */
+  unnumbered: boolean;
   /** `total` when it was fetched: an incomplete page is refetched only once more lines exist. */
   fetchedAtTotal: number;
 }
@@ -90,9 +105,17 @@ export class OutputPager {
     return promise;
   }
 
-  /** The line at `index`, or undefined while its page is not loaded. */
-  lineAt(index: number): string | undefined {
+  /** True once a fetched page carried line numbers: live rows without one are then refetched. */
+  numbering = false;
+
+  /** The row at `index`, or undefined while its page is not loaded. */
+  rowAt(index: number): OutputRow | undefined {
     return this.pages.get(Math.floor(index / this.pageSize))?.lines[index % this.pageSize];
+  }
+
+  /** The text of the line at `index`, or undefined while its page is not loaded. */
+  lineAt(index: number): string | undefined {
+    return this.rowAt(index)?.text;
   }
 
   /**
@@ -111,11 +134,8 @@ export class OutputPager {
       if (page) {
         this.pages.delete(p);
         this.pages.set(p, page); // most recently used goes last
-        if (
-          page.lines.length < this.expectedLength(p) &&
-          page.fetchedAtTotal < this.total &&
-          !this.inflight.has(p)
-        ) {
+        const short = page.lines.length < this.expectedLength(p) && page.fetchedAtTotal < this.total;
+        if ((short || page.unnumbered) && !this.inflight.has(p)) {
           started.push(this.fetchPage(p));
         }
       } else if (!this.inflight.has(p)) {
@@ -126,21 +146,26 @@ export class OutputPager {
     return Promise.all(started).then(() => undefined);
   }
 
-  /** Appends live lines (already filtered by stream and pattern) at the end. */
-  append(lines: readonly string[]): void {
+  /**
+   * Appends live lines (already filtered by stream and pattern) at the end. A row without a
+   * number, while the server numbers lines, marks its page for a refetch (that brings it).
+   */
+  append(lines: readonly OutputRow[]): void {
     if (lines.length === 0) return;
     for (const line of lines) {
       const index = this.total;
       const p = Math.floor(index / this.pageSize);
       const within = index % this.pageSize;
       const page = this.pages.get(p);
+      const unnumbered = this.numbering && line.number === undefined;
       if (page && page.lines.length === within) {
         page.lines.push(line);
         page.fetchedAtTotal = index + 1;
+        page.unnumbered ||= unnumbered;
       } else if (page) {
         this.pages.delete(p); // a gap: refetch it when it is looked at
       } else if (within === 0 && !this.inflight.has(p)) {
-        this.pages.set(p, { lines: [line], fetchedAtTotal: index + 1 });
+        this.pages.set(p, { lines: [line], fetchedAtTotal: index + 1, unnumbered });
       }
       this.total++;
     }
@@ -162,11 +187,14 @@ export class OutputPager {
       if (result.ok) {
         this.error = null;
         const existing = this.pages.get(p);
-        // Live lines may have reached this page while it was loading: keep the longer version.
-        if (!existing || existing.lines.length < result.value.length) {
+        if (result.value[0]?.number !== undefined) this.numbering = true;
+        // Live lines may have reached this page while it was loading: keep the longer version
+        // (a fetched one of the same length replaces live rows that lacked their numbers).
+        if (!existing || existing.lines.length <= result.value.length) {
           this.pages.set(p, {
             lines: result.value,
             fetchedAtTotal: Math.max(totalAtStart, p * this.pageSize + result.value.length),
+            unnumbered: false,
           });
         }
         // The server may have more than we counted (lines arrived meanwhile).

@@ -9,7 +9,13 @@ import type { ConsoleEvents } from '../../../shared/ipc';
 import type { OutputStream } from '../../../shared/protocol/types';
 import { getApi } from '../api';
 import { describeError } from '../lib/errors';
-import { LineSplitter, OutputPager, type FetchResult, type PageSource } from '../lib/outputPager';
+import {
+  LineSplitter,
+  OutputPager,
+  type FetchResult,
+  type OutputRow,
+  type PageSource,
+} from '../lib/outputPager';
 import { checkRegex } from '../lib/regexFilter';
 
 /** Lines held while the tail is paused; beyond this the view re-counts on resume. */
@@ -36,7 +42,7 @@ export const useOutputStore = defineStore('output', () => {
   const pager = shallowRef<OutputPager | null>(null);
   let regex: RegExp | null = null;
   let splitter = new LineSplitter();
-  let held: string[] = [];
+  let held: OutputRow[] = [];
   let heldOverflow = false;
   let offs: (() => void)[] = [];
 
@@ -46,28 +52,43 @@ export const useOutputStore = defineStore('output', () => {
   /** The server's error for the last query (e.g. a pattern it rejected), with a next step. */
   const serverError = computed(() => pager.value?.error ?? null);
   const heldCount = ref(0);
+  /** Lines that arrived while not following (the "N new lines" pill); 0 while following. */
+  const unseen = ref(0);
+  /**
+   * The original line number "show in context" asked for: the unfiltered view scrolls there
+   * and marks it. Null when none.
+   */
+  const contextLine = ref<number | null>(null);
+  /**
+   * True when a filtered page came without original line numbers (a server without the
+   * `output_line_numbers` capability): the viewer shows no numbers for filtered lines then.
+   */
+  const numbersMissing = ref(false);
   /**
    * Lines of the shown stream(s) the server dropped to stay within its output limits, older
    * than line 1 (the notice of its last successful reply; see `shared/domain/droppedLines`).
    */
   const droppedLines = ref(0);
 
-  function query(offset: number, limit: number): Promise<FetchResult<{ lines: string[]; total: number }>> {
+  function query(
+    offset: number,
+    limit: number,
+    asked: OutputStream = stream.value,
+    filter: string = appliedFilter.value,
+  ): Promise<FetchResult<{ lines: OutputRow[]; total: number }>> {
     const sid = serverId.value;
     const aid = agentId.value;
     if (sid === null || aid === null) return Promise.resolve({ ok: false, message: 'No agent is open.' });
-    const filter = appliedFilter.value;
-    const asked = stream.value;
     return getApi()
       .queryOutput({
         serverId: sid,
         agentId: aid,
-        stream: stream.value,
+        stream: asked,
         filter: filter === '' ? null : filter,
         limit,
         offset,
       })
-      .then((result): FetchResult<{ lines: string[]; total: number }> => {
+      .then((result): FetchResult<{ lines: OutputRow[]; total: number }> => {
         if (!result.ok)
           return { ok: false, message: describeError('Could not read the output', result.error) };
         const reply = result.value;
@@ -78,14 +99,31 @@ export const useOutputStore = defineStore('output', () => {
           };
         }
         // Only a reply for what is shown now may set the count (a stream switch re-counts).
-        if (serverId.value === sid && agentId.value === aid && stream.value === asked) {
+        if (
+          serverId.value === sid &&
+          agentId.value === aid &&
+          stream.value === asked &&
+          appliedFilter.value === filter
+        ) {
           droppedLines.value = parseDroppedLinesNotice(reply.error);
+          if (limit > 0 && reply.lines.length > 0) numbersMissing.value = reply.line_numbers === undefined;
         }
+        const numbers = reply.line_numbers;
+        const streams = reply.streams;
+        const one = asked === 'both' ? undefined : asked;
         const totalLines = reply.total_lines;
         return {
           ok: true,
           value: {
-            lines: reply.lines,
+            lines: reply.lines.map((text, k) => {
+              const number = numbers?.[k];
+              const lineStream = streams?.[k] ?? one;
+              return {
+                text,
+                ...(number === undefined ? {} : { number }),
+                ...(lineStream === undefined ? {} : { stream: lineStream }),
+              };
+            }),
             total:
               totalLines === undefined || totalLines === null
                 ? offset + reply.lines.length
@@ -107,13 +145,17 @@ export const useOutputStore = defineStore('output', () => {
 
   function onLogs(payload: ConsoleEvents['logs']): void {
     if (payload.subscriptionId !== tailId.value || !pager.value) return;
-    const lines: string[] = [];
+    const lines: OutputRow[] = [];
     for (const chunk of payload.chunks) {
       const split = splitter.push(chunk.stream, chunk.text);
       if (stream.value !== 'both' && chunk.stream !== stream.value) continue;
-      for (const line of split) if (regex === null || regex.test(line)) lines.push(line);
+      for (const text of split) {
+        if (regex === null || regex.test(text)) lines.push({ text, stream: chunk.stream });
+      }
     }
     if (lines.length === 0) return;
+    numberLive(lines);
+    if (!following.value) unseen.value += lines.length;
     if (paused.value) {
       if (held.length + lines.length > PAUSE_BUFFER_LINES) heldOverflow = true;
       else held.push(...lines);
@@ -121,6 +163,21 @@ export const useOutputStore = defineStore('output', () => {
       return;
     }
     pager.value.append(lines);
+  }
+
+  /**
+   * Numbers live lines in place. Unfiltered, they follow the last line's number (when that one
+   * is known); filtered, only the server knows them (the pager refetches the page).
+   */
+  function numberLive(rows: OutputRow[]): void {
+    const p = pager.value;
+    if (regex !== null || !p) return;
+    const index = p.total + held.length;
+    const last = p.rowAt(index - 1)?.number ?? (index === 0 ? droppedLines.value : undefined);
+    if (last === undefined) return;
+    rows.forEach((row, k) => {
+      rows[k] = { ...row, number: last + k + 1 };
+    });
   }
 
   function onBackfill(payload: ConsoleEvents['backfill']): void {
@@ -140,6 +197,9 @@ export const useOutputStore = defineStore('output', () => {
     agentId.value = aid;
     droppedLines.value = 0;
     following.value = true;
+    unseen.value = 0;
+    contextLine.value = null;
+    numbersMissing.value = false;
     paused.value = false;
     if (offs.length === 0) {
       const api = getApi();
@@ -213,9 +273,35 @@ export const useOutputStore = defineStore('output', () => {
     filterError.value = check.ok ? null : check.message;
   }
 
+  /** Turns follow on (clearing the new-lines count) or off. */
   function setFollowing(on: boolean): void {
     following.value = on;
+    if (on) {
+      unseen.value = 0;
+      contextLine.value = null;
+    }
   }
+
+  /**
+   * "Show in context": opens the unfiltered view of the same stream around the line with
+   * original number `number` (the viewer scrolls there and marks it; see `contextIndex`).
+   */
+  async function showInContext(number: number): Promise<void> {
+    following.value = false;
+    contextLine.value = number;
+    await applyFilter('');
+  }
+
+  /**
+   * Row index of {@link contextLine} in the unfiltered view (docs/PROTOCOL.md §4.4: offset
+   * `n - 1 - dropped`), or null when there is none or it has been dropped since.
+   */
+  const contextIndex = computed(() => {
+    const n = contextLine.value;
+    if (n === null || appliedFilter.value !== '' || !counted.value) return null;
+    const index = n - 1 - droppedLines.value;
+    return index >= 0 && index < total.value ? index : null;
+  });
 
   /** Pauses or resumes the live tail; lines that arrived while paused are shown on resume. */
   function setPaused(on: boolean): void {
@@ -243,6 +329,26 @@ export const useOutputStore = defineStore('output', () => {
     return pager.value?.lineAt(index);
   }
 
+  /** The row at `index` (text, original number and stream when known), or undefined while loading. */
+  function rowAt(index: number): OutputRow | undefined {
+    return pager.value?.rowAt(index);
+  }
+
+  /**
+   * A page source for a download: the view as shown now (its stream and filter, fixed at this
+   * call) or every stored line (both streams, no filter). Null when no agent is open.
+   */
+  function downloadSource(scope: 'view' | 'all'): PageSource | null {
+    if (!pager.value) return null;
+    const asked = scope === 'all' ? 'both' : stream.value;
+    const filter = scope === 'all' ? '' : appliedFilter.value;
+    return {
+      count: () => query(0, 0, asked, filter).then((r) => (r.ok ? { ok: true, value: r.value.total } : r)),
+      page: (offset, limit) =>
+        query(offset, limit, asked, filter).then((r) => (r.ok ? { ok: true, value: r.value.lines } : r)),
+    };
+  }
+
   function dispose(): void {
     for (const off of offs) off();
     offs = [];
@@ -261,6 +367,10 @@ export const useOutputStore = defineStore('output', () => {
     following,
     paused,
     heldCount,
+    unseen,
+    contextLine,
+    contextIndex,
+    numbersMissing,
     droppedLines,
     tailId,
     tailError,
@@ -274,8 +384,11 @@ export const useOutputStore = defineStore('output', () => {
     applyFilter,
     validateFilter,
     setFollowing,
+    showInContext,
     setPaused,
     ensureRange,
     lineAt,
+    rowAt,
+    downloadSource,
   };
 });

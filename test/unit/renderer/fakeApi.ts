@@ -174,6 +174,8 @@ export class FakeApi {
    * the dropped-lines notice in `error`, as our server does.
    */
   readonly dropped = new Map<string, number>();
+  /** False: the "server" lacks `output_line_numbers` (pages carry no numbers, as a Rust peer's). */
+  lineNumbers = true;
   /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
@@ -506,26 +508,48 @@ export class FakeApi {
           const offset = p.value.offset ?? 0;
           const end = Math.min(generated, offset + (p.value.limit ?? 100));
           const lines = Array.from({ length: Math.max(0, end - offset) }, (_, i) => `line ${offset + i}`);
-          return ok({ ...base, success: true, lines, total_lines: generated, has_more: end < generated });
+          const numbered = this.lineNumbers
+            ? {
+                line_numbers: lines.map((_, i) => offset + i + 1),
+                streams: lines.map(() => 'stdout' as const),
+              }
+            : {};
+          return ok({
+            ...base,
+            success: true,
+            lines,
+            total_lines: generated,
+            has_more: end < generated,
+            ...numbered,
+          });
         }
         const all = this.output.get(p.value.agentId) ?? [];
-        const matching: string[] = [];
+        const dropped = this.dropped.get(p.value.agentId) ?? 0;
+        // Numbered as docs/PROTOCOL.md §4.4 says: place among the stream's lines, dropped ones first.
+        const matching: { text: string; number: number; stream: 'stdout' | 'stderr' }[] = [];
+        let place = dropped;
         for (const line of all) {
           if (p.value.stream !== 'both' && line.stream !== p.value.stream) continue;
+          place++;
           if (regex && !regex.test(line.text)) continue;
-          matching.push(line.text);
+          matching.push({ text: line.text, number: place, stream: line.stream });
         }
         const offset = p.value.offset ?? 0;
         const limit = p.value.limit ?? 100;
-        const lines = matching.slice(offset, offset + limit);
-        const dropped = this.dropped.get(p.value.agentId) ?? 0;
+        const page = matching.slice(offset, offset + limit);
         return ok({
           ...base,
           success: true,
-          lines,
+          lines: page.map((l) => l.text),
           total_lines: matching.length,
-          has_more: offset + lines.length < matching.length,
+          has_more: offset + page.length < matching.length,
           error: dropped > 0 ? droppedLinesNotice(dropped) : null,
+          ...(this.lineNumbers
+            ? {
+                line_numbers: page.map((l) => l.number),
+                ...(p.value.stream === 'both' ? { streams: page.map((l) => l.stream) } : {}),
+              }
+            : {}),
         });
       },
       listQueue: (input) => {

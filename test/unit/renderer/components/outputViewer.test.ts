@@ -38,6 +38,7 @@ describe('OutputViewer', () => {
     const { store, wrapper } = await openViewer(480);
     await settle(10);
     const viewport = wrapper.get('[data-testid="output-viewport"]');
+    await viewport.trigger('wheel', { deltaY: -100 });
     (viewport.element as HTMLElement).scrollTop = 0;
     await viewport.trigger('scroll');
     await settle(10);
@@ -78,6 +79,12 @@ describe('OutputViewer', () => {
       true,
     );
     expect(wrapper.findAll('[data-testid="output-line"]').map((l) => l.text())).toEqual(['1e1']);
+    // A single stream needs no stream tag; in both, stderr lines are tagged and marked.
+    await wrapper.get('[data-testid="output-stream-both"]').trigger('click');
+    await settle();
+    const both = wrapper.findAll('[data-testid="output-line"]');
+    expect(both.map((l) => l.attributes('data-stream') ?? 'stdout')).toEqual(['stdout', 'stderr']);
+    expect(both.map((l) => l.text())).toEqual(['1o1', '2erre1']);
   });
   it('says how many earlier lines the server dropped, and nothing when it dropped none', async () => {
     ctx.fake.output.set(ctx.agentId, [
@@ -92,8 +99,9 @@ describe('OutputViewer', () => {
     await settle(10);
     const banner = wrapper.get('[data-testid="output-dropped"]');
     expect(banner.text()).toContain('1,234 earlier lines dropped');
-    expect(banner.text()).toContain('line 1 is the oldest line it still holds');
-    expect(wrapper.get('[data-testid="output-line"]').text()).toBe('1kept 1');
+    expect(banner.text()).toContain('the oldest line it still holds is line 1,235');
+    // Numbers count the dropped lines in, so they stay the same as older lines go.
+    expect(wrapper.get('[data-testid="output-line"]').text()).toBe('1235kept 1');
     await store.applyFilter('kept');
     await settle(10);
     expect(wrapper.get('[data-testid="output-dropped"]').text()).toContain('the filter searched only');

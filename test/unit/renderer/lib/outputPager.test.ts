@@ -12,7 +12,10 @@ function source(n: number) {
     },
     page: (offset, limit) => {
       queries.push({ offset, limit });
-      return Promise.resolve({ ok: true, value: lines.slice(offset, offset + limit) });
+      return Promise.resolve({
+        ok: true,
+        value: lines.slice(offset, offset + limit).map((text) => ({ text })),
+      });
     },
   };
   return { lines, queries, src };
@@ -50,7 +53,7 @@ describe('OutputPager', () => {
     const pager = new OutputPager(src, { pageSize: 100 });
     await pager.reset();
     await pager.ensureRange(100, 150);
-    pager.append(['new 1', 'new 2']);
+    pager.append([{ text: 'new 1' }, { text: 'new 2' }]);
     expect(pager.total).toBe(152);
     expect(pager.lineAt(150)).toBe('new 1');
     expect(pager.lineAt(151)).toBe('new 2');
@@ -67,7 +70,10 @@ describe('OutputPager', () => {
         if (f === 'a') await gate;
         return {
           ok: true,
-          value: Array.from({ length: limit }, (_, i) => `${f}${offset + i}`).slice(0, 10 - offset),
+          value: Array.from({ length: limit }, (_, i) => ({ text: `${f}${offset + i}` })).slice(
+            0,
+            10 - offset,
+          ),
         };
       },
     };
@@ -80,6 +86,32 @@ describe('OutputPager', () => {
     release();
     await stale;
     expect(pager.lineAt(0)).toBe('b0');
+  });
+
+  it('keeps the numbers the server gives, and refetches live rows that came without one', async () => {
+    const stored = Array.from({ length: 12 }, (_, i) => ({ text: `hit ${i}`, number: 100 + 10 * i }));
+    let visible = 10;
+    const queries: number[] = [];
+    const src: PageSource = {
+      count: () => Promise.resolve({ ok: true, value: visible }),
+      page: (offset, limit) => {
+        queries.push(offset);
+        return Promise.resolve({ ok: true, value: stored.slice(offset, Math.min(visible, offset + limit)) });
+      },
+    };
+    const pager = new OutputPager(src, { pageSize: 20 });
+    await pager.reset();
+    await pager.ensureRange(0, 10);
+    expect(pager.rowAt(9)).toEqual({ text: 'hit 9', number: 190 });
+    // A filtered live line: the tail cannot know its original number, the server can.
+    pager.append([{ text: 'hit 10', stream: 'stdout' }]);
+    expect(pager.rowAt(10)?.number).toBeUndefined();
+    visible = 11;
+    await pager.ensureRange(0, 11);
+    expect(queries).toEqual([0, 0]);
+    expect(pager.rowAt(10)).toEqual({ text: 'hit 10', number: 200 });
+    await pager.ensureRange(0, 11);
+    expect(queries).toHaveLength(2); // numbered now: no more refetches
   });
 
   it('reports fetch errors', async () => {
