@@ -46,6 +46,21 @@ export interface AgentRow {
 export type SortKey = 'name' | 'status' | 'backend' | 'startedAt' | 'updatedAt';
 export type SortDir = 'asc' | 'desc';
 
+/**
+ * What AgentsTable shows and drives: this store by default, or the all-servers store
+ * (stores/fleet.ts), whose rows also name their server.
+ */
+export interface AgentTableSource {
+  readonly visible: readonly (AgentRow & { agentId?: string; serverId?: string; serverName?: string })[];
+  readonly selection: SelectionState;
+  readonly sortKey: string;
+  readonly sortDir: SortDir;
+  click(id: string, modifiers: ClickModifiers): void;
+  toggle(id: string): void;
+  toggleAllFiltered(): void;
+  setSort(key: SortKey | 'server'): void;
+}
+
 /** Largest list we ask for; the contract's maximum. */
 export const LIST_LIMIT = 100_000;
 
@@ -72,16 +87,19 @@ const compare: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
   updatedAt: (a, b) => a.updatedAt - b.updatedAt || a.id.localeCompare(b.id),
 };
 
-/** Rows matching `text` (in id, name, task or backend; case-insensitive) and `status`, sorted. */
-export function filterAndSort(
-  rows: Iterable<AgentRow>,
+/**
+ * Rows matching `text` (in id, name, task or backend; case-insensitive) and `status`, sorted.
+ * Generic so the all-servers table (stores/fleet.ts) filters its rows by the same rules.
+ */
+export function filterAndSort<R extends AgentRow>(
+  rows: Iterable<R>,
   text: string,
   status: AgentStatus | '',
   key: SortKey,
   dir: SortDir,
-): AgentRow[] {
+): R[] {
   const needle = text.trim().toLowerCase();
-  const out: AgentRow[] = [];
+  const out: R[] = [];
   for (const row of rows) {
     if (status !== '' && row.status !== status) continue;
     if (
@@ -98,6 +116,23 @@ export function filterAndSort(
   const cmp = compare[key];
   out.sort(dir === 'asc' ? cmp : (a, b) => cmp(b, a));
   return out;
+}
+
+/** Sets a row's status at `now` (ms), keeping the pause fields consistent with it. */
+export function patchStatus(row: AgentRow, status: AgentStatus, now: number): void {
+  if (status === 'paused' && row.status !== 'paused') row.pausedAt = now;
+  if (status !== 'paused') {
+    row.pausedAt = null;
+    row.pauseMode = null;
+  }
+  row.status = status;
+}
+
+/** Applies one status update to its row, received at `now` (ms). */
+export function applyStatusUpdate(row: AgentRow, update: StatusUpdate, now: number): void {
+  if (update.status) patchStatus(row, update.status, now);
+  if (update.message) row.message = update.message;
+  row.updatedAt = now;
 }
 
 export const useAgentsStore = defineStore('agents', () => {
@@ -142,16 +177,6 @@ export const useAgentsStore = defineStore('agents', () => {
     return rows.value.get(id);
   }
 
-  /** Sets a row's status, keeping the pause fields consistent with it. */
-  function patchStatus(row: AgentRow, status: AgentStatus, now: number): void {
-    if (status === 'paused' && row.status !== 'paused') row.pausedAt = now;
-    if (status !== 'paused') {
-      row.pausedAt = null;
-      row.pauseMode = null;
-    }
-    row.status = status;
-  }
-
   /** Patches rows in place. Unknown agents (spawned elsewhere) trigger one debounced re-list. */
   function applyUpdates(updates: StatusUpdate[]): void {
     let unknown = false;
@@ -163,9 +188,7 @@ export const useAgentsStore = defineStore('agents', () => {
         if (update.update_type !== 'heartbeat') unknown = true;
         continue;
       }
-      if (update.status) patchStatus(row, update.status, now);
-      if (update.message) row.message = update.message;
-      row.updatedAt = now;
+      applyStatusUpdate(row, update, now);
     }
     triggerRef(rows);
     if (unknown) scheduleResync();

@@ -1,8 +1,9 @@
 /** Which view, server and agent are shown, and which dialogs are open. No API calls. */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, shallowRef } from 'vue';
+import type { AgentRef } from './fleet';
 
-export type ViewName = 'servers' | 'agents' | 'agent' | 'queue';
+export type ViewName = 'servers' | 'agents' | 'agent' | 'queue' | 'fleet' | 'logs';
 
 export const useUiStore = defineStore('ui', () => {
   const view = ref<ViewName>('servers');
@@ -12,6 +13,8 @@ export const useUiStore = defineStore('ui', () => {
   const batchOpen = ref(false);
   const helpOpen = ref(false);
   const feedOpen = ref(true);
+  /** The agents of the merged log view (route `#/logs?agents=<serverId>:<agentId>,…`). */
+  const mergedAgents = shallowRef<readonly AgentRef[]>([]);
   /** A short message about the last shortcut-issued command (null = hidden). */
   const toast = ref<{ tone: 'ok' | 'info' | 'warn' | 'error'; text: string } | null>(null);
   let toastTimer: ReturnType<typeof setTimeout> | null = null;
@@ -31,6 +34,17 @@ export const useUiStore = defineStore('ui', () => {
     serverId.value = server;
     agentId.value = agent;
     view.value = 'agent';
+  }
+
+  /** The agents of every server in one table (route `#/fleet`). */
+  function showFleet(): void {
+    view.value = 'fleet';
+  }
+
+  /** The live log of several agents, interleaved (route `#/logs?agents=…`). */
+  function openMergedLog(agents: readonly AgentRef[]): void {
+    mergedAgents.value = [...agents];
+    view.value = 'logs';
   }
 
   function toggleQueue(): void {
@@ -76,12 +90,15 @@ export const useUiStore = defineStore('ui', () => {
     batchOpen,
     helpOpen,
     feedOpen,
+    mergedAgents,
     toast,
     notify,
     dismissToast,
     showServers,
     openServer,
     openAgent,
+    showFleet,
+    openMergedLog,
     toggleQueue,
     closeTop,
   };
