@@ -38,6 +38,14 @@ export interface SyntheticConsole {
   flood(perSecond: number, seconds: number): Promise<number>;
   /** queryOutput calls answered so far. */
   outputQueries(): number;
+  /**
+   * Pushes `linesPerSecond` output lines per second per tailed agent (in 10 ms slices, one
+   * chunk per tail and slice) to every `tailLogs` subscription, through its client's
+   * EventBatcher, for `seconds`. Resolves with how many lines were generated.
+   */
+  tails(linesPerSecond: number, seconds: number): Promise<number>;
+  /** Live `tailLogs` subscriptions. */
+  tailCount(): number;
 }
 
 const BUSY: readonly AgentStatus[] = ['running', 'thinking'];
@@ -103,6 +111,8 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
   const batchers = new Map<string, EventBatcher>();
   /** subscriptionId → client id, for status subscriptions. */
   const statusSubs = new Map<string, string>();
+  /** subscriptionId → client id and agent, for log tails. */
+  const tailSubs = new Map<string, { client: string; agentId: string }>();
   let queries = 0;
   let seq = 0;
 
@@ -166,9 +176,14 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       statusSubs.set(subscriptionId, client.id);
       return { subscriptionId };
     },
-    tailLogs: () => ({ subscriptionId: randomUUID() }),
+    tailLogs: (input, client) => {
+      const subscriptionId = randomUUID();
+      tailSubs.set(subscriptionId, { client: client.id, agentId: input.agentId });
+      return { subscriptionId };
+    },
     unsubscribe: (input) => {
       statusSubs.delete(input.subscriptionId);
+      tailSubs.delete(input.subscriptionId);
       return null;
     },
   };
@@ -184,6 +199,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       batcher.dispose();
       batchers.delete(client.id);
       for (const [sub, owner] of statusSubs) if (owner === client.id) statusSubs.delete(sub);
+      for (const [sub, tail] of tailSubs) if (tail.client === client.id) tailSubs.delete(sub);
     });
   };
 
@@ -223,6 +239,33 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     return generated;
   };
 
+  const tails = async (linesPerSecond: number, seconds: number): Promise<number> => {
+    const sliceMs = 10;
+    const perSlice = Math.max(1, Math.round((linesPerSecond * sliceMs) / 1000));
+    const start = Date.now();
+    const end = start + seconds * 1000;
+    let generated = 0;
+    let slice = 0;
+    const sequences = new Map<string, number>();
+    while (Date.now() < end) {
+      for (const [subscriptionId, tail] of tailSubs) {
+        const first = sequences.get(subscriptionId) ?? 0;
+        let text = '';
+        for (let k = 0; k < perSlice; k++) text += `${outputLine(first + k)}\n`;
+        sequences.set(subscriptionId, first + perSlice);
+        generated += perSlice;
+        batchers.get(tail.client)?.add({
+          name: 'logs',
+          payload: { subscriptionId, chunks: [{ stream: 'stdout', text, sequence: slice }] },
+        });
+      }
+      slice++;
+      const due = start + slice * sliceMs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+    }
+    return generated;
+  };
+
   const handlers: ConsoleHandlers = {
     table,
     attach,
@@ -232,7 +275,15 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       for (const b of batchers.values()) b.dispose();
       batchers.clear();
       statusSubs.clear();
+      tailSubs.clear();
     },
   };
-  return { handlers, agentIds, flood, outputQueries: () => queries };
+  return {
+    handlers,
+    agentIds,
+    flood,
+    outputQueries: () => queries,
+    tails,
+    tailCount: () => tailSubs.size,
+  };
 }
