@@ -59,6 +59,31 @@ function outputLine(i: number): string {
 }
 
 /**
+ * Calls `slice(perSlice, index)` every 10 ms for `seconds`, with `perSlice` = `perSecond` per
+ * 10 ms (at least 1), keeping the rate: it sleeps until each slice's due time and never drifts
+ * ahead of the clock. Resolves with the sum of what the slices returned.
+ */
+async function paced(
+  perSecond: number,
+  seconds: number,
+  slice: (perSlice: number, index: number) => number,
+): Promise<number> {
+  const sliceMs = 10;
+  const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1000));
+  const start = Date.now();
+  const end = start + seconds * 1000;
+  let total = 0;
+  let index = 0;
+  while (Date.now() < end) {
+    total += slice(perSlice, index);
+    index++;
+    const due = start + index * sliceMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  }
+  return total;
+}
+
+/**
  * Builds the synthetic console.
  * @throws RangeError when `agents` or `outputLines` is not a positive integer
  */
@@ -203,14 +228,9 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     });
   };
 
-  const flood = async (perSecond: number, seconds: number): Promise<number> => {
-    const sliceMs = 10;
-    const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1000));
-    const start = Date.now();
-    const end = start + seconds * 1000;
+  const flood = (perSecond: number, seconds: number): Promise<number> => {
     let generated = 0;
-    let slice = 0;
-    while (Date.now() < end) {
+    return paced(perSecond, seconds, (perSlice) => {
       const updates: StatusUpdate[] = [];
       const t = Date.now();
       for (let k = 0; k < perSlice; k++) {
@@ -231,40 +251,27 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       for (const owner of owners) {
         batchers.get(owner)?.add({ name: 'status', payload: { serverId: BENCH_SERVER_ID, updates } });
       }
-      slice++;
-      // Keep the rate: sleep until this slice's due time (never drift ahead of the clock).
-      const due = start + slice * sliceMs;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-    }
-    return generated;
+      return updates.length;
+    });
   };
 
-  const tails = async (linesPerSecond: number, seconds: number): Promise<number> => {
-    const sliceMs = 10;
-    const perSlice = Math.max(1, Math.round((linesPerSecond * sliceMs) / 1000));
-    const start = Date.now();
-    const end = start + seconds * 1000;
-    let generated = 0;
-    let slice = 0;
-    const sequences = new Map<string, number>();
-    while (Date.now() < end) {
+  const sequences = new Map<string, number>();
+  const tails = (linesPerSecond: number, seconds: number): Promise<number> =>
+    paced(linesPerSecond, seconds, (perSlice, slice) => {
+      let lines = 0;
       for (const [subscriptionId, tail] of tailSubs) {
         const first = sequences.get(subscriptionId) ?? 0;
         let text = '';
         for (let k = 0; k < perSlice; k++) text += `${outputLine(first + k)}\n`;
         sequences.set(subscriptionId, first + perSlice);
-        generated += perSlice;
+        lines += perSlice;
         batchers.get(tail.client)?.add({
           name: 'logs',
           payload: { subscriptionId, chunks: [{ stream: 'stdout', text, sequence: slice }] },
         });
       }
-      slice++;
-      const due = start + slice * sliceMs;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-    }
-    return generated;
-  };
+      return lines;
+    });
 
   const handlers: ConsoleHandlers = {
     table,

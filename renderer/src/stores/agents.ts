@@ -17,14 +17,8 @@ import { getApi } from '../api';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { systemTimeToMs } from '../lib/format';
-import {
-  clickSelect,
-  emptySelection,
-  toggleAll,
-  toggleOne,
-  type ClickModifiers,
-  type SelectionState,
-} from '../lib/selection';
+import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
+import { emptySelection, type ClickModifiers, type SelectionState } from '../lib/selection';
 
 /** One agent as the table shows it. Plain and mutable: updates patch it in place. */
 export interface AgentRow {
@@ -148,9 +142,7 @@ export const useAgentsStore = defineStore('agents', () => {
   const subscriptionId = ref<string | null>(null);
   const filterText = ref('');
   const statusFilter = ref<AgentStatus | ''>('');
-  const sortKey = ref<SortKey>('name');
-  const sortDir = ref<SortDir>('asc');
-  const selection = shallowRef<SelectionState>(emptySelection());
+  const { sortKey, sortDir, setSort } = useSortOrder<SortKey>('name');
   let batcher = new FrameBatcher<StatusUpdate>(applyUpdates);
   let offs: (() => void)[] = [];
   let resyncTimer: ReturnType<typeof setTimeout> | null = null;
@@ -163,6 +155,7 @@ export const useAgentsStore = defineStore('agents', () => {
   );
 
   const visibleIds = computed(() => visible.value.map((r) => r.id));
+  const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
 
   const statusCounts = computed(() => {
     const counts = new Map<AgentStatus, number>();
@@ -302,27 +295,6 @@ export const useAgentsStore = defineStore('agents', () => {
     triggerRef(rows);
     error.value = null;
     if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
-  }
-
-  function click(id: string, modifiers: ClickModifiers): void {
-    selection.value = clickSelect(selection.value, id, visibleIds.value, modifiers);
-  }
-  function toggle(id: string): void {
-    selection.value = toggleOne(selection.value, id);
-  }
-  /** Selects every agent the filter shows (or clears them when all already are). */
-  function toggleAllFiltered(): void {
-    selection.value = toggleAll(selection.value, visibleIds.value);
-  }
-  function clearSelection(): void {
-    selection.value = emptySelection();
-  }
-  function setSort(key: SortKey): void {
-    if (sortKey.value === key) sortDir.value = sortDir.value === 'asc' ? 'desc' : 'asc';
-    else {
-      sortKey.value = key;
-      sortDir.value = 'asc';
-    }
   }
 
   function dispose(): void {

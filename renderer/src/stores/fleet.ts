@@ -14,14 +14,7 @@ import { getApi } from '../api';
 import { describeOutcome } from '../lib/commandOutcome';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
-import {
-  clickSelect,
-  emptySelection,
-  toggleAll,
-  toggleOne,
-  type ClickModifiers,
-  type SelectionState,
-} from '../lib/selection';
+import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
 import {
   applyStatusUpdate,
   filterAndSort,
@@ -142,9 +135,7 @@ export const useFleetStore = defineStore('fleet', () => {
   const filterText = ref('');
   const statusFilter = ref<AgentStatus | ''>('');
   const serverFilter = ref('');
-  const sortKey = ref<FleetSortKey>('server');
-  const sortDir = ref<SortDir>('asc');
-  const selection = shallowRef<SelectionState>(emptySelection());
+  const { sortKey, sortDir, setSort } = useSortOrder<FleetSortKey>('server');
   /** Per-agent results of the last batch, and the name each was shown under. */
   const cells = shallowRef<BatchCell[]>([]);
   const parts = shallowRef<FleetBatchPart[]>([]);
@@ -176,6 +167,7 @@ export const useFleetStore = defineStore('fleet', () => {
     ),
   );
   const visibleIds = computed(() => visible.value.map((r) => r.id));
+  const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
   const statusCounts = computed(() => {
     const counts = new Map<AgentStatus, number>();
     for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
@@ -360,26 +352,6 @@ export const useFleetStore = defineStore('fleet', () => {
     rows.value.clear();
     triggerRef(rows);
     await Promise.all(subs.map((subscriptionId) => getApi().unsubscribe({ subscriptionId })));
-  }
-
-  function click(id: string, modifiers: ClickModifiers): void {
-    selection.value = clickSelect(selection.value, id, visibleIds.value, modifiers);
-  }
-  function toggle(id: string): void {
-    selection.value = toggleOne(selection.value, id);
-  }
-  function toggleAllFiltered(): void {
-    selection.value = toggleAll(selection.value, visibleIds.value);
-  }
-  function clearSelection(): void {
-    selection.value = emptySelection();
-  }
-  function setSort(key: FleetSortKey): void {
-    if (sortKey.value === key) sortDir.value = sortDir.value === 'asc' ? 'desc' : 'asc';
-    else {
-      sortKey.value = key;
-      sortDir.value = 'asc';
-    }
   }
 
   /** The name a batch result is shown under: `server › agent`. */

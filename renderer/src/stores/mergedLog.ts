@@ -24,8 +24,28 @@ import { useServersStore } from './servers';
 export const MERGED_LOG_MAX_LINES = 100_000;
 /** Most agents one merged log tails at once (one subscription each). */
 export const MERGED_LOG_MAX_AGENTS = 32;
-/** Distinct colours; agents beyond this share one, and their name prefix tells them apart. */
-export const MERGED_LOG_COLOURS = 8;
+/**
+ * Agent colours as [light theme, dark theme], each chosen for contrast on that theme's sunken
+ * background (styles.css). Agents beyond these share one; their name prefix tells them apart.
+ */
+const AGENT_COLOURS: readonly (readonly [string, string])[] = [
+  ['#1d4ed8', '#7cc4ff'],
+  ['#b45309', '#ffb86b'],
+  ['#15803d', '#8be28b'],
+  ['#be185d', '#ff8fc8'],
+  ['#7c3aed', '#d0b0ff'],
+  ['#0f766e', '#5fe0d0'],
+  ['#854d0e', '#f2d45c'],
+  ['#b91c1c', '#ff9e94'],
+];
+/** Distinct colours (see {@link agentColour}). */
+export const MERGED_LOG_COLOURS = AGENT_COLOURS.length;
+
+/** The CSS colour of colour index `i`: `light-dark()` picks by the theme's color-scheme. */
+export function agentColour(i: number): string {
+  const [light, dark] = AGENT_COLOURS[i % MERGED_LOG_COLOURS] ?? ['currentColor', 'currentColor'];
+  return `light-dark(${light}, ${dark})`;
+}
 /** How many of an agent's last lines are compared with a backfill to skip what was shown. */
 const OVERLAP_PROBE = 3;
 

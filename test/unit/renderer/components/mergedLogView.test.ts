@@ -57,8 +57,9 @@ describe('MergedLogView', () => {
     ]);
     // Same name on two servers: different colours, and the legend says which server is which.
     expect(lines.map((l) => l.attributes('data-agent-id'))).toEqual([a.id, b.id]);
-    expect(lines[0]?.classes()).toContain('agent-colour-0');
-    expect(lines[1]?.classes()).toContain('agent-colour-1');
+    const colours = lines.map((l) => l.attributes('style') ?? '');
+    expect(colours[0]).toContain('--agent-colour: light-dark(');
+    expect(colours[0]).not.toBe(colours[1]);
     const legend = wrapper.findAll('[data-testid="merged-log-agent"]').map((c) => c.text());
     expect(legend).toEqual(['agent-00000 · north', 'agent-00000 · south']);
     expect(wrapper.get('h2').text()).toBe('Merged log of 2 agents');
