@@ -21,7 +21,11 @@
  * When no long task is reported, the longest frame gap is given instead: an upper bound on any
  * task that ran.
  *
- * Env: `UI_BENCH_FLOOD_S` (default 30), `UI_BENCH_SCROLL_S` (default 10), `UI_BENCH_RAW_S`
+ * 3. Merged log (bench/ui/mergedLogScenario.ts): 10 agents at 1,000 lines/s each in one
+ *    merged log. Frames per second (goal ≥ 0.9× the empty page) and the longest task.
+ *
+ * Env: `UI_BENCH_FLOOD_S` (default 30), `UI_BENCH_SCROLL_S` (default 10), `UI_BENCH_MERGED_S`
+ * (default 10), `UI_BENCH_RAW_S`
  * (default 10), `UI_BENCH_JUMP_EVERY` (frames between random jumps while scrolling; default 90,
  * 0 = never), `UI_BENCH_RENDERER_DIR` (another built renderer to measure, e.g. an older commit's
  * `dist/renderer`, to compare two builds under the same machine load; default `dist/renderer`).
@@ -36,6 +40,7 @@ import { PortAllocator } from '../test/helpers/ports';
 import { chromiumCapabilities } from '../test/e2e/chromium';
 import { report, result } from './harness';
 import { BENCH_SERVER_NAME, createSyntheticConsole } from './ui/syntheticConsole';
+import { MERGED_AGENTS, MERGED_LINES_PER_SECOND, runMergedLogScenario } from './ui/mergedLogScenario';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The built renderer; `UI_BENCH_RENDERER_DIR` points at another build (e.g. an older commit's, to compare). */
@@ -200,6 +205,7 @@ export async function run(): Promise<void> {
   const floodS = seconds('UI_BENCH_FLOOD_S', 30);
   const scrollS = seconds('UI_BENCH_SCROLL_S', 10);
   const rawS = seconds('UI_BENCH_RAW_S', 10);
+  const mergedS = seconds('UI_BENCH_MERGED_S', 10);
   const jumpEnv = Number(process.env.UI_BENCH_JUMP_EVERY ?? '90');
   const jumpEvery = Number.isInteger(jumpEnv) && jumpEnv >= 0 ? jumpEnv : 90;
 
@@ -252,6 +258,20 @@ export async function run(): Promise<void> {
     const scroll = await stopProbe(browser);
     const queries = synthetic.outputQueries() - queriesBefore;
 
+    // 3. The merged log of 10 agents.
+    const page = browser;
+    const merged = await runMergedLogScenario(
+      page,
+      synthetic,
+      { start: () => startProbe(page, false), stop: () => stopProbe(page) },
+      mergedS,
+    );
+    const mergedLongest = longest(merged.metrics);
+    console.log(
+      `ui bench: merged log of ${MERGED_AGENTS} agents at ${MERGED_LINES_PER_SECOND}/s each for ${mergedS} s: ` +
+        `${merged.generated} lines generated, view shows "${merged.shownText}", ${merged.metrics.fps.toFixed(1)} fps, ` +
+        `${merged.metrics.longTasks} long task(s), longest gap ${merged.metrics.longestFrameGapMs.toFixed(1)} ms`,
+    );
     console.log(`ui bench, status flood (load average now ${load()}; at start ${loadAtStart}):`);
     console.log(`  ${floodVerdict('feed visible', flood, raw)}`);
     console.log(`  ${floodVerdict('feed hidden ', floodNoFeed, raw)}`);
@@ -319,6 +339,24 @@ export async function run(): Promise<void> {
         'ms',
         '<= 1',
         `raw = the 50 ms goal; ${scrollLongest.how}`,
+      ),
+    ]);
+    report('ui-merged-log', [
+      result(
+        `merged log of ${MERGED_AGENTS} agents at ${MERGED_LINES_PER_SECOND.toLocaleString('en-US')} lines/s each for ${mergedS} s: frames per second`,
+        merged.metrics.fps,
+        raw.fps,
+        'fps',
+        '>= 0.9',
+        `raw = the same rAF loop on about:blank; ${merged.generated} lines generated; view: ${merged.shownText}`,
+      ),
+      result(
+        'merged log: longest main-thread task',
+        mergedLongest.ms,
+        LONG_TASK_GOAL_MS,
+        'ms',
+        '<= 1',
+        `raw = the 50 ms goal; ${mergedLongest.how}`,
       ),
     ]);
   } finally {

@@ -38,6 +38,14 @@ export interface SyntheticConsole {
   flood(perSecond: number, seconds: number): Promise<number>;
   /** queryOutput calls answered so far. */
   outputQueries(): number;
+  /**
+   * Pushes `linesPerSecond` output lines per second per tailed agent (in 10 ms slices, one
+   * chunk per tail and slice) to every `tailLogs` subscription, through its client's
+   * EventBatcher, for `seconds`. Resolves with how many lines were generated.
+   */
+  tails(linesPerSecond: number, seconds: number): Promise<number>;
+  /** Live `tailLogs` subscriptions. */
+  tailCount(): number;
 }
 
 const BUSY: readonly AgentStatus[] = ['running', 'thinking'];
@@ -48,6 +56,31 @@ function uuidFor(i: number): string {
 
 function outputLine(i: number): string {
   return `${String(i).padStart(7, '0')} synthetic output: step ${i % 977} of job ${Math.floor(i / 977)}, all good`;
+}
+
+/**
+ * Calls `slice(perSlice, index)` every 10 ms for `seconds`, with `perSlice` = `perSecond` per
+ * 10 ms (at least 1), keeping the rate: it sleeps until each slice's due time and never drifts
+ * ahead of the clock. Resolves with the sum of what the slices returned.
+ */
+async function paced(
+  perSecond: number,
+  seconds: number,
+  slice: (perSlice: number, index: number) => number,
+): Promise<number> {
+  const sliceMs = 10;
+  const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1000));
+  const start = Date.now();
+  const end = start + seconds * 1000;
+  let total = 0;
+  let index = 0;
+  while (Date.now() < end) {
+    total += slice(perSlice, index);
+    index++;
+    const due = start + index * sliceMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  }
+  return total;
 }
 
 /**
@@ -103,6 +136,8 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
   const batchers = new Map<string, EventBatcher>();
   /** subscriptionId → client id, for status subscriptions. */
   const statusSubs = new Map<string, string>();
+  /** subscriptionId → client id and agent, for log tails. */
+  const tailSubs = new Map<string, { client: string; agentId: string }>();
   let queries = 0;
   let seq = 0;
 
@@ -166,9 +201,14 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       statusSubs.set(subscriptionId, client.id);
       return { subscriptionId };
     },
-    tailLogs: () => ({ subscriptionId: randomUUID() }),
+    tailLogs: (input, client) => {
+      const subscriptionId = randomUUID();
+      tailSubs.set(subscriptionId, { client: client.id, agentId: input.agentId });
+      return { subscriptionId };
+    },
     unsubscribe: (input) => {
       statusSubs.delete(input.subscriptionId);
+      tailSubs.delete(input.subscriptionId);
       return null;
     },
   };
@@ -184,17 +224,13 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       batcher.dispose();
       batchers.delete(client.id);
       for (const [sub, owner] of statusSubs) if (owner === client.id) statusSubs.delete(sub);
+      for (const [sub, tail] of tailSubs) if (tail.client === client.id) tailSubs.delete(sub);
     });
   };
 
-  const flood = async (perSecond: number, seconds: number): Promise<number> => {
-    const sliceMs = 10;
-    const perSlice = Math.max(1, Math.round((perSecond * sliceMs) / 1000));
-    const start = Date.now();
-    const end = start + seconds * 1000;
+  const flood = (perSecond: number, seconds: number): Promise<number> => {
     let generated = 0;
-    let slice = 0;
-    while (Date.now() < end) {
+    return paced(perSecond, seconds, (perSlice) => {
       const updates: StatusUpdate[] = [];
       const t = Date.now();
       for (let k = 0; k < perSlice; k++) {
@@ -215,13 +251,27 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       for (const owner of owners) {
         batchers.get(owner)?.add({ name: 'status', payload: { serverId: BENCH_SERVER_ID, updates } });
       }
-      slice++;
-      // Keep the rate: sleep until this slice's due time (never drift ahead of the clock).
-      const due = start + slice * sliceMs;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-    }
-    return generated;
+      return updates.length;
+    });
   };
+
+  const sequences = new Map<string, number>();
+  const tails = (linesPerSecond: number, seconds: number): Promise<number> =>
+    paced(linesPerSecond, seconds, (perSlice, slice) => {
+      let lines = 0;
+      for (const [subscriptionId, tail] of tailSubs) {
+        const first = sequences.get(subscriptionId) ?? 0;
+        let text = '';
+        for (let k = 0; k < perSlice; k++) text += `${outputLine(first + k)}\n`;
+        sequences.set(subscriptionId, first + perSlice);
+        lines += perSlice;
+        batchers.get(tail.client)?.add({
+          name: 'logs',
+          payload: { subscriptionId, chunks: [{ stream: 'stdout', text, sequence: slice }] },
+        });
+      }
+      return lines;
+    });
 
   const handlers: ConsoleHandlers = {
     table,
@@ -232,7 +282,15 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       for (const b of batchers.values()) b.dispose();
       batchers.clear();
       statusSubs.clear();
+      tailSubs.clear();
     },
   };
-  return { handlers, agentIds, flood, outputQueries: () => queries };
+  return {
+    handlers,
+    agentIds,
+    flood,
+    outputQueries: () => queries,
+    tails,
+    tailCount: () => tailSubs.size,
+  };
 }

@@ -6,6 +6,8 @@
 import {
   createRouter,
   createWebHashHistory,
+  type LocationQueryValue,
+  type RouteLocationNormalized,
   type RouteLocationNormalizedLoaded,
   type Router,
   type RouterHistory,
@@ -13,8 +15,11 @@ import {
 } from 'vue-router';
 import type { Component } from 'vue';
 import { schemas } from '../../shared/ipc/schemas';
+import { parseFleetKey, type AgentRef } from './stores/fleet';
 import AgentView from './views/AgentView.vue';
 import AgentsView from './views/AgentsView.vue';
+import FleetView from './views/FleetView.vue';
+import MergedLogView from './views/MergedLogView.vue';
 import QueueView from './views/QueueView.vue';
 import ServersView from './views/ServersView.vue';
 
@@ -30,8 +35,28 @@ export const VIEW_ROUTES = [
   { name: 'agents', path: '/servers/:serverId', component: () => AgentsView },
   { name: 'agent', path: '/servers/:serverId/agents/:agentId', component: () => AgentView },
   { name: 'queue', path: '/queue', component: () => QueueView },
-  // More views go here, e.g. the all-servers agents table `/fleet` and the merged log `/logs`.
-] as const satisfies readonly { name: string; path: string; component: () => Component }[];
+  { name: 'fleet', path: '/fleet', component: () => FleetView },
+  {
+    name: 'logs',
+    path: '/logs',
+    component: () => MergedLogView,
+    props: (route: RouteLocationNormalized) => ({ agents: agentRefsOf(route.query.agents) }),
+  },
+] as const satisfies readonly {
+  name: string;
+  path: string;
+  component: () => Component;
+  props?: (route: RouteLocationNormalized) => Record<string, unknown>;
+}[];
+
+/** The agents a `?agents=<serverId>:<agentId>,…` query names (the merged log's); malformed entries are skipped. */
+export function agentRefsOf(query: LocationQueryValue | LocationQueryValue[] | undefined): AgentRef[] {
+  const text = typeof query === 'string' ? query : '';
+  return text
+    .split(',')
+    .map((key) => parseFleetKey(key.trim()))
+    .filter((ref): ref is AgentRef => ref !== null);
+}
 
 /** A view's route name. */
 export type ViewName = (typeof VIEW_ROUTES)[number]['name'];
@@ -71,7 +96,12 @@ export function invalidIdReason(kind: 'server' | 'agent', id: string): string | 
 /** The route records: the views, `/` and every unknown path lead home. */
 export function routeRecords(): RouteRecordRaw[] {
   return [
-    ...VIEW_ROUTES.map((r) => ({ name: r.name, path: r.path, component: r.component(), props: true })),
+    ...VIEW_ROUTES.map((r) => ({
+      name: r.name,
+      path: r.path,
+      component: r.component(),
+      props: 'props' in r ? r.props : true,
+    })),
     // A path, not the name: a named redirect would carry the unknown path along as a param.
     { path: '/', redirect: HOME_PATH },
     { path: '/:unknown(.*)*', redirect: HOME_PATH },

@@ -17,14 +17,8 @@ import { getApi } from '../api';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { systemTimeToMs } from '../lib/format';
-import {
-  clickSelect,
-  emptySelection,
-  toggleAll,
-  toggleOne,
-  type ClickModifiers,
-  type SelectionState,
-} from '../lib/selection';
+import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
+import { emptySelection, type ClickModifiers, type SelectionState } from '../lib/selection';
 
 /** One agent as the table shows it. Plain and mutable: updates patch it in place. */
 export interface AgentRow {
@@ -45,6 +39,21 @@ export interface AgentRow {
 
 export type SortKey = 'name' | 'status' | 'backend' | 'startedAt' | 'updatedAt';
 export type SortDir = 'asc' | 'desc';
+
+/**
+ * What AgentsTable shows and drives: this store by default, or the all-servers store
+ * (stores/fleet.ts), whose rows also name their server.
+ */
+export interface AgentTableSource {
+  readonly visible: readonly (AgentRow & { agentId?: string; serverId?: string; serverName?: string })[];
+  readonly selection: SelectionState;
+  readonly sortKey: string;
+  readonly sortDir: SortDir;
+  click(id: string, modifiers: ClickModifiers): void;
+  toggle(id: string): void;
+  toggleAllFiltered(): void;
+  setSort(key: SortKey | 'server'): void;
+}
 
 /** Largest list we ask for; the contract's maximum. */
 export const LIST_LIMIT = 100_000;
@@ -72,16 +81,19 @@ const compare: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
   updatedAt: (a, b) => a.updatedAt - b.updatedAt || a.id.localeCompare(b.id),
 };
 
-/** Rows matching `text` (in id, name, task or backend; case-insensitive) and `status`, sorted. */
-export function filterAndSort(
-  rows: Iterable<AgentRow>,
+/**
+ * Rows matching `text` (in id, name, task or backend; case-insensitive) and `status`, sorted.
+ * Generic so the all-servers table (stores/fleet.ts) filters its rows by the same rules.
+ */
+export function filterAndSort<R extends AgentRow>(
+  rows: Iterable<R>,
   text: string,
   status: AgentStatus | '',
   key: SortKey,
   dir: SortDir,
-): AgentRow[] {
+): R[] {
   const needle = text.trim().toLowerCase();
-  const out: AgentRow[] = [];
+  const out: R[] = [];
   for (const row of rows) {
     if (status !== '' && row.status !== status) continue;
     if (
@@ -100,6 +112,23 @@ export function filterAndSort(
   return out;
 }
 
+/** Sets a row's status at `now` (ms), keeping the pause fields consistent with it. */
+export function patchStatus(row: AgentRow, status: AgentStatus, now: number): void {
+  if (status === 'paused' && row.status !== 'paused') row.pausedAt = now;
+  if (status !== 'paused') {
+    row.pausedAt = null;
+    row.pauseMode = null;
+  }
+  row.status = status;
+}
+
+/** Applies one status update to its row, received at `now` (ms). */
+export function applyStatusUpdate(row: AgentRow, update: StatusUpdate, now: number): void {
+  if (update.status) patchStatus(row, update.status, now);
+  if (update.message) row.message = update.message;
+  row.updatedAt = now;
+}
+
 export const useAgentsStore = defineStore('agents', () => {
   const serverId = ref<string | null>(null);
   /**
@@ -113,9 +142,7 @@ export const useAgentsStore = defineStore('agents', () => {
   const subscriptionId = ref<string | null>(null);
   const filterText = ref('');
   const statusFilter = ref<AgentStatus | ''>('');
-  const sortKey = ref<SortKey>('name');
-  const sortDir = ref<SortDir>('asc');
-  const selection = shallowRef<SelectionState>(emptySelection());
+  const { sortKey, sortDir, setSort } = useSortOrder<SortKey>('name');
   let batcher = new FrameBatcher<StatusUpdate>(applyUpdates);
   let offs: (() => void)[] = [];
   let resyncTimer: ReturnType<typeof setTimeout> | null = null;
@@ -128,6 +155,7 @@ export const useAgentsStore = defineStore('agents', () => {
   );
 
   const visibleIds = computed(() => visible.value.map((r) => r.id));
+  const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
 
   const statusCounts = computed(() => {
     const counts = new Map<AgentStatus, number>();
@@ -142,16 +170,6 @@ export const useAgentsStore = defineStore('agents', () => {
     return rows.value.get(id);
   }
 
-  /** Sets a row's status, keeping the pause fields consistent with it. */
-  function patchStatus(row: AgentRow, status: AgentStatus, now: number): void {
-    if (status === 'paused' && row.status !== 'paused') row.pausedAt = now;
-    if (status !== 'paused') {
-      row.pausedAt = null;
-      row.pauseMode = null;
-    }
-    row.status = status;
-  }
-
   /** Patches rows in place. Unknown agents (spawned elsewhere) trigger one debounced re-list. */
   function applyUpdates(updates: StatusUpdate[]): void {
     let unknown = false;
@@ -163,9 +181,7 @@ export const useAgentsStore = defineStore('agents', () => {
         if (update.update_type !== 'heartbeat') unknown = true;
         continue;
       }
-      if (update.status) patchStatus(row, update.status, now);
-      if (update.message) row.message = update.message;
-      row.updatedAt = now;
+      applyStatusUpdate(row, update, now);
     }
     triggerRef(rows);
     if (unknown) scheduleResync();
@@ -279,27 +295,6 @@ export const useAgentsStore = defineStore('agents', () => {
     triggerRef(rows);
     error.value = null;
     if (sub !== null) await getApi().unsubscribe({ subscriptionId: sub });
-  }
-
-  function click(id: string, modifiers: ClickModifiers): void {
-    selection.value = clickSelect(selection.value, id, visibleIds.value, modifiers);
-  }
-  function toggle(id: string): void {
-    selection.value = toggleOne(selection.value, id);
-  }
-  /** Selects every agent the filter shows (or clears them when all already are). */
-  function toggleAllFiltered(): void {
-    selection.value = toggleAll(selection.value, visibleIds.value);
-  }
-  function clearSelection(): void {
-    selection.value = emptySelection();
-  }
-  function setSort(key: SortKey): void {
-    if (sortKey.value === key) sortDir.value = sortDir.value === 'asc' ? 'desc' : 'asc';
-    else {
-      sortKey.value = key;
-      sortDir.value = 'asc';
-    }
   }
 
   function dispose(): void {

@@ -4,7 +4,13 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { AgentStatus, ControlCommandType, JsonValue } from '../../../shared/protocol/types';
+import type { CommandResult } from '../../../shared/domain/result';
+import type {
+  AgentStatus,
+  BatchControlResponse,
+  ControlCommandType,
+  JsonValue,
+} from '../../../shared/protocol/types';
 import { getApi } from '../api';
 import { describeOutcome, type OutcomeView } from '../lib/commandOutcome';
 import { describeError } from '../lib/errors';
@@ -41,6 +47,58 @@ export interface BatchRun {
   readonly startedAt: number;
 }
 
+/** How many cells are in each state. */
+export function countCells(cells: readonly BatchCell[]): Record<CellState, number> {
+  const c: Record<CellState, number> = {
+    pending: 0,
+    success: 0,
+    failure: 0,
+    skipped: 0,
+    queued: 0,
+    unknown: 0,
+  };
+  for (const cell of cells) c[cell.state]++;
+  return c;
+}
+
+/**
+ * One cell per target from a batch's result: success / failure from a reply, skipped for
+ * agents the reply does not mention, queued or unknown for the whole batch when it was not
+ * answered. Shared with the all-servers batch (stores/fleet.ts), which sends one per server.
+ */
+export function batchCells(
+  targets: readonly string[],
+  value: CommandResult<BatchControlResponse>,
+  failFast: boolean,
+): BatchCell[] {
+  switch (value.status) {
+    case 'done': {
+      const byId = new Map(value.reply.results.map((r) => [r.agent_id, r]));
+      return targets.map((agentId): BatchCell => {
+        const r = byId.get(agentId);
+        if (!r)
+          return {
+            agentId,
+            state: 'skipped',
+            status: null,
+            error: failFast ? 'not tried: an earlier agent failed (fail fast)' : 'no result from the server',
+          };
+        return {
+          agentId,
+          state: r.success ? 'success' : 'failure',
+          status: r.status ?? null,
+          error: r.error ?? null,
+        };
+      });
+    }
+    case 'queued':
+      return targets.map((agentId) => ({ agentId, state: 'queued', status: null, error: null }));
+    case 'unknown':
+    case 'failed':
+      return targets.map((agentId) => ({ agentId, state: 'unknown', status: null, error: null }));
+  }
+}
+
 export const useBatchStore = defineStore('batch', () => {
   const run = shallowRef<BatchRun | null>(null);
   const cells = shallowRef<BatchCell[]>([]);
@@ -50,18 +108,7 @@ export const useBatchStore = defineStore('batch', () => {
   /** The command the batch form shows (a shortcut may preset it). */
   const draftCommand = ref<BatchCommand>('stop');
 
-  const counts = computed(() => {
-    const c: Record<CellState, number> = {
-      pending: 0,
-      success: 0,
-      failure: 0,
-      skipped: 0,
-      queued: 0,
-      unknown: 0,
-    };
-    for (const cell of cells.value) c[cell.state]++;
-    return c;
-  });
+  const counts = computed(() => countCells(cells.value));
   const failedIds = computed(() => cells.value.filter((c) => c.state === 'failure').map((c) => c.agentId));
 
   /**
@@ -104,37 +151,7 @@ export const useBatchStore = defineStore('batch', () => {
       }
       const value = result.value;
       outcome.value = describeOutcome(`${command} on ${unique.length} agent(s)`, value);
-      switch (value.status) {
-        case 'done': {
-          const byId = new Map(value.reply.results.map((r) => [r.agent_id, r]));
-          cells.value = unique.map((agentId) => {
-            const r = byId.get(agentId);
-            if (!r)
-              return {
-                agentId,
-                state: 'skipped',
-                status: null,
-                error: failFast
-                  ? 'not tried: an earlier agent failed (fail fast)'
-                  : 'no result from the server',
-              };
-            return {
-              agentId,
-              state: r.success ? 'success' : 'failure',
-              status: r.status ?? null,
-              error: r.error ?? null,
-            };
-          });
-          break;
-        }
-        case 'queued':
-          cells.value = unique.map((agentId) => ({ agentId, state: 'queued', status: null, error: null }));
-          break;
-        case 'unknown':
-        case 'failed':
-          cells.value = unique.map((agentId) => ({ agentId, state: 'unknown', status: null, error: null }));
-          break;
-      }
+      cells.value = batchCells(unique, value, failFast);
     } finally {
       running.value = false;
     }

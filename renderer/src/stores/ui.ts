@@ -8,7 +8,8 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { RouteLocationRaw } from 'vue-router';
-import { consoleRouter, paramOf, viewOf, type ViewName } from '../router';
+import { agentRefsOf, consoleRouter, paramOf, viewOf, type ViewName } from '../router';
+import { fleetKey, type AgentRef } from './fleet';
 import { useQueueStore } from './queue';
 
 export type { ViewName } from '../router';
@@ -26,6 +27,8 @@ export const useUiStore = defineStore('ui', () => {
   const helpOpen = ref(false);
   const paletteOpen = ref(false);
   const feedOpen = ref(true);
+  /** The agents of the merged log view, from its route `#/logs?agents=<serverId>:<agentId>,…`. */
+  const mergedAgents = computed<readonly AgentRef[]>(() => agentRefsOf(route.value.query.agents));
   /** A short message about the last shortcut-issued command (null = hidden). */
   const toast = ref<{ tone: 'ok' | 'info' | 'warn' | 'error'; text: string } | null>(null);
   let toastTimer: ReturnType<typeof setTimeout> | null = null;
@@ -83,6 +86,16 @@ export const useUiStore = defineStore('ui', () => {
     if (view.value !== 'queue') go({ name: 'queue' });
   }
 
+  /** The agents of every server in one table (route `#/fleet`). */
+  function showFleet(): void {
+    go({ name: 'fleet' });
+  }
+
+  /** The live log of several agents, interleaved (route `#/logs?agents=…`). */
+  function openMergedLog(agents: readonly AgentRef[]): void {
+    go({ name: 'logs', query: { agents: agents.map((a) => fleetKey(a.serverId, a.agentId)).join(',') } });
+  }
+
   function toggleQueue(): void {
     go(view.value === 'queue' ? beforeQueue : { name: 'queue' });
   }
@@ -124,6 +137,7 @@ export const useUiStore = defineStore('ui', () => {
     helpOpen,
     paletteOpen,
     feedOpen,
+    mergedAgents,
     toast,
     notify,
     dismissToast,
@@ -131,6 +145,8 @@ export const useUiStore = defineStore('ui', () => {
     openServer,
     openAgent,
     agentHref,
+    showFleet,
+    openMergedLog,
     toggleQueue,
     historyFocus,
     openHistory,

@@ -87,6 +87,7 @@ describe('SpawnDialog', () => {
     expect(ctx.fake.agents.get(serverId)?.has(agentId)).toBe(true);
     expect(wrapper.get(sel('spawn-submit')).text()).toBe('Spawn another');
     await wrapper.get(sel('spawn-open-agent')).trigger('click');
+    await settle();
     const ui = useUiStore();
     expect({ view: ui.view, serverId: ui.serverId, agentId: ui.agentId }).toEqual({
       view: 'agent',

@@ -109,12 +109,14 @@ describe('StatusFeed', () => {
     const link = failed?.get('[data-testid="feed-agent-link"]');
     expect(link?.attributes('href')).toBe(`#/servers/${serverId}/agents/${agentId}`);
     await link?.trigger('click');
+    await settle();
     const ui = useUiStore();
     expect(ui.view).toBe('agent');
     expect(ui.serverId).toBe(serverId);
     expect(ui.agentId).toBe(agentId);
 
     await failed?.get('[data-testid="feed-retry-link"]').trigger('click');
+    await settle();
     expect(ui.view).toBe('queue');
     expect(ui.historyFocus).toBe(commandId);
     expect(useQueueStore().textFilter).toBe(commandId);
