@@ -85,6 +85,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     pubEndpoint: 'tcp://127.0.0.1:1',
     pendingCommands: 0,
     nextAttemptAt: null,
+    retrying: false,
     handshakeProblem: null,
   };
   const view: ServerView = {

@@ -81,6 +81,7 @@ export function serverStatus(serverId: string, over: Partial<ServerStatus> = {})
     pubEndpoint: 'tcp://127.0.0.1:5556',
     pendingCommands: 0,
     nextAttemptAt: null,
+    retrying: false,
     handshakeProblem: null,
     ...over,
   };
