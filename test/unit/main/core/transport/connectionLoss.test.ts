@@ -46,7 +46,8 @@ function record(c: Connection): ConnectionSnapshot[] {
 /** A ROUTER that answers health checks while `answering()` says so. */
 async function healthServer(port: number, answering: () => boolean = () => true): Promise<zmq.Router> {
   const router = await startScriptedRouter(port, async (req, send) => {
-    if (answering() && req.type === 'health_check_request') await send(healthReply(req, { capabilities: 'dedupe' }));
+    if (answering() && req.type === 'health_check_request')
+      await send(healthReply(req, { capabilities: 'dedupe' }));
   });
   open.push(router);
   return router;
@@ -105,10 +106,14 @@ describe('Connection when a server is lost', () => {
 
     // Retrying against a server that does not answer: still offline, still the same reason.
     const seen = record(c);
-    await waitUntil(() => (seen.filter((s) => s.retrying).length >= 1 && seen.at(-1)?.retrying === false ? true : undefined), {
-      timeoutMs: 15_000,
-      what: 'a failed reconnect attempt',
-    });
+    await waitUntil(
+      () =>
+        seen.filter((s) => s.retrying).length >= 1 && seen.at(-1)?.retrying === false ? true : undefined,
+      {
+        timeoutMs: 15_000,
+        what: 'a failed reconnect attempt',
+      },
+    );
     expect(seen.map((s) => s.state).every((s) => s === 'offline')).toBe(true);
     expect(seen.map((s) => s.lastError).every((e) => e === reason)).toBe(true);
 
