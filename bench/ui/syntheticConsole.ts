@@ -123,6 +123,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     addServer: () => unavailable('addServer'),
     updateServer: () => unavailable('updateServer'),
     removeServer: () => unavailable('removeServer'),
+    restartEmbeddedServer: () => unavailable('restartEmbeddedServer'),
     testConnection: () => unavailable('testConnection'),
     // The servers view asks for this console's key on every load: answer rather than log errors.
     clientKey: () => ({

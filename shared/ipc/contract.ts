@@ -55,6 +55,12 @@ export interface ApiOutputs {
   addServer: ServerProfile;
   updateServer: ServerProfile;
   removeServer: null;
+  /**
+   * Starts the console's own (embedded) agent server again after its process ended: same
+   * ports, keys, allow list and state dir; resolves once it is ready, and its status then turns
+   * online. Fails with `conflict` while it runs or starts, `not_found` for any other server.
+   */
+  restartEmbeddedServer: null;
   testConnection: ConnectionTestResult;
   clientKey: ClientKeyInfo;
   health: HealthCheckResponse;
@@ -153,6 +159,7 @@ export const CHANNEL_NAMES = [
   'addServer',
   'updateServer',
   'removeServer',
+  'restartEmbeddedServer',
   'testConnection',
   'clientKey',
   'health',

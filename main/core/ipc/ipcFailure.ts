@@ -1,6 +1,7 @@
 import { fail, type IpcErrorCode, type IpcResult } from '../../../shared/ipc';
 import { QueueError } from '../queue/queueErrors';
 import { UnsupportedError } from '../services/agentControlService';
+import { EmbeddedRestartError } from '../services/embeddedServerControl';
 import { ProfileError } from '../services/profileStore';
 import { RequestError } from '../transport/requestError';
 
@@ -62,6 +63,9 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
     return fail('unsupported', `${error.message}; upgrade the server to use this feature.`);
   }
   if (error instanceof QueueError) return queueFailure(error);
+  if (error instanceof EmbeddedRestartError) {
+    return fail(error.code === 'busy' ? 'conflict' : 'internal', error.message);
+  }
   return unexpected(error);
 }
 
