@@ -58,7 +58,8 @@ export interface ApiOutputs {
   /**
    * Starts the console's own (embedded) agent server again after its process ended: same
    * ports, keys, allow list and state dir; resolves once it is ready, and its status then turns
-   * online. Fails with `conflict` while it runs or starts, `not_found` for any other server.
+   * online. Fails with `conflict` while it runs or starts, `offline` when it cannot start (the
+   * message says why and what to do), `not_found` for any other server.
    */
   restartEmbeddedServer: null;
   testConnection: ConnectionTestResult;

@@ -64,7 +64,9 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
   }
   if (error instanceof QueueError) return queueFailure(error);
   if (error instanceof EmbeddedRestartError) {
-    return fail(error.code === 'busy' ? 'conflict' : 'internal', error.message);
+    // Not `internal` (a bug): a server that could not start is unreachable, and the message
+    // says why and what to do.
+    return fail(error.code === 'busy' ? 'conflict' : 'offline', error.message);
   }
   return unexpected(error);
 }
