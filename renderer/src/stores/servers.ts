@@ -223,9 +223,9 @@ export const useServersStore = defineStore('servers', () => {
    */
   async function restartEmbedded(serverId: string): Promise<string | null> {
     const result = await getApi().restartEmbeddedServer({ serverId });
-    // Main's message already says what to do (free the port, wait, end the process): no generic
-    // next step after it.
-    return result.ok ? null : `Could not restart the local agent server: ${result.error.message}`;
+    // Main's message is a whole sentence that names the server and says what to do (free the
+    // port, wait, end the process): no context before it, no generic next step after it.
+    return result.ok ? null : result.error.message;
   }
 
   return {
