@@ -13,6 +13,11 @@ import {
 /** Where the embedded server is in its life, as the keeper sees it. */
 export type EmbeddedServerPhase = 'idle' | 'starting' | 'running' | 'exited' | 'stopped';
 
+/** The phase, with the running server exactly while it runs. */
+type Life =
+  | { readonly phase: 'running'; readonly server: EmbeddedServer }
+  | { readonly phase: Exclude<EmbeddedServerPhase, 'running'> };
+
 export type EmbeddedServerKeeperOptions = Omit<EmbeddedServerOptions, 'preferredPort' | 'exactPort'> & {
   /** First port tried when there is no embedded profile yet; default 5555. */
   readonly defaultPort?: number;
@@ -43,8 +48,7 @@ export function embeddedExitReason(exit: ServerExit & { readonly stderr: string 
  * by the queue and delivered once the server answers.
  */
 export class EmbeddedServerKeeper implements EmbeddedServerControl {
-  private current: EmbeddedServer | null = null;
-  private state: EmbeddedServerPhase = 'idle';
+  private life: Life = { phase: 'idle' };
 
   constructor(
     private readonly registry: ServerRegistry,
@@ -53,11 +57,11 @@ export class EmbeddedServerKeeper implements EmbeddedServerControl {
 
   /** The running server, or null while it is not running. */
   get server(): EmbeddedServer | null {
-    return this.current;
+    return this.life.phase === 'running' ? this.life.server : null;
   }
 
   get phase(): EmbeddedServerPhase {
-    return this.state;
+    return this.life.phase;
   }
 
   get profileId(): string | null {
@@ -72,37 +76,37 @@ export class EmbeddedServerKeeper implements EmbeddedServerControl {
    */
   async start(): Promise<EmbeddedDefault | null> {
     const { defaultPort, onUnexpectedExit: _report, ...serverOptions } = this.options;
-    this.state = 'starting';
+    this.life = { phase: 'starting' };
     try {
       const started = await ensureEmbeddedServer(this.registry, {
         ...serverOptions,
         ...(defaultPort === undefined ? {} : { defaultPort }),
         onUnexpectedExit: this.onExit,
       });
-      this.current = started?.server ?? null;
-      this.state = started === null ? 'idle' : 'running';
+      this.life = started === null ? { phase: 'idle' } : { phase: 'running', server: started.server };
       return started;
     } catch (e) {
-      this.state = 'exited';
+      this.life = { phase: 'exited' };
       throw e;
     }
   }
 
   async restart(): Promise<void> {
-    if (this.state === 'starting')
+    const life = this.life;
+    if (life.phase === 'starting')
       throw new EmbeddedRestartError(
         'busy',
         'The local agent server is already starting; wait for it to come online.',
       );
-    if (this.state === 'stopped')
+    if (life.phase === 'stopped')
       throw new EmbeddedRestartError(
         'busy',
         'The console is closing; start it again to restart the local agent server.',
       );
-    if (this.state === 'running' && this.current !== null) {
+    if (life.phase === 'running') {
       throw new EmbeddedRestartError(
         'busy',
-        `The local agent server is running (pid ${this.current.pid}); there is nothing to restart. If it does not answer, end that process and press Restart again.`,
+        `The local agent server is running (pid ${life.server.pid}); there is nothing to restart. If it does not answer, end that process and press Restart again.`,
       );
     }
     const profile = this.registry.list().find((p) => p.embedded);
@@ -111,7 +115,7 @@ export class EmbeddedServerKeeper implements EmbeddedServerControl {
       throw new EmbeddedRestartError('failed', 'This console has no local agent server to restart.');
     }
     const { defaultPort: _first, onUnexpectedExit: _report, ...serverOptions } = this.options;
-    this.state = 'starting';
+    this.life = { phase: 'starting' };
     let server: EmbeddedServer;
     try {
       server = await startEmbeddedServer({
@@ -121,14 +125,13 @@ export class EmbeddedServerKeeper implements EmbeddedServerControl {
         onUnexpectedExit: this.onExit,
       });
     } catch (e) {
-      this.state = 'exited';
+      this.life = { phase: 'exited' };
       throw new EmbeddedRestartError(
         'failed',
         `The local agent server did not start again: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    this.current = server;
-    this.state = 'running';
+    this.life = { phase: 'running', server };
     const pinned = profile.security.mode === 'curve' && profile.security.serverKey === server.publicKey;
     if (pinned) {
       this.registry.retryNow(profile.id);
@@ -145,13 +148,13 @@ export class EmbeddedServerKeeper implements EmbeddedServerControl {
 
   /** Stops the server for good (the console is closing). Idempotent. */
   async stop(timeoutMs?: number): Promise<void> {
-    this.state = 'stopped';
-    await this.current?.stop(timeoutMs);
+    const running = this.server;
+    this.life = { phase: 'stopped' };
+    await running?.stop(timeoutMs);
   }
 
   private readonly onExit = (exit: ServerExit & { readonly stderr: string }): void => {
-    this.current = null;
-    if (this.state !== 'stopped') this.state = 'exited';
+    if (this.life.phase !== 'stopped') this.life = { phase: 'exited' };
     const id = this.profileId;
     if (id !== null && this.registry.has(id)) this.registry.markLost(id, embeddedExitReason(exit));
     this.options.onUnexpectedExit?.(exit);

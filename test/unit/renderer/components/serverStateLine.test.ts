@@ -15,6 +15,12 @@ const NOW = new Date(2026, 2, 2, 14, 2, 11).getTime();
 const THREE_MIN_AGO = NOW - 3 * 60_000;
 /** "HH:MM:SS" of a local time, made independently of the code under test. */
 const clock = (ms: number): string => new Date(ms).toTimeString().slice(0, 8);
+/** A server lost three minutes ago. */
+const LOST = {
+  state: 'offline',
+  lastHeardAt: THREE_MIN_AGO,
+  lastError: 'the embedded server exited (signal SIGKILL)',
+} as const;
 
 describe('ServerStateLine', () => {
   const ctx = withFreshApp();
@@ -70,12 +76,7 @@ describe('ServerStateLine', () => {
   });
 
   it('offline, waiting: a live countdown, the reason and last heard, all in the error tone', async () => {
-    const w = line({
-      state: 'offline',
-      lastHeardAt: THREE_MIN_AGO,
-      lastError: 'the embedded server exited (signal SIGKILL)',
-      nextAttemptAt: NOW + 12_000,
-    });
+    const w = line({ ...LOST, nextAttemptAt: NOW + 12_000 });
     expect(w.get(sel('server-state-line')).attributes('data-state')).toBe('offline');
     expect(w.get(sel('server-state')).text()).toBe('offline');
     expect(w.get(sel('server-state')).classes()).toContain('tone-error');
@@ -95,25 +96,12 @@ describe('ServerStateLine', () => {
   });
 
   it('offline, retrying: "retrying now…" and still offline', async () => {
-    const w = line({
-      state: 'offline',
-      lastHeardAt: THREE_MIN_AGO,
-      lastError: 'gone',
-      nextAttemptAt: NOW + 5000,
-    });
-    await w.setProps({
-      status: serverStatus('srv', {
-        state: 'offline',
-        retrying: true,
-        nextAttemptAt: null,
-        lastError: 'gone',
-        lastHeardAt: THREE_MIN_AGO,
-      }),
-    });
+    const w = line({ ...LOST, nextAttemptAt: NOW + 5000 });
+    await w.setProps({ status: serverStatus('srv', { ...LOST, retrying: true, nextAttemptAt: null }) });
     expect(w.get(sel('server-state')).text()).toBe('offline');
     expect(w.get(sel('server-state-line')).attributes('data-retrying')).toBe('true');
     expect(w.get(sel('server-state-retry')).text()).toBe('retrying now…');
-    expect(w.get(sel('server-state-reason')).text()).toBe('gone');
+    expect(w.get(sel('server-state-reason')).text()).toBe(LOST.lastError);
   });
 
   it('says the data beside it is as of the last contact while offline, and nothing when online', async () => {

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as zmq from 'zeromq';
-import {
+import type {
   Connection,
-  type ConnectionOptions,
-  type ConnectionSnapshot,
-} from '../../../../../main/core/transport/connection';
-import { RequestError } from '../../../../../main/core/transport/requestError';
-import { healthReply } from '../../../../helpers/healthReply';
-import { PortAllocator } from '../../../../helpers/ports';
-import { startScriptedRouter } from '../../../../helpers/scriptedRouter';
-import { waitUntil } from '../../../../helpers/wait';
+  ConnectionOptions,
+  ConnectionSnapshot,
+} from '../../../main/core/transport/connection';
+import { RequestError } from '../../../main/core/transport/requestError';
+import { healthReply } from '../../helpers/healthReply';
+import { PortAllocator } from '../../helpers/ports';
+import { startScriptedRouter } from '../../helpers/scriptedRouter';
+import { waitUntil } from '../../helpers/wait';
+import { startConnection } from './connectionKit';
 
 /**
  * The connection state machine when a server is lost (docs/ARCHITECTURE.md §4.1): offline at
@@ -24,16 +25,9 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
+/** A started Connection with 200 ms health checks and 100–300 ms reconnects (`opts` override). */
 function connect(port: number, opts: Partial<ConnectionOptions> = {}): Connection {
-  const c = new Connection({
-    endpoint: `tcp://127.0.0.1:${port}`,
-    heartbeatIntervalMs: 200,
-    reconnectInitialMs: 100,
-    reconnectMaxMs: 300,
-    ...opts,
-  });
-  open.push(c);
-  return c;
+  return startConnection(open, `tcp://127.0.0.1:${port}`, 200, { reconnectMaxMs: 300, ...opts });
 }
 
 /** Every snapshot `c` reports, from now on. */
@@ -56,13 +50,22 @@ async function healthServer(port: number, answering: () => boolean = () => true)
 const waitFor = (c: Connection, test: (s: ConnectionSnapshot) => boolean, what: string, timeoutMs = 5000) =>
   waitUntil(() => (test(c.snapshot()) ? c.snapshot() : undefined), { timeoutMs, what, intervalMs: 10 });
 
+/** A connection that was online and is then told its server is lost; its next attempt is a minute away. */
+async function lostWithLongBackoff(reason: string): Promise<Connection> {
+  const port = await ports.next();
+  await healthServer(port);
+  const c = connect(port, { reconnectInitialMs: 60_000, reconnectMaxMs: 60_000 });
+  await waitFor(c, (s) => s.state === 'online', 'online');
+  c.markLost(reason);
+  return c;
+}
+
 describe('Connection when a server is lost', () => {
   it('is connecting only before the first contact; a server never reached stays offline through its retries', async () => {
     const port = await ports.next();
     const c = connect(port);
     const seen = record(c);
     expect(c.snapshot()).toMatchObject({ state: 'connecting', retrying: false });
-    c.start();
     // Several attempts (100–300 ms backoff, one 200 ms health check each) go by.
     await waitUntil(() => (seen.filter((s) => s.retrying).length >= 3 ? true : undefined), {
       timeoutMs: 10_000,
@@ -85,7 +88,6 @@ describe('Connection when a server is lost', () => {
     let answering = true;
     await healthServer(port, () => answering);
     const c = connect(port, { heartbeatIntervalMs: 5000 });
-    c.start();
     await waitFor(c, (s) => s.state === 'online', 'online');
     const heardAt = c.snapshot().lastHeardAt;
     answering = false;
@@ -132,7 +134,6 @@ describe('Connection when a server is lost', () => {
   it('goes from offline straight to online when an attempt is answered, never through connecting', async () => {
     const port = await ports.next();
     const c = connect(port);
-    c.start();
     await waitFor(c, (s) => s.state === 'offline', 'offline');
     const seen = record(c);
     await healthServer(port);
@@ -145,24 +146,14 @@ describe('Connection when a server is lost', () => {
   });
 
   it('stays offline on a sign of life while no attempt is under way', async () => {
-    const port = await ports.next();
-    await healthServer(port);
-    const c = connect(port, { reconnectInitialMs: 60_000, reconnectMaxMs: 60_000 });
-    c.start();
-    await waitFor(c, (s) => s.state === 'online', 'online');
-    c.markLost('gone');
+    const c = await lostWithLongBackoff('gone');
     // A PUB heartbeat proves the process lives, not that commands can reach it: no socket is open.
     c.noteAlive();
     expect(c.snapshot()).toMatchObject({ state: 'offline', retrying: false });
   });
 
   it('retries now when asked, instead of at the scheduled time', async () => {
-    const port = await ports.next();
-    await healthServer(port);
-    const c = connect(port, { reconnectInitialMs: 60_000, reconnectMaxMs: 60_000 });
-    c.start();
-    await waitFor(c, (s) => s.state === 'online', 'online');
-    c.markLost('the embedded server exited (exit code 1)');
+    const c = await lostWithLongBackoff('the embedded server exited (exit code 1)');
     expect(c.snapshot().nextAttemptAt).toBeGreaterThan(Date.now() + 30_000);
     c.retryNow();
     expect(c.snapshot()).toMatchObject({ state: 'offline', retrying: true, nextAttemptAt: null });
@@ -172,7 +163,6 @@ describe('Connection when a server is lost', () => {
   it('ignores markLost and retryNow once closed', async () => {
     const port = await ports.next();
     const c = connect(port);
-    c.start();
     await c.close();
     c.markLost('late');
     c.retryNow();
