@@ -141,6 +141,14 @@ export function childProcessLauncher(command: ServerCommand): ServerLauncher {
   };
 }
 
+/**
+ * How a server process ended, for people: `signal SIGKILL`, `exit code 3`, or the host's own
+ * reason (a spawn error, a V8 fatal error).
+ */
+export function serverExitText(exit: ServerExit): string {
+  return exit.error ?? (exit.signal === null ? `exit code ${String(exit.code)}` : `signal ${exit.signal}`);
+}
+
 /** Whether a TCP listener can bind `127.0.0.1:port` right now. Never throws. */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -177,6 +185,11 @@ export interface EmbeddedServerOptions {
   readonly clientPublicKey: string;
   /** Command port to try first (the PUB port is the next one); default 5555. Higher ports are searched when taken. */
   readonly preferredPort?: number;
+  /**
+   * Only `preferredPort` and the next one, never another pair: a restart must come back where
+   * the profile points. Taken ports are then an error that says so.
+   */
+  readonly exactPort?: boolean;
   /**
    * How to start the server process. Default: a Node child process running `command`
    * ({@link childProcessLauncher}). The Electron host passes its utility-process launcher.
@@ -230,6 +243,14 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   // A state dir made by an earlier version may be 0755; it now holds the server's secret key.
   if (process.platform !== 'win32') chmodSync(stateDir, 0o700);
   let from = options.preferredPort ?? DEFAULT_EMBEDDED_PORT;
+  if (options.exactPort === true) {
+    if (!(await isPortFree(from)) || !(await isPortFree(from + 1))) {
+      throw new Error(
+        `port ${from} or ${from + 1} on 127.0.0.1 is taken by another program; stop it (or edit the server's endpoint) and try again`,
+      );
+    }
+    return launch(launcher, from, stateDir, options);
+  }
   let lastError: Error | null = null;
   // A port can be taken between the probe and the server's bind: try the next pair then.
   for (let attempt = 0; attempt < 3; attempt++) {

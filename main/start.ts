@@ -23,7 +23,9 @@ import { startBrowserHost, type BrowserHost } from './browser/browserHost';
 import { defaultDataDir } from './core/dataDir';
 import { createConsoleHandlers, type ConsoleHandlers } from './core/ipc/consoleHandlers';
 import { openConsoleCore, type ConsoleCore } from './core/services/consoleCore';
-import { ensureEmbeddedServer, type EmbeddedDefault } from './embeddedDefault';
+import type { EmbeddedDefault } from './embeddedDefault';
+import { serverExitText } from './embeddedServer';
+import { EmbeddedServerKeeper } from './embeddedServerKeeper';
 import { findElectron, tryInstallElectron, type ElectronLookup } from './electronBinary';
 import { openInBrowser } from './openBrowser';
 
@@ -162,6 +164,15 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     die(e instanceof Error ? e.message : String(e));
   }
   let embedded: EmbeddedDefault | null = null;
+  const preferred = Number(process.env.DESCARTES_EMBEDDED_PORT ?? '');
+  const keeper = new EmbeddedServerKeeper(core.registry, {
+    dataDir,
+    clientPublicKey: core.clientKey.info.publicKey,
+    ...(Number.isInteger(preferred) && preferred > 0 ? { defaultPort: preferred } : {}),
+    onUnexpectedExit: (exit) => {
+      log(`the local agent server stopped (${serverExitText(exit)}); restart it from the Servers view`);
+    },
+  });
   let handlers: ConsoleHandlers | null = null;
   let host: BrowserHost | null = null;
   let stopping = false;
@@ -178,7 +189,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
         await host?.close();
         handlers?.dispose();
         await core.dispose(1000);
-        await embedded?.server.stop(5000);
+        await keeper.stop(5000);
       })(),
       deadline,
     ]);
@@ -188,12 +199,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    const preferred = Number(process.env.DESCARTES_EMBEDDED_PORT ?? '');
-    embedded = await ensureEmbeddedServer(core.registry, {
-      dataDir,
-      clientPublicKey: core.clientKey.info.publicKey,
-      ...(Number.isInteger(preferred) && preferred > 0 ? { defaultPort: preferred } : {}),
-    });
+    embedded = await keeper.start();
     if (embedded)
       log(`local agent server running at ${embedded.server.endpoint} (pid ${embedded.server.pid})`);
   } catch (e) {
@@ -205,6 +211,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
       host: 'browser',
       embeddedServer: embedded ? { serverId: embedded.profile.id, endpoint: embedded.server.endpoint } : null,
     },
+    embeddedServer: keeper,
   });
   try {
     host = await startBrowserHost({ handlers, rendererDir, port: args.port });

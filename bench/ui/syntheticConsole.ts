@@ -118,6 +118,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     pubEndpoint: 'tcp://127.0.0.1:1',
     pendingCommands: 0,
     nextAttemptAt: null,
+    retrying: false,
     handshakeProblem: null,
   };
   const view: ServerView = {
@@ -157,6 +158,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     addServer: () => unavailable('addServer'),
     updateServer: () => unavailable('updateServer'),
     removeServer: () => unavailable('removeServer'),
+    restartEmbeddedServer: () => unavailable('restartEmbeddedServer'),
     testConnection: () => unavailable('testConnection'),
     // The servers view asks for this console's key on every load: answer rather than log errors.
     clientKey: () => ({

@@ -10,8 +10,9 @@ import { app, dialog, protocol, type BrowserWindow } from 'electron';
 import { APP_DIR_NAME } from '../core/dataDir';
 import { createConsoleHandlers, type ConsoleHandlers } from '../core/ipc';
 import { openConsoleCore, type ConsoleCore } from '../core/services/consoleCore';
-import { ensureEmbeddedServer, type EmbeddedDefault } from '../embeddedDefault';
-import type { ServerExit, ServerLauncher } from '../embeddedServer';
+import type { EmbeddedDefault } from '../embeddedDefault';
+import { serverExitText, type ServerExit, type ServerLauncher } from '../embeddedServer';
+import { EmbeddedServerKeeper } from '../embeddedServerKeeper';
 import { devPageOf, type AppPage } from './appPage';
 import { registerAppScheme, serveAppProtocol } from './appProtocol';
 import { registerIpc } from './ipc';
@@ -39,7 +40,8 @@ registerAppScheme(protocol);
 interface Running {
   core: ConsoleCore;
   handlers: ConsoleHandlers;
-  embedded: EmbeddedDefault | null;
+  /** The embedded server's keeper (it restarts the server); null when it could not be set up. */
+  keeper: EmbeddedServerKeeper | null;
   page: AppPage;
   window: BrowserWindow | null;
 }
@@ -80,8 +82,7 @@ function serverLauncher(dataDir: string): ServerLauncher {
 
 /** Says that the local server ended on its own; the operator would otherwise only see it go offline. */
 function reportServerExit(exit: ServerExit & { stderr: string }): void {
-  const how =
-    exit.error ?? (exit.signal === null ? `exit code ${String(exit.code)}` : `signal ${exit.signal}`);
+  const how = serverExitText(exit);
   const detail = exit.stderr.split('\n').slice(-20).join('\n');
   console.error(`descartes: the local agent server stopped (${how})${detail === '' ? '' : `:\n${detail}`}`);
   // Not showErrorBox: it blocks the main process (and the queue) until someone clicks.
@@ -90,7 +91,7 @@ function reportServerExit(exit: ServerExit & { stderr: string }): void {
       type: 'error',
       title: 'The local agent server stopped',
       message: `The local agent server stopped (${how}).`,
-      detail: `${detail === '' ? '' : `${detail}\n\n`}Restart the console to start it again; servers added by hand are not affected.`,
+      detail: `${detail === '' ? '' : `${detail}\n\n`}Press Restart on it in the Servers view to start it again; servers added by hand are not affected.`,
     })
     .catch(() => undefined);
 }
@@ -110,7 +111,7 @@ async function shutdown(state: Running): Promise<void> {
   try {
     await state.core.dispose(SOCKET_LINGER_MS);
   } finally {
-    await state.embedded?.server.stop(SHUTDOWN_TIMEOUT_MS);
+    await state.keeper?.stop(SHUTDOWN_TIMEOUT_MS);
   }
 }
 
@@ -132,13 +133,15 @@ async function start(): Promise<void> {
   }
 
   let embedded: EmbeddedDefault | null = null;
+  let keeper: EmbeddedServerKeeper | null = null;
   try {
-    embedded = await ensureEmbeddedServer(core.registry, {
+    keeper = new EmbeddedServerKeeper(core.registry, {
       dataDir,
       clientPublicKey: core.clientKey.info.publicKey,
       launcher: serverLauncher(dataDir),
       onUnexpectedExit: reportServerExit,
     });
+    embedded = await keeper.start();
   } catch (error) {
     // The console still works with servers added by hand; say why the local one is missing.
     dialog.showErrorBox(
@@ -154,10 +157,11 @@ async function start(): Promise<void> {
       embeddedServer:
         embedded === null ? null : { serverId: embedded.profile.id, endpoint: embedded.server.endpoint },
     },
+    ...(keeper === null ? {} : { embeddedServer: keeper }),
   });
   const page = resolvePage();
   if (page.kind === 'app') serveAppProtocol(protocol, page);
-  const state: Running = { core, handlers, embedded, page, window: null };
+  const state: Running = { core, handlers, keeper, page, window: null };
   running = state;
 
   installQuitHandler(app, {

@@ -75,8 +75,17 @@ export interface ServerStatus {
   readonly pubEndpoint: string | null;
   /** Queued + sending commands. */
   readonly pendingCommands: number;
-  /** When the next reconnect happens, ms since the epoch, while offline. */
+  /**
+   * While `offline`: when the next reconnect attempt starts, ms since the epoch; null while an
+   * attempt is under way (`retrying`) and in every other state.
+   */
   readonly nextAttemptAt: number | null;
+  /**
+   * While `offline`: a reconnect attempt is under way right now. The state stays `offline`
+   * until the server answers (`connecting` is only the first contact of a server never
+   * reached; docs/ARCHITECTURE.md §4.1). False in every other state.
+   */
+  readonly retrying: boolean;
   /** The last handshake failure since the server was last reached, or null. */
   readonly handshakeProblem: HandshakeProblem | null;
 }

@@ -55,6 +55,13 @@ export interface ApiOutputs {
   addServer: ServerProfile;
   updateServer: ServerProfile;
   removeServer: null;
+  /**
+   * Starts the console's own (embedded) agent server again after its process ended: same
+   * ports, keys, allow list and state dir; resolves once it is ready, and its status then turns
+   * online. Fails with `conflict` while it runs or starts, `offline` when it cannot start (the
+   * message says why and what to do), `not_found` for any other server.
+   */
+  restartEmbeddedServer: null;
   testConnection: ConnectionTestResult;
   clientKey: ClientKeyInfo;
   health: HealthCheckResponse;
@@ -165,6 +172,7 @@ export const CHANNEL_NAMES = [
   'addServer',
   'updateServer',
   'removeServer',
+  'restartEmbeddedServer',
   'testConnection',
   'clientKey',
   'health',

@@ -71,6 +71,7 @@ export const schemas = {
   addServer: serverProfileInput,
   updateServer: z.strictObject({ serverId, input: serverProfileInput }),
   removeServer: z.strictObject({ serverId, cancelPending: z.boolean().optional() }),
+  restartEmbeddedServer: z.strictObject({ serverId }),
   testConnection: z.strictObject({
     endpoint,
     security: serverSecurity,

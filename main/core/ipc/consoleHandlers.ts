@@ -15,6 +15,7 @@ import type {
 } from '../../../shared/ipc';
 import type { JsonValue, LogStream } from '../../../shared/protocol';
 import type { ConsoleCore } from '../services/consoleCore';
+import type { EmbeddedServerControl } from '../services/embeddedServerControl';
 import { testConnection } from '../transport/connectionTest';
 import type { ClientContext } from './clientContext';
 import { EventBatcher, type EventBatcherOptions } from './eventBatcher';
@@ -57,6 +58,8 @@ export interface ConsoleHandlersOptions {
   backfillLines?: number;
   /** Most commands an export holds (newest first); default 100 000. */
   maxExport?: number;
+  /** The host's embedded agent server, for `restartEmbeddedServer`; absent when it has none. */
+  embeddedServer?: EmbeddedServerControl;
 }
 
 interface ClientState {
@@ -270,6 +273,17 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
     removeServer: (input) => {
       registry.remove(input.serverId, input.cancelPending ?? false);
       lastState.delete(input.serverId);
+      return null;
+    },
+    restartEmbeddedServer: async (input) => {
+      const embedded = options.embeddedServer;
+      if (embedded?.profileId !== input.serverId) {
+        throw new IpcFailure(
+          'not_found',
+          `${serverName(input.serverId)} is not this console's local agent server; only that one can be restarted from here. Restart the others where they run.`,
+        );
+      }
+      await embedded.restart();
       return null;
     },
     // A throwaway socket with the console's own key; the secret never leaves this process.

@@ -1,6 +1,7 @@
 import { fail, type IpcErrorCode, type IpcResult } from '../../../shared/ipc';
 import { QueueError } from '../queue/queueErrors';
 import { UnsupportedError } from '../services/agentControlService';
+import { EmbeddedRestartError } from '../services/embeddedServerControl';
 import { ProfileError } from '../services/profileStore';
 import { RequestError } from '../transport/requestError';
 
@@ -62,6 +63,11 @@ export function toIpcFailure(error: unknown): IpcResult<never> {
     return fail('unsupported', `${error.message}; upgrade the server to use this feature.`);
   }
   if (error instanceof QueueError) return queueFailure(error);
+  if (error instanceof EmbeddedRestartError) {
+    // Not `internal` (a bug): a server that could not start is unreachable, and the message
+    // says why and what to do.
+    return fail(error.code === 'busy' ? 'conflict' : 'offline', error.message);
+  }
   return unexpected(error);
 }
 

@@ -110,6 +110,23 @@ export class ServerRegistry {
     return this.statusOf(this.session(serverId));
   }
 
+  /**
+   * Takes a server offline at once because the caller knows it is gone (the host saw the
+   * embedded server's process end), with `reason` as what the operator reads; reconnects
+   * follow the usual backoff. @throws ProfileError('not_found')
+   */
+  markLost(serverId: string, reason: string): void {
+    this.session(serverId).connection.markLost(reason);
+  }
+
+  /**
+   * Starts a reconnect attempt to an offline server now, its backoff reset (e.g. right after
+   * the embedded server was started again). No-op in any other state. @throws ProfileError('not_found')
+   */
+  retryNow(serverId: string): void {
+    this.session(serverId).connection.retryNow();
+  }
+
   statuses(): ServerStatus[] {
     return [...this.sessions.values()].map((s) => this.statusOf(s));
   }
@@ -199,6 +216,7 @@ export class ServerRegistry {
       pubEndpoint: s.events.connectedTo,
       pendingCommands: this.options.queue.pendingCount(s.profile.id),
       nextAttemptAt: snap.nextAttemptAt,
+      retrying: snap.retrying,
       // The command socket's refusal first: it is what keeps commands from being delivered.
       handshakeProblem: snap.handshakeProblem ?? s.events.handshakeProblem,
     };

@@ -24,9 +24,13 @@ import { watchSocketEvents, type SocketSignal } from './socketEvents';
 import { DEFAULT_REPLY_TIMEOUT_MS } from '../../../shared/domain/replyTimeout';
 
 /**
- * `connecting`: a socket exists, no reply yet. `online`: the last health check was answered.
- * `degraded`: at least one health check in a row went unanswered. `offline`: too many did;
- * the socket is closed and a reconnect is scheduled. `closed`: {@link Connection.close} ran.
+ * `connecting`: the first socket exists and the server has never answered yet. `online`: the
+ * last health check was answered. `degraded`: at least one health check in a row went
+ * unanswered. `offline`: the server is unreachable (too many checks missed, a refused
+ * handshake, or the host saw its process end): a reconnect is scheduled or under way
+ * (`retrying`), and the state stays `offline` until the server answers again, so the UI never
+ * flips between offline and connecting (docs/ARCHITECTURE.md §4.1). `closed`:
+ * {@link Connection.close} ran.
  */
 export type ConnectionState = 'connecting' | 'online' | 'degraded' | 'offline' | 'closed';
 
@@ -63,8 +67,10 @@ export interface ConnectionSnapshot {
   lastError: string | null;
   /** Reconnect attempts since the server was last online. */
   reconnectAttempt: number;
-  /** When the next reconnect happens (ms since epoch), while offline. */
+  /** When the next reconnect happens (ms since epoch), while offline and not yet retrying. */
   nextAttemptAt: number | null;
+  /** Offline, and a reconnect attempt is under way now (a new socket waits for its health reply). */
+  retrying: boolean;
   /**
    * Why the last handshake failed, since the server last completed one (or answered); null
    * when none failed. `lastError` then says it in words, with what to do.
@@ -150,6 +156,8 @@ export class Connection {
   private healthInFlight = false;
   private attempt = 0;
   private nextAttemptAt: number | null = null;
+  /** Offline with a reconnect attempt under way: a socket is open and its health check may go out. */
+  private retrying = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private started = false;
@@ -198,6 +206,7 @@ export class Connection {
       lastError: this.lastError,
       reconnectAttempt: this.attempt,
       nextAttemptAt: this.nextAttemptAt,
+      retrying: this.retrying,
       handshakeProblem: this.handshakeProblem,
     };
   }
@@ -236,7 +245,10 @@ export class Connection {
    */
   request<M extends RequestMessage>(msg: M, options: RequestOptions = {}): Promise<ReplyFor[M['type']]> {
     if (this.state === 'closed') return Promise.reject(new RequestError('closed', 'connection is closed'));
-    if (this.state === 'offline' || this.writer === null) {
+    // While retrying only the attempt's own health check goes out: everything else fails fast,
+    // as the operator is told the server is offline.
+    const attempt = this.retrying && msg.type === 'health_check_request';
+    if ((this.state === 'offline' && !attempt) || this.writer === null) {
       return Promise.reject(new RequestError('offline', this.offlineMessage()));
     }
     if (this.pending.has(msg.request_id)) {
@@ -310,6 +322,28 @@ export class Connection {
   }
 
   /**
+   * Declares the server unreachable now, for a reason the caller knows better than missed
+   * health checks (the host saw the embedded server's process end): offline at once with
+   * `reason` as `lastError`, waiting requests fail with `connection_lost`, and the usual
+   * backoff schedules the reconnect. No-op once closed.
+   */
+  markLost(reason: string): void {
+    this.goOffline(reason);
+  }
+
+  /**
+   * Reconnects now instead of at `nextAttemptAt`, and restarts the backoff from its first step
+   * (e.g. the embedded server was just started again). No-op unless offline and waiting.
+   */
+  retryNow(): void {
+    if (this.state !== 'offline' || this.retrying) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    this.beginRetry();
+  }
+
+  /**
    * Closes the socket, rejects every waiting request with `closed` and stops reconnecting.
    * Waits at most `lingerMs` for queued sends to leave.
    */
@@ -324,6 +358,8 @@ export class Connection {
       while (this.writer.pending > 0 && Date.now() < deadline) await delay(10);
     }
     this.dropSocket('closed', 'connection closed');
+    this.retrying = false;
+    this.nextAttemptAt = null;
     this.setState('closed', null);
   }
 
@@ -439,7 +475,8 @@ export class Connection {
   }
 
   private heartbeat(): void {
-    if (this.state === 'closed' || this.state === 'offline' || this.healthInFlight || !this.writer) return;
+    if (this.state === 'closed' || this.healthInFlight || !this.writer) return;
+    if (this.state === 'offline' && !this.retrying) return;
     this.healthInFlight = true;
     const socket = this.socket;
     this.healthCheck().then(
@@ -458,11 +495,15 @@ export class Connection {
     this.misses++;
     const unanswered = `no answer to ${this.misses} health check${this.misses > 1 ? 's' : ''} in a row`;
     // A handshake refused on an earlier socket is the likely cause: say it first.
-    const why =
+    let why =
       this.handshakeProblem === null
         ? unanswered
         : `${this.problemText(this.handshakeProblem)} (${unanswered})`;
-    if (this.state === 'connecting' || this.misses >= this.missesUntilOffline) this.goOffline(why);
+    // A failed reconnect attempt keeps the reason the server was lost (e.g. its process
+    // exited): "no answer" says less, and the operator should not see the reason change.
+    if (this.retrying && this.handshakeProblem === null && this.lastError !== null) why = this.lastError;
+    if (this.state === 'connecting' || this.state === 'offline' || this.misses >= this.missesUntilOffline)
+      this.goOffline(why);
     else this.setState('degraded', why);
   }
 
@@ -470,8 +511,12 @@ export class Connection {
     this.lastHeardAt = Date.now();
     this.misses = 0;
     this.attempt = 0;
-    if (this.state !== 'online' && this.state !== 'closed' && this.state !== 'offline')
-      this.setState('online', null);
+    // Offline without an attempt under way there is no socket to send on: a PUB heartbeat
+    // alone does not bring the server back; the next attempt's health reply does.
+    if (this.state === 'online' || this.state === 'closed') return;
+    if (this.state === 'offline' && !this.retrying) return;
+    this.retrying = false;
+    this.setState('online', null);
   }
 
   private goOffline(why: string): void {
@@ -480,18 +525,28 @@ export class Connection {
       'connection_lost',
       `connection to ${this.endpoint} lost (${why}); the server may have run it`,
     );
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const wait = backoffDelay(this.attempt, this.reconnectInitialMs, this.reconnectMaxMs, this.random);
     this.attempt++;
     this.nextAttemptAt = Date.now() + wait;
-    this.setState('offline', why);
+    this.retrying = false;
+    this.state = 'offline';
+    this.lastError = why;
+    // Always told: even with the same reason, the countdown (nextAttemptAt) is new.
+    this.emit();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.nextAttemptAt = null;
-      if (this.state !== 'offline') return;
-      this.setState('connecting', why);
-      this.openSocket();
+      if (this.state === 'offline') this.beginRetry();
     }, wait);
     this.reconnectTimer.unref();
+  }
+
+  /** One reconnect attempt: a new socket whose health check decides. The state stays `offline`. */
+  private beginRetry(): void {
+    this.nextAttemptAt = null;
+    this.retrying = true;
+    this.openSocket();
+    this.emit();
   }
 
   private dropSocket(code: 'closed' | 'connection_lost', message: string): void {

@@ -34,11 +34,18 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+const pad = (n: number): string => String(n).padStart(2, '0');
+
 /** Local date and time of ms since the epoch, e.g. "2024-05-01 14:03:22". */
 export function formatTime(ms: number): string {
   const d = new Date(ms);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(ms)}`;
+}
+
+/** Local time of day of ms since the epoch, e.g. "14:03:22". */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /** First 8 characters of a UUID, as the console abbreviates ids. */

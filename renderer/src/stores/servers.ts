@@ -219,6 +219,18 @@ export const useServersStore = defineStore('servers', () => {
     return null;
   }
 
+  /**
+   * Starts the console's own embedded server again (after its process ended). Resolves when it
+   * is running again (its status then turns online by a pushed event); returns an error
+   * sentence that says what to do, or null.
+   */
+  async function restartEmbedded(serverId: string): Promise<string | null> {
+    const result = await getApi().restartEmbeddedServer({ serverId });
+    // Main's message is a whole sentence that names the server and says what to do (free the
+    // port, wait, end the process): no context before it, no generic next step after it.
+    return result.ok ? null : result.error.message;
+  }
+
   return {
     servers,
     byId,
@@ -233,5 +245,6 @@ export const useServersStore = defineStore('servers', () => {
     update,
     testConnection,
     remove,
+    restartEmbedded,
   };
 });

@@ -104,6 +104,7 @@ export function serverStatus(serverId: string, over: Partial<ServerStatus> = {})
     pubEndpoint: 'tcp://127.0.0.1:5556',
     pendingCommands: 0,
     nextAttemptAt: null,
+    retrying: false,
     handshakeProblem: null,
     ...over,
   };
@@ -183,6 +184,10 @@ export class FakeApi {
   nextTest: ConnectionTestResult = connectionTest('ok');
   /** Holds `testConnection` replies until resolved (to observe the busy state). */
   testGate: Promise<void> | null = null;
+  /** Holds `restartEmbeddedServer` replies until resolved (to observe the busy state). */
+  restartGate: Promise<void> | null = null;
+  /** What the next `restartEmbeddedServer` fails with, or null to succeed (the server then turns online). */
+  restartError: IpcResult<never> | null = null;
   /** What `clientKey` answers: the info, or an IPC failure. */
   clientKeyResult: IpcResult<ClientKeyInfo> = ok(clientKeyInfo());
   private seq = 0;
@@ -330,6 +335,19 @@ export class FakeApi {
         if (!p.ok) return Promise.resolve(p.result);
         this.servers = this.servers.filter((s) => s.profile.id !== p.value.serverId);
         return Promise.resolve(ok(null));
+      },
+      restartEmbeddedServer: async (input) => {
+        const p = this.parse('restartEmbeddedServer', input);
+        if (!p.ok) return p.result;
+        const view = this.servers.find((s) => s.profile.id === p.value.serverId);
+        if (!view?.profile.embedded) return fail('not_found', 'Not the local agent server.');
+        if (this.restartGate) await this.restartGate;
+        if (this.restartError) return this.restartError;
+        // As main does: the server is back and its status says so.
+        const status = serverStatus(view.profile.id, { state: 'online' });
+        this.servers = this.servers.map((s) => (s === view ? { profile: s.profile, status } : s));
+        this.emit('servers', [status]);
+        return ok(null);
       },
       testConnection: async (input) => {
         const p = this.parse('testConnection', input);

@@ -207,12 +207,31 @@ describe('Electron entry', () => {
     expect(messageBoxes).toEqual([]);
   }, 40_000);
 
-  it('says so when the embedded server dies on its own', async () => {
+  it('says so when the embedded server dies on its own, shows it offline at once and restarts it', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       seedEmbeddedProfile(24730);
       await startEntry();
-      await windowOpened();
+      const win = await windowOpened();
+      const embeddedStatus = async (): Promise<ServerView['status']> => {
+        const servers = await call<ServerView[]>(win, 'listServers');
+        if (!servers.ok || servers.value[0] === undefined) throw new Error('no servers listed');
+        return servers.value[0].status;
+      };
+      const untilStatus = async (test: (s: ServerView['status']) => boolean, what: string) => {
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const s = await embeddedStatus();
+          if (test(s)) return s;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const online = await untilStatus((s) => s.state === 'online', 'online');
+      // While it runs there is nothing to restart: refused, saying why.
+      const refused = await call<null>(win, 'restartEmbeddedServer', { serverId: online.serverId });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'conflict' } });
+      expect(!refused.ok && refused.error.message).toMatch(/is running \(pid \d+\)/);
       const fork = await until(
         () =>
           electron.utilityProcess.forks[0]?.pid === undefined ? undefined : electron.utilityProcess.forks[0],
@@ -225,8 +244,19 @@ describe('Electron entry', () => {
       expect(
         logged.mock.calls.some(([m]) => String(m).startsWith('descartes: the local agent server stopped')),
       ).toBe(true);
-      // The console itself keeps running.
+      // The console itself keeps running, and the server shows offline with the reason: no
+      // health check had to go unanswered (they are 5 s apart).
       expect(electron.app.exitCodes).toEqual([]);
+      const lost = await untilStatus((s) => s.state === 'offline', 'offline');
+      expect(lost.lastError).toBe('the embedded server exited (exit code 9)');
+
+      const restarted = await call<null>(win, 'restartEmbeddedServer', { serverId: online.serverId });
+      expect(restarted).toEqual({ ok: true, value: null });
+      const [, again, ...more] = electron.utilityProcess.forks;
+      expect(more).toEqual([]);
+      // Same ports, state dir and allow list as the first start.
+      expect(again?.args).toEqual(fork.args);
+      await untilStatus((s) => s.state === 'online', 'online after the restart');
     } finally {
       logged.mockRestore();
     }

@@ -29,6 +29,7 @@ const status = (serverId: string, state: ServerStatus['state']): ServerStatus =>
   pubEndpoint: null,
   pendingCommands: 0,
   nextAttemptAt: null,
+  retrying: false,
   handshakeProblem: null,
 });
 const update = (n: number): StatusUpdate => ({
