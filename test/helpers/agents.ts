@@ -5,7 +5,7 @@ import type { AgentConfig } from '../../shared/protocol';
 export const AGENT_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
 
 /** Fixture agent scripts in `test/fixtures/agents/`. */
-export type FixtureAgent = 'action-agent.js' | 'flood.js' | 'lines.js' | 'exit.js' | 'report.js';
+export type FixtureAgent = 'action-agent.js' | 'coop-agent.js' | 'flood.js' | 'lines.js' | 'exit.js' | 'report.js';
 
 /** Name of the backend {@link nodeBackends} defines: runs `node <task>`. */
 export const NODE_BACKEND = 'node';
