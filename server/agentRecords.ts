@@ -83,7 +83,7 @@ class AgentFiles implements AgentJournal {
     const n = end - start + 2;
     if (this.buf === null || this.pos + n > this.buf.length) {
       if (this.buf !== null && this.pos > 0) this.queueBuffer();
-      this.buf = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, n));
+      this.buf = Buffer.allocUnsafe(Math.max(Math.min(BUFFER_BYTES, this.owner.fileBytes), n));
       this.pos = 0;
     }
     const buf = this.buf;
@@ -145,13 +145,22 @@ class AgentFiles implements AgentJournal {
       const chunk = this.full.shift();
       if (chunk === undefined) break;
       try {
+        const open = this.files.at(-1);
+        // Files stay about fileBytes large, so the budget deletes output in small steps.
+        if (
+          this.fd !== -1 &&
+          open &&
+          open.bytes > 0 &&
+          open.bytes + chunk.bytes.length > this.owner.fileBytes
+        ) {
+          this.closeFile();
+        }
         const file = this.openFile();
         writeSync(this.fd, chunk.bytes);
         file.bytes += chunk.bytes.length;
         file.lines[0] += chunk.lines[0];
         file.lines[1] += chunk.lines[1];
         this.owner.grew(chunk.bytes.length);
-        if (file.bytes >= this.owner.fileBytes) this.closeFile();
       } catch (error) {
         this.owner.log(
           `cannot write agent output in ${this.dir}: ${describe(error)}; that output is kept in memory only`,
