@@ -7,11 +7,11 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEndReason } from '../shared/domain/agentDetails';
-import { writeFreshTempFile } from '../shared/node/freshTempFile';
 import type { AgentJournal, AgentProcess, RestoredFacts } from './agentProcess';
 import { AGENT_RECORD_VERSION, parseAgentRecord } from './agentRecord';
 import type { AgentRecord } from './agentRecord';
@@ -119,8 +119,14 @@ class AgentFiles implements AgentJournal {
   writeRecord(): void {
     if (this.forgotten) return;
     try {
+      // Whole file, then rename: a reader sees the old record or the new one, never a torn
+      // one. Not fsynced: this runs on the event loop, and a sync to a busy disk would stall
+      // every agent's output; after a machine crash (not a server crash) an empty record is
+      // possible, and is moved aside like any unreadable one.
       const path = join(this.dir, RECORD_FILE);
-      renameSync(writeFreshTempFile(path, `${JSON.stringify(this.record)}\n`), path);
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(this.record)}\n`, { mode: 0o600 });
+      renameSync(tmp, path);
     } catch (error) {
       this.owner.log(`cannot write agent record ${join(this.dir, RECORD_FILE)}: ${describe(error)}`);
     }

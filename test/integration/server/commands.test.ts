@@ -258,7 +258,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
 
     it('read_stdout returns the next unread line, then {"bytes":0,"data":null}', async () => {
       const expected = (await queryOutput(h.client, agent.id, 'stdout', { limit: 10_000 })).lines;
-      expect(expected.length).toBeGreaterThanOrEqual(4);
+      expect(expected.length).toBeGreaterThanOrEqual(2);
       const read: string[] = [];
       for (let i = 0; i < expected.length + 1; i++) {
         const reply = await h.client.request(controlCommand(agent.id, 'read_stdout'));

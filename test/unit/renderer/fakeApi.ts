@@ -20,6 +20,7 @@ import {
   type IpcResult,
   type ServerView,
 } from '../../../shared/ipc';
+import type { AgentDetails } from '../../../shared/domain/agentDetails';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { summarizeRequest } from '../../../shared/domain/command';
@@ -149,6 +150,8 @@ export class FakeApi {
    * the dropped-lines notice in `error`, as our server does.
    */
   readonly dropped = new Map<string, number>();
+  /** What `agentDetails` answers per agent id (agents not here are left out, as the server does). */
+  readonly details = new Map<string, AgentDetails>();
   /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
@@ -459,6 +462,15 @@ export class FakeApi {
           failed,
         };
         return ok(this.settle(p.value.serverId, request, reply, reply.success, p.value.expiresAt));
+      },
+      agentDetails: (input) => {
+        const p = this.parse('agentDetails', input);
+        if (!p.ok) return Promise.resolve(p.result);
+        const found = p.value.agentIds.flatMap((id) => {
+          const d = this.details.get(id);
+          return d ? [d] : [];
+        });
+        return Promise.resolve(ok(found));
       },
       queryOutput: async (input) => {
         const p = this.parse('queryOutput', input);
