@@ -1,0 +1,103 @@
+/// <reference types="mocha" />
+/**
+ * The server never misreports: a pause shows "paused" only when the agent's output has really
+ * stopped, and after the agent server is killed and restarted on its state dir the earlier
+ * agents and their output are still there, the one that was running saying it was lost.
+ */
+import assert from 'node:assert/strict';
+import { $, browser } from '@wdio/globals';
+import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
+import {
+  agentRow,
+  closeSpawnDialog,
+  outputLines,
+  setTheme,
+  shot,
+  spawnFixture,
+  tid,
+  UI_WAIT_MS,
+  waitAgentStatus,
+  waitFor,
+} from '../helpers/ui';
+
+async function openAgent(name: string): Promise<void> {
+  if (await $(tid('back-to-agents')).isExisting()) await $(tid('back-to-agents')).click();
+  await (await agentRow(name)).$(tid('agent-open')).click();
+  await $(tid('agent-facts')).waitForDisplayed({
+    timeout: UI_WAIT_MS,
+    timeoutMsg: `the agent view of ${name}`,
+  });
+}
+
+async function lastLine(): Promise<string> {
+  return (await outputLines()).at(-1) ?? '';
+}
+
+describe('server truth: pause and restart', function () {
+  const suite = e2eSuite(5, async (stack) => {
+    await openConsoleOnServer(stack, 'truth farm');
+  });
+
+  it('Pause on an agent without cooperative pause shows paused, and its output stops', async function () {
+    // The ticker prints a line every 50 ms; its backend (node, like shell) pauses by SIGSTOP.
+    assert.equal((await spawnFixture('ticker', 'coop-agent.js')).status, 'Done');
+    const lines = JSON.stringify([
+      ['out', 'first line'],
+      ['err', 'second line'],
+      ['out', 'third line'],
+    ]);
+    assert.equal(
+      (await spawnFixture('finisher', 'lines.js', { LINES: lines, LINE_DELAY_MS: '5', EXIT_AFTER: '1' }))
+        .status,
+      'Done',
+    );
+    await closeSpawnDialog();
+    await waitAgentStatus('finisher', 'completed', 20_000);
+
+    await openAgent('ticker');
+    await waitFor(async () => (await lastLine()).startsWith('tick '), 'ticks in the output');
+    await waitFor(async () => /^\d+$/.test(await $(tid('agent-pid')).getText()), 'the PID');
+    await $(tid('agent-pause')).click();
+    await waitFor(
+      async () => (await $(tid('agent-status')).getAttribute('data-state')) === 'paused',
+      'the status badge to say paused',
+    );
+    const atPause = await lastLine();
+    await browser.pause(1500); // 30 ticks' worth
+    assert.equal(await lastLine(), atPause, 'no line arrives while the agent shows paused');
+    await setTheme('light');
+    await shot('truth-agent-paused-light');
+    await setTheme('dark');
+    await shot('truth-agent-paused-dark');
+    await $(tid('agent-resume')).click();
+    await waitFor(async () => (await lastLine()) !== atPause, 'output flowing again after Resume');
+  });
+
+  it('after the server is killed and restarted, earlier agents and their output are shown; the running one was lost', async function () {
+    const { stack } = suite;
+    await stack.server?.kill();
+    await stack.startServer();
+    await $(tid('back-to-agents')).click();
+    await waitAgentStatus('ticker', 'failed', 30_000);
+    await waitAgentStatus('finisher', 'completed');
+
+    await openAgent('ticker');
+    await waitFor(
+      async () => (await $(tid('agent-ending')).getText()) === 'lost when the server stopped',
+      'the lost agent to say "lost when the server stopped"',
+    );
+    await waitFor(async () => (await lastLine()).startsWith('tick '), 'the lost agent keeps its output');
+    await shot('truth-agent-lost-dark');
+    await setTheme('light');
+    await shot('truth-agent-lost-light');
+
+    await openAgent('finisher');
+    await waitFor(
+      async () => (await outputLines()).join('|') === 'first line|second line|third line',
+      'the finished agent output, both streams in order',
+    );
+    assert.equal(await $(tid('agent-ending')).getText(), 'completed (exit code 0)');
+    await shot('truth-agent-completed-light');
+    await setTheme('dark');
+  });
+});
