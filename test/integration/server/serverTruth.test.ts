@@ -184,7 +184,7 @@ describe('agents survive a restart of their server', () => {
       ['out', 'alpha 5'],
     ]);
     const done = await spawnAgent(first.client, {
-      ...fixtureAgent('lines.js', { LINES: lines, LINE_DELAY_MS: '5', EXIT_AFTER: '1' }),
+      ...fixtureAgent('lines.js', { LINES: lines, LINE_DELAY_MS: '60', EXIT_AFTER: '1' }),
       name: 'finished',
     });
     await waitForStatus(first.client, done.id, 'completed');
