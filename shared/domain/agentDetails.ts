@@ -62,9 +62,9 @@ export function agentDetailsFromWire(result: unknown): AgentDetails[] {
   const agents =
     typeof result === 'object' && result !== null ? (result as Record<string, unknown>).agents : undefined;
   if (!Array.isArray(agents)) {
-    throw new Error(
-      `agent_details answered without an "agents" array: ${String(JSON.stringify(result)).slice(0, 200)}`,
-    );
+    // JSON.stringify(undefined) is undefined at run time, whatever its declared type says.
+    const shown = (JSON.stringify(result) as string | undefined) ?? 'nothing';
+    throw new Error(`agent_details answered without an "agents" array: ${shown.slice(0, 200)}`);
   }
   const out: AgentDetails[] = [];
   for (const entry of agents as unknown[]) {
