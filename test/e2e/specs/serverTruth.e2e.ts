@@ -7,31 +7,20 @@
 import assert from 'node:assert/strict';
 import { $, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
-import {
-  agentRow,
-  closeSpawnDialog,
-  outputLines,
-  setTheme,
-  shot,
-  spawnFixture,
-  tid,
-  UI_WAIT_MS,
-  waitAgentStatus,
-  waitFor,
-} from '../helpers/ui';
+import * as ui from '../helpers/ui';
 
 async function openAgent(name: string): Promise<void> {
-  if (await $(tid('back-to-agents')).isExisting()) await $(tid('back-to-agents')).click();
-  await (await agentRow(name)).$(tid('agent-open')).click();
-  await $(tid('agent-facts')).waitForDisplayed({
-    timeout: UI_WAIT_MS,
+  if (await $(ui.tid('back-to-agents')).isExisting()) await $(ui.tid('back-to-agents')).click();
+  await (await ui.agentRow(name)).$(ui.tid('agent-open')).click();
+  await $(ui.tid('agent-facts')).waitForDisplayed({
+    timeout: ui.UI_WAIT_MS,
     timeoutMsg: `the agent view of ${name}`,
   });
 }
 
 /** The stored line count the output viewer shows ("2,194 line(s)"), whatever is scrolled into view. */
 async function lineCount(): Promise<number> {
-  const text = await $(tid('output-count')).getText();
+  const text = await $(ui.tid('output-count')).getText();
   return Number(/([\d,]+) line/.exec(text)?.[1]?.replace(/,/g, '') ?? 'NaN');
 }
 
@@ -43,31 +32,31 @@ describe('server truth: pause and restart', function () {
   it('Pause on an agent without cooperative pause shows paused, and its output stops', async function () {
     this.timeout(300_000); // a loaded machine (helpers share two cores) makes each step slow
     // The ticker prints a line every 50 ms; its backend (node, like shell) pauses by SIGSTOP.
-    assert.equal((await spawnFixture('ticker', 'coop-agent.js')).status, 'Done');
+    assert.equal((await ui.spawnFixture('ticker', 'coop-agent.js')).status, 'Done');
     const lines = JSON.stringify([
       ['out', 'first line'],
       ['err', 'second line'],
       ['out', 'third line'],
     ]);
     assert.equal(
-      (await spawnFixture('finisher', 'lines.js', { LINES: lines, LINE_DELAY_MS: '150', EXIT_AFTER: '1' }))
+      (await ui.spawnFixture('finisher', 'lines.js', { LINES: lines, LINE_DELAY_MS: '150', EXIT_AFTER: '1' }))
         .status,
       'Done',
     );
-    await closeSpawnDialog();
-    await waitAgentStatus('finisher', 'completed', 20_000);
+    await ui.closeSpawnDialog();
+    await ui.waitAgentStatus('finisher', 'completed', 20_000);
 
     await openAgent('ticker');
-    await waitFor(async () => (await lineCount()) > 3, 'ticks in the output');
-    await waitFor(async () => /^\d+$/.test(await $(tid('agent-pid')).getText()), 'the PID');
-    await $(tid('agent-pause')).click();
-    await waitFor(
-      async () => (await $(tid('agent-status')).getAttribute('data-state')) === 'paused',
+    await ui.waitFor(async () => (await lineCount()) > 3, 'ticks in the output');
+    await ui.waitFor(async () => /^\d+$/.test(await $(ui.tid('agent-pid')).getText()), 'the PID');
+    await $(ui.tid('agent-pause')).click();
+    await ui.waitFor(
+      async () => (await $(ui.tid('agent-status')).getAttribute('data-state')) === 'paused',
       'the status badge to say paused',
     );
     // Lines already in the pipe may still land: take the count once it holds still.
     let atPause = -1;
-    await waitFor(async () => {
+    await ui.waitFor(async () => {
       const before = await lineCount();
       await browser.pause(600); // longer than the 250 ms between output notices
       atPause = await lineCount();
@@ -75,12 +64,12 @@ describe('server truth: pause and restart', function () {
     }, 'the line count to settle after the pause');
     await browser.pause(1500); // 30 ticks' worth
     assert.equal(await lineCount(), atPause, 'no line arrives while the agent shows paused');
-    await setTheme('light');
-    await shot('truth-agent-paused-light');
-    await setTheme('dark');
-    await shot('truth-agent-paused-dark');
-    await $(tid('agent-resume')).click();
-    await waitFor(async () => (await lineCount()) > atPause, 'output flowing again after Resume');
+    await ui.setTheme('light');
+    await ui.shot('truth-agent-paused-light');
+    await ui.setTheme('dark');
+    await ui.shot('truth-agent-paused-dark');
+    await $(ui.tid('agent-resume')).click();
+    await ui.waitFor(async () => (await lineCount()) > atPause, 'output flowing again after Resume');
   });
 
   it('after the server is killed and restarted, earlier agents and their output are shown; the running one was lost', async function () {
@@ -88,27 +77,27 @@ describe('server truth: pause and restart', function () {
     const { stack } = suite;
     await stack.server?.kill();
     await stack.startServer();
-    await $(tid('back-to-agents')).click();
-    await waitAgentStatus('ticker', 'failed', 30_000);
-    await waitAgentStatus('finisher', 'completed');
+    await $(ui.tid('back-to-agents')).click();
+    await ui.waitAgentStatus('ticker', 'failed', 30_000);
+    await ui.waitAgentStatus('finisher', 'completed');
 
     await openAgent('ticker');
-    await waitFor(
-      async () => (await $(tid('agent-ending')).getText()) === 'lost when the server stopped',
+    await ui.waitFor(
+      async () => (await $(ui.tid('agent-ending')).getText()) === 'lost when the server stopped',
       'the lost agent to say "lost when the server stopped"',
     );
-    await waitFor(async () => (await lineCount()) > 3, 'the lost agent keeps its output');
-    await shot('truth-agent-lost-dark');
-    await setTheme('light');
-    await shot('truth-agent-lost-light');
+    await ui.waitFor(async () => (await lineCount()) > 3, 'the lost agent keeps its output');
+    await ui.shot('truth-agent-lost-dark');
+    await ui.setTheme('light');
+    await ui.shot('truth-agent-lost-light');
 
     await openAgent('finisher');
-    await waitFor(
-      async () => (await outputLines()).join('|') === 'first line|second line|third line',
+    await ui.waitFor(
+      async () => (await ui.outputLines()).join('|') === 'first line|second line|third line',
       'the finished agent output, both streams in order',
     );
-    assert.equal(await $(tid('agent-ending')).getText(), 'completed (exit code 0)');
-    await shot('truth-agent-completed-light');
-    await setTheme('dark');
+    assert.equal(await $(ui.tid('agent-ending')).getText(), 'completed (exit code 0)');
+    await ui.shot('truth-agent-completed-light');
+    await ui.setTheme('dark');
   });
 });

@@ -8,6 +8,7 @@ import type { AgentJournal, AgentProcess } from '../../../server/agentProcess';
 import { AgentRecords, AGENTS_DIR, ASIDE_DIR } from '../../../server/agentRecords';
 import { DEFAULT_LINE_STORE_LIMITS } from '../../../server/config';
 import { LineStore } from '../../../server/lineStore';
+import { runningDetails } from '../../helpers/agentDetails';
 import { useTempDir } from '../../helpers/useTempDir';
 
 const dir = useTempDir('records-');
@@ -15,17 +16,7 @@ const MiB = 1024 * 1024;
 
 /** What `AgentJournal.facts` reads of an agent: its details and status. */
 function facts(id: string, status: AgentStatus, over: Partial<AgentDetails> = {}): AgentProcess {
-  const details: AgentDetails = {
-    agentId: id,
-    pid: 4242,
-    startedAtMs: 1_000,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
+  const details = runningDetails(id, 1_000, over);
   return { details: () => details, info: () => ({ status }) } as unknown as AgentProcess;
 }
 
@@ -81,7 +72,7 @@ describe('AgentRecords: agents and their output in the state dir', () => {
     expect(second.records.restored[1]?.facts).toMatchObject({
       signal: 'SIGKILL',
       endedAtMs: 3_000,
-      pid: 4242,
+      pid: 4321,
     });
     const store = replay(second.records, 0);
     expect(store.read('both', 0, 10).lines).toEqual(['out 1', 'err 1', 'out 2 ✓']);

@@ -4,22 +4,13 @@ import type { AgentDetails } from '../../../../shared/domain/agentDetails';
 import type { StatusUpdate } from '../../../../shared/protocol/types';
 import AgentFacts from '../../../../renderer/src/components/AgentFacts.vue';
 import { REFETCH_DELAY_MS, useAgentDetailsStore } from '../../../../renderer/src/stores/agentDetails';
+import { runningDetails } from '../../../helpers/agentDetails';
 import { settle, withFreshAgent } from '../setup';
 
 const START = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 function details(agentId: string, over: Partial<AgentDetails> = {}): AgentDetails {
-  return {
-    agentId,
-    pid: 4321,
-    startedAtMs: START,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
+  return runningDetails(agentId, START, over);
 }
 
 function update(
