@@ -190,6 +190,9 @@ describe('agents survive a restart of their server', () => {
     await waitForStatus(first.client, done.id, 'completed');
     const running = await spawnAgent(first.client, { model_backend: 'shell', task: TICKER, name: 'runner' });
     await waitForLine(first.client, running.id, 'tick 2');
+    // Output reaches the disk up to 100 ms after it arrives (docs/PROTOCOL.md §4.9): ten more
+    // ticks (200 ms) later, tick 2 is on disk.
+    await waitForLine(first.client, running.id, 'tick 12');
     const before = (await first.client.request(listAgents())).agents;
     const runnerPid = (await detailsOf(first.client, running.id)).pid ?? 0;
 
