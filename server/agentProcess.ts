@@ -8,7 +8,8 @@ import type {
   StatusUpdateType,
   Uuid,
 } from '../shared/protocol';
-import type { LineStoreLimits } from './config';
+import type { AgentDetails, AgentEndReason, PendingRequest } from '../shared/domain/agentDetails';
+import type { LineStoreLimits, PauseStyle } from './config';
 import type { EventSink } from './publisher';
 import { agentWatchdog } from './agentWatchdog';
 import { LineStore } from './lineStore';
@@ -41,7 +42,41 @@ export interface AgentLaunch {
   readonly lineLimits: LineStoreLimits;
   /** The server's budget of stored output, which the agent's line store counts against. */
   readonly outputBudget?: OutputBudget;
+  /** How the backend pauses (default `signal`: SIGSTOP). */
+  readonly pause?: PauseStyle;
+  /** Told of every stored line and of the status changes a record keeps (see `AgentRecords`). */
+  readonly journal?: AgentJournal;
 }
+
+/** Where a running agent's record and output go as they happen (the state dir's records). */
+export interface AgentJournal {
+  /** A line was stored: `src[start, end)`, 0 = stdout, 1 = stderr. Must not block. */
+  line(tag: 0 | 1, src: Uint8Array, start: number, end: number): void;
+  /** The agent's facts changed (it started or ended). */
+  facts(agent: AgentProcess): void;
+}
+
+/** What a pause or resume request did (docs/PROTOCOL.md §4.1). */
+export interface PauseOutcome {
+  /** `forced`: SIGSTOP/SIGCONT, done at once; `cooperative`: asked on stdin. */
+  readonly mode: PauseMode;
+  /** The request waiting for the agent's acknowledgement, or null when it took effect. */
+  readonly pending: PendingRequest | null;
+}
+
+/** The state a restored (already ended) agent comes back with; see `AgentRecords`. */
+export interface RestoredFacts {
+  readonly pid: number | null;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly status: AgentStatus;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly endReason: AgentEndReason;
+}
+
+/** Stdout lines a cooperative agent acknowledges a pause or resume with (docs/PROTOCOL.md §4.1). */
+export const PAUSE_ACKS = { paused: '{"type":"paused"}', resumed: '{"type":"resumed"}' } as const;
 
 /** The answer of a forwarded custom action (see docs/PROTOCOL.md §4.2). */
 export interface ActionResult {
@@ -83,9 +118,14 @@ export class AgentProcess {
   private statusValue: AgentStatus = 'running';
   private pauseModeValue: PauseMode | null = null;
   private pausedAtMs: number | null = null;
-  private readonly startedAtMs = Date.now();
+  private readonly startedAtMs: number;
+  private endedAtMs: number | null = null;
+  private endReasonValue: AgentEndReason | null = null;
+  private pendingValue: PendingRequest | null = null;
   private stopRequested = false;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  /** A terminating signal came from the server (an operator's request or the shutdown). */
+  private signalledByServer = false;
+  private exitInfo: { code: number | null; signal: string | null } | null = null;
   private readonly exited: Promise<void>;
   private markExited: () => void = () => undefined;
   private readonly cursors: Record<LineStream, number> = { stdout: 0, stderr: 0 };
@@ -96,17 +136,55 @@ export class AgentProcess {
 
   private constructor(
     readonly launch: AgentLaunch,
-    private readonly child: ChildProcess,
+    private readonly child: ChildProcess | null,
     private readonly events: EventSink,
     private readonly onExit: (agent: AgentProcess) => void,
+    restored: { readonly facts: RestoredFacts; readonly lines: LineStore } | null = null,
   ) {
-    this.lines = new LineStore(
-      launch.lineLimits,
-      launch.outputBudget === undefined ? {} : { budget: launch.outputBudget },
-    );
+    const journal = launch.journal;
+    this.lines =
+      restored?.lines ??
+      new LineStore(launch.lineLimits, {
+        ...(launch.outputBudget === undefined ? {} : { budget: launch.outputBudget }),
+        ...(journal === undefined
+          ? {}
+          : {
+              onLine: (tag, src, start, end) => {
+                journal.line(tag, src, start, end);
+              },
+            }),
+      });
     this.exited = new Promise((resolve) => {
       this.markExited = resolve;
     });
+    if (restored === null) {
+      this.startedAtMs = Date.now();
+      return;
+    }
+    const { facts } = restored;
+    this.startedAtMs = facts.startedAtMs;
+    this.endedAtMs = facts.endedAtMs;
+    this.statusValue = facts.status;
+    this.exitInfo = { code: facts.exitCode, signal: facts.signal };
+    this.endReasonValue = facts.endReason;
+    this.restoredPid = facts.pid;
+    this.markExited();
+  }
+
+  private restoredPid: number | null = null;
+
+  /**
+   * An agent of an earlier run of this server, read back from the state dir: ended, with its
+   * output, answering list, queries and `agent_details`; commands that need the process
+   * fail with "has already exited".
+   */
+  static restore(
+    launch: AgentLaunch,
+    facts: RestoredFacts,
+    lines: LineStore,
+    events: EventSink,
+  ): AgentProcess {
+    return new AgentProcess(launch, null, events, () => undefined, { facts, lines });
   }
 
   /**
@@ -173,7 +251,7 @@ export class AgentProcess {
   }
 
   private attach(): void {
-    const { child } = this;
+    const child = this.process();
     child.on('error', (error) => {
       process.stderr.write(`descartes-server: agent ${this.id}: ${error.message}\n`);
     });
@@ -208,18 +286,32 @@ export class AgentProcess {
       child.once('close', finish);
     });
     this.events.status(this.id, 'status_changed', 'running', 'agent started', { pid: child.pid ?? null });
+    this.launch.journal?.facts(this);
+  }
+
+  /** The child; only agents restored from records have none, and they never get here (assertActive). */
+  private process(): ChildProcess {
+    if (this.child === null)
+      throw new AgentCommandError(`agent ${this.id} has no process (restored from records)`);
+    return this.child;
+  }
+
+  /** Whether stdout lines must be decoded: an action result or a pause acknowledgement is awaited. */
+  private get awaitingLine(): boolean {
+    return this.actions.size > 0 || this.pendingValue !== null;
   }
 
   private onOutput(stream: LineStream, chunk: Buffer): void {
-    // Lines are decoded only while an action waits for its result line (decoding costs).
-    this.afterLines(stream, this.lines.append(stream, chunk, stream === 'stdout' && this.actions.size > 0));
+    // Lines are decoded only while an action result or an acknowledgement is awaited (decoding costs).
+    this.afterLines(stream, this.lines.append(stream, chunk, stream === 'stdout' && this.awaitingLine));
     this.events.log(this.id, stream, chunk);
     this.noteOutput();
   }
 
   private afterLines(stream: LineStream, lines: string[]): void {
-    if (stream !== 'stdout' || this.actions.size === 0) return;
+    if (stream !== 'stdout' || !this.awaitingLine) return;
     for (const line of lines) {
+      if (this.pendingValue !== null && this.takeAck(line)) continue;
       if (!line.startsWith('{') || !line.includes('action_result')) continue;
       let parsed: unknown;
       try {
@@ -261,9 +353,42 @@ export class AgentProcess {
     });
   }
 
+  /** Applies a pause acknowledgement line. @returns whether `line` was one */
+  private takeAck(line: string): boolean {
+    if (line.trim() === PAUSE_ACKS.paused) {
+      if (this.pendingValue === 'pause') this.pendingValue = null;
+      if (!this.setPaused('cooperative')) this.publishState('pause acknowledged');
+      return true;
+    }
+    if (line.trim() === PAUSE_ACKS.resumed) {
+      if (this.pendingValue === 'resume') this.pendingValue = null;
+      if (!this.setRunning()) this.publishState('resume acknowledged');
+      return true;
+    }
+    return false;
+  }
+
+  /** A `status_changed` update saying what is pending (the status itself did not change). */
+  private publishState(message: string): void {
+    this.events.status(this.id, 'status_changed', this.statusValue, message, {
+      pending: this.pendingValue,
+      pause_mode: this.pauseModeValue ?? (this.pendingValue === null ? null : 'cooperative'),
+    });
+  }
+
   private finishExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
     this.exitInfo = { code, signal };
+    this.endedAtMs = Date.now();
+    this.pendingValue = null;
+    this.endReasonValue =
+      this.stopRequested || (signal !== null && this.signalledByServer)
+        ? 'operator'
+        : signal !== null
+          ? 'signal'
+          : code === 0
+            ? 'completed'
+            : 'failed';
     if (this.outputTimer) {
       clearTimeout(this.outputTimer);
       this.outputTimer = null;
@@ -293,6 +418,7 @@ export class AgentProcess {
     }
     this.actions.clear();
     this.events.status(this.id, update, status, message, { exit_code: code, signal });
+    this.launch.journal?.facts(this);
     this.markExited();
     this.onExit(this);
   }
@@ -306,7 +432,27 @@ export class AgentProcess {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid ?? this.restoredPid ?? undefined;
+  }
+
+  /** How the agent pauses (`signal`: SIGSTOP). */
+  get pauseStyle(): PauseStyle {
+    return this.launch.pause ?? 'signal';
+  }
+
+  /** The process facts `agent_details` answers with (docs/PROTOCOL.md §4.2). */
+  details(): AgentDetails {
+    const exit = this.exitInfo;
+    return {
+      agentId: this.id,
+      pid: this.pid ?? null,
+      startedAtMs: this.startedAtMs,
+      endedAtMs: this.endedAtMs,
+      exitCode: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+      endReason: this.endReasonValue,
+      pendingRequest: this.pendingValue,
+    };
   }
 
   /** Whether the process has not exited yet. */
@@ -365,15 +511,17 @@ export class AgentProcess {
       throw new AgentCommandError(`signal ${signal} does not exist on Windows`);
     }
     if (signal === 'SIGTERM' || signal === 'SIGKILL' || signal === 'SIGINT') {
+      this.signalledByServer = true;
       if (signal !== 'SIGINT') this.stopRequested = true;
     }
-    const pid = this.child.pid;
+    const child = this.process();
+    const pid = child.pid;
     try {
       if (pid !== undefined && process.platform !== 'win32') process.kill(-pid, signal);
-      else this.child.kill(signal);
+      else child.kill(signal);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-      this.child.kill(signal);
+      child.kill(signal);
     }
     if (signal === 'SIGSTOP') this.setPaused('forced');
     if (signal === 'SIGCONT' && this.pauseModeValue === 'forced') this.setRunning();
@@ -383,44 +531,85 @@ export class AgentProcess {
     }
   }
 
-  /** Pauses: SIGSTOP when forced, else the cooperative stdin line. @throws AgentCommandError */
-  async pause(force: boolean): Promise<void> {
+  /**
+   * Pauses, truthfully (docs/PROTOCOL.md §4.1): with `force`, or when the backend has no
+   * cooperative pause, the process group gets SIGSTOP and the status is `paused` at once;
+   * otherwise the agent gets `{"type":"pause","action":"pause"}` on stdin and the status stays
+   * `running` until it prints `{"type":"paused"}`.
+   * @throws AgentCommandError when the agent exited, its stdin is closed, or SIGSTOP is needed
+   *   on Windows (which has none)
+   */
+  async pause(force: boolean): Promise<PauseOutcome> {
     this.assertActive('pause');
-    if (this.statusValue === 'paused' && (this.pauseModeValue === 'forced' || !force)) return;
-    if (force) this.sendSignal('SIGSTOP');
-    else {
-      await this.writeStdin('{"type":"pause","action":"pause"}\n');
-      this.setPaused('cooperative');
+    if (this.statusValue === 'paused' && (this.pauseModeValue === 'forced' || !force)) {
+      return { mode: this.pauseModeValue ?? 'forced', pending: this.pendingValue };
     }
+    if (force || this.pauseStyle === 'signal') {
+      if (process.platform === 'win32') {
+        throw new AgentCommandError(
+          `pause is not supported on Windows for backend '${this.launch.backend}': Windows has no SIGSTOP${force ? '' : ', and the backend does not declare pause: "cooperative" in the server config'}`,
+        );
+      }
+      this.pendingValue = null;
+      this.sendSignal('SIGSTOP');
+      return { mode: 'forced', pending: null };
+    }
+    if (this.pendingValue !== 'pause') {
+      await this.writeStdin('{"type":"pause","action":"pause"}\n');
+      this.pendingValue = 'pause';
+      this.publishState('pause requested');
+    }
+    return { mode: 'cooperative', pending: 'pause' };
   }
 
-  /** Resumes the way the agent was paused (SIGCONT after a forced pause). @throws AgentCommandError */
-  async resume(force: boolean): Promise<void> {
+  /**
+   * Resumes the way the agent was paused: SIGCONT after a forced pause (`running` at once);
+   * a cooperative agent (paused, or asked to pause) gets `{"type":"resume","action":"resume"}`
+   * and stays as it is until it prints `{"type":"resumed"}`. `force` on an agent that is
+   * not paused still sends SIGCONT.
+   * @throws AgentCommandError when the agent exited or its stdin is closed
+   */
+  async resume(force: boolean): Promise<PauseOutcome | null> {
     this.assertActive('resume');
-    if (this.statusValue !== 'paused' && !force) return;
-    if (force || this.pauseModeValue === 'forced') {
+    if (this.pauseModeValue === 'forced') {
       this.sendSignal('SIGCONT');
       this.setRunning();
-    } else {
-      await this.writeStdin('{"type":"resume","action":"resume"}\n');
-      this.setRunning();
+      return { mode: 'forced', pending: null };
     }
+    const cooperative = this.pauseModeValue === 'cooperative' || this.pendingValue === 'pause';
+    if (cooperative) {
+      if (this.pendingValue !== 'resume') {
+        await this.writeStdin('{"type":"resume","action":"resume"}\n');
+        this.pendingValue = 'resume';
+        this.publishState('resume requested');
+      }
+      return { mode: 'cooperative', pending: 'resume' };
+    }
+    if (force) this.sendSignal('SIGCONT');
+    return null;
   }
 
-  private setPaused(mode: PauseMode): void {
-    if (this.statusValue === 'paused' && this.pauseModeValue === mode) return;
+  /** @returns whether the status changed (and was published) */
+  private setPaused(mode: PauseMode): boolean {
+    if (this.statusValue === 'paused' && this.pauseModeValue === mode) return false;
     this.statusValue = 'paused';
     this.pauseModeValue = mode;
     this.pausedAtMs = Date.now();
-    this.events.status(this.id, 'status_changed', 'paused', `paused (${mode})`, { pause_mode: mode });
+    this.events.status(this.id, 'status_changed', 'paused', `paused (${mode})`, {
+      pause_mode: mode,
+      pending: this.pendingValue,
+    });
+    return true;
   }
 
-  private setRunning(): void {
-    if (this.statusValue !== 'paused') return;
+  /** @returns whether the status changed (and was published) */
+  private setRunning(): boolean {
+    if (this.statusValue !== 'paused') return false;
     this.statusValue = 'running';
     this.pauseModeValue = null;
     this.pausedAtMs = null;
-    this.events.status(this.id, 'status_changed', 'running', 'resumed');
+    this.events.status(this.id, 'status_changed', 'running', 'resumed', { pending: this.pendingValue });
+    return true;
   }
 
   /**
@@ -430,7 +619,7 @@ export class AgentProcess {
    */
   async writeStdin(text: string, close = false): Promise<number> {
     this.assertActive('write to stdin');
-    const stdin = this.child.stdin;
+    const stdin = this.process().stdin;
     if (!stdin || !this.stdinOpen || stdin.destroyed || stdin.writableEnded) {
       throw new AgentCommandError(`agent ${this.id}: stdin is closed`);
     }

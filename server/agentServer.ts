@@ -17,6 +17,7 @@ import { CommandSocket } from './router';
 import { Stats } from './stats';
 import type { StatsSnapshot } from './stats';
 import { Supervisor } from './supervisor';
+import { AgentRecords } from './agentRecords';
 import { loadOrCreateKeyPair } from '../shared/node/curveKeyPair';
 import { allowClient } from './security/authorizedClients';
 import { clientKeyName, parseCurveKey } from '../shared/domain/curveKey';
@@ -154,6 +155,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   let commands: CommandSocket | null = null;
   let security: ServerSecurity | null = null;
   let queryPool: QueryPool | null = null;
+  let records: AgentRecords | null = null;
   try {
     if (journal) {
       // A first start is not news; a journal that was there and is lost or damaged is.
@@ -175,10 +177,15 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
     const sec = security;
     publisher = await Publisher.bind(options.pub ?? DEFAULT_PUB, stats, encodeMessage, sec);
     const pub = publisher;
+    records =
+      options.stateDir === undefined
+        ? null
+        : AgentRecords.open(options.stateDir, { outputBytes: config.persistOutputBytes, log });
     const supervisor = new Supervisor({
       config,
       events: pub,
       stats,
+      records,
       maxAgents: config.maxAgents,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
@@ -273,6 +280,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
         (closing ??= (async () => {
           clearInterval(heartbeat);
           await supervisor.shutdown(config.shutdownGraceMs);
+          records?.close();
           accepting = false;
           await queries.close();
           await sock.close();
@@ -287,6 +295,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
     await publisher?.close(0);
     await security?.close();
     await queryPool?.close();
+    records?.close();
     execLog?.close();
     journal?.close();
     throw error;

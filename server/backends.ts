@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../shared/protocol';
-import type { BackendSpec, TemplatePlaceholder } from './config';
+import type { BackendSpec, PauseStyle, TemplatePlaceholder } from './config';
 
 /** The command line and extra environment a spawn request resolves to. */
 export interface ResolvedCommand {
@@ -8,6 +8,8 @@ export interface ResolvedCommand {
   readonly argv: readonly string[];
   /** Backend env from the config file (empty for built-ins). */
   readonly env: Readonly<Record<string, string>>;
+  /** How its agents pause: `signal` (SIGSTOP) for every built-in, config `pause` for the others. */
+  readonly pause: PauseStyle;
 }
 
 export type ResolveResult =
@@ -147,5 +149,8 @@ export function resolveBackend(
   if (program === undefined || program === '') {
     return { ok: false, error: `backend '${name}': the command line is empty after filling the template` };
   }
-  return { ok: true, command: { backend: name, argv, env: spec ? spec.env : {} } };
+  return {
+    ok: true,
+    command: { backend: name, argv, env: spec ? spec.env : {}, pause: spec?.pause ?? 'signal' },
+  };
 }

@@ -5,10 +5,20 @@ import { availableParallelism } from 'node:os';
 export const TEMPLATE_PLACEHOLDERS = ['task', 'model', 'name', 'system_prompt', 'tool_level'] as const;
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
+/**
+ * How a backend's agents are paused (docs/PROTOCOL.md §4.1): `signal` stops the process with
+ * SIGSTOP (every built-in backend); `cooperative` asks the agent on stdin and waits for its
+ * acknowledgement line.
+ */
+export const PAUSE_STYLES = ['signal', 'cooperative'] as const;
+export type PauseStyle = (typeof PAUSE_STYLES)[number];
+
 /** A backend from the config file: an argv template plus extra environment variables. `null` in the file disables a built-in backend of that name. */
 export interface BackendSpec {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Config `pause`; left out: `signal`. */
+  readonly pause?: PauseStyle;
 }
 
 /** Bounds of each agent's output line store. */
@@ -63,6 +73,12 @@ export interface ServerConfig {
   readonly maxWaitingQueries: number;
   /** Grace period between SIGTERM and SIGKILL at shutdown, in milliseconds. */
   readonly shutdownGraceMs: number;
+  /**
+   * Most bytes of agent output kept on disk in the state dir, all agents together (config
+   * `persist_output_bytes`, default 256 MiB; 0 keeps no output on disk, records only). Over it
+   * the oldest output file goes first and its lines count as dropped.
+   */
+  readonly persistOutputBytes: number;
 }
 
 export const DEFAULT_LINE_STORE_LIMITS: LineStoreLimits = {
@@ -118,6 +134,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxConcurrentQueries: defaultQueryConcurrency(),
   maxWaitingQueries: 32,
   shutdownGraceMs: 3000,
+  persistOutputBytes: 256 * 1024 * 1024,
 };
 
 /** A config file that cannot be read or is not valid; the message names the file and key. */
@@ -140,9 +157,10 @@ const TOP_KEYS = [
   'action_timeout_secs',
   'query_timeout_ms',
   'shutdown_grace_ms',
+  'persist_output_bytes',
 ] as const;
 const LINE_STORE_KEYS = ['max_lines', 'max_bytes', 'max_line_bytes', 'total_bytes'] as const;
-const BACKEND_KEYS = ['argv', 'env'] as const;
+const BACKEND_KEYS = ['argv', 'env', 'pause'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -217,6 +235,19 @@ export function validateArgvTemplate(value: unknown, key: string): string[] {
 }
 
 /**
+ * Checks a backend's `pause` style.
+ * @throws ConfigError naming `key` and the allowed values
+ */
+export function pauseStyle(value: unknown, key: string): PauseStyle {
+  if (typeof value !== 'string' || !(PAUSE_STYLES as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      `${key} must be ${PAUSE_STYLES.map((p) => `"${p}"`).join(' or ')} (cooperative: the agent acknowledges pause and resume on stdout, docs/PROTOCOL.md §4.1), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as PauseStyle;
+}
+
+/**
  * Checks an environment map: string values, names without `=` or NUL.
  * @throws ConfigError naming `key`
  */
@@ -263,6 +294,7 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
         backends[name] = {
           argv: validateArgvTemplate(spec.argv, `${key}.argv`),
           env: spec.env === undefined ? {} : validateEnv(spec.env, `${key}.env`),
+          ...(spec.pause === undefined ? {} : { pause: pauseStyle(spec.pause, `${key}.pause`) }),
         };
       }
     }
@@ -331,6 +363,13 @@ export function validateConfig(json: unknown, source = 'config'): ServerConfig {
         86_400,
       ),
       shutdownGraceMs: intOr(json.shutdown_grace_ms, d.shutdownGraceMs, 'shutdown_grace_ms', 0, 600_000),
+      persistOutputBytes: intOr(
+        json.persist_output_bytes,
+        d.persistOutputBytes,
+        'persist_output_bytes',
+        0,
+        2 ** 40,
+      ),
     };
   } catch (error) {
     if (error instanceof ConfigError && !error.message.startsWith(`${source}: `)) {

@@ -30,6 +30,11 @@ export interface LineStoreOptions {
   readonly segmentLines?: number;
   /** The server-wide budget this store counts against and may be shed by (none: only `limits`). */
   readonly budget?: OutputBudget;
+  /**
+   * Told of every line as it is stored (`src[start, end)`, tag 0 = stdout, 1 = stderr), e.g. to
+   * append it to the state dir's output file. Runs on the output path: it must only buffer.
+   */
+  readonly onLine?: (tag: LineTag, src: Uint8Array, start: number, end: number) => void;
 }
 
 /** Where a segment begins in the numbering: its first sequence number and lines of each tag before it. */
@@ -235,6 +240,22 @@ export class LineStore implements BudgetedStore {
     return added;
   }
 
+  /**
+   * Counts lines that were dropped before this store was filled (output of an earlier server
+   * run that its disk budget let go): they are older than every line stored, so sequence
+   * numbers start after them. Only on an empty store.
+   * @throws Error when lines were stored already
+   */
+  skipDropped(stdout: number, stderr: number): void {
+    if (this.nextSeq !== this.firstSeq || this.segments.length > 0) {
+      throw new Error('skipDropped: the store already holds lines');
+    }
+    this.droppedByTag[0] = (this.droppedByTag[0] ?? 0) + stdout;
+    this.droppedByTag[1] = (this.droppedByTag[1] ?? 0) + stderr;
+    this.firstSeq += stdout + stderr;
+    this.nextSeq = this.firstSeq;
+  }
+
   /** Gives back the unused capacity of the newest segment (call when no more output is expected). */
   trim(): void {
     this.segments.at(-1)?.trim();
@@ -331,6 +352,7 @@ export class LineStore implements BudgetedStore {
       this.segments.push(seg);
     }
     seg.push(src, start, end, tag, ascii);
+    this.options.onLine?.(tag, src, start, end);
     this.nextSeq++;
     this.storedBytes += n;
     this.stored[tag] = (this.stored[tag] ?? 0) + 1;

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AgentConfig, Uuid } from '../shared/protocol';
 import { buildAgentEnv } from './agentEnv';
 import { AgentProcess } from './agentProcess';
+import type { AgentRecords } from './agentRecords';
+import { LineStore } from './lineStore';
 import { OutputBudget } from './query/outputBudget';
 import { resolveBackend } from './backends';
 import type { ServerConfig } from './config';
@@ -20,6 +22,8 @@ export interface SupervisorOptions {
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Exited agents kept for list/queries; older ones are forgotten (default `config.maxExitedAgents`). */
   readonly keepExited?: number;
+  /** The state dir's records: agents of earlier runs are listed, new ones recorded (none: memory only). */
+  readonly records?: AgentRecords | null;
 }
 
 export type SpawnResult =
@@ -46,6 +50,34 @@ export class Supervisor {
       stats.increment('output_lines_dropped', lines);
     });
     stats.gauge('output_bytes_held', () => this.outputBudget.heldBytes);
+    this.restore();
+  }
+
+  /** Lists the agents of earlier runs (ended, or lost) with their output, oldest first. */
+  private restore(): void {
+    const records = this.options.records;
+    if (!records) return;
+    const { config, events } = this.options;
+    for (const old of records.restored) {
+      const { record } = old;
+      const lines = new LineStore(config.lineStore, { budget: this.outputBudget });
+      lines.skipDropped(record.dropped_stdout, record.dropped_stderr);
+      old.readInto(lines);
+      lines.retire();
+      const launch = {
+        id: record.id,
+        name: record.name,
+        backend: record.backend,
+        task: record.task,
+        argv: [],
+        env: {},
+        cwd: this.options.cwd ?? process.cwd(),
+        lineLimits: config.lineStore,
+      };
+      const agent = AgentProcess.restore(launch, old.facts, lines, events);
+      this.agents.set(agent.id, agent);
+      this.remember(agent);
+    }
   }
 
   /** Agents that have not exited. */
@@ -96,6 +128,12 @@ export class Supervisor {
       return fail(`backend '${resolved.command.backend}': an argument contains a NUL byte`);
     this.starting++;
     let result;
+    const journal = this.options.records?.create({
+      id,
+      name: config.name,
+      backend: resolved.command.backend,
+      task: config.task,
+    });
     try {
       result = await AgentProcess.start(
         {
@@ -108,6 +146,8 @@ export class Supervisor {
           cwd: this.options.cwd ?? process.cwd(),
           lineLimits: this.options.config.lineStore,
           outputBudget: this.outputBudget,
+          pause: resolved.command.pause,
+          ...(journal ? { journal } : {}),
         },
         this.options.events,
         (agent) => {
@@ -117,7 +157,10 @@ export class Supervisor {
     } finally {
       this.starting--;
     }
-    if (!result.ok) return fail(result.error);
+    if (!result.ok) {
+      this.options.records?.forget(id);
+      return fail(result.error);
+    }
     if (result.agent.active) this.running++;
     this.agents.set(id, result.agent);
     stats.increment('spawned');
@@ -128,6 +171,11 @@ export class Supervisor {
     // An agent that exits during start() is not counted yet (it is added after start resolves).
     if (this.agents.has(agent.id)) this.running--;
     agent.lines.retire();
+    this.remember(agent);
+  }
+
+  /** Keeps an exited agent; the oldest exited ones beyond `keepExited` are forgotten. */
+  private remember(agent: AgentProcess): void {
     this.exitedOrder.push(agent);
     const keep = this.options.keepExited ?? this.options.config.maxExitedAgents;
     while (this.exitedOrder.length > keep) {
@@ -135,6 +183,7 @@ export class Supervisor {
       if (old === undefined) break;
       old.lines.release();
       this.agents.delete(old.id);
+      this.options.records?.forget(old.id);
     }
   }
 

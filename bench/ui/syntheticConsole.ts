@@ -172,6 +172,8 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     controlAgent: () => unavailable('controlAgent'),
     sendAction: () => unavailable('sendAction'),
     batchControl: () => unavailable('batchControl'),
+    // As a server without the agent_details capability answers.
+    agentDetails: () => [],
     queryOutput: (input): OutputQueryResponse => {
       queries++;
       const offset = Math.min(input.offset ?? 0, outputLines);

@@ -1,7 +1,7 @@
 import type { CommandResponse, ControlCommandType, JsonValue, Uuid } from '../../shared/protocol';
 import { OUTPUT_STREAMS } from '../../shared/protocol';
 import { AgentCommandError, SIGNAL_NAMES } from '../agentProcess';
-import type { AgentProcess, SignalName } from '../agentProcess';
+import type { AgentProcess, PauseOutcome, SignalName } from '../agentProcess';
 import type { HandlerContext } from './context';
 import { runCustomAction } from './customAction';
 import { DEFAULT_QUERY_LIMIT, queryOutput } from './outputQuery';
@@ -59,14 +59,12 @@ async function execute(
 ): Promise<Outcome> {
   const fields = payloadObject(payload);
   switch (command) {
-    case 'pause': {
-      const force = fields?.force === true;
-      await agent.pause(force);
-      return { data: { pause_mode: force ? 'forced' : 'cooperative' } };
+    case 'pause':
+      return { data: pauseData(await agent.pause(fields?.force === true)) };
+    case 'resume': {
+      const outcome = await agent.resume(fields?.force === true);
+      return { data: outcome === null ? null : pauseData(outcome) };
     }
-    case 'resume':
-      await agent.resume(fields?.force === true);
-      return { data: null };
     case 'stop':
       agent.sendSignal('SIGTERM');
       await agent.waitExit(STOP_WAIT_MS);
@@ -160,6 +158,13 @@ async function execute(
       throw new AgentCommandError(`unknown command type ${String(never)}`);
     }
   }
+}
+
+/** `{"pause_mode": …}`, plus `"pending"` while the agent has not acknowledged (docs/PROTOCOL.md §4.1). */
+function pauseData(outcome: PauseOutcome): JsonValue {
+  return outcome.pending === null
+    ? { pause_mode: outcome.mode }
+    : { pause_mode: outcome.mode, pending: outcome.pending };
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {

@@ -36,6 +36,16 @@ export const BUILTIN_ACTIONS: readonly BuiltinAction[] = [
     needsAgent: false,
   },
   {
+    name: 'agent_details',
+    description:
+      'Process facts of agents: {"agents": [{agent_id, pid, started_at_ms, ended_at_ms, exit_code, signal, end_reason, pending_request}]}, for the agents in params.agent_ids (at most 1000; unknown ids are left out) or for every known agent. end_reason: completed, failed, operator, signal, lost, or null while it runs.',
+    params_schema: {
+      type: ['object', 'null'],
+      properties: { agent_ids: { type: 'array', items: { type: 'string' }, maxItems: 1000 } },
+    },
+    needsAgent: false,
+  },
+  {
     name: 'stats',
     description: "The server's counters (bad input, replays, timeouts…) as numbers.",
     params_schema: { type: 'null' },
@@ -63,6 +73,52 @@ export function redactEnv(env: Readonly<Record<string, string>>): Record<string,
  */
 export function envReport(env: Readonly<Record<string, string>>, exposeValues: boolean): JsonValue {
   return { names: Object.keys(env).sort(), values: exposeValues ? redactEnv(env) : null };
+}
+
+/** Most ids one `agent_details` request may name. */
+export const MAX_DETAILS_IDS = 1000;
+
+/**
+ * The `agent_details` answer (docs/PROTOCOL.md §4.2): facts of the named agents (unknown ids
+ * left out), or of every known agent when `params` is null or has no `agent_ids`.
+ * @returns the result, or an error sentence naming what is wrong with `params`
+ */
+export function agentDetailsAnswer(ctx: HandlerContext, params: JsonValue): JsonValue | string {
+  let agents: AgentProcess[];
+  const fields =
+    typeof params === 'object' && params !== null && !Array.isArray(params) && !(params instanceof Uint8Array)
+      ? params
+      : null;
+  if (params !== null && fields === null) {
+    return 'agent_details: params must be null or {"agent_ids": ["<uuid>", …]}';
+  }
+  const ids = fields?.agent_ids;
+  if (ids === undefined || ids === null) agents = ctx.supervisor.list();
+  else {
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string') || ids.length > MAX_DETAILS_IDS) {
+      return `agent_details: agent_ids must be an array of at most ${MAX_DETAILS_IDS} agent id strings`;
+    }
+    agents = [];
+    for (const id of new Set(ids as string[])) {
+      const agent = ctx.supervisor.get(id);
+      if (agent) agents.push(agent);
+    }
+  }
+  return {
+    agents: agents.map((a) => {
+      const d = a.details();
+      return {
+        agent_id: d.agentId,
+        pid: d.pid,
+        started_at_ms: d.startedAtMs,
+        ended_at_ms: d.endedAtMs,
+        exit_code: d.exitCode,
+        signal: d.signal,
+        end_reason: d.endReason,
+        pending_request: d.pendingRequest,
+      };
+    }),
+  };
 }
 
 /**
@@ -106,6 +162,12 @@ export async function runCustomAction(
         );
       case 'stats':
         return ok(ctx.stats.snapshot());
+      case 'agent_details': {
+        const answer = agentDetailsAnswer(ctx, params);
+        return typeof answer === 'string'
+          ? commandResponse(requestId, agentId, false, status, null, answer)
+          : ok(answer);
+      }
       default:
         break;
     }

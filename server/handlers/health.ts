@@ -12,7 +12,7 @@ const HOSTNAME = hostname();
  * when its reply cache is durable: a console resends unanswered commands only to such a server.
  */
 export function capabilities(durableReplies: boolean): string {
-  return `custom_action,batch,output_query,${durableReplies ? 'dedupe,' : ''}status_stream,output_line_numbers`;
+  return `custom_action,batch,output_query,${durableReplies ? 'dedupe,' : ''}status_stream,output_line_numbers,agent_details`;
 }
 
 /**

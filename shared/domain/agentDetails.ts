@@ -40,3 +40,48 @@ export interface AgentDetails {
   /** Null when nothing is waiting for the agent's acknowledgement. */
   readonly pendingRequest: PendingRequest | null;
 }
+
+/** Most agents one `agentDetails` request asks about (the server refuses more). */
+export const MAX_DETAILS_AGENTS = 1000;
+
+function intOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : typeof v === 'bigint' ? Number(v) : null;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[]): T | null {
+  return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : null;
+}
+
+/**
+ * Reads the `agent_details` action's result (`{"agents": [{agent_id, pid, started_at_ms, …}]}`,
+ * docs/PROTOCOL.md §4.2) into {@link AgentDetails}; entries without an `agent_id` string or a
+ * start time are left out, unknown end reasons read as null.
+ * @throws Error when the result is not an object with an `agents` array
+ */
+export function agentDetailsFromWire(result: unknown): AgentDetails[] {
+  const agents =
+    typeof result === 'object' && result !== null ? (result as Record<string, unknown>).agents : undefined;
+  if (!Array.isArray(agents)) {
+    // JSON.stringify(undefined) is undefined at run time, whatever its declared type says.
+    const shown = (JSON.stringify(result) as string | undefined) ?? 'nothing';
+    throw new Error(`agent_details answered without an "agents" array: ${shown.slice(0, 200)}`);
+  }
+  const out: AgentDetails[] = [];
+  for (const entry of agents as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const e = entry as Record<string, unknown>;
+    const startedAtMs = intOrNull(e.started_at_ms);
+    if (typeof e.agent_id !== 'string' || startedAtMs === null) continue;
+    out.push({
+      agentId: e.agent_id,
+      pid: intOrNull(e.pid),
+      startedAtMs,
+      endedAtMs: intOrNull(e.ended_at_ms),
+      exitCode: intOrNull(e.exit_code),
+      signal: typeof e.signal === 'string' ? e.signal : null,
+      endReason: oneOf(e.end_reason, AGENT_END_REASONS),
+      pendingRequest: oneOf(e.pending_request, ['pause', 'resume'] as const),
+    });
+  }
+  return out;
+}

@@ -4,6 +4,7 @@
  * handler per channel; the renderer calls it through `renderer/src/api.ts`. Nobody redeclares
  * these types.
  */
+import type { AgentDetails } from '../domain/agentDetails';
 import type { QueuedCommand } from '../domain/command';
 import type { QuarantinedCommand, QueueHealth } from '../domain/quarantine';
 import type { CommandResult } from '../domain/result';
@@ -72,6 +73,8 @@ export interface ApiOutputs {
   batchControl: CommandResult<BatchControlResponse>;
   /** With original line numbers when the server reports them (`shared/domain/numberedOutput.ts`). */
   queryOutput: NumberedOutputPage;
+  /** Process facts of the named agents; [] from a server without the `agent_details` capability. */
+  agentDetails: AgentDetails[];
   listQueue: QueuedCommand[];
   history: QueuedCommand[];
   cancelCommand: QueuedCommand;
@@ -182,6 +185,7 @@ export const CHANNEL_NAMES = [
   'sendAction',
   'batchControl',
   'queryOutput',
+  'agentDetails',
   'listQueue',
   'history',
   'cancelCommand',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AGENT_STATUSES, CONTROL_COMMAND_TYPES, OUTPUT_STREAMS } from '../protocol/types';
+import { MAX_DETAILS_AGENTS } from '../domain/agentDetails';
 import { COMMAND_STATES } from '../domain/command';
 import { CurveKeyError, parseCurveKey } from '../domain/curveKey';
 import { filterErrorText, parseOutputFilter } from '../domain/outputFilter';
@@ -134,6 +135,10 @@ export const schemas = {
     payload: jsonValue.optional(),
     failFast: z.boolean(),
     expiresAt,
+  }),
+  agentDetails: z.strictObject({
+    serverId,
+    agentIds: z.array(uuid).min(1, 'name at least one agent').max(MAX_DETAILS_AGENTS),
   }),
   queryOutput: z.strictObject({
     serverId,

@@ -6,7 +6,7 @@ export const AGENT_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/agents/', im
 
 /** Fixture agent scripts in `test/fixtures/agents/`. */
 export type FixtureAgent =
-  'action-agent.js' | 'flood.js' | 'lines.js' | 'exit.js' | 'report.js' | 'ticker.js';
+  'action-agent.js' | 'coop-agent.js' | 'flood.js' | 'lines.js' | 'exit.js' | 'report.js' | 'ticker.js';
 
 /** Name of the backend {@link nodeBackends} defines: runs `node <task>`. */
 export const NODE_BACKEND = 'node';

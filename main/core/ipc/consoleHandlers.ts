@@ -21,6 +21,7 @@ import type { ClientContext } from './clientContext';
 import { EventBatcher, type EventBatcherOptions } from './eventBatcher';
 import { historyToCsv, historyToJson } from './historyExport';
 import { IpcFailure } from './ipcFailure';
+import { RequestError } from '../transport/requestError';
 
 /** The input a handler receives: the channel's schema output (already validated). */
 export type HandlerInput<K extends ChannelName> = z.output<Schemas[K]>;
@@ -349,6 +350,17 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
         ...(input.limit === undefined ? {} : { limit: input.limit }),
         ...(input.offset === undefined ? {} : { offset: input.offset }),
       });
+    },
+    agentDetails: async (input) => {
+      try {
+        return await service.agentDetails(input.serverId, input.agentIds);
+      } catch (error) {
+        if (error instanceof RequestError) throw error;
+        throw new IpcFailure(
+          'internal',
+          `The server gave no agent details: ${error instanceof Error ? error.message : String(error)}.`,
+        );
+      }
     },
     listQueue: (input) =>
       queue.list(input.serverId, (input.states as CommandState[] | undefined) ?? DEFAULT_QUEUE_STATES, PAGE),

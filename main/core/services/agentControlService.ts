@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../../shared/domain/command';
+import { agentDetailsFromWire, type AgentDetails } from '../../../shared/domain/agentDetails';
 import { DEFAULT_REPLY_TIMEOUT_MS, replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import {
   LINE_NUMBERS_CAPABILITY,
@@ -25,6 +26,7 @@ import type {
 } from '../../../shared/protocol';
 import type { CommandQueue } from '../queue/commandQueue';
 import type { DispatchResult } from '../queue/dispatcher';
+import { NIL_UUID } from '../../../shared/protocol';
 import { RequestError } from '../transport/requestError';
 import type { LogGap, StatusGap } from '../transport/eventSubscriber';
 import type { ServerRegistry } from './serverRegistry';
@@ -246,6 +248,26 @@ export class AgentControlService {
       filter_status: filter.status ?? null,
       limit: filter.limit ?? null,
     });
+  }
+
+  /**
+   * Process facts of agents (the built-in `agent_details` action, docs/PROTOCOL.md §4.2), asked
+   * directly, not through the queue: it changes nothing. A server that does not advertise the
+   * `agent_details` capability (or whose health is not known yet) gives [].
+   * @throws RequestError; Error when the server refuses or answers something unreadable
+   */
+  async agentDetails(serverId: string, agentIds: readonly string[]): Promise<AgentDetails[]> {
+    if (this.connection(serverId).snapshot().info?.capabilities.has('agent_details') !== true) return [];
+    const reply = await this.connection(serverId).request({
+      type: 'custom_action_request',
+      request_id: randomUUID(),
+      agent_id: NIL_UUID,
+      action: 'agent_details',
+      params: { agent_ids: [...agentIds] },
+      timeout_secs: null,
+    });
+    if (!reply.success) throw new Error(`agent_details failed: ${reply.error ?? 'no reason given'}`);
+    return agentDetailsFromWire(reply.data);
   }
 
   /** @throws RequestError */

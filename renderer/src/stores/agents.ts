@@ -14,6 +14,7 @@ import {
 } from '../../../shared/protocol/types';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import { getApi } from '../api';
+import { useAgentDetailsStore } from './agentDetails';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { systemTimeToMs } from '../lib/format';
@@ -274,6 +275,7 @@ export const useAgentsStore = defineStore('agents', () => {
     }
     for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
     triggerRef(rows);
+    void useAgentDetailsStore().load(id, [...seen]);
   }
 
   /** Adds or refreshes one agent (e.g. from a spawn reply) without a full re-list. */

@@ -233,19 +233,19 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       expect(await getStatus(h.client, agent.id)).toBe('running');
     });
 
-    it('pause without force is cooperative: the agent gets {"type":"pause"} on stdin; resume mirrors it', async () => {
+    it('pause without force on a backend without cooperative pause stops the process (SIGSTOP, forced)', async () => {
       const pause = await h.client.request(controlCommand(agent.id, 'pause'));
       expect(pause.success).toBe(true);
       expect(pause.status).toBe('paused');
-      await waitForLine(h.client, agent.id, 'paused-cooperatively');
-      expect(isProcessStopped(pid)).toBe(false);
+      expect(pause.data).toEqual({ pause_mode: 'forced' });
+      await waitUntil(() => (isProcessStopped(pid) ? true : undefined), { what: 'agent process stopped' });
       const listed = (await h.client.request(listAgents())).agents.find((x) => x.id === agent.id);
-      expect(listed?.pause_mode).toBe('cooperative');
+      expect(listed?.pause_mode).toBe('forced');
 
       const resume = await h.client.request(controlCommand(agent.id, 'resume'));
       expect(resume.success).toBe(true);
       expect(resume.status).toBe('running');
-      await waitForLine(h.client, agent.id, 'resumed-cooperatively');
+      await waitUntil(() => (isProcessStopped(pid) ? undefined : true), { what: 'agent process continued' });
     });
 
     it('write_stdin writes the data as raw UTF-8', async () => {
@@ -258,7 +258,7 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
 
     it('read_stdout returns the next unread line, then {"bytes":0,"data":null}', async () => {
       const expected = (await queryOutput(h.client, agent.id, 'stdout', { limit: 10_000 })).lines;
-      expect(expected.length).toBeGreaterThanOrEqual(4);
+      expect(expected.length).toBeGreaterThanOrEqual(2);
       const read: string[] = [];
       for (let i = 0; i < expected.length + 1; i++) {
         const reply = await h.client.request(controlCommand(agent.id, 'read_stdout'));

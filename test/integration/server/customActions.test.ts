@@ -7,7 +7,7 @@ import { customAction, healthCheck } from '../../helpers/requests';
 import { useServerHarness } from '../../helpers/serverHarness';
 
 const ports = new PortAllocator(22200, 22399);
-const BUILT_INS = ['echo', 'ping', 'get_env', 'list_actions', 'stats'];
+const BUILT_INS = ['echo', 'ping', 'get_env', 'list_actions', 'agent_details', 'stats'];
 
 /** Action names from a `list_actions` result: an array of `{name, …}` or an object keyed by name. */
 function actionNames(data: JsonValue | undefined): string[] {

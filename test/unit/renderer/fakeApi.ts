@@ -20,6 +20,7 @@ import {
   type IpcResult,
   type ServerView,
 } from '../../../shared/ipc';
+import type { AgentDetails } from '../../../shared/domain/agentDetails';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { canRetry, isOutcomeUnknown, summarizeRequest } from '../../../shared/domain/command';
@@ -177,6 +178,8 @@ export class FakeApi {
   readonly dropped = new Map<string, number>();
   /** False: the "server" lacks `output_line_numbers` (pages carry no numbers, as a Rust peer's). */
   lineNumbers = true;
+  /** What `agentDetails` answers per agent id (agents not here are left out, as the server does). */
+  readonly details = new Map<string, AgentDetails>();
   /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
@@ -504,6 +507,15 @@ export class FakeApi {
           failed,
         };
         return ok(this.settle(p.value.serverId, request, reply, reply.success, p.value.expiresAt));
+      },
+      agentDetails: (input) => {
+        const p = this.parse('agentDetails', input);
+        if (!p.ok) return Promise.resolve(p.result);
+        const found = p.value.agentIds.flatMap((id) => {
+          const d = this.details.get(id);
+          return d ? [d] : [];
+        });
+        return Promise.resolve(ok(found));
       },
       queryOutput: async (input) => {
         const p = this.parse('queryOutput', input);

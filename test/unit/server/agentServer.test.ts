@@ -118,7 +118,7 @@ describe('agent server (in-process, real sockets)', () => {
     expect(r.metadata).toMatchObject({
       server_id: 'srv-test',
       pub_endpoint: server.pubEndpoint,
-      capabilities: 'custom_action,batch,output_query,dedupe,status_stream,output_line_numbers',
+      capabilities: 'custom_action,batch,output_query,dedupe,status_stream,output_line_numbers,agent_details',
       backends: 'claude,opencode,shell',
     });
     expect(r.metadata?.dedupe_epoch).toMatch(/^[0-9a-f]{16}$/);
@@ -401,7 +401,7 @@ describe('agent server with a state dir', () => {
 
       const memoryOnly = await startAgentServer({ ...(await endpoints()), insecure: true });
       const plain = await health(memoryOnly, null);
-      expect(plain.capabilities).toBe('custom_action,batch,output_query,status_stream,output_line_numbers');
+      expect(plain.capabilities).toBe('custom_action,batch,output_query,status_stream,output_line_numbers,agent_details');
       expect(plain).not.toHaveProperty('dedupe_epoch');
       await memoryOnly.close();
     } finally {

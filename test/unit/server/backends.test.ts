@@ -37,7 +37,7 @@ describe('resolveBackend', () => {
   it('runs the shell backend with sh -c on POSIX and cmd.exe on Windows', () => {
     expect(resolveBackend(cfg(), set(), 'linux')).toEqual({
       ok: true,
-      command: { backend: 'shell', argv: ['sh', '-c', 'echo hi; exit 3'], env: {} },
+      command: { backend: 'shell', argv: ['sh', '-c', 'echo hi; exit 3'], env: {}, pause: 'signal' },
     });
     const win = resolveBackend(cfg(), set(), 'win32');
     expect(win.ok && win.command.argv).toEqual(['cmd.exe', '/d', '/s', '/c', 'echo hi; exit 3']);
@@ -106,7 +106,7 @@ describe('resolveBackend', () => {
     );
     expect(r).toEqual({
       ok: true,
-      command: { backend: 'claude', argv: ['my-claude', 'echo hi; exit 3'], env: { X: '1' } },
+      command: { backend: 'claude', argv: ['my-claude', 'echo hi; exit 3'], env: { X: '1' }, pause: 'signal' },
     });
   });
 

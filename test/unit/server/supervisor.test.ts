@@ -8,6 +8,7 @@ import type {
 } from '../../../shared/protocol';
 import type { EventSink } from '../../../server/publisher';
 import { DEFAULT_CONFIG } from '../../../server/config';
+import type { ServerConfig } from '../../../server/config';
 import { Stats } from '../../../server/stats';
 import { Supervisor } from '../../../server/supervisor';
 import type { AgentProcess } from '../../../server/agentProcess';
@@ -46,11 +47,14 @@ const shell = (task: string, over: Partial<AgentConfig> = {}): AgentConfig => ({
 });
 
 const supervisors: Supervisor[] = [];
-function make(maxAgents = 10): { sup: Supervisor; sink: RecordingSink; stats: Stats } {
+function make(
+  maxAgents = 10,
+  backends: ServerConfig['backends'] = {},
+): { sup: Supervisor; sink: RecordingSink; stats: Stats } {
   const sink = new RecordingSink();
   const stats = new Stats();
   const sup = new Supervisor({
-    config: { ...DEFAULT_CONFIG, shutdownGraceMs: 500, cliCatchAll: true },
+    config: { ...DEFAULT_CONFIG, shutdownGraceMs: 500, cliCatchAll: true, backends },
     events: sink,
     stats,
     maxAgents,
@@ -165,15 +169,53 @@ describe('Supervisor with real child processes', () => {
     }).toThrow(`agent ${agent.id} has already exited (terminated)`);
   });
 
-  it('pauses cooperatively by writing the pause line to stdin', async () => {
-    const { sup } = make();
-    const agent = await spawnOk(sup, shell('read line; echo "got:$line"; read line2; echo "got:$line2"'));
-    await agent.pause(false);
-    expect(agent.info()).toMatchObject({ status: 'paused', pause_mode: 'cooperative' });
-    await agent.resume(false);
-    await agent.waitExit(3000);
+  it('a cooperative backend is asked on stdin and counts as paused only once it acknowledges', async () => {
+    const { sup, sink } = make(10, { coop: { argv: ['sh', '-c', '{task}'], env: {}, pause: 'cooperative' } });
+    const agent = await spawnOk(
+      sup,
+      shell(
+        'read line; echo "got:$line"; read ack; echo \'{"type":"paused"}\'; read line2; echo "got:$line2"; read ack2; echo \'{"type":"resumed"}\'; read end',
+        { model_backend: 'coop' },
+      ),
+    );
+    expect(await agent.pause(false)).toEqual({ mode: 'cooperative', pending: 'pause' });
+    expect(agent.info()).toMatchObject({ status: 'running', pause_mode: null });
+    expect(agent.details().pendingRequest).toBe('pause');
+    await agent.writeStdin('ack\n');
+    await until(() => agent.status === 'paused');
+    expect(agent.info().pause_mode).toBe('cooperative');
+    expect(agent.details().pendingRequest).toBeNull();
+
+    expect(await agent.resume(false)).toEqual({ mode: 'cooperative', pending: 'resume' });
+    expect(agent.status).toBe('paused');
+    await agent.writeStdin('ack\n');
+    await until(() => agent.status === 'running');
     expect(agent.readLine('stdout')).toBe('got:{"type":"pause","action":"pause"}');
+    expect(agent.readLine('stdout')).toBe('{"type":"paused"}');
     expect(agent.readLine('stdout')).toBe('got:{"type":"resume","action":"resume"}');
+    const updates = sink.statuses
+      .filter((s) => s.agentId === agent.id)
+      .map((s) => [s.status, s.data?.pending ?? null]);
+    expect(updates).toEqual(
+      expect.arrayContaining([
+        ['running', 'pause'],
+        ['paused', null],
+        ['paused', 'resume'],
+        ['running', null],
+      ]),
+    );
+    await agent.writeStdin('end\n');
+    await agent.waitExit(3000);
+  });
+
+  it('a pause without force on a signal backend is SIGSTOP (forced), reported paused at once', async () => {
+    const { sup } = make();
+    const agent = await spawnOk(sup, shell('sleep 30'));
+    expect(await agent.pause(false)).toEqual({ mode: 'forced', pending: null });
+    expect(agent.info()).toMatchObject({ status: 'paused', pause_mode: 'forced' });
+    agent.sendSignal('SIGKILL');
+    await agent.waitExit(3000);
+    expect(agent.details()).toMatchObject({ endReason: 'operator', signal: 'SIGKILL', exitCode: null });
   });
 
   it('forwards a custom action and takes the matching action_result line as the answer', async () => {

@@ -1,0 +1,109 @@
+/**
+ * Process facts of the open server's agents (PID, start and end, exit code, signal, why it
+ * ended, a pause or resume waiting for the agent): the `agentDetails` channel's answers, kept
+ * per agent id. The agents store loads them after each list; a status update that ends or
+ * pauses an agent refetches that agent's facts, collected for {@link REFETCH_DELAY_MS} into
+ * one request, so a flood of updates costs a set insertion each. A server without the
+ * `agent_details` capability answers [] and `get` stays undefined.
+ */
+import { defineStore } from 'pinia';
+import { onScopeDispose, ref, shallowRef, triggerRef } from 'vue';
+import type { AgentDetails, PendingRequest } from '../../../shared/domain/agentDetails';
+import { MAX_DETAILS_AGENTS } from '../../../shared/domain/agentDetails';
+import type { ConsoleEvents } from '../../../shared/ipc';
+import { NIL_UUID, type AgentStatus } from '../../../shared/protocol/types';
+import { getApi } from '../api';
+import { describeError } from '../lib/errors';
+
+/** How long refetches are collected before one request goes out, in ms. */
+export const REFETCH_DELAY_MS = 250;
+
+/** Statuses after which an agent's facts change (end time, exit code, pause): refetched. */
+const REFETCH_ON: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'terminated', 'paused']);
+
+function pendingOf(data: unknown): PendingRequest | null | undefined {
+  if (typeof data !== 'object' || data === null || !('pending' in data)) return undefined;
+  const pending = (data).pending;
+  return pending === 'pause' || pending === 'resume' ? pending : null;
+}
+
+export const useAgentDetailsStore = defineStore('agentDetails', () => {
+  const serverId = ref<string | null>(null);
+  const byId = shallowRef(new Map<string, AgentDetails>());
+  /** The last failure to load (shown by whoever wants to; the facts kept stay). */
+  const error = ref<string | null>(null);
+  const due = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let off: (() => void) | null = null;
+
+  /** The facts of `agentId`, or undefined when the server gave none (yet). Reactive. */
+  function get(agentId: string): AgentDetails | undefined {
+    return byId.value.get(agentId);
+  }
+
+  /**
+   * Fetches the facts of `agentIds` on `server` (in requests of at most 1000 ids) and keeps
+   * them; switching to another server forgets the previous one's. Never rejects: a failure
+   * sets `error`.
+   */
+  async function load(server: string, agentIds: readonly string[]): Promise<void> {
+    listen();
+    if (serverId.value !== server) {
+      serverId.value = server;
+      byId.value = new Map();
+      due.clear();
+    }
+    for (let i = 0; i < agentIds.length; i += MAX_DETAILS_AGENTS) {
+      const chunk = agentIds.slice(i, i + MAX_DETAILS_AGENTS);
+      const result = await getApi().agentDetails({ serverId: server, agentIds: chunk });
+      if (serverId.value !== server) return;
+      if (!result.ok) {
+        error.value = describeError('Could not load the process facts', result.error);
+        return;
+      }
+      error.value = null;
+      for (const d of result.value) byId.value.set(d.agentId, d);
+      triggerRef(byId);
+    }
+  }
+
+  function onStatus(payload: ConsoleEvents['status']): void {
+    if (payload.serverId !== serverId.value) return;
+    let patched = false;
+    for (const update of payload.updates) {
+      if (update.agent_id === NIL_UUID) continue;
+      if (update.status != null && REFETCH_ON.has(update.status)) due.add(update.agent_id);
+      // A pending pause/resume is in the update itself: no request needed.
+      const pending = pendingOf(update.data);
+      const known = pending === undefined ? undefined : byId.value.get(update.agent_id);
+      if (known && pending !== undefined && known.pendingRequest !== pending) {
+        byId.value.set(update.agent_id, { ...known, pendingRequest: pending });
+        patched = true;
+      }
+    }
+    if (patched) triggerRef(byId);
+    if (due.size > 0) timer ??= setTimeout(refetch, REFETCH_DELAY_MS);
+  }
+
+  function refetch(): void {
+    timer = null;
+    const server = serverId.value;
+    const ids = [...due];
+    due.clear();
+    if (server !== null && ids.length > 0) void load(server, ids);
+  }
+
+  function listen(): void {
+    off ??= getApi().on('status', onStatus);
+  }
+
+  function dispose(): void {
+    off?.();
+    off = null;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  }
+  onScopeDispose(dispose);
+
+  return { serverId, error, byId, get, load, dispose };
+});
