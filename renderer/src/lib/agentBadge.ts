@@ -87,7 +87,10 @@ function kindOf(input: AgentStateInput, details: AgentDetails | null): AgentBadg
 }
 
 /** How an ended agent is named: the details' end reason wins over the wire status. */
-function endedKind(status: 'completed' | 'failed' | 'terminated', details: AgentDetails | null): AgentBadgeKind {
+function endedKind(
+  status: 'completed' | 'failed' | 'terminated',
+  details: AgentDetails | null,
+): AgentBadgeKind {
   const reason = details?.endReason ?? null;
   switch (reason) {
     case null:

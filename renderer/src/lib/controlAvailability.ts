@@ -50,11 +50,13 @@ function liveRefusal(command: AgentControl, status: AgentStatus, pending: string
   switch (command) {
     case 'pause':
       if (status === 'paused') return `${label}: the agent is already paused`;
-      if (pending === 'pause') return `${label}: a pause is already requested — waiting for the agent to confirm`;
+      if (pending === 'pause')
+        return `${label}: a pause is already requested — waiting for the agent to confirm`;
       return null;
     case 'resume':
       if (status !== 'paused') return `${label}: the agent is not paused`;
-      if (pending === 'resume') return `${label}: a resume is already requested — waiting for the agent to confirm`;
+      if (pending === 'resume')
+        return `${label}: a resume is already requested — waiting for the agent to confirm`;
       return null;
     case 'stop':
     case 'kill':

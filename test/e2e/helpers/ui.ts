@@ -239,3 +239,18 @@ export async function setTheme(want: 'dark' | 'light'): Promise<void> {
   }
   throw new Error(`the theme toggle did not switch to ${want}`);
 }
+
+/**
+ * Answers the stop/kill confirmation (ConfirmDialog): `confirm` clicks its confirm button,
+ * `cancel` its Cancel. Returns the question it asked, e.g. "Kill agent build-1?".
+ */
+export async function answerConfirm(answer: 'confirm' | 'cancel'): Promise<string> {
+  await $(tid('confirm-dialog')).waitForDisplayed({
+    timeout: UI_WAIT_MS,
+    timeoutMsg: 'the confirmation dialog',
+  });
+  const question = await $(tid('confirm-question')).getText();
+  await $(tid(answer === 'confirm' ? 'confirm-yes' : 'confirm-cancel')).click();
+  await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+  return question;
+}

@@ -138,6 +138,11 @@ export class FakeApi {
   notices: QueueNotice[] = [];
   /** Agents whose commands (control and batch) fail. */
   readonly failing = new Set<string>();
+  /**
+   * Cooperative agents that have not acknowledged a pause: `pause` (without force) leaves them
+   * running and the reply's data says `{"pending": "pause"}`, as our server reports it.
+   */
+  readonly slowToPause = new Set<string>();
   /** When true, mutating commands are queued instead of run. */
   offline = false;
   readonly subscriptions = new Map<string, { kind: 'status' | 'logs'; serverId: string; agentId?: string }>();
@@ -377,8 +382,9 @@ export class FakeApi {
         const agent = this.agent(serverId, agentId);
         const success = agent !== null && !this.failing.has(agentId);
         let status: AgentStatus | null = agent?.status ?? null;
+        const pending = command === 'pause' && p.value.payload === undefined && this.slowToPause.has(agentId);
         if (agent !== null && success) {
-          if (command === 'pause') agent.status = 'paused';
+          if (command === 'pause' && !pending) agent.status = 'paused';
           if (command === 'resume') agent.status = 'running';
           if (command === 'stop' || command === 'kill') agent.status = 'terminated';
           status = agent.status;
@@ -389,7 +395,7 @@ export class FakeApi {
           agent_id: agentId,
           success,
           status,
-          data: null,
+          data: pending ? { pending: 'pause' } : null,
           error: success ? null : agent ? 'Agent is not running' : `Agent not found: ${agentId}`,
         };
         return Promise.resolve(ok(this.settle(serverId, request, reply, success, p.value.expiresAt)));
