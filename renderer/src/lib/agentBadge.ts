@@ -157,3 +157,26 @@ export function agentBadge(input: AgentStateInput, details: AgentDetails | null)
   const kind = kindOf(input, details);
   return { kind, ...LOOKS[kind], description: describe(kind, input, details) };
 }
+
+/** The wire status each kind is shown for (the legend's examples). */
+const STATUS_OF_KIND: Record<AgentBadgeKind, AgentStatus> = {
+  idle: 'idle',
+  initializing: 'initializing',
+  running: 'running',
+  thinking: 'thinking',
+  paused: 'paused',
+  pause_requested: 'running',
+  resume_requested: 'paused',
+  completed: 'completed',
+  terminated: 'terminated',
+  terminated_by_operator: 'terminated',
+  ended_by_signal: 'terminated',
+  failed: 'failed',
+  lost: 'failed',
+};
+
+/** The badge of one kind in general terms, for a legend of every state. */
+export function badgeForKind(kind: AgentBadgeKind): AgentBadge & { readonly status: AgentStatus } {
+  const status = STATUS_OF_KIND[kind];
+  return { kind, status, ...LOOKS[kind], description: describe(kind, { status }, null) };
+}
