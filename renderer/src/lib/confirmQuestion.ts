@@ -21,9 +21,11 @@ export interface ConfirmQuestion {
 
 const VERBS: Record<DestructiveCommand, string> = { stop: 'Stop', kill: 'Kill' };
 
-const EFFECTS: Record<DestructiveCommand, string> = {
-  stop: 'Stop sends SIGTERM: each agent may clean up, then it ends. It cannot be resumed afterwards.',
-  kill: 'Kill sends SIGKILL: each agent ends at once, with no chance to clean up or save its work. It cannot be resumed afterwards.',
+/** What the command does, said of `who` ("the agent", "each agent"). */
+const EFFECTS: Record<DestructiveCommand, (who: string) => string> = {
+  stop: (who) => `Stop sends SIGTERM: ${who} may clean up, then it ends. It cannot be resumed afterwards.`,
+  kill: (who) =>
+    `Kill sends SIGKILL: ${who} ends at once, with no chance to clean up or save its work. It cannot be resumed afterwards.`,
 };
 
 /** Builds the question for `request`. Pure. */
@@ -41,7 +43,7 @@ export function confirmQuestion(request: ConfirmRequest): ConfirmQuestion {
   const where = spansServers ? ` on ${plural(servers.size, 'server')}` : '';
   return {
     question: targets.length === 1 ? `${verb} agent ${list}?` : `${verb} ${count}${where}: ${list}?`,
-    effect: EFFECTS[command],
+    effect: EFFECTS[command](targets.length === 1 ? 'the agent' : 'each agent'),
     confirmLabel: `${verb} ${count}`,
   };
 }

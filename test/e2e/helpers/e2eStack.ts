@@ -11,11 +11,11 @@ import { startConsoleApp, type ConsoleApp } from './consoleApp';
 import { addServer, openConsole, openServer } from './ui';
 
 /**
- * Port plan of the e2e suite: browser hosts in 32700–32839, agent servers in 27000–28399
+ * Port plan of the e2e suite: browser hosts in 32500–32639, agent servers in 27000–28399
  * (command port + PUB port next to it). Each spec file takes its own slot so files never
  * collide, even when wdio runs several at once.
  */
-export const CONSOLE_PORTS = { first: 32700, last: 32839 } as const;
+export const CONSOLE_PORTS = { first: 32500, last: 32639 } as const;
 export const SERVER_PORTS = { first: 27000, last: 28399 } as const;
 const SLOT_COUNT = 14;
 

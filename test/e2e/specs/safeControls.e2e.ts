@@ -39,6 +39,38 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
   const activeTestId = (): Promise<string> =>
     browser.execute(() => document.activeElement?.getAttribute('data-testid') ?? '');
 
+  /**
+   * Saves `<name>-dark` then `<name>-light` of the confirmation `open` brings up (the theme
+   * toggle sits behind the dialog, so each theme gets its own dialog, cancelled with Escape),
+   * and ends with the light one open.
+   */
+  async function confirmShots(name: string, open: () => Promise<void>): Promise<void> {
+    for (const theme of ['dark', 'light'] as const) {
+      await setThemeByKey(theme);
+      await open();
+      await $(tid('confirm-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS });
+      await shot(`${name}-${theme}`);
+      if (theme === 'dark') {
+        await browser.keys('Escape');
+        await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+      }
+    }
+  }
+  /** The `t` shortcut, which works behind the batch panel too. */
+  async function setThemeByKey(want: 'dark' | 'light'): Promise<void> {
+    await browser.execute(() => {
+      if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    });
+    for (let i = 0; i < 2; i++) {
+      if ((await browser.execute(() => document.documentElement.dataset.theme ?? '')) === want) return;
+      await browser.keys('t');
+    }
+    await waitFor(
+      async () => (await browser.execute(() => document.documentElement.dataset.theme ?? '')) === want,
+      `the ${want} theme`,
+    );
+  }
+
   async function openAgent(name: string): Promise<void> {
     await (await agentRow(name)).$(tid('agent-open')).click();
     await $(tid('agent-view')).waitForDisplayed({ timeout: UI_WAIT_MS });
@@ -84,16 +116,11 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
   });
 
   it('Kill asks first naming the agent; Escape cancels and the agent keeps running', async function () {
-    await $(tid('agent-kill')).click();
-    await $(tid('confirm-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await confirmShots('safe-confirm-kill', () => $(tid('agent-kill')).click());
     assert.equal(await $(tid('confirm-question')).getText(), 'Kill agent build-1?');
     assert.match(await $(tid('confirm-effect')).getText(), /SIGKILL/);
     assert.equal(await activeTestId(), 'confirm-cancel', 'Cancel has the focus');
     assert.equal(await $(tid('confirm-dialog')).getAttribute('aria-modal'), 'true');
-    await shot('safe-confirm-kill-light');
-    await setTheme('dark');
-    await shot('safe-confirm-kill-dark');
-    await setTheme('light');
 
     await browser.keys('Escape');
     await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
@@ -143,14 +170,9 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     await $(tid('batch-open')).click();
     await $(tid('batch-panel')).waitForDisplayed({ timeout: UI_WAIT_MS });
     await $(tid('batch-command')).selectByAttribute('value', 'stop');
-    await $(tid('batch-run')).click();
-    await $(tid('confirm-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await confirmShots('safe-confirm-batch-stop', () => $(tid('batch-run')).click());
     assert.equal(await $(tid('confirm-question')).getText(), 'Stop 3 agents: batch-a, batch-b and batch-c?');
     assert.equal(await $(tid('confirm-yes')).getText(), 'Stop 3 agents');
-    await shot('safe-confirm-batch-stop-light');
-    await setTheme('dark');
-    await shot('safe-confirm-batch-stop-dark');
-    await setTheme('light');
     // Escape answers the question only; the batch panel stays open.
     await browser.keys('Escape');
     await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
