@@ -125,7 +125,7 @@ function describe(kind: AgentBadgeKind, input: AgentStateInput, details: AgentDe
         ? 'Paused by force (SIGSTOP): the process is stopped until it is resumed.'
         : input.pauseMode === 'cooperative'
           ? 'Paused: the agent confirmed the pause request.'
-          : 'Paused.';
+          : 'Paused: the agent confirmed a pause, or was stopped by force (SIGSTOP); Resume continues it.';
     case 'pause_requested':
       return 'Pause requested — waiting for the agent to confirm; it is still running.';
     case 'resume_requested':

@@ -334,7 +334,9 @@ describe('BatchPanel confirmation and eligibility', () => {
     const { wrapper, ids } = await panel(['running', 'completed', 'terminated', 'paused']);
     await wrapper.get('[data-testid="batch-command"]').setValue('resume');
     const note = wrapper.get('[data-testid="batch-skipped"]');
-    expect(note.text()).toContain('3 of 4 selected agents are not eligible');
+    expect(note.text()).toContain(
+      '3 of 4 selected agents cannot take this command — Resume: the agent is not paused. Sent anyway, the server will refuse them.',
+    );
     expect(note.text()).toContain('Resume: the agent is not paused');
     await wrapper.get('[data-testid="batch-command"]').setValue('kill');
     expect(wrapper.get('[data-testid="batch-skipped"]').text()).toContain('2 of 4 selected agents');
