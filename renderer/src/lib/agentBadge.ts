@@ -48,23 +48,55 @@ export interface AgentStateInput {
   readonly pauseMode?: PauseMode | null;
 }
 
-type Look = Omit<AgentBadge, 'kind' | 'description'>;
+interface Look {
+  readonly label: string;
+  readonly tone: AgentBadge['tone'];
+  readonly icon: string;
+}
 
-const LOOKS: Record<AgentBadgeKind, Look> = {
-  idle: { label: 'idle', tone: 'info', icon: '○', ended: false },
-  initializing: { label: 'initializing', tone: 'info', icon: '◌', ended: false },
-  running: { label: 'running', tone: 'ok', icon: '▶', ended: false },
-  thinking: { label: 'thinking', tone: 'ok', icon: '◆', ended: false },
-  paused: { label: 'paused', tone: 'warn', icon: '‖', ended: false },
-  pause_requested: { label: 'pause requested', tone: 'warn', icon: '…', ended: false },
-  resume_requested: { label: 'resume requested', tone: 'info', icon: '…', ended: false },
-  completed: { label: 'completed', tone: 'ok', icon: '✓', ended: true },
-  terminated: { label: 'terminated', tone: 'muted', icon: '■', ended: true },
-  terminated_by_operator: { label: 'terminated by operator', tone: 'muted', icon: '■', ended: true },
-  ended_by_signal: { label: 'ended by signal', tone: 'error', icon: '⚡', ended: true },
-  failed: { label: 'failed', tone: 'error', icon: '✕', ended: true },
-  lost: { label: 'lost with its server', tone: 'error', icon: '⚠', ended: true },
+/**
+ * Each wire status and the badges it may show: the status's own, and those the agent's details
+ * refine it into. An agent whose status is completed, failed or terminated has ended.
+ */
+const LOOKS_BY_STATUS: Record<AgentStatus, Partial<Record<AgentBadgeKind, Look>>> = {
+  idle: { idle: { label: 'idle', tone: 'info', icon: '○' } },
+  initializing: { initializing: { label: 'initializing', tone: 'info', icon: '◌' } },
+  running: {
+    running: { label: 'running', tone: 'ok', icon: '▶' },
+    pause_requested: { label: 'pause requested', tone: 'warn', icon: '…' },
+  },
+  thinking: { thinking: { label: 'thinking', tone: 'ok', icon: '◆' } },
+  paused: {
+    paused: { label: 'paused', tone: 'warn', icon: '‖' },
+    resume_requested: { label: 'resume requested', tone: 'info', icon: '…' },
+  },
+  completed: { completed: { label: 'completed', tone: 'ok', icon: '✓' } },
+  terminated: {
+    terminated: { label: 'terminated', tone: 'muted', icon: '■' },
+    terminated_by_operator: { label: 'terminated by operator', tone: 'muted', icon: '■' },
+    ended_by_signal: { label: 'ended by signal', tone: 'error', icon: '⚡' },
+  },
+  failed: {
+    failed: { label: 'failed', tone: 'error', icon: '✕' },
+    lost: { label: 'lost with its server', tone: 'error', icon: '⚠' },
+  },
 };
+
+const ENDED_STATUSES: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'terminated']);
+
+/** Each kind's look and the status it refines, from the table above. */
+const BY_KIND = new Map(
+  Object.entries(LOOKS_BY_STATUS).flatMap(([status, looks]) =>
+    Object.entries(looks).map(([kind, look]) => [kind, { ...look, status: status as AgentStatus }] as const),
+  ),
+);
+
+function lookOf(kind: AgentBadgeKind): Look & { readonly status: AgentStatus; readonly ended: boolean } {
+  const look = BY_KIND.get(kind);
+  // The table is checked complete by the unit tests; this guards a table edit that drops a kind.
+  if (look === undefined) throw new Error(`no badge look for ${kind}: add it to LOOKS_BY_STATUS`);
+  return { ...look, ended: ENDED_STATUSES.has(look.status) };
+}
 
 function kindOf(input: AgentStateInput, details: AgentDetails | null): AgentBadgeKind {
   const { status } = input;
@@ -155,28 +187,12 @@ function describe(kind: AgentBadgeKind, input: AgentStateInput, details: AgentDe
  */
 export function agentBadge(input: AgentStateInput, details: AgentDetails | null): AgentBadge {
   const kind = kindOf(input, details);
-  return { kind, ...LOOKS[kind], description: describe(kind, input, details) };
+  const { label, tone, icon, ended } = lookOf(kind);
+  return { kind, label, tone, icon, ended, description: describe(kind, input, details) };
 }
 
-/** The wire status each kind is shown for (the legend's examples). */
-const STATUS_OF_KIND: Record<AgentBadgeKind, AgentStatus> = {
-  idle: 'idle',
-  initializing: 'initializing',
-  running: 'running',
-  thinking: 'thinking',
-  paused: 'paused',
-  pause_requested: 'running',
-  resume_requested: 'paused',
-  completed: 'completed',
-  terminated: 'terminated',
-  terminated_by_operator: 'terminated',
-  ended_by_signal: 'terminated',
-  failed: 'failed',
-  lost: 'failed',
-};
-
-/** The badge of one kind in general terms, for a legend of every state. */
+/** The badge of one kind in general terms, with the status it refines, for a legend of every state. */
 export function badgeForKind(kind: AgentBadgeKind): AgentBadge & { readonly status: AgentStatus } {
-  const status = STATUS_OF_KIND[kind];
-  return { kind, status, ...LOOKS[kind], description: describe(kind, { status }, null) };
+  const look = lookOf(kind);
+  return { kind, ...look, description: describe(kind, { status: look.status }, null) };
 }

@@ -17,9 +17,9 @@ import {
   shot,
   spawnFixture,
   tid,
-  UI_WAIT_MS,
   waitAgentStatus,
   waitFor,
+  waitShown,
 } from '../helpers/ui';
 
 const SERVER = 'controls farm';
@@ -48,11 +48,11 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     for (const theme of ['dark', 'light'] as const) {
       await setThemeByKey(theme);
       await open();
-      await $(tid('confirm-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS });
+      await waitShown('confirm-dialog');
       await shot(`${name}-${theme}`);
       if (theme === 'dark') {
         await browser.keys('Escape');
-        await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+        await waitShown('confirm-dialog', true);
       }
     }
   }
@@ -73,11 +73,11 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
 
   async function openAgent(name: string): Promise<void> {
     await (await agentRow(name)).$(tid('agent-open')).click();
-    await $(tid('agent-view')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await waitShown('agent-view');
   }
   async function backToAgents(): Promise<void> {
     await $(tid('back-to-agents')).click();
-    await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await waitShown('agents-view');
   }
   /** Selects exactly the agents named (row checkboxes). */
   async function select(...names: string[]): Promise<void> {
@@ -123,7 +123,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     assert.equal(await $(tid('confirm-dialog')).getAttribute('aria-modal'), 'true');
 
     await browser.keys('Escape');
-    await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+    await waitShown('confirm-dialog', true);
     assert.equal(await activeTestId(), 'agent-kill', 'the focus went back to Kill');
     // Give a wrongly sent kill time to land before checking that none did.
     await browser.pause(1500);
@@ -151,7 +151,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     await backToAgents();
     await select('build-2');
     await browser.keys('k');
-    await $(tid('confirm-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await waitShown('confirm-dialog');
     assert.equal(await $(tid('confirm-question')).getText(), 'Kill agent build-2?');
     assert.deepEqual(received(), ['kill build-1'], 'nothing sent before the answer');
     await $(tid('confirm-dont-ask')).click();
@@ -168,14 +168,14 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
   it('a batch stop of three agents names the count, and stop still asks', async function () {
     await select('batch-a', 'batch-b', 'batch-c');
     await $(tid('batch-open')).click();
-    await $(tid('batch-panel')).waitForDisplayed({ timeout: UI_WAIT_MS });
+    await waitShown('batch-panel');
     await $(tid('batch-command')).selectByAttribute('value', 'stop');
     await confirmShots('safe-confirm-batch-stop', () => $(tid('batch-run')).click());
     assert.equal(await $(tid('confirm-question')).getText(), 'Stop 3 agents: batch-a, batch-b and batch-c?');
     assert.equal(await $(tid('confirm-yes')).getText(), 'Stop 3 agents');
     // Escape answers the question only; the batch panel stays open.
     await browser.keys('Escape');
-    await $(tid('confirm-dialog')).waitForExist({ reverse: true, timeout: UI_WAIT_MS });
+    await waitShown('confirm-dialog', true);
     assert.equal(await $(tid('batch-panel')).isDisplayed(), true);
     assert.equal(suite.stack.execLog().filter((r) => r.type === 'batch_control_command').length, 0);
 
@@ -219,7 +219,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
       await setTheme(theme);
       await shot(`safe-badges-table-${theme}`);
       await $(tid('help-open')).click();
-      await $(tid('badge-legend')).waitForDisplayed({ timeout: UI_WAIT_MS });
+      await waitShown('badge-legend');
       await $(tid('badge-legend')).scrollIntoView();
       await shot(`safe-badges-legend-${theme}`);
       await $(tid('shortcut-help-close')).click();

@@ -4,6 +4,7 @@
  * schemas (as the real handlers do), queries follow docs/PROTOCOL.md §4.4 (regex filter,
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
+import type { AgentDetails } from '../../../shared/domain/agentDetails';
 import { droppedLinesNotice } from '../../../shared/domain/droppedLines';
 import { filterErrorText, parseOutputFilter } from '../../../shared/domain/outputFilter';
 import {
@@ -65,6 +66,21 @@ export function agentInfo(name: string, status: AgentStatus = 'running', id: str
     model_backend: 'shell',
     started_at: { secs_since_epoch: 1_700_000_000, nanos_since_epoch: 0 },
     task: `task of ${name}`,
+  };
+}
+
+/** An agent's details as our server reports them (a running agent unless `over` says otherwise). */
+export function agentDetails(over: Partial<AgentDetails> = {}): AgentDetails {
+  return {
+    agentId: 'a',
+    pid: 4242,
+    startedAtMs: 1_700_000_000_000,
+    endedAtMs: null,
+    exitCode: null,
+    signal: null,
+    endReason: null,
+    pendingRequest: null,
+    ...over,
   };
 }
 

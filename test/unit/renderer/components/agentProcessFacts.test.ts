@@ -2,22 +2,9 @@ import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import AgentProcessFacts from '../../../../renderer/src/components/AgentProcessFacts.vue';
 import type { AgentDetails } from '../../../../shared/domain/agentDetails';
+import { agentDetails } from '../fakeApi';
 
 const START = 1_700_000_000_000;
-
-function details(over: Partial<AgentDetails> = {}): AgentDetails {
-  return {
-    agentId: 'a',
-    pid: 4242,
-    startedAtMs: START,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
-}
 
 function facts(props: {
   details: AgentDetails | null;
@@ -33,7 +20,7 @@ function facts(props: {
 describe('AgentProcessFacts', () => {
   it('a live agent: uptime from the list alone, PID from its details', () => {
     expect(facts({ details: null, ended: false })).toEqual({ 'agent-uptime': 'Uptime 2 min 5 s' });
-    expect(facts({ details: details(), ended: false })).toEqual({
+    expect(facts({ details: agentDetails(), ended: false })).toEqual({
       'agent-uptime': 'Uptime 2 min 5 s',
       'agent-pid': 'PID 4242',
     });
@@ -45,19 +32,23 @@ describe('AgentProcessFacts', () => {
 
   it('an ended agent: how long it ran, and its exit code, signal, or that it was lost', () => {
     const ended = { endedAtMs: START + 61_000 };
-    expect(facts({ details: details({ ...ended, exitCode: 3, endReason: 'failed' }), ended: true })).toEqual({
+    expect(
+      facts({ details: agentDetails({ ...ended, exitCode: 3, endReason: 'failed' }), ended: true }),
+    ).toEqual({
       'agent-uptime': 'Ran for 1 min 1 s',
       'agent-pid': 'PID 4242',
       'agent-exit': 'Exit code 3',
     });
     expect(
-      facts({ details: details({ ...ended, signal: 'SIGKILL', endReason: 'operator' }), ended: true })[
+      facts({ details: agentDetails({ ...ended, signal: 'SIGKILL', endReason: 'operator' }), ended: true })[
         'agent-exit'
       ],
     ).toBe('Ended by SIGKILL');
-    expect(facts({ details: details({ ...ended, pid: null, endReason: 'lost' }), ended: true })).toEqual({
-      'agent-uptime': 'Ran for 1 min 1 s',
-      'agent-exit': 'Exit code none (lost with its server)',
-    });
+    expect(facts({ details: agentDetails({ ...ended, pid: null, endReason: 'lost' }), ended: true })).toEqual(
+      {
+        'agent-uptime': 'Ran for 1 min 1 s',
+        'agent-exit': 'Exit code none (lost with its server)',
+      },
+    );
   });
 });

@@ -68,6 +68,18 @@ describe('ConfirmDialog', () => {
     expect(document.activeElement).toBe(before);
   });
 
+  /** Asks `kill`, ticks "don't ask again" and answers with `button`; resolves the answer. */
+  async function answerTicked(
+    wrapper: VueWrapper,
+    button: 'confirm-yes' | 'confirm-cancel',
+  ): Promise<boolean> {
+    const answer = useConfirmStore().ask({ command: 'kill', targets: targets(2) });
+    await settle();
+    await wrapper.get('[data-testid="confirm-dont-ask"]').setValue(true);
+    await wrapper.get(`[data-testid="${button}"]`).trigger('click');
+    return answer;
+  }
+
   it('keeps Tab inside the dialog', async () => {
     const { wrapper } = mountDialog();
     void useConfirmStore().ask({ command: 'stop', targets: targets(1) });
@@ -84,11 +96,7 @@ describe('ConfirmDialog', () => {
   it('"don\'t ask again" skips the next question for that command, in this session only', async () => {
     const { wrapper } = mountDialog();
     const confirm = useConfirmStore();
-    const first = confirm.ask({ command: 'kill', targets: targets(2) });
-    await settle();
-    await wrapper.get('[data-testid="confirm-dont-ask"]').setValue(true);
-    await wrapper.get('[data-testid="confirm-yes"]').trigger('click');
-    expect(await first).toBe(true);
+    expect(await answerTicked(wrapper, 'confirm-yes')).toBe(true);
 
     expect(await confirm.ask({ command: 'kill', targets: targets(1) })).toBe(true);
     expect(confirm.pending).toBeNull();
@@ -111,11 +119,7 @@ describe('ConfirmDialog', () => {
   it('a cancelled question with "don\'t ask again" ticked still asks next time', async () => {
     const { wrapper } = mountDialog();
     const confirm = useConfirmStore();
-    const first = confirm.ask({ command: 'kill', targets: targets(1) });
-    await settle();
-    await wrapper.get('[data-testid="confirm-dont-ask"]').setValue(true);
-    await wrapper.get('[data-testid="confirm-cancel"]').trigger('click');
-    expect(await first).toBe(false);
+    expect(await answerTicked(wrapper, 'confirm-cancel')).toBe(false);
     void confirm.ask({ command: 'kill', targets: targets(1) });
     expect(confirm.pending).not.toBeNull();
   });

@@ -1,21 +1,13 @@
+import { agentDetails } from '../fakeApi';
 import { describe, expect, it } from 'vitest';
 import type { AgentDetails, AgentEndReason } from '../../../../shared/domain/agentDetails';
 import { AGENT_STATUSES, type AgentStatus } from '../../../../shared/protocol/types';
-import { AGENT_BADGE_KINDS, agentBadge, type AgentBadgeKind } from '../../../../renderer/src/lib/agentBadge';
-
-function details(over: Partial<AgentDetails> = {}): AgentDetails {
-  return {
-    agentId: 'a',
-    pid: 4242,
-    startedAtMs: 1_000,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
-}
+import {
+  AGENT_BADGE_KINDS,
+  agentBadge,
+  badgeForKind,
+  type AgentBadgeKind,
+} from '../../../../renderer/src/lib/agentBadge';
 
 describe('agentBadge', () => {
   // Without details every status is its own badge: nothing is made up.
@@ -44,10 +36,10 @@ describe('agentBadge', () => {
     ['paused', 'pause', 'paused'],
   ];
   it.each(pending)('status %s with %s pending → %s', (status, request, kind) => {
-    expect(agentBadge({ status }, details({ pendingRequest: request })).kind).toBe(kind);
+    expect(agentBadge({ status }, agentDetails({ pendingRequest: request })).kind).toBe(kind);
   });
   it('a pause request waiting for the agent never reads "paused"', () => {
-    const badge = agentBadge({ status: 'running' }, details({ pendingRequest: 'pause' }));
+    const badge = agentBadge({ status: 'running' }, agentDetails({ pendingRequest: 'pause' }));
     expect(badge.label).toBe('pause requested');
     expect(badge.description).toContain('waiting for the agent to confirm');
   });
@@ -61,7 +53,7 @@ describe('agentBadge', () => {
     ['failed', 'lost', 'lost', 'lost with its server'],
   ];
   it.each(endings)('status %s ended for reason %s → %s', (status, endReason, kind, label) => {
-    const badge = agentBadge({ status }, details({ endReason, endedAtMs: 2_000 }));
+    const badge = agentBadge({ status }, agentDetails({ endReason, endedAtMs: 2_000 }));
     expect(badge).toMatchObject({ kind, label, ended: true });
   });
 
@@ -74,18 +66,43 @@ describe('agentBadge', () => {
       ['terminated', { endReason: 'signal' }],
       ['failed', { endReason: 'lost' }],
     ];
-    const badges = samples.map(([status, over]) => agentBadge({ status }, over ? details(over) : null));
+    const badges = samples.map(([status, over]) => agentBadge({ status }, over ? agentDetails(over) : null));
     expect(badges.map((b) => b.kind).sort()).toEqual([...AGENT_BADGE_KINDS].sort());
     expect(new Set(badges.map((b) => b.label)).size).toBe(badges.length);
     for (const b of badges) expect(b.icon, b.kind).not.toBe('');
   });
 
+  it('the legend: every kind has a look, under the wire status it refines', () => {
+    const statusOf = Object.fromEntries(AGENT_BADGE_KINDS.map((k) => [k, badgeForKind(k).status]));
+    expect(statusOf).toEqual({
+      idle: 'idle',
+      initializing: 'initializing',
+      running: 'running',
+      thinking: 'thinking',
+      paused: 'paused',
+      pause_requested: 'running',
+      resume_requested: 'paused',
+      completed: 'completed',
+      terminated: 'terminated',
+      terminated_by_operator: 'terminated',
+      ended_by_signal: 'terminated',
+      failed: 'failed',
+      lost: 'failed',
+    });
+    for (const kind of AGENT_BADGE_KINDS) {
+      const legend = badgeForKind(kind);
+      expect(legend.kind).toBe(kind);
+      expect(legend.ended, kind).toBe(['completed', 'failed', 'terminated'].includes(statusOf[kind] ?? ''));
+    }
+  });
+
   it('says the exit code, the signal and the pause mode in the description', () => {
     expect(
-      agentBadge({ status: 'failed' }, details({ endReason: 'failed', exitCode: 3 })).description,
+      agentBadge({ status: 'failed' }, agentDetails({ endReason: 'failed', exitCode: 3 })).description,
     ).toContain('exit code 3');
     expect(
-      agentBadge({ status: 'terminated' }, details({ endReason: 'signal', signal: 'SIGKILL' })).description,
+      agentBadge({ status: 'terminated' }, agentDetails({ endReason: 'signal', signal: 'SIGKILL' }))
+        .description,
     ).toContain('SIGKILL');
     expect(agentBadge({ status: 'paused', pauseMode: 'forced' }, null).description).toContain('SIGSTOP');
   });

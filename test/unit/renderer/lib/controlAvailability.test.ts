@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentDetails } from '../../../../shared/domain/agentDetails';
+import { agentDetails } from '../fakeApi';
 import { AGENT_STATUSES, type AgentStatus } from '../../../../shared/protocol/types';
 import {
   AGENT_CONTROLS,
@@ -31,20 +31,6 @@ const cases = AGENT_STATUSES.flatMap((status) =>
   ]),
 );
 
-function details(over: Partial<AgentDetails>): AgentDetails {
-  return {
-    agentId: 'a',
-    pid: 1,
-    startedAtMs: 0,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
-}
-
 describe('controlAvailability', () => {
   it.each(cases)('%s: %s enabled=%s', (status, command, enabled) => {
     const verdict = controlAvailability(command, { status });
@@ -61,18 +47,18 @@ describe('controlAvailability', () => {
       'The agent has ended (completed); nothing to control',
     );
     expect(
-      controlAvailability('stop', { status: 'failed', details: details({ endReason: 'lost' }) }).why,
+      controlAvailability('stop', { status: 'failed', details: agentDetails({ endReason: 'lost' }) }).why,
     ).toBe('The agent has ended (lost with its server); nothing to control');
   });
 
   it('refuses a second pause (resume) while the first waits for the agent', () => {
-    const pausing = { status: 'running' as const, details: details({ pendingRequest: 'pause' }) };
+    const pausing = { status: 'running' as const, details: agentDetails({ pendingRequest: 'pause' }) };
     expect(controlAvailability('pause', pausing)).toEqual({
       enabled: false,
       why: 'Pause: a pause is already requested — waiting for the agent to confirm',
     });
     expect(controlAvailability('kill', pausing).enabled).toBe(true);
-    const resuming = { status: 'paused' as const, details: details({ pendingRequest: 'resume' }) };
+    const resuming = { status: 'paused' as const, details: agentDetails({ pendingRequest: 'resume' }) };
     expect(controlAvailability('resume', resuming).enabled).toBe(false);
     expect(controlAvailability('stop', resuming).enabled).toBe(true);
   });
