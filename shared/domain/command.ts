@@ -113,6 +113,23 @@ export function isPending(state: CommandState): boolean {
   }
 }
 
+/** Ended commands an operator may retry (docs/ARCHITECTURE.md §3.5); succeeded ones are issued anew. */
+export function canRetry(state: CommandState): boolean {
+  return state === 'failed' || state === 'timed_out' || state === 'expired' || state === 'cancelled';
+}
+
+/**
+ * Whether a retryable command's outcome is unknown: it was sent and never answered (`timed_out`,
+ * or `expired` / `cancelled` after it had been sent). Such a command may already have run, so a
+ * retry resends the same `request_id` and may run it twice on a server without a reply cache.
+ */
+export function isOutcomeUnknown(command: Pick<QueuedCommand, 'state' | 'attempts'>): boolean {
+  return (
+    command.state === 'timed_out' ||
+    (canRetry(command.state) && command.state !== 'failed' && command.attempts > 0)
+  );
+}
+
 /**
  * Every state change the queue performs. `timed_out → queued` is a retry with the same
  * `request_id`; `sending → queued` is a resend after a reconnect or restart (dedupe servers);

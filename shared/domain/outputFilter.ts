@@ -19,7 +19,8 @@ export type FilterProblem = 'too_long' | 'flag' | 'syntax';
 /**
  * A read filter: `regex` is null for the empty filter (no filter: every line). A refused one
  * says why (`problem`) and, in `detail`, one clause naming the cause (the engine's own message
- * for bad syntax), without a leading "invalid regex".
+ * for bad syntax, without the engine's leading "Invalid regular expression:"), without a leading
+ * "invalid regex".
  */
 export type OutputFilter =
   | { readonly ok: true; readonly regex: RegExp | null }
@@ -58,7 +59,10 @@ export function parseOutputFilter(filter: string): OutputFilter {
   try {
     return { ok: true, regex: new RegExp(pattern, flags) };
   } catch (error) {
-    return { ok: false, problem: 'syntax', detail: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    // V8 starts its message with "Invalid regular expression: ", and every caller adds its own
+    // lead ("invalid regex: " on the wire): keep only the cause, so nobody says it twice.
+    return { ok: false, problem: 'syntax', detail: message.replace(/^invalid regular expression:\s*/i, '') };
   }
 }
 

@@ -62,6 +62,12 @@ export interface ServerStatus {
   /** Server's own id from its health metadata. */
   readonly remoteServerId: string | null;
   readonly capabilities: readonly string[];
+  /**
+   * The backends a spawn may use, as the server advertises them (`<program>-cli` stands for any
+   * such name); null or absent when it does not say (a Rust 1.0.0 server) or has not answered
+   * yet. Optional so that statuses built before servers advertised backends stay valid.
+   */
+  readonly backends?: readonly string[] | null;
   /** A Rust descartes 1.0.0 server (no capabilities): batches and actions are sent as control commands, nothing is resent. */
   readonly legacy: boolean;
   readonly activeAgents: number | null;

@@ -91,7 +91,12 @@ export const schemas = {
       // Trimmed here, not by each caller: the window and ctl then send the same name.
       name: z.string().trim().min(1, 'name is required').max(200),
       model_backend: z.string().trim().min(1, 'backend is required').max(100),
-      task: z.string().max(1_000_000),
+      // Not trimmed (leading spaces may matter to a backend), but a blank task would start an
+      // agent with nothing to do: the window and ctl refuse it before anything is sent.
+      task: z
+        .string()
+        .max(1_000_000)
+        .refine((task) => task.trim() !== '', 'task is required: say what the agent should do'),
       context: z.string().max(1_000_000).nullable().optional(),
       system_prompt: z.string().max(1_000_000).nullable().optional(),
       environment: z

@@ -28,6 +28,7 @@ import {
   UUID_V4_PATTERN,
   assertNever,
   canTransition,
+  isOutcomeUnknown,
   summarizeRequest,
 } from '../../../shared/domain/command';
 import type {
@@ -421,8 +422,7 @@ export class CommandQueue {
     }
     const now = this.now();
     const expiresAt = this.checkRoom(command.serverId, options.expiresAt, now);
-    const outcomeUnknown = command.state !== 'failed' && command.attempts > 0;
-    if (outcomeUnknown) {
+    if (isOutcomeUnknown(command)) {
       return this.apply(command, {
         ...keepPatch(command),
         state: 'queued',

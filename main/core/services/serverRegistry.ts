@@ -193,6 +193,7 @@ export class ServerRegistry {
       lastError: snap.lastError,
       remoteServerId: snap.info?.serverId ?? null,
       capabilities: [...(snap.info?.capabilities ?? [])],
+      backends: snap.info?.backends ?? null,
       legacy: snap.info?.legacy ?? false,
       activeAgents: snap.info?.activeAgents ?? null,
       pubEndpoint: s.events.connectedTo,

@@ -16,18 +16,18 @@ export interface ServerInfo {
   uptimeSecs: number | null;
   activeAgents: number | null;
   metadata: Readonly<Record<string, string>>;
+  /**
+   * The backends a spawn may use (`metadata.backends`, docs/PROTOCOL.md §4.7), in the server's
+   * order; `<program>-cli` stands for any such name. Null when the server does not say (Rust 1.0.0).
+   */
+  backends: readonly string[] | null;
 }
 
 /** Reads a health reply into {@link ServerInfo}. Never throws: missing fields become null. */
 export function serverInfoFromHealth(reply: HealthCheckResponse): ServerInfo {
   const metadata = reply.metadata ?? {};
   const caps = metadata.capabilities;
-  const capabilities = new Set(
-    (caps ?? '')
-      .split(',')
-      .map((c) => c.trim())
-      .filter((c) => c.length > 0),
-  );
+  const capabilities = new Set(commaList(caps ?? ''));
   const num = (v: number | bigint | null | undefined): number | null => (v == null ? null : Number(v));
   return {
     serverId: metadata.server_id ?? null,
@@ -38,5 +38,14 @@ export function serverInfoFromHealth(reply: HealthCheckResponse): ServerInfo {
     uptimeSecs: num(reply.uptime_secs),
     activeAgents: num(reply.active_agents),
     metadata,
+    backends: metadata.backends === undefined ? null : commaList(metadata.backends),
   };
+}
+
+/** The non-empty, trimmed items of a comma list. */
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }

@@ -1,7 +1,8 @@
 /** What the operator reads after issuing a command: the `CommandResult` with a next step. */
 import type { CommandResult } from '../../../shared/domain/result';
 import { assertNever } from '../../../shared/domain/command';
-import { formatTime } from './format';
+import { cleanReason, describeRefusal, sentence } from './errors';
+import { capitalize, formatTime } from './format';
 
 export type Tone = 'ok' | 'info' | 'warn' | 'error';
 
@@ -69,7 +70,7 @@ export function describeOutcome(what: string, result: CommandResult<ReplyLike>):
         : {
             tone: 'error',
             title: 'Refused',
-            detail: `The server refused ${what}: ${result.reply.error ?? 'no reason given'}. Check the agent's state and try again.`,
+            detail: describeRefusal(`The server refused ${what}`, result.reply.error),
             commandId,
           };
     }
@@ -88,14 +89,18 @@ export function describeOutcome(what: string, result: CommandResult<ReplyLike>):
       return {
         tone: 'warn',
         title: 'Outcome unknown',
-        detail: `${what} was sent but no reply came (${result.reason}); the server may have run it. Check the agent's status, then retry or cancel it in the queue panel.`,
+        detail: `${capitalize(what)} was sent but no reply came (${cleanReason(result.reason) || 'no reason known'}); the server may have run it. Check the agent's status, then retry or cancel it in the queue panel.`,
         commandId,
       };
     case 'failed':
       return {
         tone: 'error',
         title: 'Not sent',
-        detail: `${what} could not be sent: ${result.error}. Fix the cause and issue it again.`,
+        detail: sentence(
+          `${capitalize(what)} could not be sent`,
+          result.error,
+          'Fix the cause and issue it again.',
+        ),
         commandId,
       };
     default:

@@ -47,3 +47,8 @@ export const shortId = (id: string): string => id.slice(0, 8);
 /** "1 agent", "10,000 agents". */
 export const plural = (count: number, word: string): string =>
   `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+
+/** `text` with its first letter upper-cased, to start a sentence with a lower-case clause. */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -4,6 +4,7 @@
  * tail keeps exactly the lines a paged query returns.
  */
 import { parseOutputFilter } from '../../../shared/domain/outputFilter';
+import { capitalize } from './format';
 
 export type RegexCheck = { ok: true; regex: RegExp | null } | { ok: false; message: string };
 
@@ -26,12 +27,7 @@ export function checkRegex(pattern: string): RegexCheck {
     case 'syntax':
       return {
         ok: false,
-        // V8 already starts its message with these words; say them once.
-        message: `Invalid regular expression: ${parsed.detail.replace(/^Invalid regular expression: /, '')}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
+        message: `Invalid regular expression: ${parsed.detail}. Fix the pattern (escape special characters such as ( [ . * with \\).`,
       };
   }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -316,6 +316,8 @@ export const useAgentsStore = defineStore('agents', () => {
 
   return {
     serverId,
+    /** Every agent of the open server, unfiltered (read it only: the store patches it in place). */
+    rows,
     loading,
     error,
     subscriptionId,

@@ -10,7 +10,7 @@ import type { ControlCommandType, JsonValue } from '../../../shared/protocol/typ
 import { getApi } from '../api';
 import { whileBusy } from '../lib/busyKeys';
 import { describeOutcome, type OutcomeView } from '../lib/commandOutcome';
-import { describeError } from '../lib/errors';
+import { describeError, sentence } from '../lib/errors';
 import { fieldErrors } from '../lib/fieldErrors';
 import { shortId } from '../lib/format';
 import { useAgentsStore } from './agents';
@@ -36,6 +36,12 @@ export interface SpawnForm {
   env: { key: string; value: string }[];
   timeoutSecs: string;
   expiresAt?: number | undefined;
+}
+
+/** How a command's message names an agent: its name when the list knows it, else its short id. */
+function agentLabel(agentId: string): string {
+  const name = useAgentsStore().getRow(agentId)?.name;
+  return name === undefined || name === '' ? `agent ${shortId(agentId)}` : `"${name}"`;
 }
 
 /** Validates the spawn form against the contract's schema; errors are keyed `name`, `backend`, `task`, `env.N`, `timeoutSecs`. */
@@ -132,7 +138,7 @@ export const useCommandsStore = defineStore('commands', () => {
     payload?: JsonValue,
     expiresAt?: number,
   ): Promise<Issued<{ data: JsonValue | undefined }>> {
-    const what = `${command.replace('_', ' ')} agent ${shortId(agentId)}`;
+    const what = `${command.replace('_', ' ')} ${agentLabel(agentId)}`;
     return track(`${agentId}:${command}`, async () => {
       const result = await getApi().controlAgent({
         serverId,
@@ -160,7 +166,7 @@ export const useCommandsStore = defineStore('commands', () => {
   ): Promise<Issued<{ data: JsonValue | undefined; error: string | null }>> {
     const parsed = schemas.sendAction.safeParse(input);
     if (!parsed.success) return { kind: 'invalid', errors: fieldErrors(parsed.error) };
-    const what = `action "${input.action}" on agent ${shortId(input.agentId)}`;
+    const what = `action "${input.action}" on ${agentLabel(input.agentId)}`;
     return track(`${input.agentId}:action`, async () => {
       const result = await getApi().sendAction(input);
       if (!result.ok) return { kind: 'error', message: describeError(`Could not run ${what}`, result.error) };
@@ -193,7 +199,11 @@ export const useCommandsStore = defineStore('commands', () => {
     if (!value.reply.success) {
       return {
         ok: false,
-        message: `The server did not list its actions: ${value.reply.error ?? 'no reason given'}. Type the action name instead.`,
+        message: sentence(
+          'The server did not list its actions',
+          value.reply.error || 'no reason given',
+          'Type the action name instead.',
+        ),
       };
     }
     const actions = parseActionList(value.reply.data);

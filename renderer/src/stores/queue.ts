@@ -16,7 +16,8 @@ import { describeError } from '../lib/errors';
 
 /** States shown in the pending list: still to be sent, or sent with no known outcome. */
 export const OPEN_STATES: readonly CommandState[] = ['queued', 'sending', 'timed_out'];
-const isOpen = (state: CommandState): boolean => OPEN_STATES.includes(state);
+/** Whether a command in `state` belongs in the pending list (still to be sent, or outcome unknown). */
+export const isOpenState = (state: CommandState): boolean => OPEN_STATES.includes(state);
 
 /** History page size. */
 export const HISTORY_PAGE = 100;
@@ -36,6 +37,8 @@ export const useQueueStore = defineStore('queue', () => {
   const quarantined = shallowRef<QuarantinedCommand[]>([]);
   const notices = shallowRef<QueueNotice[]>([]);
   const exporting = ref(false);
+  /** Which command each retried one was retried as (the same id while its outcome was unknown). */
+  const retriedAs = ref<Record<string, string>>({});
   let off: (() => void) | null = null;
 
   const pending = computed(() =>
@@ -57,7 +60,7 @@ export const useQueueStore = defineStore('queue', () => {
     const next = new Map(pendingMap.value);
     let settled: QueuedCommand[] = [];
     for (const command of commands) {
-      if (isOpen(command.state)) next.set(command.id, command);
+      if (isOpenState(command.state)) next.set(command.id, command);
       else {
         next.delete(command.id);
         if (command.settledAt !== null) settled.push(command);
@@ -162,10 +165,21 @@ export const useQueueStore = defineStore('queue', () => {
     return act(id, 'cancelling', 'Could not cancel the command', call, show);
   }
 
-  /** Retries a command (same request id while its outcome is unknown). Returns an error sentence or null. */
+  /**
+   * Retries a command (same request id while its outcome is unknown, else a new command); the
+   * retry is then found with `latest(retriedAs[id])`. Returns an error sentence or null.
+   */
   function retry(id: string, expiresAt?: number): Promise<string | null> {
     const call = () => getApi().retryCommand({ id, ...(expiresAt === undefined ? {} : { expiresAt }) });
-    return act(id, 'retrying', 'Could not retry the command', call, show);
+    return act(id, 'retrying', 'Could not retry the command', call, (command) => {
+      retriedAs.value = { ...retriedAs.value, [id]: command.id };
+      show(command);
+    });
+  }
+
+  /** The newest known copy of a command: pending first, then the loaded history. */
+  function latest(id: string): QueuedCommand | undefined {
+    return pendingMap.value.get(id) ?? history.value.find((c) => c.id === id);
   }
 
   /** Deletes a quarantined command for good (it was never sent). Returns an error sentence or null. */
@@ -222,6 +236,8 @@ export const useQueueStore = defineStore('queue', () => {
     textFilter,
     busy,
     exporting,
+    retriedAs,
+    latest,
     quarantined,
     notices,
     start,

@@ -122,6 +122,8 @@ export const useServersStore = defineStore('servers', () => {
   const servers = ref<ServerView[]>([]);
   const appInfo = shallowRef<AppInfo | null>(null);
   const loading = ref(false);
+  /** The list has been asked for at least once (a deep link waits for it before saying "not found"). */
+  const loaded = ref(false);
   const error = ref<string | null>(null);
   let off: (() => void) | null = null;
 
@@ -153,6 +155,7 @@ export const useServersStore = defineStore('servers', () => {
       });
     } finally {
       loading.value = false;
+      loaded.value = true;
     }
   }
 
@@ -221,6 +224,7 @@ export const useServersStore = defineStore('servers', () => {
     byId,
     appInfo,
     loading,
+    loaded,
     error,
     start,
     stop,

@@ -16,6 +16,7 @@ import { addServer, openConsole, openServer } from './ui';
  * collide, even when wdio runs several at once.
  */
 export const CONSOLE_PORTS = { first: 32500, last: 32639 } as const;
+const CONSOLE_PORTS_PER_SLOT = 10;
 export const SERVER_PORTS = { first: 27000, last: 28399 } as const;
 const SLOT_COUNT = 14;
 
@@ -62,8 +63,8 @@ export class E2eStack {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT)
       throw new RangeError(`e2e slot must be 0-${SLOT_COUNT - 1}, got ${slot}`);
     const consolePorts = new PortAllocator(
-      CONSOLE_PORTS.first + slot * 10,
-      CONSOLE_PORTS.first + slot * 10 + 9,
+      CONSOLE_PORTS.first + slot * CONSOLE_PORTS_PER_SLOT,
+      CONSOLE_PORTS.first + (slot + 1) * CONSOLE_PORTS_PER_SLOT - 1,
     );
     const base = SERVER_PORTS.first + slot * 100;
     const serverPort = await freePair(base, base + 49);

@@ -2,6 +2,7 @@
  * What an operator does in the console, as WebdriverIO steps on `data-testid` hooks
  * (`renderer/TESTIDS.md`). Every wait names what it waited for, so a failure says which step.
  */
+import { AssertionError } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, $$, browser } from '@wdio/globals';
@@ -149,6 +150,17 @@ export async function openServer(name: string): Promise<void> {
   await $(tid('agents-view')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the agents view' });
 }
 
+/**
+ * Picks `name` in the spawn dialog's backend field: the dropdown of the backends the server
+ * advertises, or the text field of a server that lists none.
+ */
+export async function chooseBackend(name: string): Promise<void> {
+  const field = $(tid('spawn-backend'));
+  await field.waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the backend field' });
+  if ((await field.getTagName()).toLowerCase() === 'select') await field.selectByAttribute('value', name);
+  else await typeInto('spawn-backend', name);
+}
+
 /** What the spawn dialog reported. */
 export interface SpawnOutcome {
   /** `data-status` of the outcome banner: `Done`, `Queued`, `Refused`… */
@@ -167,7 +179,7 @@ export async function spawnFixture(
 ): Promise<SpawnOutcome> {
   if (!(await $(tid('spawn-dialog')).isExisting())) await $(tid('spawn-open')).click();
   await $(tid('spawn-dialog')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the spawn dialog' });
-  await typeInto('spawn-backend', NODE_BACKEND);
+  await chooseBackend(NODE_BACKEND);
   await typeInto('spawn-name', name);
   await typeInto('spawn-task', AGENT_FIXTURE_DIR + script);
   const entries = Object.entries(env);
@@ -217,6 +229,22 @@ export async function agentRow(name: string): Promise<WebdriverIO.Element> {
 
 /** Waits for the row of an agent to show a status (`name`, `status`, `timeout`); returns the agent id. */
 export const waitAgentStatus = attributeWait(agentRow, 'data-status', 'data-agent-id', 'agent');
+
+/**
+ * Spawns one long-running `lines.js` agent per name from the agents view, closes the dialog and
+ * waits until each row shows running; returns their ids by name.
+ * @throws AssertionError when a spawn is not `Done`
+ */
+export async function spawnRunning(names: readonly string[]): Promise<Map<string, string>> {
+  for (const name of names) {
+    const outcome = await spawnFixture(name, 'lines.js');
+    if (outcome.status !== 'Done') throw new AssertionError({ message: `spawn ${name}: ${outcome.text}` });
+  }
+  await closeSpawnDialog();
+  const ids = new Map<string, string>();
+  for (const name of names) ids.set(name, await waitAgentStatus(name, 'running'));
+  return ids;
+}
 
 /** Texts of the rendered output lines (line number column stripped). */
 export async function outputLines(): Promise<string[]> {

@@ -101,16 +101,16 @@ describe('queue: commands issued while the server is down are delivered once aft
       timeoutMsg: 'the queue to drain after the server came back',
     });
     await waitFor(async () => {
-      const history = await commandStates(tid('history-item'));
+      const history = await commandStates('[data-testid^="history-row-"]');
       return queued.every((id) => history.has(id));
     }, 'the three commands in the history');
-    const history = await commandStates(tid('history-item'));
+    const history = await commandStates('[data-testid^="history-row-"]');
     const outcomes = queued.map((id) => history.get(id)).sort();
     // Two spawns ran; the pause reached the new server, which no longer knows the agent.
     assert.deepEqual(outcomes, ['failed', 'succeeded', 'succeeded']);
-    const historyIds = (await $$(tid('history-item')).map((el) => el.getAttribute('data-command-id'))).filter(
-      (id) => id !== null && queued.includes(id),
-    );
+    const historyIds = (
+      await $$('[data-testid^="history-row-"]').map((el) => el.getAttribute('data-command-id'))
+    ).filter((id) => id !== null && queued.includes(id));
     assert.equal(historyIds.length, 3, 'one history entry per command');
     await showFeed(false);
     await shot('queue-history');

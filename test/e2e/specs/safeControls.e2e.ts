@@ -2,7 +2,7 @@
 /**
  * Safe controls against a real agent server: Kill asks first and names the agent, Escape
  * cancels (the agent keeps running, the server never hears of it), confirming kills it; the
- * `k` shortcut asks too, and "don't ask again" skips the next question of the session; Resume
+ * `K` shortcut asks too, and "don't ask again" skips the next question of the session; Resume
  * is off on a running agent and says why; a batch stop of three agents names the count. Shots
  * of the dialog, the agent view and every state badge, light and dark.
  */
@@ -147,10 +147,10 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     await shot('safe-agent-view-ended-light');
   });
 
-  it('the k shortcut asks too; "don\'t ask again" skips the next question', async function () {
+  it('the K (kill) shortcut asks too; "don\'t ask again" skips the next question', async function () {
     await backToAgents();
     await select('build-2');
-    await browser.keys('k');
+    await browser.keys('K');
     await waitShown('confirm-dialog');
     assert.equal(await $(tid('confirm-question')).getText(), 'Kill agent build-2?');
     assert.deepEqual(received(), ['kill build-1'], 'nothing sent before the answer');
@@ -159,7 +159,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     await waitAgentStatus('build-2', 'terminated');
 
     await select('build-3');
-    await browser.keys('k');
+    await browser.keys('K');
     await waitAgentStatus('build-3', 'terminated');
     assert.equal(await $(tid('confirm-dialog')).isExisting(), false, 'no question the second time');
     assert.deepEqual(received(), ['kill build-1', 'kill build-2', 'kill build-3']);

@@ -23,7 +23,7 @@ import {
 } from '../../../shared/ipc';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
-import { summarizeRequest } from '../../../shared/domain/command';
+import { canRetry, isOutcomeUnknown, summarizeRequest } from '../../../shared/domain/command';
 import type { CommandResult } from '../../../shared/domain/result';
 import type {
   ClientKeyInfo,
@@ -92,6 +92,7 @@ export function serverStatus(serverId: string, over: Partial<ServerStatus> = {})
     lastError: null,
     remoteServerId: 'remote',
     capabilities: ['custom_action', 'batch', 'output_query', 'dedupe', 'status_stream'],
+    backends: ['claude', 'opencode', 'shell', '<program>-cli'],
     legacy: false,
     activeAgents: 0,
     pubEndpoint: 'tcp://127.0.0.1:5556',
@@ -159,6 +160,8 @@ export class FakeApi {
    * running and the reply's data says `{"pending": "pause"}`, as our server reports it.
    */
   readonly slowToPause = new Set<string>();
+  /** The reason a failing agent's batch result gives (default "Agent is not running"). */
+  readonly failReason = new Map<string, string>();
   /** When true, mutating commands are queued instead of run. */
   offline = false;
   readonly subscriptions = new Map<string, { kind: 'status' | 'logs'; serverId: string; agentId?: string }>();
@@ -460,7 +463,7 @@ export class FakeApi {
             agent_id: agentId,
             success,
             status: success ? ('paused' as const) : null,
-            error: success ? null : 'Agent is not running',
+            error: success ? null : (this.failReason.get(agentId) ?? 'Agent is not running'),
           });
           if (!success && p.value.failFast) break;
         }
@@ -580,7 +583,15 @@ export class FakeApi {
         if (!p.ok) return Promise.resolve(p.result);
         const command = this.commands.get(p.value.id);
         if (!command) return Promise.resolve(fail('not_found', `No command ${p.value.id}.`));
-        const retried: QueuedCommand = { ...command, state: 'queued', settledAt: null, outcome: null };
+        if (!canRetry(command.state)) {
+          return Promise.resolve(fail('conflict', `The command is ${command.state} and cannot be retried.`));
+        }
+        // docs/ARCHITECTURE.md §3.5: the same command while its outcome is unknown, else a new one.
+        const retried: QueuedCommand = isOutcomeUnknown(command)
+          ? { ...command, state: 'queued', settledAt: null, outcome: null }
+          : this.makeCommand(command.serverId, { ...command.request, request_id: fakeUuid() }, 'queued', {
+              retryOf: command.id,
+            });
         this.commands.set(retried.id, retried);
         return Promise.resolve(ok(retried));
       },

@@ -187,6 +187,9 @@ describe('agent server (in-process, real sockets)', () => {
     });
     expect(bad.success).toBe(false);
     expect(bad.error).toMatch(/^invalid regex: /);
+    // One lead, not the server's and the regex engine's both.
+    expect(bad.error).not.toMatch(/invalid regular expression/i);
+    expect(bad.error).toMatch(/Unterminated group/);
   });
 
   it('replays a duplicate request_id without running it twice', async () => {

@@ -177,6 +177,10 @@ describe('parseCtlArgs: commands', () => {
     expect(usage(['spawn', '--backend', 'b', '--task', 't', '--name', '   '])).toBe(
       '--name: name is required',
     );
+    // A blank task is refused by the window's own schema, before anything is sent.
+    expect(usage(['spawn', '--backend', 'b', '--task', '  ', '--name', 'n'])).toBe(
+      '--task: task is required: say what the agent should do',
+    );
     expect(usage(['spawn', '--backend', '  ', '--task', 't', '--name', 'n'])).toMatch(
       /^--backend: backend is required/,
     );

@@ -1,6 +1,7 @@
 import { mount, type VueWrapper } from '@vue/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../../../../renderer/src/App.vue';
+import { consoleRouter } from '../../../../renderer/src/router';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useUiStore } from '../../../../renderer/src/stores/ui';
 import { freshApp, settle } from '../setup';
@@ -17,7 +18,9 @@ describe('App shell and keyboard shortcuts', () => {
     ctx = freshApp();
     serverId = ctx.fake.addServer('local', {}, true);
     ctx.fake.addAgents(serverId, 3);
-    wrapper = mount(App, { attachTo: document.body, global: { plugins: [ctx.pinia] } });
+    // The app's router is one per page: each test starts from an empty URL, as a first visit.
+    await consoleRouter().replace('/');
+    wrapper = mount(App, { attachTo: document.body, global: { plugins: [ctx.pinia, consoleRouter()] } });
     await settle(10);
   });
   afterEach(() => {
@@ -64,7 +67,7 @@ describe('App shell and keyboard shortcuts', () => {
     expect(agents.getRow(first ?? '')?.status).toBe('paused');
     agents.toggleAllFiltered(); // one was selected: now all shown are
     expect(agents.selectedIds).toHaveLength(3);
-    press('k');
+    press('K');
     await settle();
     expect(useUiStore().batchOpen).toBe(true);
     expect((wrapper.get('[data-testid="batch-command"]').element as HTMLSelectElement).value).toBe('kill');

@@ -45,7 +45,7 @@ describe('the quarantined section of the queue view', () => {
     expect(wrapper.find('[data-testid="quarantine-panel"]').exists()).toBe(false);
     const pending = mount(QueuePanel, { global: { plugins: [ctx.pinia] } });
     expect(pending.get('[data-testid="queue-empty"]').text()).toBe(
-      'Nothing waiting: every command was delivered.',
+      'Nothing queued: every command was delivered. Commands issued while a server is offline wait here.',
     );
   });
 

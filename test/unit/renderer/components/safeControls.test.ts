@@ -6,6 +6,7 @@ import AgentControls from '../../../../renderer/src/components/AgentControls.vue
 import BatchPanel from '../../../../renderer/src/components/BatchPanel.vue';
 import ConfirmDialog from '../../../../renderer/src/components/ConfirmDialog.vue';
 import AgentView from '../../../../renderer/src/views/AgentView.vue';
+import { consoleRouter } from '../../../../renderer/src/router';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useConfirmStore } from '../../../../renderer/src/stores/confirm';
 import { useServersStore } from '../../../../renderer/src/stores/servers';
@@ -247,7 +248,7 @@ describe('pause of a cooperative agent that has not confirmed', () => {
   });
 });
 
-describe('shortcuts s and k', () => {
+describe('shortcuts s and K (kill)', () => {
   async function app() {
     const ctx = freshApp();
     const serverId = ctx.fake.addServer('local', {}, true);
@@ -255,15 +256,19 @@ describe('shortcuts s and k', () => {
       ctx.fake.addAgents(serverId, 1)[0],
       ctx.fake.addAgents(serverId, 1, 'completed')[0],
     ];
-    const wrapper = track(mount(App, { attachTo: document.body, global: { plugins: [ctx.pinia] } }));
+    // The app's router is one per page: start from an empty URL, as a first visit.
+    await consoleRouter().replace('/');
+    const wrapper = track(
+      mount(App, { attachTo: document.body, global: { plugins: [ctx.pinia, consoleRouter()] } }),
+    );
     await settle(10);
     return { ctx, serverId, wrapper, running: running?.id ?? '', done: done?.id ?? '' };
   }
 
-  it('k asks first and sends nothing until confirmed; Escape cancels', async () => {
+  it('K asks first and sends nothing until confirmed; Escape cancels', async () => {
     const { ctx, serverId, running } = await app();
     useAgentsStore().click(running, {});
-    keydown(document.body, 'k');
+    keydown(document.body, 'K');
     await settle();
     expect(byId('confirm-question')?.textContent).toBe('Kill agent agent-00000?');
     expect(ctx.fake.callsOf('controlAgent')).toEqual([]);
@@ -284,7 +289,7 @@ describe('shortcuts s and k', () => {
     const { ctx, running, done } = await app();
     const agents = useAgentsStore();
     agents.click(done, {});
-    keydown(document.body, 'k');
+    keydown(document.body, 'K');
     await settle();
     expect(byId('confirm-dialog')).toBeNull();
     expect(byId('toast')?.textContent).toContain('The agent has ended (completed); nothing to control');

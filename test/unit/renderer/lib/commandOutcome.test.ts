@@ -101,4 +101,34 @@ describe('describeOutcome', () => {
       'Could not pause agent 1: Server build is offline. Check that the server is running and reachable; the console reconnects by itself.',
     );
   });
+
+  it('words each status once: the server reason after the lead, cleaned, with one next step', () => {
+    const done = fake.makeCommand('s', request, 'failed');
+    const cases = [
+      {
+        result: {
+          status: 'done' as const,
+          command: done,
+          reply: { success: false, error: '{"error":"Agent not found: x"}' },
+        },
+        detail:
+          'The server refused pause "nightly": Agent not found: x. Refresh the agent list: the agent may have ended or been removed, or the server restarted.',
+      },
+      {
+        result: {
+          status: 'failed' as const,
+          command: done,
+          error: 'Error: too large\n    at encode (codec.js:1:1)',
+        },
+        detail: 'Pause "nightly" could not be sent: too large. Fix the cause and issue it again.',
+      },
+      {
+        result: { status: 'unknown' as const, command: done, reason: 'no reply in 30 s.' },
+        detail:
+          'Pause "nightly" was sent but no reply came (no reply in 30 s); the server may have run it. Check the agent\'s status, then retry or cancel it in the queue panel.',
+      },
+    ];
+    for (const { result, detail } of cases)
+      expect(describeOutcome('pause "nightly"', result).detail).toBe(detail);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shortcutFor } from '../../../../renderer/src/lib/shortcuts';
+import { SHORTCUTS, shortcutFor } from '../../../../renderer/src/lib/shortcuts';
 
 const key = (k: string, target: EventTarget | null = document.body, mods: Partial<KeyboardEvent> = {}) => ({
   key: k,
@@ -13,7 +13,9 @@ const key = (k: string, target: EventTarget | null = document.body, mods: Partia
 describe('shortcutFor', () => {
   it('maps the main keys', () => {
     expect(shortcutFor(key('p'))).toBe('pause');
-    expect(shortcutFor(key('k'))).toBe('kill');
+    expect(shortcutFor(key('K'))).toBe('kill');
+    expect(shortcutFor(key('k'))).toBe('rowPrev');
+    expect(shortcutFor(key('j'))).toBe('rowNext');
     expect(shortcutFor(key('/'))).toBe('focusFilter');
     expect(shortcutFor(key('?'))).toBe('help');
     expect(shortcutFor(key('x'))).toBeNull();
@@ -29,5 +31,19 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key('s', checkbox))).toBe('stop');
     expect(shortcutFor(key('p', document.body, { ctrlKey: true }))).toBeNull();
     expect(shortcutFor(key('Escape', input))).toBe('close');
+  });
+
+  it('Ctrl+K and Cmd+K open the palette, even from a field; Alt+K and plain k do not', () => {
+    const input = document.createElement('input');
+    expect(shortcutFor(key('k', document.body, { ctrlKey: true }))).toBe('palette');
+    expect(shortcutFor(key('k', input, { metaKey: true }))).toBe('palette');
+    expect(shortcutFor(key('K', input, { ctrlKey: true }))).toBe('palette');
+    expect(shortcutFor(key('k', document.body, { ctrlKey: true, altKey: true }))).toBeNull();
+    expect(shortcutFor(key('k', input))).toBeNull();
+  });
+
+  it('every key is bound to one action only', () => {
+    const keys = SHORTCUTS.map((s) => s.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -40,6 +40,8 @@ describe('parseOutputFilter', () => {
     const bad = refusal('(unclosed');
     expect(bad.problem).toBe('syntax');
     expect(bad.detail).toMatch(/Unterminated group/);
+    // The engine's own lead is dropped: callers add theirs ("invalid regex: …" on the wire).
+    expect(bad.detail).not.toMatch(/invalid regular expression/i);
   });
 
   it('refuses flags other than i, m, s, u and repeated flags', () => {
