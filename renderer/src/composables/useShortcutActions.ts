@@ -5,10 +5,10 @@
 import type { ControlCommandType } from '../../../shared/protocol/types';
 import { assertNever } from '../../../shared/domain/command';
 import type { ShortcutAction } from '../lib/shortcuts';
+import { useAgentControlRules } from './useAgentControlRules';
 import { useAgentsStore } from '../stores/agents';
 import { useBatchStore } from '../stores/batch';
 import { useCommandsStore } from '../stores/commands';
-import { useConfirmStore } from '../stores/confirm';
 import { useSettingsStore } from '../stores/settings';
 import { useUiStore } from '../stores/ui';
 
@@ -24,7 +24,9 @@ type QuickCommand = Extract<ControlCommandType, 'pause' | 'resume' | 'stop' | 'k
 
 /**
  * The runner of shortcut actions. `currentView` gives the view on screen (read at each run).
- * Stop and kill of one agent ask the confirmation gate (renderer/src/stores/confirm.ts) first;
+ * A control that does not apply to the agent's state says why and sends nothing
+ * (renderer/src/lib/controlAvailability.ts); stop and kill of one agent ask the confirmation
+ * gate (renderer/src/stores/confirm.ts) first;
  * several selected agents go to the batch panel, which asks its own way.
  */
 export function useShortcutActions(currentView: () => ViewHooks | null): (action: ShortcutAction) => void {
@@ -33,7 +35,7 @@ export function useShortcutActions(currentView: () => ViewHooks | null): (action
   const settings = useSettingsStore();
   const commands = useCommandsStore();
   const batch = useBatchStore();
-  const confirm = useConfirmStore();
+  const rules = useAgentControlRules();
 
   /** The agents a single-agent action acts on: the open one, or the selected ones. */
   function targetAgents(): string[] {
@@ -55,10 +57,12 @@ export function useShortcutActions(currentView: () => ViewHooks | null): (action
     }
     const [target] = targets;
     if (target === undefined) return;
-    if (command === 'stop' || command === 'kill') {
-      const name = agents.getRow(target)?.name ?? target;
-      if (!(await confirm.ask({ command, targets: [{ id: target, name }] }))) return;
+    const verdict = rules.availability(sid, target, command);
+    if (!verdict.enabled) {
+      ui.notify('warn', verdict.why ?? `${command} does not apply to this agent.`);
+      return;
     }
+    if ((command === 'stop' || command === 'kill') && !(await rules.confirm(command, [target]))) return;
     ui.notify('info', `Sending ${command}…`);
     const issued = await commands.control(sid, target, command);
     if (issued.kind === 'outcome')

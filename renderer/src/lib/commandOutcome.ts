@@ -22,6 +22,14 @@ export interface ReplyLike {
   /** Batch replies: how many agents succeeded and failed. */
   readonly successful?: number | bigint;
   readonly failed?: number | bigint;
+  /** Control replies: `{"pending": "pause" | "resume"}` while the agent has not confirmed. */
+  readonly data?: unknown;
+}
+
+/** The pause or resume a reply says is still waiting for the agent (docs/PROTOCOL.md §4.1), or null. */
+export function pendingRequestOf(data: unknown): 'pause' | 'resume' | null {
+  if (typeof data !== 'object' || data === null || !('pending' in data)) return null;
+  return data.pending === 'pause' || data.pending === 'resume' ? data.pending : null;
 }
 
 /** Describes a command result; `what` names the command, e.g. "pause agent 1b4e28ba". */
@@ -41,6 +49,19 @@ export function describeOutcome(what: string, result: CommandResult<ReplyLike>):
           tone: 'warn',
           title: 'Partly done',
           detail: `${what}: ${Number(successful)} succeeded, ${Number(failed)} failed. Read each failure below; "Retry failed only" runs it again for those.`,
+          commandId,
+        };
+      }
+      const pending = result.reply.success ? pendingRequestOf(result.reply.data) : null;
+      if (pending !== null) {
+        // A cooperative agent has been asked and not answered yet: it is not paused (resumed) yet.
+        const now = pending === 'pause' ? 'still running' : 'still paused';
+        return {
+          tone: 'info',
+          title: `${pending === 'pause' ? 'Pause' : 'Resume'} requested — waiting for the agent to confirm`,
+          detail: `The server asked for ${what}; the agent is ${now} until it confirms.${
+            pending === 'pause' ? ' A forced pause (SIGSTOP) stops it at once.' : ''
+          }`,
           commandId,
         };
       }

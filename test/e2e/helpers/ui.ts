@@ -267,3 +267,22 @@ export async function setTheme(want: 'dark' | 'light'): Promise<void> {
   }
   throw new Error(`the theme toggle did not switch to ${want}`);
 }
+
+/** Waits until the element with test id `id` is displayed (or, with `gone`, no longer exists). */
+export async function waitShown(id: string, gone = false): Promise<void> {
+  const el = $(tid(id));
+  if (gone) await el.waitForExist({ reverse: true, timeout: UI_WAIT_MS, timeoutMsg: `${id} to go away` });
+  else await el.waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: `${id} to be shown` });
+}
+
+/**
+ * Answers the stop/kill confirmation (ConfirmDialog): `confirm` clicks its confirm button,
+ * `cancel` its Cancel. Returns the question it asked, e.g. "Kill agent build-1?".
+ */
+export async function answerConfirm(answer: 'confirm' | 'cancel'): Promise<string> {
+  await waitShown('confirm-dialog');
+  const question = await $(tid('confirm-question')).getText();
+  await $(tid(answer === 'confirm' ? 'confirm-yes' : 'confirm-cancel')).click();
+  await waitShown('confirm-dialog', true);
+  return question;
+}

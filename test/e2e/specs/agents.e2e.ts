@@ -9,6 +9,7 @@ import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite } from '../helpers/e2eStack';
 import {
   addServer,
+  answerConfirm,
   agentRow,
   closeSpawnDialog,
   openConsole,
@@ -113,6 +114,7 @@ describe('agents: spawn, status, controls, output, actions', function () {
   it('stops the agent and sees it terminated', async function () {
     const status = $(tid('agent-status'));
     await $(tid('agent-stop')).click();
+    await answerConfirm('confirm');
     await waitFor(
       async () => (await status.getAttribute('data-state')) === 'terminated',
       'agent view: terminated',

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { $, $$ } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import {
+  answerConfirm,
   closeSpawnDialog,
   shot,
   spawnFixture,
@@ -49,6 +50,7 @@ describe('batch: one agent fails, the others succeed', function () {
     await $(tid('batch-command')).selectByAttribute('value', 'stop');
     await $(tid('batch-continue')).click();
     await $(tid('batch-run')).click();
+    assert.match(await answerConfirm('confirm'), /^Stop 4 agents: /);
 
     await $(tid('batch-outcome')).waitForDisplayed({ timeout: 20_000, timeoutMsg: 'the batch outcome' });
     await waitFor(async () => (await $$(tid('batch-result')).length) === 4, 'four batch results');

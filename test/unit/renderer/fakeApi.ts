@@ -4,6 +4,7 @@
  * schemas (as the real handlers do), queries follow docs/PROTOCOL.md §4.4 (regex filter,
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
+import type { AgentDetails } from '../../../shared/domain/agentDetails';
 import { droppedLinesNotice } from '../../../shared/domain/droppedLines';
 import { filterErrorText, parseOutputFilter } from '../../../shared/domain/outputFilter';
 import {
@@ -20,7 +21,6 @@ import {
   type IpcResult,
   type ServerView,
 } from '../../../shared/ipc';
-import type { AgentDetails } from '../../../shared/domain/agentDetails';
 import type { CommandState, QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { canRetry, isOutcomeUnknown, summarizeRequest } from '../../../shared/domain/command';
@@ -88,6 +88,21 @@ export function agentInfo(name: string, status: AgentStatus = 'running', id: str
     model_backend: 'shell',
     started_at: { secs_since_epoch: 1_700_000_000, nanos_since_epoch: 0 },
     task: `task of ${name}`,
+  };
+}
+
+/** An agent's details as our server reports them (a running agent unless `over` says otherwise). */
+export function agentDetails(over: Partial<AgentDetails> = {}): AgentDetails {
+  return {
+    agentId: 'a',
+    pid: 4242,
+    startedAtMs: 1_700_000_000_000,
+    endedAtMs: null,
+    exitCode: null,
+    signal: null,
+    endReason: null,
+    pendingRequest: null,
+    ...over,
   };
 }
 
@@ -163,6 +178,11 @@ export class FakeApi {
   notices: QueueNotice[] = [];
   /** Agents whose commands (control and batch) fail. */
   readonly failing = new Set<string>();
+  /**
+   * Cooperative agents that have not acknowledged a pause: `pause` (without force) leaves them
+   * running and the reply's data says `{"pending": "pause"}`, as our server reports it.
+   */
+  readonly slowToPause = new Set<string>();
   /** The reason a failing agent's batch result gives (default "Agent is not running"). */
   readonly failReason = new Map<string, string>();
   /** When true, mutating commands are queued instead of run. */
@@ -425,8 +445,9 @@ export class FakeApi {
         const agent = this.agent(serverId, agentId);
         const success = agent !== null && !this.failing.has(agentId);
         let status: AgentStatus | null = agent?.status ?? null;
+        const pending = command === 'pause' && p.value.payload === undefined && this.slowToPause.has(agentId);
         if (agent !== null && success) {
-          if (command === 'pause') agent.status = 'paused';
+          if (command === 'pause' && !pending) agent.status = 'paused';
           if (command === 'resume') agent.status = 'running';
           if (command === 'stop' || command === 'kill') agent.status = 'terminated';
           status = agent.status;
@@ -437,7 +458,7 @@ export class FakeApi {
           agent_id: agentId,
           success,
           status,
-          data: null,
+          data: pending ? { pending: 'pause' } : null,
           error: success ? null : agent ? 'Agent is not running' : `Agent not found: ${agentId}`,
         };
         return Promise.resolve(ok(this.settle(serverId, request, reply, success, p.value.expiresAt)));

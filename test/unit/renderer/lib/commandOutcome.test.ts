@@ -59,6 +59,41 @@ describe('describeOutcome', () => {
     ).toContain('too large');
   });
 
+  it('a pause (resume) the agent has not confirmed reads as requested, never as done', () => {
+    const done = fake.makeCommand('s', request, 'succeeded');
+    const pause = describeOutcome('pause agent x', {
+      status: 'done',
+      command: done,
+      reply: { success: true, data: { pending: 'pause' } },
+    });
+    expect(pause).toMatchObject({
+      tone: 'info',
+      title: 'Pause requested — waiting for the agent to confirm',
+    });
+    expect(pause.detail).toContain('still running until it confirms');
+    expect(`${pause.title} ${pause.detail}`).not.toMatch(/\bpaused\b/);
+    const resume = describeOutcome('resume agent x', {
+      status: 'done',
+      command: done,
+      reply: { success: true, data: { pending: 'resume' } },
+    });
+    expect(resume.title).toBe('Resume requested — waiting for the agent to confirm');
+    // Other data, or a refusal, keeps the usual outcome.
+    for (const data of [null, { pending: 'stop' }, 'pending']) {
+      expect(
+        describeOutcome('pause agent x', { status: 'done', command: done, reply: { success: true, data } })
+          .title,
+      ).toBe('Done');
+    }
+    expect(
+      describeOutcome('pause agent x', {
+        status: 'done',
+        command: done,
+        reply: { success: false, error: 'no', data: { pending: 'pause' } },
+      }).title,
+    ).toBe('Refused');
+  });
+
   it('describeError adds context and a next step to the IpcError message', () => {
     expect(
       describeError('Could not pause agent 1', { code: 'offline', message: 'Server build is offline' }),
