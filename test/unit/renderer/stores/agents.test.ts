@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { watch } from 'vue';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
+import { useAgentDetailsStore } from '../../../../renderer/src/stores/agentDetails';
 import { agentInfo, statusUpdate } from '../fakeApi';
 import { manualFrames, settle, withFreshServer } from '../setup';
 
@@ -130,9 +131,12 @@ describe('agents store', () => {
   it('dispose removes its event listeners and releases the subscription', async () => {
     const store = useAgentsStore();
     await store.open(ctx.serverId);
-    expect(ctx.fake.listenerCount('status')).toBe(1);
+    // Its own listener, and the details store's (loaded with the list, disposed on its own).
+    expect(ctx.fake.listenerCount('status')).toBe(2);
     store.$dispose();
     await settle();
+    expect(ctx.fake.listenerCount('status')).toBe(1);
+    useAgentDetailsStore().$dispose();
     expect(ctx.fake.listenerCount('status')).toBe(0);
     expect(ctx.fake.subscriptions.size).toBe(0);
   });
