@@ -45,7 +45,7 @@ describe('status feed: one row per refusal, kept across reloads, linked to agent
 
     // Settle: once the history lists the command as failed, every announcement of it is out.
     await $(tid('nav-queue')).click();
-    await $(`${tid('history-item')}[data-command-id="${commandId}"][data-state="failed"]`).waitForDisplayed({
+    await $(`${tid(`history-row-${commandId}`)}[data-state="failed"]`).waitForDisplayed({
       timeout: UI_WAIT_MS,
     });
     await $(tid('nav-queue')).click();
@@ -81,11 +81,15 @@ describe('status feed: one row per refusal, kept across reloads, linked to agent
       timeoutMsg: "the row's agent",
     });
     await rowOf(commandId).$(tid('feed-retry-link')).click();
-    await $(`${tid('history-item')}[data-command-id="${commandId}"]`).waitForDisplayed({
+    await $(`${tid(`history-row-${commandId}`)}[aria-current="true"]`).waitForDisplayed({
       timeout: UI_WAIT_MS,
       timeoutMsg: 'the command in the history',
     });
-    assert.equal((await $$(tid('history-item')).getElements()).length, 1, 'the history shows that command');
+    assert.equal(
+      (await $$('[data-testid^="history-row-"]').getElements()).length,
+      1,
+      'the history shows that command',
+    );
     await shot('feed-history-light');
     await setTheme('dark');
     await shot('feed-history-dark');
