@@ -43,12 +43,15 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 
 /** The shortcut a key event means, or null (modifiers held, typing, or an unbound key). */
 export function shortcutFor(
-  event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>,
+  event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'> & { shiftKey?: boolean },
 ): ShortcutAction | null {
   if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') return 'palette';
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   // Escape works everywhere, even in a field (it closes the dialog the field is in).
   if (event.key !== 'Escape' && isTypingTarget(event.target)) return null;
   const found = SHORTCUTS.find((s) => s.key === event.key && s.action !== 'palette');
+  // An upper-case binding (Kill is `K`) needs Shift held: with Caps Lock on, `k` (previous row)
+  // also arrives as `K` and must not kill.
+  if (found && found.key.length === 1 && found.key !== found.key.toLowerCase() && event.shiftKey !== true) return null;
   return found ? found.action : null;
 }

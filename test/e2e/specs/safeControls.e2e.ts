@@ -150,7 +150,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
   it('the K (kill) shortcut asks too; "don\'t ask again" skips the next question', async function () {
     await backToAgents();
     await select('build-2');
-    await browser.keys('K');
+    await browser.keys(['Shift', 'K']);
     await waitShown('confirm-dialog');
     assert.equal(await $(tid('confirm-question')).getText(), 'Kill agent build-2?');
     assert.deepEqual(received(), ['kill build-1'], 'nothing sent before the answer');
@@ -159,7 +159,7 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
     await waitAgentStatus('build-2', 'terminated');
 
     await select('build-3');
-    await browser.keys('K');
+    await browser.keys(['Shift', 'K']);
     await waitAgentStatus('build-3', 'terminated');
     assert.equal(await $(tid('confirm-dialog')).isExisting(), false, 'no question the second time');
     assert.deepEqual(received(), ['kill build-1', 'kill build-2', 'kill build-3']);

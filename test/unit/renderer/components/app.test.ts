@@ -6,8 +6,10 @@ import { useAgentsStore } from '../../../../renderer/src/stores/agents';
 import { useUiStore } from '../../../../renderer/src/stores/ui';
 import { freshApp, settle } from '../setup';
 
+/** Presses `key`; an upper-case letter is typed with Shift, as a person types it. */
 const press = (key: string, target: EventTarget = document.body): void => {
-  target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+  const shiftKey = key !== key.toLowerCase();
+  target.dispatchEvent(new KeyboardEvent('keydown', { key, shiftKey, bubbles: true }));
 };
 
 describe('App shell and keyboard shortcuts', () => {

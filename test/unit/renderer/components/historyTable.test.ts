@@ -6,6 +6,7 @@ import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { shortId } from '../../../../renderer/src/lib/format';
 import { stopRequest } from '../fakeApi';
 import { settle, withFreshApp } from '../setup';
+import { useConfirmStore } from '../../../../renderer/src/stores/confirm';
 
 describe('HistoryTable', () => {
   const ctx = withFreshApp();
@@ -39,6 +40,11 @@ describe('HistoryTable', () => {
     expect(wrapper.find(`[data-testid="history-retry-${done.id}"]`).exists()).toBe(false);
 
     await wrapper.get(`[data-testid="history-retry-${failed.id}"]`).trigger('click');
+    await settle();
+    // A retried stop ends agents like the first send: it asks first, and nothing is sent before.
+    expect(ctx.fake.callsOf('retryCommand')).toEqual([]);
+    expect(useConfirmStore().pending?.command).toBe('stop');
+    useConfirmStore().answer(true);
     await settle();
     expect(ctx.fake.callsOf('retryCommand')).toEqual([{ id: failed.id }]);
     const retryId = useQueueStore().retriedAs[failed.id] ?? '';
@@ -86,6 +92,11 @@ describe('HistoryTable', () => {
     await retry().trigger('click');
     await wrapper.get(`[data-testid="history-retry-confirm-${unknown.id}-yes"]`).trigger('click');
     await settle();
+    // A retried stop ends agents like the first send: it asks first, and nothing is sent before.
+    expect(ctx.fake.callsOf('retryCommand')).toEqual([]);
+    expect(useConfirmStore().pending?.command).toBe('stop');
+    useConfirmStore().answer(true);
+    await settle();
     expect(ctx.fake.callsOf('retryCommand')).toEqual([{ id: unknown.id }]);
     expect(wrapper.get(`[data-testid="history-retry-result-${unknown.id}"]`).text()).toMatch(
       /^Retried with the same request id: queued/,
@@ -102,6 +113,8 @@ describe('HistoryTable', () => {
     // Someone else retried it meanwhile: the console's queue refuses a second retry.
     ctx.fake.commands.set(expired.id, { ...expired, state: 'queued' });
     await wrapper.get(`[data-testid="history-retry-${expired.id}"]`).trigger('click');
+    await settle();
+    useConfirmStore().answer(true);
     await settle();
     expect(wrapper.find(`[data-testid="history-retry-warning-${expired.id}"]`).exists()).toBe(false);
     expect(wrapper.get(`[data-testid="history-retry-error-${expired.id}"]`).text()).toBe(

@@ -267,7 +267,7 @@ describe('shortcuts s and K (kill)', () => {
   it('K asks first and sends nothing until confirmed; Escape cancels', async () => {
     const { ctx, serverId, running } = await app();
     useAgentsStore().click(running, {});
-    keydown(document.body, 'K');
+    keydown(document.body, 'K', { shiftKey: true });
     await settle();
     expect(byId('confirm-question')?.textContent).toBe('Kill agent agent-00000?');
     expect(ctx.fake.callsOf('controlAgent')).toEqual([]);
@@ -288,7 +288,7 @@ describe('shortcuts s and K (kill)', () => {
     const { ctx, running, done } = await app();
     const agents = useAgentsStore();
     agents.click(done, {});
-    keydown(document.body, 'K');
+    keydown(document.body, 'K', { shiftKey: true });
     await settle();
     expect(byId('confirm-dialog')).toBeNull();
     expect(byId('toast')?.textContent).toContain('The agent has ended (completed); nothing to control');

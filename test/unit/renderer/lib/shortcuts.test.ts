@@ -13,7 +13,9 @@ const key = (k: string, target: EventTarget | null = document.body, mods: Partia
 describe('shortcutFor', () => {
   it('maps the main keys', () => {
     expect(shortcutFor(key('p'))).toBe('pause');
-    expect(shortcutFor(key('K'))).toBe('kill');
+    expect(shortcutFor(key('K', document.body, { shiftKey: true }))).toBe('kill');
+    // Caps Lock turns `k` (previous row) into `K` without Shift: that must not kill.
+    expect(shortcutFor(key('K'))).toBeNull();
     expect(shortcutFor(key('k'))).toBe('rowPrev');
     expect(shortcutFor(key('j'))).toBe('rowNext');
     expect(shortcutFor(key('/'))).toBe('focusFilter');
