@@ -50,8 +50,8 @@ function liveRefusal(command: AgentControl, status: AgentStatus, pending: string
   switch (command) {
     case 'pause':
       if (status === 'paused') return `${label}: the agent is already paused`;
-      if (pending === 'pause')
-        return `${label}: a pause is already requested — waiting for the agent to confirm`;
+      // While a cooperative pause waits for the agent, Pause stays: a forced one (SIGSTOP) is
+      // the way out when the agent never confirms.
       return null;
     case 'resume':
       if (status !== 'paused') return `${label}: the agent is not paused`;

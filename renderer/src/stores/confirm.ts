@@ -34,12 +34,13 @@ export const useConfirmStore = defineStore('confirm', () => {
   const skipped = new Set<DestructiveCommand>();
 
   /**
-   * Asks the operator to confirm `request`. Resolves true at once when they chose "don't ask
-   * again" for this command earlier in the session, false when they cancel (or a newer question
+   * Asks the operator to confirm `request`. Resolves true at once, for a single agent, when they
+   * chose "don't ask again" for this command earlier in the session, false when they cancel (or a newer question
    * replaces this one), true when they confirm.
    */
   function ask(request: ConfirmRequest): Promise<boolean> {
-    if (skipped.has(request.command)) return Promise.resolve(true);
+    // The waiver covers one agent at a time: a batch or fleet-wide stop always asks.
+    if (skipped.has(request.command) && request.targets.length <= 1) return Promise.resolve(true);
     pending.value?.settle(false);
     return new Promise((resolve) => {
       pending.value = { ...request, settle: resolve };

@@ -101,6 +101,11 @@ describe('ConfirmDialog', () => {
 
     expect(await confirm.ask({ command: 'kill', targets: targets(1) })).toBe(true);
     expect(confirm.pending).toBeNull();
+    // The waiver covers one agent at a time: killing several still asks.
+    const many = confirm.ask({ command: 'kill', targets: targets(3) });
+    expect(confirm.pending?.targets).toHaveLength(3);
+    confirm.answer(false);
+    expect(await many).toBe(false);
     // Stop was not waived.
     const stop = confirm.ask({ command: 'stop', targets: targets(1) });
     await settle();

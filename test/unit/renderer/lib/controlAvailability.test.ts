@@ -51,12 +51,9 @@ describe('controlAvailability', () => {
     ).toBe('The agent has ended (lost with its server); nothing to control');
   });
 
-  it('refuses a second pause (resume) while the first waits for the agent', () => {
+  it('keeps Pause while a pause waits (a forced one is the way out); refuses a second resume', () => {
     const pausing = { status: 'running' as const, details: agentDetails({ pendingRequest: 'pause' }) };
-    expect(controlAvailability('pause', pausing)).toEqual({
-      enabled: false,
-      why: 'Pause: a pause is already requested — waiting for the agent to confirm',
-    });
+    expect(controlAvailability('pause', pausing)).toEqual({ enabled: true, why: null });
     expect(controlAvailability('kill', pausing).enabled).toBe(true);
     const resuming = { status: 'paused' as const, details: agentDetails({ pendingRequest: 'resume' }) };
     expect(controlAvailability('resume', resuming).enabled).toBe(false);
