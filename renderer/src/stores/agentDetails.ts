@@ -73,6 +73,8 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
     for (const update of payload.updates) {
       if (update.agent_id === NIL_UUID) continue;
       if (update.status != null && REFETCH_ON.has(update.status)) due.add(update.agent_id);
+      // An agent first heard of in an update (e.g. one just spawned) has no facts yet.
+      else if (update.status === 'running' && !byId.value.has(update.agent_id)) due.add(update.agent_id);
       // A pending pause/resume is in the update itself: no request needed.
       const pending = pendingOf(update.data);
       const known = pending === undefined ? undefined : byId.value.get(update.agent_id);

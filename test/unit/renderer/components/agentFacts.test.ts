@@ -5,6 +5,7 @@ import type { StatusUpdate } from '../../../../shared/protocol/types';
 import AgentFacts from '../../../../renderer/src/components/AgentFacts.vue';
 import { REFETCH_DELAY_MS, useAgentDetailsStore } from '../../../../renderer/src/stores/agentDetails';
 import { runningDetails } from '../../../helpers/agentDetails';
+import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { settle, withFreshAgent } from '../setup';
 
 const START = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -80,6 +81,22 @@ describe('AgentFacts', () => {
       await settle();
       expect(wrapper.get('[data-testid="agent-ending"]').text()).toBe(words);
     }
+  });
+
+  it('says it is loading (not "does not report") while a server that reports facts has given none yet', async () => {
+    const serverId = ctx.fake.addServer('reports', { capabilities: ['agent_details'] });
+    const agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+    await useServersStore().start();
+    const wrapper = mount(AgentFacts, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    await settle();
+    expect(wrapper.find('[data-testid="agent-facts-none"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="agent-facts-loading"]').text()).toBe('Loading PID, uptime and exit code…');
+    // Its first status update asks again, and the facts replace the note.
+    ctx.fake.details.set(agentId, details(agentId));
+    ctx.fake.emit('status', { serverId, updates: [update(agentId, 'running')] });
+    await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS + 50));
+    await settle();
+    expect(wrapper.get('[data-testid="agent-pid"]').text()).toBe('4321');
   });
 
   it('says plainly when the server reports no facts', async () => {
