@@ -123,6 +123,8 @@ export class AgentProcess {
   private endReasonValue: AgentEndReason | null = null;
   private pendingValue: PendingRequest | null = null;
   private stopRequested = false;
+  /** Set when the server's own shutdown stops the agent: its end is not an operator's doing. */
+  private stoppedByShutdown = false;
   /** A terminating signal came from the server (an operator's request or the shutdown). */
   private signalledByServer = false;
   private exitInfo: { code: number | null; signal: string | null } | null = null;
@@ -381,8 +383,9 @@ export class AgentProcess {
     this.exitInfo = { code, signal };
     this.endedAtMs = Date.now();
     this.pendingValue = null;
-    this.endReasonValue =
-      this.stopRequested || (signal !== null && this.signalledByServer)
+    this.endReasonValue = this.stoppedByShutdown
+      ? 'shutdown'
+      : this.stopRequested || (signal !== null && this.signalledByServer)
         ? 'operator'
         : signal !== null
           ? 'signal'
@@ -688,9 +691,13 @@ export class AgentProcess {
     return result;
   }
 
-  /** Marks the agent as being stopped by the server (its exit then counts as terminated). */
+  /**
+   * Marks the agent as being stopped by the server's shutdown: its exit counts as terminated,
+   * with end reason `shutdown` (not `operator`: nobody asked for this agent to end).
+   */
   markStopping(): void {
     this.stopRequested = true;
+    this.stoppedByShutdown = true;
   }
 }
 

@@ -11,12 +11,13 @@
  * - `completed`: it exited with code 0;
  * - `failed`: it exited with another code, or could not be kept running;
  * - `operator`: it ended after an operator's stop, kill or terminate signal;
+ * - `shutdown`: its server stopped it while shutting down (nobody asked for this agent);
  * - `signal`: a signal nobody at the console sent ended it;
  * - `lost`: it was running when its server stopped; the restarted server lists it as `failed`
  *   on the wire (Rust peers know no other status) and the console says "lost when the server
  *   stopped".
  */
-export const AGENT_END_REASONS = ['completed', 'failed', 'operator', 'signal', 'lost'] as const;
+export const AGENT_END_REASONS = ['completed', 'failed', 'operator', 'shutdown', 'signal', 'lost'] as const;
 export type AgentEndReason = (typeof AGENT_END_REASONS)[number];
 
 /** A pause or resume a cooperative agent was asked for and has not acknowledged yet. */

@@ -133,6 +133,8 @@ function endedKind(
       return 'failed';
     case 'operator':
       return 'terminated_by_operator';
+    case 'shutdown':
+      return 'terminated';
     case 'signal':
       return 'ended_by_signal';
     case 'lost':
@@ -165,7 +167,9 @@ function describe(kind: AgentBadgeKind, input: AgentStateInput, details: AgentDe
     case 'completed':
       return details?.exitCode === 0 ? 'The agent finished (exit code 0).' : 'The agent finished.';
     case 'terminated':
-      return 'The agent was terminated.';
+      return details?.endReason === 'shutdown'
+        ? 'The agent was stopped when its server shut down.'
+        : 'The agent was terminated.';
     case 'terminated_by_operator':
       return 'An operator stopped or killed the agent.';
     case 'ended_by_signal':

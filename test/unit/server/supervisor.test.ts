@@ -251,6 +251,9 @@ describe('Supervisor with real child processes', () => {
     expect(polite.active).toBe(false);
     expect(stubborn.active).toBe(false);
     expect(stubborn.status).toBe('terminated');
+    // Nobody asked for these agents to end: their facts say the shutdown did it, not an operator.
+    expect(polite.details().endReason).toBe('shutdown');
+    expect(stubborn.details().endReason).toBe('shutdown');
     expect((await sup.spawn(shell('true'))).ok).toBe(false);
   });
 });
