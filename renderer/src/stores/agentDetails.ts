@@ -1,5 +1,5 @@
 /**
- * Process facts of the open server's agents (PID, start and end, exit code, signal, why it
+ * Process facts of agents (of every server loaded from: the agents view and the all-servers table) (PID, start and end, exit code, signal, why it
  * ended, a pause or resume waiting for the agent): the `agentDetails` channel's answers, kept
  * per agent id. The agents store loads them after each list; a status update that ends or
  * pauses an agent refetches that agent's facts, collected for {@link REFETCH_DELAY_MS} into
@@ -23,16 +23,20 @@ const REFETCH_ON: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'te
 
 function pendingOf(data: unknown): PendingRequest | null | undefined {
   if (typeof data !== 'object' || data === null || !('pending' in data)) return undefined;
-  const pending = (data).pending;
+  const pending = data.pending;
   return pending === 'pause' || pending === 'resume' ? pending : null;
 }
 
 export const useAgentDetailsStore = defineStore('agentDetails', () => {
+  /** The server loaded from last. */
   const serverId = ref<string | null>(null);
   const byId = shallowRef(new Map<string, AgentDetails>());
   /** The last failure to load (shown by whoever wants to; the facts kept stay). */
   const error = ref<string | null>(null);
-  const due = new Set<string>();
+  /** Servers whose status updates keep their facts fresh (every server loaded from). */
+  const watched = new Set<string>();
+  /** Agents to refetch, per server, collected for {@link REFETCH_DELAY_MS}. */
+  const dueByServer = new Map<string, Set<string>>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let off: (() => void) | null = null;
 
@@ -43,20 +47,16 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
 
   /**
    * Fetches the facts of `agentIds` on `server` (in requests of at most 1000 ids) and keeps
-   * them; switching to another server forgets the previous one's. Never rejects: a failure
-   * sets `error`.
+   * them, beside those of other servers (agent ids are UUIDs: one map serves the agents view and
+   * the all-servers table). Never rejects: a failure sets `error`.
    */
   async function load(server: string, agentIds: readonly string[]): Promise<void> {
     listen();
-    if (serverId.value !== server) {
-      serverId.value = server;
-      byId.value = new Map();
-      due.clear();
-    }
+    serverId.value = server;
+    watched.add(server);
     for (let i = 0; i < agentIds.length; i += MAX_DETAILS_AGENTS) {
       const chunk = agentIds.slice(i, i + MAX_DETAILS_AGENTS);
       const result = await getApi().agentDetails({ serverId: server, agentIds: chunk });
-      if (serverId.value !== server) return;
       if (!result.ok) {
         error.value = describeError('Could not load the process facts', result.error);
         return;
@@ -68,13 +68,21 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
   }
 
   function onStatus(payload: ConsoleEvents['status']): void {
-    if (payload.serverId !== serverId.value) return;
+    if (!watched.has(payload.serverId)) return;
+    let due = dueByServer.get(payload.serverId);
     let patched = false;
     for (const update of payload.updates) {
       if (update.agent_id === NIL_UUID) continue;
-      if (update.status != null && REFETCH_ON.has(update.status)) due.add(update.agent_id);
-      // An agent first heard of in an update (e.g. one just spawned) has no facts yet.
-      else if (update.status === 'running' && !byId.value.has(update.agent_id)) due.add(update.agent_id);
+      // Ended or paused: its facts changed. First heard of in an update (e.g. just spawned):
+      // it has none yet.
+      const refetch =
+        (update.status != null && REFETCH_ON.has(update.status)) ||
+        (update.status === 'running' && !byId.value.has(update.agent_id));
+      if (refetch) {
+        due ??= new Set();
+        dueByServer.set(payload.serverId, due);
+        due.add(update.agent_id);
+      }
       // A pending pause/resume is in the update itself: no request needed.
       const pending = pendingOf(update.data);
       const known = pending === undefined ? undefined : byId.value.get(update.agent_id);
@@ -84,15 +92,14 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
       }
     }
     if (patched) triggerRef(byId);
-    if (due.size > 0) timer ??= setTimeout(refetch, REFETCH_DELAY_MS);
+    if (dueByServer.size > 0) timer ??= setTimeout(refetch, REFETCH_DELAY_MS);
   }
 
   function refetch(): void {
     timer = null;
-    const server = serverId.value;
-    const ids = [...due];
-    due.clear();
-    if (server !== null && ids.length > 0) void load(server, ids);
+    const batches = [...dueByServer];
+    dueByServer.clear();
+    for (const [server, ids] of batches) void load(server, [...ids]);
   }
 
   function listen(): void {

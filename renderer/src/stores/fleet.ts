@@ -27,6 +27,7 @@ import {
 } from './agents';
 import { batchCells, type BatchCell } from './batch';
 import type { Issued } from './commands';
+import { useAgentDetailsStore } from './agentDetails';
 import { useConfirmStore } from './confirm';
 import { useServersStore } from './servers';
 
@@ -279,6 +280,11 @@ export const useFleetStore = defineStore('fleet', () => {
     for (const [key, row] of map) if (row.serverId === serverId && !seen.has(key)) map.delete(key);
     triggerRef(rows);
     setSource(serverId, { loading: false, error: null, listed: true });
+    // The badges (lost, stopped by an operator…) need each agent's facts, as on its own server.
+    void useAgentDetailsStore().load(
+      serverId,
+      result.value.map((info) => info.id),
+    );
   }
 
   /** Lists an online server's agents and subscribes to its status stream. */

@@ -5,7 +5,7 @@ import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { useUiStore } from '../../../../renderer/src/stores/ui';
 import AgentsView from '../../../../renderer/src/views/AgentsView.vue';
 import FleetView from '../../../../renderer/src/views/FleetView.vue';
-import { serverStatus } from '../fakeApi';
+import { agentDetails, serverStatus } from '../fakeApi';
 import { settle, withFreshApp } from '../setup';
 
 describe('FleetView', () => {
@@ -41,6 +41,20 @@ describe('FleetView', () => {
     expect(rows.map((r) => r.attributes('data-server-id'))).toEqual([north, north, south]);
     expect(wrapper.get('[data-testid="agents-sort-server"]').text()).toContain('Server');
     expect(wrapper.get('[data-testid="fleet-count"]').text()).toBe('3 agents on 2 online servers');
+    wrapper.unmount();
+  });
+
+  it('shows each server’s agents with the badge their facts give (a lost agent says lost)', async () => {
+    const east = ctx.fake.addServer('east');
+    const [lost] = ctx.fake.addAgents(east, 1, 'failed');
+    ctx.fake.details.set(
+      lost?.id ?? '',
+      agentDetails({ agentId: lost?.id ?? '', endReason: 'lost', endedAtMs: 1 }),
+    );
+    const { wrapper } = await mountFleet();
+    await settle();
+    const row = rowsOf(wrapper).find((r) => r.attributes('data-agent-id') === lost?.id);
+    expect(row?.get('[data-badge]').attributes('data-badge')).toBe('lost');
     wrapper.unmount();
   });
 
