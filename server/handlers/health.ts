@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import type { HealthCheckRequest, HealthCheckResponse } from '../../shared/protocol';
 import { PROTOCOL_VERSION } from '../../shared/protocol';
+import { AGENT_DETAILS_CAPABILITY } from '../../shared/domain/agentDetails';
+import { LINE_NUMBERS_CAPABILITY } from '../../shared/domain/numberedOutput';
 import { enabledBackends } from '../backends';
 import type { HandlerContext } from './context';
 
@@ -12,7 +14,15 @@ const HOSTNAME = hostname();
  * when its reply cache is durable: a console resends unanswered commands only to such a server.
  */
 export function capabilities(durableReplies: boolean): string {
-  return `custom_action,batch,output_query,${durableReplies ? 'dedupe,' : ''}status_stream,output_line_numbers,agent_details`;
+  return [
+    'custom_action',
+    'batch',
+    'output_query',
+    ...(durableReplies ? ['dedupe'] : []),
+    'status_stream',
+    LINE_NUMBERS_CAPABILITY,
+    AGENT_DETAILS_CAPABILITY,
+  ].join(',');
 }
 
 /**

@@ -20,6 +20,9 @@
 export const AGENT_END_REASONS = ['completed', 'failed', 'operator', 'shutdown', 'signal', 'lost'] as const;
 export type AgentEndReason = (typeof AGENT_END_REASONS)[number];
 
+/** The health capability of a server that answers the `agent_details` action (docs/PROTOCOL.md §4.7). */
+export const AGENT_DETAILS_CAPABILITY = 'agent_details';
+
 /** A pause or resume a cooperative agent was asked for and has not acknowledged yet. */
 export type PendingRequest = 'pause' | 'resume';
 

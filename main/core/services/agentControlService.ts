@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../../shared/domain/command';
-import { agentDetailsFromWire, type AgentDetails } from '../../../shared/domain/agentDetails';
+import { AGENT_DETAILS_CAPABILITY, agentDetailsFromWire, type AgentDetails } from '../../../shared/domain/agentDetails';
 import { DEFAULT_REPLY_TIMEOUT_MS, replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import {
   LINE_NUMBERS_CAPABILITY,
@@ -257,7 +257,7 @@ export class AgentControlService {
    * @throws RequestError; Error when the server refuses or answers something unreadable
    */
   async agentDetails(serverId: string, agentIds: readonly string[]): Promise<AgentDetails[]> {
-    if (this.connection(serverId).snapshot().info?.capabilities.has('agent_details') !== true) return [];
+    if (this.connection(serverId).snapshot().info?.capabilities.has(AGENT_DETAILS_CAPABILITY) !== true) return [];
     const reply = await this.connection(serverId).request({
       type: 'custom_action_request',
       request_id: randomUUID(),

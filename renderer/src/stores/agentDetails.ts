@@ -9,11 +9,12 @@
 import { defineStore } from 'pinia';
 import { onScopeDispose, ref, shallowRef, triggerRef } from 'vue';
 import type { AgentDetails, PendingRequest } from '../../../shared/domain/agentDetails';
-import { MAX_DETAILS_AGENTS } from '../../../shared/domain/agentDetails';
+import { AGENT_DETAILS_CAPABILITY, MAX_DETAILS_AGENTS } from '../../../shared/domain/agentDetails';
 import type { ConsoleEvents } from '../../../shared/ipc';
 import { NIL_UUID, type AgentStatus } from '../../../shared/protocol/types';
 import { getApi } from '../api';
 import { describeError } from '../lib/errors';
+import { useServersStore } from './servers';
 
 /** How long refetches are collected before one request goes out, in ms. */
 export const REFETCH_DELAY_MS = 250;
@@ -35,6 +36,8 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
   const error = ref<string | null>(null);
   /** Servers whose status updates keep their facts fresh (every server loaded from). */
   const watched = new Set<string>();
+  /** Agents asked about once: one the server does not know is not asked about on every update. */
+  const asked = new Set<string>();
   /** Agents to refetch, per server, collected for {@link REFETCH_DELAY_MS}. */
   const dueByServer = new Map<string, Set<string>>();
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -56,6 +59,7 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
     watched.add(server);
     for (let i = 0; i < agentIds.length; i += MAX_DETAILS_AGENTS) {
       const chunk = agentIds.slice(i, i + MAX_DETAILS_AGENTS);
+      for (const id of chunk) asked.add(id);
       const result = await getApi().agentDetails({ serverId: server, agentIds: chunk });
       if (!result.ok) {
         error.value = describeError('Could not load the process facts', result.error);
@@ -67,8 +71,13 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
     }
   }
 
+  /** Whether `server` reports facts at all: a Rust peer does not, so nothing is refetched there. */
+  function reports(server: string): boolean {
+    return useServersStore().byId.get(server)?.status.capabilities.includes(AGENT_DETAILS_CAPABILITY) === true;
+  }
+
   function onStatus(payload: ConsoleEvents['status']): void {
-    if (!watched.has(payload.serverId)) return;
+    if (!watched.has(payload.serverId) || !reports(payload.serverId)) return;
     let due = dueByServer.get(payload.serverId);
     let patched = false;
     for (const update of payload.updates) {
@@ -77,7 +86,7 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
       // it has none yet.
       const refetch =
         (update.status != null && REFETCH_ON.has(update.status)) ||
-        (update.status === 'running' && !byId.value.has(update.agent_id));
+        (update.status === 'running' && !byId.value.has(update.agent_id) && !asked.has(update.agent_id));
       if (refetch) {
         due ??= new Set();
         dueByServer.set(payload.serverId, due);

@@ -1,6 +1,6 @@
 import { mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
-import type { AgentDetails } from '../../../../shared/domain/agentDetails';
+import { AGENT_DETAILS_CAPABILITY, type AgentDetails } from '../../../../shared/domain/agentDetails';
 import type { StatusUpdate } from '../../../../shared/protocol/types';
 import AgentFacts from '../../../../renderer/src/components/AgentFacts.vue';
 import { REFETCH_DELAY_MS, useAgentDetailsStore } from '../../../../renderer/src/stores/agentDetails';
@@ -35,6 +35,16 @@ describe('AgentFacts', () => {
 
   function mountFacts() {
     return mount(AgentFacts, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
+  }
+
+  /** An agent on a server that advertises `agent_details` (as ours does), and its facts view. */
+  async function reportingAgent() {
+    const serverId = ctx.fake.addServer('reports', { capabilities: [AGENT_DETAILS_CAPABILITY] });
+    const agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+    await useServersStore().start();
+    const mountIt = () =>
+      mount(AgentFacts, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    return { serverId, agentId, mountIt };
   }
 
   it('shows PID and a live uptime while the agent runs', async () => {
@@ -84,19 +94,20 @@ describe('AgentFacts', () => {
   });
 
   it('says it is loading (not "does not report") while a server that reports facts has given none yet', async () => {
-    const serverId = ctx.fake.addServer('reports', { capabilities: ['agent_details'] });
-    const agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
-    await useServersStore().start();
-    const wrapper = mount(AgentFacts, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+    const { serverId, mountIt } = await reportingAgent();
+    const wrapper = mountIt();
     await settle();
     expect(wrapper.find('[data-testid="agent-facts-none"]').exists()).toBe(false);
-    expect(wrapper.get('[data-testid="agent-facts-loading"]').text()).toBe('Loading PID, uptime and exit code…');
-    // Its first status update asks again, and the facts replace the note.
-    ctx.fake.details.set(agentId, details(agentId));
-    ctx.fake.emit('status', { serverId, updates: [update(agentId, 'running')] });
+    expect(wrapper.get('[data-testid="agent-facts-loading"]').text()).toBe(
+      'Loading PID, uptime and exit code…',
+    );
+    // An agent first heard of in a status update (one just spawned) gets its facts fetched.
+    const fresh = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+    ctx.fake.details.set(fresh, details(fresh));
+    ctx.fake.emit('status', { serverId, updates: [update(fresh, 'running')] });
     await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS + 50));
     await settle();
-    expect(wrapper.get('[data-testid="agent-pid"]').text()).toBe('4321');
+    expect(useAgentDetailsStore().get(fresh)?.pid).toBe(4321);
   });
 
   it('says plainly when the server reports no facts', async () => {
@@ -108,8 +119,9 @@ describe('AgentFacts', () => {
   });
 
   it('refetches only agents that ended or paused, in one request per burst, and patches pending from the update', async () => {
-    ctx.fake.details.set(ctx.agentId, details(ctx.agentId));
-    const wrapper = mountFacts();
+    const { serverId, agentId, mountIt } = await reportingAgent();
+    ctx.fake.details.set(agentId, details(agentId));
+    const wrapper = mountIt();
     await settle();
     const store = useAgentDetailsStore();
     const calls = (): number => ctx.fake.callsOf('agentDetails').length;
@@ -118,22 +130,22 @@ describe('AgentFacts', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       // A flood of running/output updates and a pending pause: no request.
-      const flood = Array.from({ length: 5000 }, () => update(ctx.agentId, 'running'));
+      const flood = Array.from({ length: 5000 }, () => update(agentId, 'running'));
       ctx.fake.emit('status', {
-        serverId: ctx.serverId,
-        updates: [...flood, update(ctx.agentId, 'running', { pending: 'pause' })],
+        serverId: serverId,
+        updates: [...flood, update(agentId, 'running', { pending: 'pause' })],
       });
-      expect(store.get(ctx.agentId)?.pendingRequest).toBe('pause');
+      expect(store.get(agentId)?.pendingRequest).toBe('pause');
       vi.advanceTimersByTime(REFETCH_DELAY_MS * 4);
       expect(calls()).toBe(before);
 
       // Ends, many times over: one request.
       ctx.fake.details.set(
-        ctx.agentId,
-        details(ctx.agentId, { endedAtMs: START + 5000, endReason: 'completed', exitCode: 0 }),
+        agentId,
+        details(agentId, { endedAtMs: START + 5000, endReason: 'completed', exitCode: 0 }),
       );
       for (let i = 0; i < 100; i++)
-        ctx.fake.emit('status', { serverId: ctx.serverId, updates: [update(ctx.agentId, 'completed')] });
+        ctx.fake.emit('status', { serverId: serverId, updates: [update(agentId, 'completed')] });
       vi.advanceTimersByTime(REFETCH_DELAY_MS);
     } finally {
       vi.useRealTimers();
