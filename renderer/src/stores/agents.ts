@@ -74,6 +74,16 @@ export function rowFromInfo(info: AgentInfo, now: number = Date.now()): AgentRow
   };
 }
 
+/**
+ * How many of `rows` have each status (statuses none has are absent): the counts beside the
+ * status filter, which the one-server and the all-servers table both show.
+ */
+export function countByStatus(rows: Iterable<{ readonly status: AgentStatus }>): Map<AgentStatus, number> {
+  const counts = new Map<AgentStatus, number>();
+  for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+  return counts;
+}
+
 const compare: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
   name: (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
   status: (a, b) => a.status.localeCompare(b.status) || a.name.localeCompare(b.name),
@@ -158,11 +168,7 @@ export const useAgentsStore = defineStore('agents', () => {
   const visibleIds = computed(() => visible.value.map((r) => r.id));
   const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
 
-  const statusCounts = computed(() => {
-    const counts = new Map<AgentStatus, number>();
-    for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    return counts;
-  });
+  const statusCounts = computed(() => countByStatus(rows.value.values()));
 
   const selectedIds = computed(() => [...selection.value.selected].filter((id) => rows.value.has(id)));
 

@@ -17,6 +17,7 @@ import { FrameBatcher } from '../lib/frameBatcher';
 import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
 import {
   applyStatusUpdate,
+  countByStatus,
   filterAndSort,
   LIST_LIMIT,
   patchStatus,
@@ -168,11 +169,7 @@ export const useFleetStore = defineStore('fleet', () => {
   );
   const visibleIds = computed(() => visible.value.map((r) => r.id));
   const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
-  const statusCounts = computed(() => {
-    const counts = new Map<AgentStatus, number>();
-    for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    return counts;
-  });
+  const statusCounts = computed(() => countByStatus(rows.value.values()));
   /** The selected rows that still exist, in table order of selection. */
   const selectedRows = computed(() => {
     const out: FleetRow[] = [];
