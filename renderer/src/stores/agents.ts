@@ -18,7 +18,7 @@ import { useAgentDetailsStore } from './agentDetails';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { systemTimeToMs } from '../lib/format';
-import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
+import { useAgentTable } from '../composables/useAgentTable';
 import { emptySelection, type ClickModifiers, type SelectionState } from '../lib/selection';
 
 /** One agent as the table shows it. Plain and mutable: updates patch it in place. */
@@ -141,28 +141,12 @@ export const useAgentsStore = defineStore('agents', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
   const subscriptionId = ref<string | null>(null);
-  const filterText = ref('');
-  const statusFilter = ref<AgentStatus | ''>('');
-  const { sortKey, sortDir, setSort } = useSortOrder<SortKey>('name');
+  /** Filters, sort and selection; the rows as shown are recomputed once per applied batch. */
+  const table = useAgentTable<AgentRow, SortKey>(rows, 'name', filterAndSort);
+  const { selection } = table;
   let batcher = new FrameBatcher<StatusUpdate>(applyUpdates);
   let offs: (() => void)[] = [];
   let resyncTimer: ReturnType<typeof setTimeout> | null = null;
-
-  const count = computed(() => rows.value.size);
-
-  /** The rows as shown: filtered and sorted. Recomputed once per applied batch, not per update. */
-  const visible = computed(() =>
-    filterAndSort(rows.value.values(), filterText.value, statusFilter.value, sortKey.value, sortDir.value),
-  );
-
-  const visibleIds = computed(() => visible.value.map((r) => r.id));
-  const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
-
-  const statusCounts = computed(() => {
-    const counts = new Map<AgentStatus, number>();
-    for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    return counts;
-  });
 
   const selectedIds = computed(() => [...selection.value.selected].filter((id) => rows.value.has(id)));
 
@@ -318,26 +302,13 @@ export const useAgentsStore = defineStore('agents', () => {
     loading,
     error,
     subscriptionId,
-    filterText,
-    statusFilter,
-    sortKey,
-    sortDir,
-    selection,
-    count,
-    visible,
-    visibleIds,
-    statusCounts,
+    ...table,
     selectedIds,
     getRow,
     open,
     reload,
     upsert,
     close,
-    click,
-    toggle,
-    toggleAllFiltered,
-    clearSelection,
-    setSort,
     setStatus,
   };
 });

@@ -14,7 +14,7 @@ import { getApi } from '../api';
 import { describeOutcome } from '../lib/commandOutcome';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
-import { useSortOrder, useTableSelection } from '../composables/useTableSelection';
+import { useAgentTable } from '../composables/useAgentTable';
 import {
   applyStatusUpdate,
   filterAndSort,
@@ -133,10 +133,12 @@ export const useFleetStore = defineStore('fleet', () => {
   const rows = shallowRef(new Map<string, FleetRow>());
   /** Per server: listing and subscription. Replaced (not mutated) so views re-render. */
   const sources = ref<Record<string, FleetServer>>({});
-  const filterText = ref('');
-  const statusFilter = ref<AgentStatus | ''>('');
   const serverFilter = ref('');
-  const { sortKey, sortDir, setSort } = useSortOrder<FleetSortKey>('server');
+  /** Filters (the server filter on top), sort and selection, as the per-server table has them. */
+  const table = useAgentTable<FleetRow, FleetSortKey>(rows, 'server', (all, text, status, key, dir) =>
+    filterFleet(all, serverFilter.value, text, status, key, dir),
+  );
+  const { selection } = table;
   /** Per-agent results of the last batch, and the name each was shown under. */
   const cells = shallowRef<BatchCell[]>([]);
   const parts = shallowRef<FleetBatchPart[]>([]);
@@ -156,24 +158,6 @@ export const useFleetStore = defineStore('fleet', () => {
     () => new Map(servers.servers.map((s) => [s.profile.id, s.status.state] as const)),
   );
 
-  const count = computed(() => rows.value.size);
-  const visible = computed(() =>
-    filterFleet(
-      rows.value.values(),
-      serverFilter.value,
-      filterText.value,
-      statusFilter.value,
-      sortKey.value,
-      sortDir.value,
-    ),
-  );
-  const visibleIds = computed(() => visible.value.map((r) => r.id));
-  const { selection, click, toggle, toggleAllFiltered, clearSelection } = useTableSelection(visibleIds);
-  const statusCounts = computed(() => {
-    const counts = new Map<AgentStatus, number>();
-    for (const row of rows.value.values()) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    return counts;
-  });
   /** The selected rows that still exist, in table order of selection. */
   const selectedRows = computed(() => {
     const out: FleetRow[] = [];
@@ -455,16 +439,8 @@ export const useFleetStore = defineStore('fleet', () => {
   return {
     rows,
     sources,
-    filterText,
-    statusFilter,
+    ...table,
     serverFilter,
-    sortKey,
-    sortDir,
-    selection,
-    count,
-    visible,
-    visibleIds,
-    statusCounts,
     selectedRows,
     selectedIds,
     serverStates,
@@ -479,11 +455,6 @@ export const useFleetStore = defineStore('fleet', () => {
     start,
     stop,
     reload,
-    click,
-    toggle,
-    toggleAllFiltered,
-    clearSelection,
-    setSort,
     cellName,
     control,
     clearBatch,

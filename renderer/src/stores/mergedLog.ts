@@ -14,7 +14,7 @@ import { describeError } from '../lib/errors';
 import { shortId } from '../lib/format';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { LineSplitter } from '../lib/outputPager';
-import { checkRegex } from '../lib/regexFilter';
+import { useRegexFilter } from '../composables/useRegexFilter';
 import { LIST_LIMIT, useAgentsStore } from './agents';
 import { fleetKey, useFleetStore, type AgentRef } from './fleet';
 import { PAUSE_BUFFER_LINES } from './output';
@@ -107,9 +107,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   /** The held lines the stream and filter keep, oldest first: what the view shows. */
   const shown = shallowRef<MergedLine[]>([]);
   const stream = ref<OutputStream>('both');
-  const filterText = ref('');
-  const appliedFilter = ref('');
-  const filterError = ref<string | null>(null);
+  const regexFilter = useRegexFilter();
+  const { filterText } = regexFilter;
   const following = ref(true);
   const paused = ref(false);
   const heldCount = ref(0);
@@ -117,7 +116,6 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   const droppedCount = ref(0);
   /** Why the log could not open (bad input, or no agent could be tailed). */
   const error = ref<string | null>(null);
-  let regex: RegExp | null = null;
   let seq = 0;
   let held: Pending[] = [];
   let splitters: LineSplitter[] = [];
@@ -130,7 +128,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   function keeps(line: Pending): boolean {
     if (line.stream === 'gap') return true;
     if (stream.value !== 'both' && line.stream !== stream.value) return false;
-    return regex === null || regex.test(line.text);
+    return regexFilter.matches(line.text);
   }
 
   /** Adds lines in arrival order, dropping the oldest beyond the bound. */
@@ -309,24 +307,9 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
    * reported in `filterError` (the previous filter stays in force). Returns whether applied.
    */
   function applyFilter(text: string = filterText.value): boolean {
-    filterText.value = text;
-    const check = checkRegex(text);
-    if (!check.ok) {
-      filterError.value = check.message;
-      return false;
-    }
-    filterError.value = null;
-    regex = check.regex;
-    appliedFilter.value = text;
+    if (!regexFilter.apply(text)) return false;
     refilter();
     return true;
-  }
-
-  /** Live validation while typing (the filter applies on Enter / Apply). */
-  function validateFilter(text: string): void {
-    filterText.value = text;
-    const check = checkRegex(text);
-    filterError.value = check.ok ? null : check.message;
   }
 
   function setStream(next: OutputStream): void {
@@ -366,8 +349,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     total,
     stream,
     filterText,
-    appliedFilter,
-    filterError,
+    appliedFilter: regexFilter.appliedFilter,
+    filterError: regexFilter.filterError,
     following,
     paused,
     heldCount,
@@ -376,7 +359,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     open,
     close,
     applyFilter,
-    validateFilter,
+    /** Live validation while typing (the filter applies on Enter / Apply). */
+    validateFilter: regexFilter.validate,
     setStream,
     setFollowing,
     setPaused,

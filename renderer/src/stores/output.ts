@@ -16,7 +16,7 @@ import {
   type OutputRow,
   type PageSource,
 } from '../lib/outputPager';
-import { checkRegex } from '../lib/regexFilter';
+import { useRegexFilter } from '../composables/useRegexFilter';
 
 /** Lines held while the tail is paused; beyond this the view re-counts on resume. */
 export const PAUSE_BUFFER_LINES = 50_000;
@@ -25,12 +25,9 @@ export const useOutputStore = defineStore('output', () => {
   const serverId = ref<string | null>(null);
   const agentId = ref<string | null>(null);
   const stream = ref<OutputStream>('both');
-  /** The filter as typed. */
-  const filterText = ref('');
-  /** The filter in force (validated and sent). */
-  const appliedFilter = ref('');
-  /** Invalid pattern, caught before sending. */
-  const filterError = ref<string | null>(null);
+  /** The filter as typed, in force (validated and sent), and refused (caught before sending). */
+  const regexFilter = useRegexFilter();
+  const { filterText, appliedFilter } = regexFilter;
   const following = ref(true);
   const paused = ref(false);
   const tailId = ref<string | null>(null);
@@ -40,7 +37,6 @@ export const useOutputStore = defineStore('output', () => {
    * triggers this ref: whatever reads it, `lineAt` included, re-runs.
    */
   const pager = shallowRef<OutputPager | null>(null);
-  let regex: RegExp | null = null;
   let splitter = new LineSplitter();
   let held: OutputRow[] = [];
   let heldOverflow = false;
@@ -150,7 +146,7 @@ export const useOutputStore = defineStore('output', () => {
       const split = splitter.push(chunk.stream, chunk.text);
       if (stream.value !== 'both' && chunk.stream !== stream.value) continue;
       for (const text of split) {
-        if (regex === null || regex.test(text)) lines.push({ text, stream: chunk.stream });
+        if (regexFilter.matches(text)) lines.push({ text, stream: chunk.stream });
       }
     }
     if (lines.length === 0) return;
@@ -171,7 +167,7 @@ export const useOutputStore = defineStore('output', () => {
    */
   function numberLive(rows: OutputRow[]): void {
     const p = pager.value;
-    if (regex !== null || !p) return;
+    if (regexFilter.regex() !== null || !p) return;
     const index = p.total + held.length;
     const last = p.rowAt(index - 1)?.number ?? (index === 0 ? droppedLines.value : undefined);
     if (last === undefined) return;
@@ -253,24 +249,9 @@ export const useOutputStore = defineStore('output', () => {
    * filter stays in force). Returns whether it was applied.
    */
   async function applyFilter(text: string = filterText.value): Promise<boolean> {
-    filterText.value = text;
-    const check = checkRegex(text);
-    if (!check.ok) {
-      filterError.value = check.message;
-      return false;
-    }
-    filterError.value = null;
-    regex = check.regex;
-    appliedFilter.value = text;
+    if (!regexFilter.apply(text)) return false;
     await reload();
     return true;
-  }
-
-  /** Live validation while typing (no request). */
-  function validateFilter(text: string): void {
-    filterText.value = text;
-    const check = checkRegex(text);
-    filterError.value = check.ok ? null : check.message;
   }
 
   /** Turns follow on (clearing the new-lines count) or off. */
@@ -362,7 +343,7 @@ export const useOutputStore = defineStore('output', () => {
     stream,
     filterText,
     appliedFilter,
-    filterError,
+    filterError: regexFilter.filterError,
     serverError,
     following,
     paused,
@@ -382,7 +363,8 @@ export const useOutputStore = defineStore('output', () => {
     reload,
     setStream,
     applyFilter,
-    validateFilter,
+    /** Live validation while typing (no request). */
+    validateFilter: regexFilter.validate,
     setFollowing,
     showInContext,
     setPaused,

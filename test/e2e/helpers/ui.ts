@@ -35,6 +35,25 @@ export async function waitFor(
   await browser.waitUntil(probe, { timeout, interval: 100, timeoutMsg: `timed out waiting for ${what}` });
 }
 
+/**
+ * Waits until the command outcome inside test id `id` (a CommandOutcome) shows `status`
+ * (`Done`, `Refused`, `Queued`, …); the error names `what`. Specs wait on outcomes this way often.
+ */
+export async function waitOutcome(id: string, status: string, what: string): Promise<void> {
+  await waitFor(
+    async () => (await $(`${tid(id)} [data-status]`).getAttribute('data-status')) === status,
+    what,
+  );
+}
+
+/** Saves `<name>-light` and `<name>-dark` (in that order: the dark theme stays on). */
+export async function shotBothThemes(name: string): Promise<void> {
+  await setTheme('light');
+  await shot(`${name}-light`);
+  await setTheme('dark');
+  await shot(`${name}-dark`);
+}
+
 /** Opens the console page (an empty URL: the page already shown, e.g. Electron's window) and waits for the shell. */
 export async function openConsole(url: string): Promise<void> {
   if (url !== '') await browser.url(url);

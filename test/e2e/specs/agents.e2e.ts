@@ -9,8 +9,8 @@ import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite } from '../helpers/e2eStack';
 import {
   addServer,
-  answerConfirm,
   agentRow,
+  answerConfirm,
   closeSpawnDialog,
   openConsole,
   openServer,
@@ -24,6 +24,7 @@ import {
   UI_WAIT_MS,
   waitAgentStatus,
   waitFor,
+  waitOutcome,
 } from '../helpers/ui';
 
 const SERVER = 'e2e farm';
@@ -70,11 +71,7 @@ describe('agents: spawn, status, controls, output, actions', function () {
     await $(tid('agent-force')).click();
     await $(tid('agent-pause')).click();
     await waitFor(async () => (await status.getAttribute('data-state')) === 'paused', 'agent view: paused');
-    await waitFor(
-      async () =>
-        (await $(`${tid('agent-command-outcome')} [data-status]`).getAttribute('data-status')) === 'Done',
-      'the pause outcome',
-    );
+    await waitOutcome('agent-command-outcome', 'Done', 'the pause outcome');
     await shot('agent-view-controls');
 
     await $(tid('agent-resume')).click();
@@ -147,10 +144,7 @@ describe('agents: spawn, status, controls, output, actions', function () {
     await typeInto('action-name', 'add');
     await typeInto('action-params', '{"a": 2, "b": 40}');
     await $(tid('action-run')).click();
-    await waitFor(
-      async () => (await $(`${tid('action-outcome')} [data-status]`).getAttribute('data-status')) === 'Done',
-      'the action outcome',
-    );
+    await waitOutcome('action-outcome', 'Done', 'the action outcome');
     await shot('custom-action');
   });
 

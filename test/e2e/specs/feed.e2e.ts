@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
-import { agentRow, closeSpawnDialog, spawnFixture, waitAgentStatus } from '../helpers/ui';
-import { setTheme, shot, showFeed, tid, typeInto, UI_WAIT_MS, waitFor } from '../helpers/ui';
+import { agentRow, closeSpawnDialog, spawnFixture, waitAgentStatus, waitOutcome } from '../helpers/ui';
+import { setTheme, shot, showFeed, tid, typeInto, UI_WAIT_MS } from '../helpers/ui';
 
 const SERVER = 'feed farm';
 
@@ -33,11 +33,7 @@ describe('status feed: one row per refusal, kept across reloads, linked to agent
     await typeInto('action-name', 'fail');
     await typeInto('action-params', '');
     await $(tid('action-run')).click();
-    await waitFor(
-      async () =>
-        (await $(`${tid('action-outcome')} [data-status]`).getAttribute('data-status')) === 'Refused',
-      'the refused action outcome',
-    );
+    await waitOutcome('action-outcome', 'Refused', 'the refused action outcome');
     const failed = $(`${tid('feed-entry')}[data-level="error"][data-agent-id="${agentId}"]`);
     await failed.waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the refusal in the feed' });
     commandId = (await failed.getAttribute('data-command-id')) ?? '';

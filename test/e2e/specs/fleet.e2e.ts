@@ -20,6 +20,7 @@ import {
   openServer,
   setTheme,
   shot,
+  shotBothThemes,
   spawnFixture,
   tid,
   UI_WAIT_MS,
@@ -121,10 +122,7 @@ describe('fleet: agents across servers, batch per server, merged log', function 
         assert.equal(await row.getAttribute('data-live'), 'true', `${name} is live`);
       }
     }
-    await setTheme('light');
-    await shot('fleet-table-light');
-    await setTheme('dark');
-    await shot('fleet-table-dark');
+    await shotBothThemes('fleet-table');
   });
 
   it('pauses all four as one batch per server and shows each result with its server', async function () {

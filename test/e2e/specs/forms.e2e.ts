@@ -22,6 +22,7 @@ import {
   typeInto,
   UI_WAIT_MS,
   waitFor,
+  waitOutcome,
 } from '../helpers/ui';
 
 const SERVER = 'forms farm';
@@ -168,11 +169,7 @@ describe('forms: empty states, spawn form, errors said once, retry from history'
     await typeInto('spawn-name', 'no-claude');
     await typeInto('spawn-task', 'say hello');
     await $(tid('spawn-submit')).click();
-    await waitFor(
-      async () =>
-        (await $(`${tid('spawn-outcome')} [data-status]`).getAttribute('data-status')) === 'Refused',
-      'the refused spawn',
-    );
+    await waitOutcome('spawn-outcome', 'Refused', 'the refused spawn');
     const refusal = await $(`${tid('spawn-outcome')} [data-status]`).getText();
     assert.equal(refusal.match(/refused/gi)?.length, 2, `lead and title, no repeats: ${refusal}`);
     await closeSpawnDialog();

@@ -11,8 +11,7 @@ import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import {
   agentRow,
   closeSpawnDialog,
-  setTheme,
-  shot,
+  shotBothThemes,
   spawnFixture,
   tid,
   typeInto,
@@ -51,13 +50,6 @@ async function pillCount(): Promise<number> {
   return Number(text.replace(/[^\d]/g, ''));
 }
 
-async function bothThemes(name: string): Promise<void> {
-  await setTheme('light');
-  await shot(`${name}-light`);
-  await setTheme('dark');
-  await shot(`${name}-dark`);
-}
-
 describe('output viewer: follow, new-lines pill, original numbers, show in context', function () {
   e2eSuite(8, (stack) => openConsoleOnServer(stack, 'e2e output'));
 
@@ -88,7 +80,7 @@ describe('output viewer: follow, new-lines pill, original numbers, show in conte
       async () => (await $$(`${tid('output-line')}[data-stream="stderr"]`).length) > 0,
       'a stderr line',
     );
-    await bothThemes('output-following');
+    await shotBothThemes('output-following');
   });
 
   it('a scroll up turns follow off and shows a pill whose count grows; the pill resumes following', async function () {
@@ -101,7 +93,7 @@ describe('output viewer: follow, new-lines pill, original numbers, show in conte
     const after = await pillCount();
     assert.ok(after > before, `the pill count grows (${before} → ${after})`);
     assert.match(await $(tid('output-new-lines')).getText(), /^[\d,]+ new lines ↓$/);
-    await bothThemes('output-pill');
+    await shotBothThemes('output-pill');
     await $(tid('output-new-lines')).click();
     await waitFor(async () => (await sampleTail()).following, 'follow back on');
     await waitFor(async () => !(await $(tid('output-new-lines')).isExisting()), 'the pill gone');
@@ -135,7 +127,7 @@ describe('output viewer: follow, new-lines pill, original numbers, show in conte
       [5, 13, 22, 39],
       'original stdout line numbers, not 1, 2, 3, 4',
     );
-    await bothThemes('output-filtered');
+    await shotBothThemes('output-filtered');
 
     const target = rows[2];
     assert.ok(target);
@@ -148,6 +140,6 @@ describe('output viewer: follow, new-lines pill, original numbers, show in conte
     assert.ok(await context.isDisplayed({ withinViewport: true }), 'the line is scrolled into view');
     const neighbours = await $$(tid('output-line')).map((el) => el.getAttribute('data-number'));
     assert.ok(neighbours.includes(String(target.number - 1)), 'lines around it are shown');
-    await bothThemes('output-context');
+    await shotBothThemes('output-context');
   });
 });

@@ -16,7 +16,7 @@ import { dbPath, withRawDb } from '../../unit/main/core/queue/corruptKit';
 import { CommandQueue } from '../../../main/core/queue/commandQueue';
 import { SqliteCommandStore } from '../../../main/core/queue/sqliteCommandStore';
 import { startConsoleApp, type ConsoleApp } from '../helpers/consoleApp';
-import { openConsole, setTheme, shot, tid, UI_WAIT_MS, waitFor } from '../helpers/ui';
+import { openConsole, shotBothThemes, tid, UI_WAIT_MS, waitFor } from '../helpers/ui';
 
 /** This spec's ports (a fixed range of its own): the console, and a server that never answers. */
 const CONSOLE_PORT = 24230;
@@ -91,10 +91,7 @@ describe('quarantine: the console opens a damaged queue and explains it', functi
     assert.equal(await item.$(tid('quarantine-id')).getText(), damaged);
     const pending = await $$(tid('queue-item')).map((el) => el.getAttribute('data-command-id'));
     assert.deepEqual(pending, [kept]);
-    await setTheme('light');
-    await shot('quarantine-light');
-    await setTheme('dark');
-    await shot('quarantine-dark');
+    await shotBothThemes('quarantine');
   });
 
   it('discards the command and dismisses the notice for good', async function () {

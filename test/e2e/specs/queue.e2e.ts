@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import {
+  agentRow,
   closeSpawnDialog,
   openConsole,
   openServer,
@@ -17,9 +18,9 @@ import {
   spawnFixture,
   tid,
   UI_WAIT_MS,
-  agentRow,
   waitAgentStatus,
   waitFor,
+  waitOutcome,
   waitServerState,
 } from '../helpers/ui';
 
@@ -61,11 +62,7 @@ describe('queue: commands issued while the server is down are delivered once aft
     // The stopped server took its agents down: this pause is delivered but refused later.
     await (await agentRow('keeper')).$(tid('agent-open')).click();
     await $(tid('agent-pause')).click();
-    await waitFor(
-      async () =>
-        (await $(`${tid('agent-command-outcome')} [data-status]`).getAttribute('data-status')) === 'Queued',
-      'the pause to be queued',
-    );
+    await waitOutcome('agent-command-outcome', 'Queued', 'the pause to be queued');
 
     await openQueue();
     await waitFor(async () => (await $$(tid('queue-item')).length) === 3, 'three queued commands');

@@ -13,8 +13,8 @@ import { e2eSuite, type E2eStack } from '../helpers/e2eStack';
 import {
   openConsole,
   serverCard,
-  setTheme,
   shot,
+  shotBothThemes,
   tid,
   UI_WAIT_MS,
   waitFor,
@@ -35,13 +35,6 @@ async function cardText(id: string): Promise<string> {
   return (await el.isExisting()) ? (await el.getText()).trim() : '';
 }
 
-async function shots(name: string): Promise<void> {
-  await setTheme('light');
-  await shot(`${name}-light`);
-  await setTheme('dark');
-  await shot(`${name}-dark`);
-}
-
 describe('server loss: the embedded server is killed, the console says so, Restart brings it back', function () {
   const suite = e2eSuite(6, async (stack) => {
     // No server configured: the console starts its own local one.
@@ -60,7 +53,7 @@ describe('server loss: the embedded server is killed, the console says so, Resta
     assert.match(await cardText('server-last-heard'), /^last heard \d\d:\d\d:\d\d \((just now|\d+ s ago)\)$/);
     assert.match(await cardText('server-state-retry'), /^retrying (in \d+ s|now…)$/);
     assert.equal(await cardText('server-restart'), 'Restart');
-    await shots('server-loss-offline');
+    await shotBothThemes('server-loss-offline');
   });
 
   it('stays "offline" (never "connecting") while it retries, with a live countdown', async () => {
@@ -85,7 +78,7 @@ describe('server loss: the embedded server is killed, the console says so, Resta
     const note = await $(tid('server-stale-note')).getText();
     assert.match(note, /^The server is offline: what is shown is as of \d\d:\d\d:\d\d, not live\./);
     assert.equal(await $(tid('server-state')).getText(), 'offline');
-    await shots('server-loss-agents-offline');
+    await shotBothThemes('server-loss-agents-offline');
   });
 
   it('Restart brings it back online on the same endpoint', async () => {
@@ -105,6 +98,6 @@ describe('server loss: the embedded server is killed, the console says so, Resta
     assert.equal(await cardText('server-restart'), '', 'no Restart once it runs again');
     assert.equal(await cardText('server-state-reason'), '');
     assert.equal(await (await serverCard(EMBEDDED_PROFILE_NAME)).$('.mono').getText(), endpointBefore);
-    await shots('server-loss-restarted');
+    await shotBothThemes('server-loss-restarted');
   });
 });

@@ -205,6 +205,21 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       pid = await actionAgentPid(h.client, agent.id);
     });
 
+    /** A forced pause shows twice: the process is stopped (SIGSTOP) and the listing says `forced`. */
+    async function expectForcedPause(): Promise<void> {
+      await waitUntil(() => (isProcessStopped(pid) ? true : undefined), { what: 'agent process stopped' });
+      const listed = (await h.client.request(listAgents())).agents.find((x) => x.id === agent.id);
+      expect(listed?.pause_mode).toBe('forced');
+    }
+
+    /** Resumes the agent: the reply says running and the process continues (SIGCONT). */
+    async function resumeAndExpectContinued(): Promise<void> {
+      const resume = await h.client.request(controlCommand(agent.id, 'resume'));
+      expect(resume.success).toBe(true);
+      expect(resume.status).toBe('running');
+      await waitUntil(() => (isProcessStopped(pid) ? undefined : true), { what: 'agent process continued' });
+    }
+
     it('spawns (status running)', () => {
       expect(agent.status).toBe('running');
       expect(isProcessRunning(pid)).toBe(true);
@@ -221,15 +236,10 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       const pause = await h.client.request(controlCommand(agent.id, 'pause', { force: true }));
       expect(pause.success).toBe(true);
       expect(pause.status).toBe('paused');
-      await waitUntil(() => (isProcessStopped(pid) ? true : undefined), { what: 'agent process stopped' });
+      await expectForcedPause();
       expect(await getStatus(h.client, agent.id)).toBe('paused');
-      const listed = (await h.client.request(listAgents())).agents.find((x) => x.id === agent.id);
-      expect(listed?.pause_mode).toBe('forced');
 
-      const resume = await h.client.request(controlCommand(agent.id, 'resume'));
-      expect(resume.success).toBe(true);
-      expect(resume.status).toBe('running');
-      await waitUntil(() => (isProcessStopped(pid) ? undefined : true), { what: 'agent process continued' });
+      await resumeAndExpectContinued();
       expect(await getStatus(h.client, agent.id)).toBe('running');
     });
 
@@ -238,14 +248,9 @@ describe('agent server: spawn, list, health and the 12 control commands', () => 
       expect(pause.success).toBe(true);
       expect(pause.status).toBe('paused');
       expect(pause.data).toEqual({ pause_mode: 'forced' });
-      await waitUntil(() => (isProcessStopped(pid) ? true : undefined), { what: 'agent process stopped' });
-      const listed = (await h.client.request(listAgents())).agents.find((x) => x.id === agent.id);
-      expect(listed?.pause_mode).toBe('forced');
+      await expectForcedPause();
 
-      const resume = await h.client.request(controlCommand(agent.id, 'resume'));
-      expect(resume.success).toBe(true);
-      expect(resume.status).toBe('running');
-      await waitUntil(() => (isProcessStopped(pid) ? undefined : true), { what: 'agent process continued' });
+      await resumeAndExpectContinued();
     });
 
     it('write_stdin writes the data as raw UTF-8', async () => {

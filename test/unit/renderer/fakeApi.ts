@@ -5,6 +5,7 @@
  * offset/limit, `limit: 0` counts), and every call is recorded.
  */
 import type { AgentDetails } from '../../../shared/domain/agentDetails';
+import { runningDetails } from '../../helpers/agentDetails';
 import { droppedLinesNotice } from '../../../shared/domain/droppedLines';
 import { filterErrorText, parseOutputFilter } from '../../../shared/domain/outputFilter';
 import {
@@ -93,17 +94,7 @@ export function agentInfo(name: string, status: AgentStatus = 'running', id: str
 
 /** An agent's details as our server reports them (a running agent unless `over` says otherwise). */
 export function agentDetails(over: Partial<AgentDetails> = {}): AgentDetails {
-  return {
-    agentId: 'a',
-    pid: 4242,
-    startedAtMs: 1_700_000_000_000,
-    endedAtMs: null,
-    exitCode: null,
-    signal: null,
-    endReason: null,
-    pendingRequest: null,
-    ...over,
-  };
+  return runningDetails('a', 1_700_000_000_000, { pid: 4242, ...over });
 }
 
 export function serverStatus(serverId: string, over: Partial<ServerStatus> = {}): ServerStatus {

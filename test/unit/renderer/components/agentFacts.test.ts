@@ -6,6 +6,7 @@ import AgentFacts from '../../../../renderer/src/components/AgentFacts.vue';
 import { REFETCH_DELAY_MS, useAgentDetailsStore } from '../../../../renderer/src/stores/agentDetails';
 import { runningDetails } from '../../../helpers/agentDetails';
 import { useServersStore } from '../../../../renderer/src/stores/servers';
+import { statusUpdate } from '../fakeApi';
 import { settle, withFreshAgent } from '../setup';
 
 const START = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -14,20 +15,13 @@ function details(agentId: string, over: Partial<AgentDetails> = {}): AgentDetail
   return runningDetails(agentId, START, over);
 }
 
+/** A status change carrying `data` (the server's pending-request hints ride there). */
 function update(
   agentId: string,
   status: StatusUpdate['status'],
   data: StatusUpdate['data'] = null,
 ): StatusUpdate {
-  return {
-    type: 'status_update',
-    agent_id: agentId,
-    update_type: 'status_changed',
-    status,
-    message: null,
-    data,
-    timestamp: { secs_since_epoch: 0, nanos_since_epoch: 0 },
-  };
+  return { ...statusUpdate(agentId, status), data };
 }
 
 describe('AgentFacts', () => {
