@@ -66,6 +66,31 @@ describe('MergedLogView', () => {
     wrapper.unmount();
   });
 
+  it('a scroll the browser makes as lines arrive keeps follow on; a user scroll up turns it off', async () => {
+    const { wrapper, frames, a, send } = await mountLog(100);
+    const log = useMergedLogStore();
+    const viewport = wrapper.get('[data-testid="merged-log-viewport"]');
+    const el = viewport.element as HTMLElement;
+    expect(log.following).toBe(true);
+    const bottomBefore = el.scrollTop;
+    send(a.id, 'x1\nx2\nx3\n');
+    frames.run();
+    await settle();
+    // The browser clamps the position to the old height and reports it: no user scrolled.
+    el.scrollTop = bottomBefore;
+    await viewport.trigger('scroll');
+    await settle();
+    expect(log.following).toBe(true);
+    expect(wrapper.findAll('[data-testid="merged-log-line"]').at(-1)?.get('.text').text()).toBe('x3');
+
+    await viewport.trigger('wheel', { deltaY: -120 });
+    el.scrollTop = 0;
+    await viewport.trigger('scroll');
+    await settle();
+    expect(log.following).toBe(false);
+    wrapper.unmount();
+  });
+
   it('renders only a window of a long log', async () => {
     const { wrapper } = await mountLog(5000);
     expect(wrapper.get('[data-testid="merged-log-count"]').text()).toBe('5,000 line(s)');
