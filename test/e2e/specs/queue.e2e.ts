@@ -49,7 +49,10 @@ describe('queue: commands issued while the server is down are delivered once aft
     await closeSpawnDialog();
     await waitAgentStatus('keeper', 'running');
 
-    await suite.stack.stopServer();
+    // Killed (kill -9), it cannot report that its agents ended with it: the console shows keeper
+    // as last known, running, so Pause is offered and queued (a clean stop would have said
+    // "terminated" first, and Pause would rightly be refused on an ended agent).
+    await suite.stack.server?.kill();
     await $(tid('nav-servers')).click();
     await waitServerState(SERVER, 'offline', 30_000);
     await openServer(SERVER);
@@ -59,7 +62,8 @@ describe('queue: commands issued while the server is down are delivered once aft
       assert.equal(outcome.status, 'Queued', outcome.text);
     }
     await closeSpawnDialog();
-    // The stopped server took its agents down: this pause is delivered but refused later.
+    // The killed server took its agents down: this pause is delivered but refused later (the
+    // restarted server remembers keeper as lost).
     await (await agentRow('keeper')).$(tid('agent-open')).click();
     await $(tid('agent-pause')).click();
     await waitOutcome('agent-command-outcome', 'Queued', 'the pause to be queued');

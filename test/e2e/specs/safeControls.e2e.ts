@@ -213,7 +213,8 @@ describe('safe controls: confirmation, applicable controls, truthful badges', fu
       held: 'paused: ‖ paused',
       finished: 'completed: ✓ completed',
       broken: 'failed: ✕ failed',
-      'build-1': 'terminated: ■ terminated',
+      // Killed from this console: the server's facts say an operator ended it.
+      'build-1': 'terminated_by_operator: ■ terminated by operator',
     });
     for (const theme of ['light', 'dark'] as const) {
       await setTheme(theme);
