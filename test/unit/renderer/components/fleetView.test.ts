@@ -58,6 +58,17 @@ describe('FleetView', () => {
     wrapper.unmount();
   });
 
+  it('offers a batch command only when a selected agent can take it, and says why not', async () => {
+    const { wrapper } = await mountFleet();
+    await wrapper.get('[data-testid="agents-select-all"]').setValue(true);
+    // Every agent runs: Pause applies, Resume does not (none is paused).
+    expect(wrapper.get('[data-testid="fleet-pause"]').attributes('disabled')).toBeUndefined();
+    const resume = wrapper.get('[data-testid="fleet-resume"]');
+    expect(resume.attributes('disabled')).toBeDefined();
+    expect(resume.attributes('title')).toBe('Resume: the agent is not paused');
+    wrapper.unmount();
+  });
+
   it('marks the rows of a server that went offline as last known, with a banner', async () => {
     const { wrapper, north } = await mountFleet();
     ctx.fake.emit('servers', [serverStatus(north, { state: 'offline' })]);
