@@ -166,7 +166,8 @@ describe('fleet: agents across servers, batch per server, merged log', function 
     await setTheme('light');
     await shot('fleet-batch-light');
     await setTheme('dark');
-    // Resume, so the talkers write on (a cooperative pause leaves them running anyway).
+    // Resume, so the talkers write on. It is offered once the table shows them paused.
+    await $(tid('fleet-resume')).waitForEnabled({ timeout: UI_WAIT_MS, timeoutMsg: 'Resume offered' });
     await $(tid('fleet-resume')).click();
     await waitFor(async () => {
       const states = await $$(`${tid('fleet-batch')} ${tid('batch-result')}`).map((c) =>
