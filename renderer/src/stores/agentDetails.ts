@@ -29,8 +29,6 @@ function pendingOf(data: unknown): PendingRequest | null | undefined {
 }
 
 export const useAgentDetailsStore = defineStore('agentDetails', () => {
-  /** The server loaded from last. */
-  const serverId = ref<string | null>(null);
   const byId = shallowRef(new Map<string, AgentDetails>());
   /** The last failure to load (shown by whoever wants to; the facts kept stay). */
   const error = ref<string | null>(null);
@@ -55,7 +53,6 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
    */
   async function load(server: string, agentIds: readonly string[]): Promise<void> {
     listen();
-    serverId.value = server;
     watched.add(server);
     for (let i = 0; i < agentIds.length; i += MAX_DETAILS_AGENTS) {
       const chunk = agentIds.slice(i, i + MAX_DETAILS_AGENTS);
@@ -123,5 +120,5 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
   }
   onScopeDispose(dispose);
 
-  return { serverId, error, byId, get, load, dispose };
+  return { error, byId, get, load, reports, dispose };
 });
