@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { groupAlive } from './groupAlive';
 import { watchdogCommand } from './watchdogCommand';
 import type { WatchdogCommand } from './watchdogCommand';
 
@@ -121,7 +122,7 @@ export class AgentWatchdog {
    */
   leaderExited(id: number): void {
     if (!this.guarded.has(id)) return;
-    if (this.platform === 'win32' || !groupAlive(id)) {
+    if (this.platform === 'win32' || !groupAlive(id, this.platform)) {
       this.release(id);
       return;
     }
@@ -148,7 +149,7 @@ export class AgentWatchdog {
   }
 
   private pollLingering(): void {
-    for (const id of [...this.lingering]) if (!groupAlive(id)) this.release(id);
+    for (const id of [...this.lingering]) if (!groupAlive(id, this.platform)) this.release(id);
     if (this.lingering.size === 0 && this.pollTimer) {
       clearInterval(this.pollTimer);
       this.pollTimer = null;
@@ -242,16 +243,6 @@ export class AgentWatchdog {
 function describe(file: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
   return `cannot start the agent watchdog (${file}): ${code}`;
-}
-
-/** Whether a process group has a member (EPERM: one we may not signal, still a member). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 let shared: AgentWatchdog | null = null;
