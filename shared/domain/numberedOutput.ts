@@ -86,3 +86,21 @@ export function pageFromCommandReply(reply: CommandResponse): NumberedOutputPage
     ...(streamList ? { streams: streamList } : {}),
   };
 }
+
+/**
+ * An agent's newest stored lines, oldest first, sent to a live tail that lost chunks so it can
+ * show what it missed. `streams` (one per line) is present only when the server reported them
+ * (a server with {@link LINE_NUMBERS_CAPABILITY}); without them a line's stream is unknown.
+ */
+export interface StoredTail {
+  readonly lines: string[];
+  readonly streams?: LineStreamName[];
+}
+
+/** The {@link StoredTail} of a page of the newest lines (streams kept only when complete). */
+export function storedTailOf(page: NumberedOutputPage): StoredTail {
+  const streams = page.streams;
+  return streams !== undefined && streams.length === page.lines.length
+    ? { lines: page.lines, streams }
+    : { lines: page.lines };
+}

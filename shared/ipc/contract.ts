@@ -8,7 +8,7 @@ import type { AgentDetails } from '../domain/agentDetails';
 import type { QueuedCommand } from '../domain/command';
 import type { QuarantinedCommand, QueueHealth } from '../domain/quarantine';
 import type { CommandResult } from '../domain/result';
-import type { NumberedOutputPage } from '../domain/numberedOutput';
+import type { NumberedOutputPage, StoredTail } from '../domain/numberedOutput';
 import type { ClientKeyInfo, ConnectionTestResult, ServerProfile, ServerStatus } from '../domain/server';
 import type {
   AgentInfo,
@@ -125,8 +125,14 @@ export interface ConsoleEvents {
   resync: { serverId: string; reason: string };
   /** Log chunks of a tail subscription, oldest first. */
   logs: { subscriptionId: string; chunks: LogChunkView[] };
-  /** Chunks were lost; these are the newest stored lines to replace the tail view. */
-  backfill: { subscriptionId: string; lines: string[] };
+  /**
+   * Chunks of a tail were lost (the server's PUB dropped them, or this window fell behind):
+   * the agent's newest stored lines, with their streams when the server reports them.
+   * `lostFrom` is the sequence of the first chunk lost: chunks of this tail delivered with a
+   * lower sequence came before the loss, those with a higher one after it. Absent when unknown
+   * (then every chunk delivered so far came before it).
+   */
+  backfill: { subscriptionId: string; lostFrom?: number } & StoredTail;
   /** Commands whose state changed (newest version of each). */
   queue: QueuedCommand[];
   /** Something the operator should notice (e.g. a failed command, a server gone offline). */

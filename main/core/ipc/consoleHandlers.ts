@@ -174,18 +174,13 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
     return state;
   };
 
-  const backfillTail = (state: ClientState, subscriptionId: string): void => {
+  const backfillTail = (state: ClientState, subscriptionId: string, lostFrom: number): void => {
     const tail = state.tails.get(subscriptionId);
     if (tail === undefined) return;
     void (async () => {
-      const count = await service.queryAgentOutput(tail.serverId, tail.agentId, { limit: 0 });
-      const total = Number(count.total_lines ?? 0);
-      const page = await service.queryAgentOutput(tail.serverId, tail.agentId, {
-        offset: Math.max(0, total - backfillLines),
-        limit: backfillLines,
-      });
+      const stored = await service.newestLines(tail.serverId, tail.agentId, backfillLines);
       if (state.tails.has(subscriptionId)) {
-        state.batcher.add({ name: 'backfill', payload: { subscriptionId, lines: page.lines } });
+        state.batcher.add({ name: 'backfill', payload: { subscriptionId, lostFrom, ...stored } });
       }
     })().catch((e: unknown) => {
       state.batcher.add({
@@ -208,8 +203,8 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
       },
       {
         ...options.batching,
-        onLogOverflow: (subscriptionId) => {
-          if (state) backfillTail(state, subscriptionId);
+        onLogOverflow: (subscriptionId, lostFrom) => {
+          if (state) backfillTail(state, subscriptionId, lostFrom);
         },
       },
     );
@@ -439,11 +434,14 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
             if (view.text.length > 0)
               state.batcher.add({ name: 'logs', payload: { subscriptionId, chunks: [view] } });
           },
-          onBackfill: (lines) => {
+          onBackfill: (stored, gap) => {
             // Whatever partial character the decoders held belongs to the lost stretch.
             decoders.stdout = new TextDecoder('utf-8');
             decoders.stderr = new TextDecoder('utf-8');
-            state.batcher.add({ name: 'backfill', payload: { subscriptionId, lines } });
+            state.batcher.add({
+              name: 'backfill',
+              payload: { subscriptionId, lostFrom: gap.expected, ...stored },
+            });
           },
           onError: (message) => {
             state.batcher.add({

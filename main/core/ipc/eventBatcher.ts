@@ -12,8 +12,11 @@ export interface EventBatcherOptions {
   maxLogChars?: number;
   /** Notifications kept between two flushes (oldest dropped); default 100. */
   maxNotifications?: number;
-  /** A tail lost chunks because the client did not keep up: the owner should backfill it. */
-  onLogOverflow?: (subscriptionId: string) => void;
+  /**
+   * A tail lost chunks because the client did not keep up: the owner should backfill it.
+   * `lostFrom` is the sequence of the first chunk dropped.
+   */
+  onLogOverflow?: (subscriptionId: string, lostFrom: number) => void;
 }
 
 /**
@@ -33,7 +36,7 @@ export class EventBatcher {
   private queue = new Map<string, QueuedCommand>();
   private resync = new Map<string, string>();
   private status = new Map<string, StatusUpdate[]>();
-  private backfill = new Map<string, string[]>();
+  private backfill = new Map<string, ConsoleEvents['backfill']>();
   private logs = new Map<string, { chunks: LogChunkView[]; chars: number }>();
   private notifications: ConsoleEvents['notification'][] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -67,7 +70,7 @@ export class EventBatcher {
         this.addStatus(envelope.payload.serverId, envelope.payload.updates);
         break;
       case 'backfill':
-        this.backfill.set(envelope.payload.subscriptionId, envelope.payload.lines);
+        this.backfill.set(envelope.payload.subscriptionId, envelope.payload);
         this.logs.delete(envelope.payload.subscriptionId);
         break;
       case 'logs':
@@ -102,9 +105,7 @@ export class EventBatcher {
       batch.push({ name: 'resync', payload: { serverId, reason } });
     for (const [serverId, updates] of this.status)
       batch.push({ name: 'status', payload: { serverId, updates } });
-    for (const [subscriptionId, lines] of this.backfill) {
-      batch.push({ name: 'backfill', payload: { subscriptionId, lines } });
-    }
+    for (const payload of this.backfill.values()) batch.push({ name: 'backfill', payload });
     for (const [subscriptionId, { chunks }] of this.logs) {
       batch.push({ name: 'logs', payload: { subscriptionId, chunks } });
     }
@@ -164,8 +165,9 @@ export class EventBatcher {
     }
     if (entry.chars > this.maxLogChars) {
       // The view is behind anyway: drop what waits and let the owner replace it with a backfill.
+      const lostFrom = entry.chunks[0]?.sequence ?? 0;
       this.logs.delete(subscriptionId);
-      this.options.onLogOverflow?.(subscriptionId);
+      this.options.onLogOverflow?.(subscriptionId, lostFrom);
     }
   }
 }

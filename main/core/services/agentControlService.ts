@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../../shared/domain/command';
-import { AGENT_DETAILS_CAPABILITY, agentDetailsFromWire, type AgentDetails } from '../../../shared/domain/agentDetails';
+import {
+  AGENT_DETAILS_CAPABILITY,
+  agentDetailsFromWire,
+  type AgentDetails,
+} from '../../../shared/domain/agentDetails';
 import { DEFAULT_REPLY_TIMEOUT_MS, replyTimeoutMs } from '../../../shared/domain/replyTimeout';
 import {
   LINE_NUMBERS_CAPABILITY,
   pageFromCommandReply,
+  storedTailOf,
   type NumberedOutputPage,
+  type StoredTail,
 } from '../../../shared/domain/numberedOutput';
 import { commandResult, type CommandResult } from '../../../shared/domain/result';
 import type {
@@ -58,10 +64,10 @@ export interface StatusStreamHandlers {
 export interface LogTailHandlers {
   onChunk: (chunk: LogStream) => void;
   /**
-   * Chunks were lost (PUB drops under load): `lines` are the newest stored lines (oldest
-   * first, at most `backfillLines`), fetched through an output query, to replace the tail view.
+   * Chunks were lost (PUB drops under load): the newest stored lines (oldest first, at most
+   * `backfillLines`), fetched through an output query, to replace the tail view.
    */
-  onBackfill?: (lines: string[], gap: LogGap) => void;
+  onBackfill?: (tail: StoredTail, gap: LogGap) => void;
   /** The backfill query failed; the message says why. */
   onError?: (message: string) => void;
 }
@@ -257,7 +263,8 @@ export class AgentControlService {
    * @throws RequestError; Error when the server refuses or answers something unreadable
    */
   async agentDetails(serverId: string, agentIds: readonly string[]): Promise<AgentDetails[]> {
-    if (this.connection(serverId).snapshot().info?.capabilities.has(AGENT_DETAILS_CAPABILITY) !== true) return [];
+    if (this.connection(serverId).snapshot().info?.capabilities.has(AGENT_DETAILS_CAPABILITY) !== true)
+      return [];
     const reply = await this.connection(serverId).request({
       type: 'custom_action_request',
       request_id: randomUUID(),
@@ -364,8 +371,8 @@ export class AgentControlService {
     return events.tail(agentId, {
       onChunk: handlers.onChunk,
       onGap: (gap) => {
-        void this.backfill(serverId, agentId, backfillLines).then(
-          (lines) => handlers.onBackfill?.(lines, gap),
+        void this.newestLines(serverId, agentId, backfillLines).then(
+          (tail) => handlers.onBackfill?.(tail, gap),
           (e: unknown) => handlers.onError?.(`could not backfill lost output: ${errorText(e)}`),
         );
       },
@@ -386,11 +393,17 @@ export class AgentControlService {
     this.waiters.clear();
   }
 
-  private async backfill(serverId: string, agentId: string, n: number): Promise<string[]> {
+  /**
+   * The newest `n` stored lines of an agent (both streams, oldest first), with their streams
+   * when the server reports them: what a tail that lost chunks shows. Two queries (a count,
+   * then the page); lines stored between them are simply not in the page.
+   * @throws as {@link queryAgentOutput}
+   */
+  async newestLines(serverId: string, agentId: string, n: number): Promise<StoredTail> {
     const count = await this.queryAgentOutput(serverId, agentId, { limit: 0 });
     const total = Number(count.total_lines ?? 0);
     const page = await this.queryAgentOutput(serverId, agentId, { offset: Math.max(0, total - n), limit: n });
-    return page.lines;
+    return storedTailOf(page);
   }
 
   private connection(serverId: string) {

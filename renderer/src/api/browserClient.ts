@@ -21,6 +21,7 @@ import {
   type IpcResult,
 } from '../../../shared/ipc';
 import { parseWire, stringifyWire } from '../../../shared/ipc/wireJson';
+import { storedTailOf, type NumberedOutputPage } from '../../../shared/domain/numberedOutput';
 
 export interface BrowserClientOptions {
   /** How long a request waits for a connection before resolving `offline`, ms; default 3000. */
@@ -216,7 +217,7 @@ export function createBrowserClient(
     if (page.ok && current) {
       emit({
         name: 'backfill',
-        payload: { subscriptionId: current, lines: (page.value as { lines: string[] }).lines },
+        payload: { subscriptionId: current, ...storedTailOf(page.value as NumberedOutputPage) },
       });
     }
   };

@@ -11,9 +11,10 @@ import type { ConsoleEvents } from '../../../shared/ipc';
 import type { OutputStream } from '../../../shared/protocol/types';
 import { getApi } from '../api';
 import { describeError } from '../lib/errors';
-import { shortId } from '../lib/format';
+import { plural, shortId } from '../lib/format';
 import { FrameBatcher } from '../lib/frameBatcher';
 import { LineSplitter } from '../lib/outputPager';
+import { planRefill, REFILL_PROBE, type TailLine } from '../lib/planRefill';
 import { useRegexFilter } from '../composables/useRegexFilter';
 import { LIST_LIMIT, useAgentsStore } from './agents';
 import { fleetKey, useFleetStore, type AgentRef } from './fleet';
@@ -46,9 +47,6 @@ export function agentColour(i: number): string {
   const [light, dark] = AGENT_COLOURS[i % MERGED_LOG_COLOURS] ?? ['currentColor', 'currentColor'];
   return `light-dark(${light}, ${dark})`;
 }
-/** How many of an agent's last lines are compared with a backfill to skip what was shown. */
-const OVERLAP_PROBE = 3;
-
 /** One tailed agent. */
 export interface MergedSource {
   readonly key: string;
@@ -73,32 +71,17 @@ export interface MergedLine {
   readonly source: number;
   readonly stream: 'stdout' | 'stderr' | 'gap';
   readonly text: string;
+  /**
+   * Sequence of the chunk that completed the line, which places it before or after a loss in
+   * its tail; -1 for the log's notes and for lines reloaded from the server's store.
+   */
+  readonly chunk: number;
 }
 
-interface Pending {
-  readonly source: number;
-  readonly stream: 'stdout' | 'stderr' | 'gap';
-  readonly text: string;
-}
+type Pending = Omit<MergedLine, 'seq'>;
 
-/**
- * How many leading lines of `backfill` the log already shows, given the agent's last shown
- * lines `shown` (oldest first): the backfill is the newest stored lines, so what was shown
- * before the gap ends somewhere inside it. Matches the last {@link OVERLAP_PROBE} lines;
- * 0 when they are not found (then the whole backfill is new to the view).
- */
-export function backfillOverlap(shown: readonly string[], backfill: readonly string[]): number {
-  const probe = shown.slice(-OVERLAP_PROBE);
-  if (probe.length === 0) return 0;
-  for (let end = backfill.length; end >= probe.length; end--) {
-    let match = true;
-    for (let k = 0; k < probe.length && match; k++) {
-      match = backfill[end - probe.length + k] === probe[k];
-    }
-    if (match) return end;
-  }
-  return 0;
-}
+/** Sequence of the log's own notes and of reloaded lines (before any later loss). */
+const NOT_LIVE = -1;
 
 export const useMergedLogStore = defineStore('mergedLog', () => {
   const sources = ref<MergedSource[]>([]);
@@ -146,7 +129,13 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     const all = lines.value;
     const visible = shown.value;
     for (const p of pending) {
-      const line: MergedLine = { seq: ++seq, source: p.source, stream: p.stream, text: p.text };
+      const line: MergedLine = {
+        seq: ++seq,
+        source: p.source,
+        stream: p.stream,
+        text: p.text,
+        chunk: p.chunk,
+      };
       all.push(line);
       if (keeps(line)) visible.push(line);
     }
@@ -171,34 +160,60 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     if (index === undefined || splitter === undefined) return;
     for (const chunk of payload.chunks) {
       for (const text of splitter.push(chunk.stream, chunk.text)) {
-        batcher.push({ source: index, stream: chunk.stream, text });
+        batcher.push({ source: index, stream: chunk.stream, text, chunk: chunk.sequence });
       }
     }
   }
 
   /**
-   * A gap in one agent's tail (the console fell behind): its newest stored lines arrive.
-   * What the log already shows of them is skipped (see {@link backfillOverlap}); the rest is
-   * added after a note naming the agent, since the lost lines interleaved with the others
-   * cannot be placed back where they were.
+   * The lines of source `index` around a loss at chunk `lostFrom` (held lines included, oldest
+   * first): the last {@link REFILL_PROBE} shown before it, and every one shown since.
+   */
+  function aroundLoss(index: number, lostFrom: number): { before: TailLine[]; after: TailLine[] } {
+    const before: TailLine[] = [];
+    const after: TailLine[] = [];
+    const all = [...lines.value, ...held];
+    for (let i = all.length - 1; i >= 0 && before.length < REFILL_PROBE; i--) {
+      const line = all[i];
+      if (line === undefined || line.source !== index || line.stream === 'gap') continue;
+      const view = { stream: line.stream, text: line.text };
+      if (line.chunk >= lostFrom) after.unshift(view);
+      else before.unshift(view);
+    }
+    return { before, after };
+  }
+
+  /**
+   * A loss in one agent's tail (its server's PUB dropped chunks, or the console fell behind):
+   * its newest stored lines arrive, as in the output viewer. The stored lines the log does not
+   * show yet (see lib/planRefill.ts) are added after a note naming the agent, since lines lost
+   * among the other agents' cannot be put back where they were.
    */
   function onBackfill(payload: ConsoleEvents['backfill']): void {
     const index = bySub.get(payload.subscriptionId);
     const source = index === undefined ? undefined : sources.value[index];
     if (index === undefined || source === undefined) return;
     batcher.flush();
+    // A line begun before the loss cannot be completed: its middle may be what was lost.
     splitters[index] = new LineSplitter();
-    const mine: string[] = [];
-    for (let i = lines.value.length - 1; i >= 0 && mine.length < OVERLAP_PROBE; i--) {
-      const line = lines.value[i];
-      if (line && line.source === index && line.stream !== 'gap') mine.unshift(line.text);
-    }
-    const fresh = payload.lines.slice(backfillOverlap(mine, payload.lines));
+    const { before, after } = aroundLoss(index, payload.lostFrom ?? Infinity);
+    const stored = payload.lines.map((text, k) => ({ text, stream: payload.streams?.[k] ?? null }));
+    const refill = planRefill(before, after, stored);
+    if (refill.exact && refill.lines.length === 0) return; // the lost chunks held no whole line
     source.gaps++;
-    const note = `some output of ${source.name} was lost in transit; ${fresh.length} newer stored line(s) reloaded below`;
+    const n = refill.lines.length;
+    const note = refill.exact
+      ? `${plural(n, 'line')} of ${source.name} lost in transit, reloaded from the server below`
+      : `some output of ${source.name} was lost in transit; ${plural(n, 'stored line')} reloaded below may not be all of it — open ${source.name}'s output for its complete log`;
     append([
-      { source: index, stream: 'gap', text: note },
-      ...fresh.map((text): Pending => ({ source: index, stream: 'stdout', text })),
+      { source: index, stream: 'gap', text: note, chunk: NOT_LIVE },
+      // A server that does not say a stored line's stream: shown as stdout, the common case.
+      ...refill.lines.map((l): Pending => ({
+        source: index,
+        stream: l.stream ?? 'stdout',
+        text: l.text,
+        chunk: NOT_LIVE,
+      })),
     ]);
   }
 

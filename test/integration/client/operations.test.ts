@@ -200,6 +200,20 @@ describe('every AgentControlService operation against a real server', () => {
     }
   });
 
+  it('newestLines: the newest stored lines of both streams, each with its stream (what a tail that lost chunks shows)', async () => {
+    done(await c.service.sendActionToAgent(sid, agent, 'add', { a: 1, b: 2 }, { timeoutSecs: 5 }));
+    await c.service.writeAgentStdin(sid, agent, 'newest-marker\n');
+    const newest = await waitUntil(async () => {
+      const t = await c.service.newestLines(sid, agent, 3);
+      return t.lines.at(-1) === 'stdin: newest-marker' ? t : undefined;
+    });
+    expect(newest.lines).toHaveLength(3);
+    expect(newest.streams).toHaveLength(3);
+    const trace = newest.lines.findIndex((l) => /^action-received [0-9a-f-]{36} add$/.test(l));
+    expect(newest.streams?.[trace]).toBe('stderr');
+    expect(newest.streams?.at(-1)).toBe('stdout');
+  });
+
   it('signalAgent and batchControl (fail-fast and not)', async () => {
     expect(done(await c.service.signalAgent(sid, agent, 'continue')).success).toBe(true);
     const second =

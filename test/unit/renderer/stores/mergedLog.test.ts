@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogChunkView } from '../../../../shared/ipc';
 import {
-  backfillOverlap,
   MERGED_LOG_MAX_AGENTS,
   MERGED_LOG_MAX_LINES,
   useMergedLogStore,
@@ -9,10 +8,10 @@ import {
 import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { manualFrames, withFreshApp } from '../setup';
 
-const chunk = (text: string, stream: LogChunkView['stream'] = 'stdout'): LogChunkView => ({
+const chunk = (text: string, stream: LogChunkView['stream'] = 'stdout', sequence = 0): LogChunkView => ({
   stream,
   text,
-  sequence: 0,
+  sequence,
 });
 
 describe('merged log store', () => {
@@ -89,21 +88,61 @@ describe('merged log store', () => {
     expect(log.total).toBe(0);
   });
 
-  it('fills a gap in one agent from its backfill, after a note, without repeating what was shown', async () => {
+  it('fills a loss in one agent with the stored lines it missed, with their streams, after a note', async () => {
     const { log, frames, a, c, send, subOf, texts } = await openThree();
-    send(a.id, chunk('a1\na2\na3\n'));
-    send(c.id, chunk('c1\n'));
+    send(a.id, chunk('a1\na2\n', 'stdout', 1), chunk('a3\n', 'stderr', 2));
+    send(c.id, chunk('c1\n', 'stdout', 1));
+    // Chunks 3 and 4 of `a` were lost; chunk 5 arrived before the backfill.
+    send(a.id, chunk('a6\n', 'stdout', 5));
     frames.run();
-    ctx.fake.emit('backfill', { subscriptionId: subOf(a.id), lines: ['a1', 'a2', 'a3', 'a4', 'a5'] });
-    expect(texts().slice(4)).toEqual([
-      'agent-00000|gap|some output of agent-00000 was lost in transit; 2 newer stored line(s) reloaded below',
-      'agent-00000|stdout|a4',
+    ctx.fake.emit('backfill', {
+      subscriptionId: subOf(a.id),
+      lostFrom: 3,
+      lines: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'],
+      streams: ['stdout', 'stdout', 'stderr', 'stderr', 'stdout', 'stdout', 'stdout'],
+    });
+    expect(texts().slice(5)).toEqual([
+      'agent-00000|gap|3 lines of agent-00000 lost in transit, reloaded from the server below',
+      'agent-00000|stderr|a4',
       'agent-00000|stdout|a5',
+      // Stored after a6, and dropped with the lost chunks' batch: not shown before.
+      'agent-00000|stdout|a7',
     ]);
     expect(log.sources[0]?.gaps).toBe(1);
     // A gap line survives any filter: the operator must know lines were lost.
     log.applyFilter('nothing matches this');
     expect(log.shown.map((l) => l.stream)).toEqual(['gap']);
+  });
+
+  it('says when repeated lines leave the size of a loss uncertain, and adds nothing it already shows', async () => {
+    const { log, frames, a, send, subOf, texts } = await openThree();
+    send(a.id, chunk('tick\ntick\n', 'stdout', 1));
+    send(a.id, chunk('tick\n', 'stdout', 4));
+    frames.run();
+    ctx.fake.emit('backfill', {
+      subscriptionId: subOf(a.id),
+      lostFrom: 2,
+      lines: ['tick', 'tick', 'tick', 'tick', 'tick'],
+      streams: ['stdout', 'stdout', 'stdout', 'stdout', 'stdout'],
+    });
+    expect(texts()[3]).toMatch(
+      /^agent-00000\|gap\|some output of agent-00000 was lost in transit; .* may not be all of it — open agent-00000's output for its complete log$/,
+    );
+    expect(log.sources[0]?.gaps).toBe(1);
+  });
+
+  it('adds no note when the lost chunks held no whole line', async () => {
+    const { log, frames, a, send, subOf } = await openThree();
+    send(a.id, chunk('one\ntwo\n', 'stdout', 1), chunk('three\n', 'stdout', 3));
+    frames.run();
+    ctx.fake.emit('backfill', {
+      subscriptionId: subOf(a.id),
+      lostFrom: 2,
+      lines: ['one', 'two', 'three'],
+      streams: ['stdout', 'stdout', 'stdout'],
+    });
+    expect(log.shown.map((l) => l.text)).toEqual(['one', 'two', 'three']);
+    expect(log.sources[0]?.gaps).toBe(0);
   });
 
   it('keeps at most the bound, dropping the oldest lines and counting them', async () => {
@@ -143,13 +182,5 @@ describe('merged log store', () => {
     await log.open(many.map((m) => ({ serverId: server, agentId: m.id })));
     expect(log.error).toBe(`33 agents selected; a merged log tails at most 32. Select fewer agents.`);
     expect(ctx.fake.callsOf('tailLogs')).toEqual([]);
-  });
-
-  it('finds where the shown lines end inside a backfill', () => {
-    expect(backfillOverlap(['a', 'b', 'c'], ['a', 'b', 'c', 'd'])).toBe(3);
-    expect(backfillOverlap(['x', 'b', 'c'], ['b', 'c', 'd'])).toBe(0);
-    expect(backfillOverlap([], ['a'])).toBe(0);
-    // A repeated line: the latest match wins, so nothing newer is skipped twice.
-    expect(backfillOverlap(['ok'], ['ok', 'ok', 'new'])).toBe(2);
   });
 });

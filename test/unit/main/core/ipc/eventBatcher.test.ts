@@ -89,9 +89,12 @@ describe('EventBatcher', () => {
     expect(events[1]).toMatchObject({ name: 'status', payload: { updates: [3, 4, 5].map(update) } });
   });
 
-  it('replaces waiting log chunks with a backfill and reports log overflow', () => {
+  it('replaces waiting log chunks with a backfill and reports log overflow from the first chunk dropped', () => {
     const overflowed: string[] = [];
-    const { b, batches } = make({ maxLogChars: 10, onLogOverflow: (id) => overflowed.push(id) });
+    const { b, batches } = make({
+      maxLogChars: 10,
+      onLogOverflow: (id, lostFrom) => overflowed.push(`${id} from ${lostFrom}`),
+    });
     b.add({
       name: 'logs',
       payload: { subscriptionId: 't', chunks: [{ stream: 'stdout', text: 'old\n', sequence: 1 }] },
@@ -111,10 +114,14 @@ describe('EventBatcher', () => {
     ]);
     b.add({
       name: 'logs',
-      payload: { subscriptionId: 'u', chunks: [{ stream: 'stderr', text: 'x'.repeat(11), sequence: 1 }] },
+      payload: { subscriptionId: 'u', chunks: [{ stream: 'stderr', text: 'x'.repeat(6), sequence: 4 }] },
+    });
+    b.add({
+      name: 'logs',
+      payload: { subscriptionId: 'u', chunks: [{ stream: 'stderr', text: 'y'.repeat(6), sequence: 5 }] },
     });
     b.flush();
-    expect(overflowed).toEqual(['u']);
+    expect(overflowed).toEqual(['u from 4']);
     expect(batches).toHaveLength(1);
   });
 
