@@ -21,6 +21,22 @@ export const animationFrameScheduler: Scheduler = (callback) => {
   };
 };
 
+/**
+ * The frame after the next one. For a secondary view fed by the same events as a busier one
+ * (the status feed beside the agents table): its update lands in the frame after the busy
+ * view's, so the two never add up in one frame.
+ */
+export const secondFrameScheduler: Scheduler = (callback) => {
+  let cancelSecond: (() => void) | null = null;
+  const cancelFirst = animationFrameScheduler(() => {
+    cancelSecond = animationFrameScheduler(callback);
+  });
+  return () => {
+    cancelFirst();
+    cancelSecond?.();
+  };
+};
+
 export class FrameBatcher<T> {
   private items: T[] = [];
   private cancel: (() => void) | null = null;

@@ -4,7 +4,8 @@
  * notifications for failures when the operator allowed them.
  *
  * Built for a status flood (10,000 updates/s arriving as ≤ 20 batches/s): status batches are
- * applied once per animation frame (a backlog of batches costs one update), and a frame adds at
+ * applied once per animation frame (a backlog of batches costs one update), one frame after the
+ * agents table applies the same batch (the two renders never share a frame), and a frame adds at
  * most {@link STATUS_PER_BATCH} rows per server, the newest status of each agent (its older ones
  * are coalesced into it), plus one summary row; rows are plain frozen objects formatted once
  * when added, so the view only re-renders the rows in its window.
@@ -19,7 +20,7 @@ import type { StatusUpdate } from '../../../shared/protocol';
 import { getApi } from '../api';
 import { forgetFeed, loadFeed, saveFeed, type SavedFeedEntry } from '../lib/feedStorage';
 import { formatTime, shortId } from '../lib/format';
-import { FrameBatcher } from '../lib/frameBatcher';
+import { FrameBatcher, secondFrameScheduler } from '../lib/frameBatcher';
 import { useAgentsStore } from './agents';
 import { useSettingsStore } from './settings';
 
@@ -202,7 +203,7 @@ export const useFeedStore = defineStore('feed', () => {
     }
     for (const [serverId, updates] of byServer) addStatus({ serverId, updates });
   }
-  const statusFrames = new FrameBatcher<ConsoleEvents['status']>(applyStatus);
+  const statusFrames = new FrameBatcher<ConsoleEvents['status']>(applyStatus, secondFrameScheduler);
 
   function addStatus(payload: ConsoleEvents['status']): void {
     const { kept, skipped } = coalesceStatus(payload.updates, STATUS_PER_BATCH);

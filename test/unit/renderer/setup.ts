@@ -85,7 +85,7 @@ export async function submitForm(wrapper: VueWrapper, testid: string): Promise<v
  * Animation frames that run only when the test says so: replaces `requestAnimationFrame` (which
  * the stores' frame batching uses) until the end of the calling test.
  */
-export function manualFrames(): { run: () => void; pending: () => number } {
+export function manualFrames(): { run: (count?: number) => void; pending: () => number } {
   let queue = new Map<number, FrameRequestCallback>();
   let nextHandle = 1;
   const original = { request: globalThis.requestAnimationFrame, cancel: globalThis.cancelAnimationFrame };
@@ -102,10 +102,13 @@ export function manualFrames(): { run: () => void; pending: () => number } {
     globalThis.cancelAnimationFrame = original.cancel;
   });
   return {
-    run() {
-      const due = queue;
-      queue = new Map();
-      for (const callback of due.values()) callback(performance.now());
+    /** Runs `count` frames: each runs the callbacks requested before it began. */
+    run(count = 1) {
+      for (let i = 0; i < count; i++) {
+        const due = queue;
+        queue = new Map();
+        for (const callback of due.values()) callback(performance.now());
+      }
     },
     pending: () => queue.size,
   };

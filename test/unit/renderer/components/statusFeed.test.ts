@@ -65,7 +65,7 @@ describe('StatusFeed', () => {
         },
       ],
     });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     const wrapper = mount(StatusFeed, { global: { plugins: [ctx.pinia] } });
     await settle();
     const [top, second] = wrapper.findAll('[data-testid="feed-entry"]');

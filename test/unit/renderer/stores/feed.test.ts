@@ -104,7 +104,7 @@ describe('feed store', () => {
       { ...update(first, 'running', ''), update_type: 'heartbeat' as const },
     ];
     ctx.fake.emit('status', { serverId: 's', updates });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     const firstRows = feed.entries.filter((e) => e.agentId === first);
     expect(firstRows).toHaveLength(1);
     expect(firstRows[0]).toMatchObject({ title: 'failed', body: 'exited with code 3', level: 'error' });
@@ -129,6 +129,10 @@ describe('feed store', () => {
     });
     ctx.fake.emit('status', { serverId: 's', updates: [update(a, 'completed', 'exited with code 0')] });
     expect(feed.entries).toEqual([]);
+    // The agents table applies the batch in the next frame; the feed in the one after, so the
+    // two renders never add up in one frame.
+    frames.run();
+    expect(feed.entries).toEqual([]);
     frames.run();
     expect(feed.entries.filter((e) => e.agentId === a)).toMatchObject([{ title: 'completed' }]);
     expect(feed.entries.filter((e) => e.agentId === null)).toMatchObject([
@@ -150,7 +154,7 @@ describe('feed store', () => {
       serverId,
       updates: [update(agent?.id ?? '', 'paused', 'paused (soft)'), update(stranger, 'running', '')],
     });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     expect(feed.entries.find((e) => e.agentId === agent?.id)?.agentName).toBe('agent-00000');
     expect(feed.entries.find((e) => e.agentId === stranger)?.agentName).toBeNull();
   });
@@ -165,7 +169,7 @@ describe('feed store', () => {
     const [fresh] = ctx.fake.addAgents(serverId, 1);
     if (fresh === undefined) throw new Error('no agent');
     ctx.fake.emit('status', { serverId, updates: [update(fresh.id, 'running', 'agent started')] });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     expect(feed.entries[0]?.agentName).toBeNull();
     agents.upsert(fresh);
     ctx.fake.emit('notification', { level: 'info', title: 'later', body: '' });
@@ -200,7 +204,7 @@ describe('feed store', () => {
     const saved = (): string => localStorage.getItem(FEED_STORAGE_KEY) ?? '';
     for (let i = 0; i < 40; i++)
       ctx.fake.emit('status', { serverId: 's', updates: [update(fakeUuid(), 'running', `t${i}`)] });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     expect(saved()).toBe('');
     vi.advanceTimersByTime(SAVE_DELAY_MS);
     expect(saved()).toContain('"t39"');

@@ -78,7 +78,7 @@ describe('feed store', () => {
         },
       ],
     });
-    frames.run();
+    frames.run(2); // the feed renders a frame after the agents table
     expect(feed.entries).toHaveLength(1 + 20 + 1);
     expect(feed.entries.some((e) => e.title === '30 more status changes')).toBe(true);
     expect(feed.entries.at(-1)?.title).toBe('Server offline');
