@@ -52,6 +52,7 @@ export function shortcutFor(
   const found = SHORTCUTS.find((s) => s.key === event.key && s.action !== 'palette');
   // An upper-case binding (Kill is `K`) needs Shift held: with Caps Lock on, `k` (previous row)
   // also arrives as `K` and must not kill.
-  if (found && found.key.length === 1 && found.key !== found.key.toLowerCase() && event.shiftKey !== true) return null;
+  if (found && found.key.length === 1 && found.key !== found.key.toLowerCase() && event.shiftKey !== true)
+    return null;
   return found ? found.action : null;
 }

@@ -21,7 +21,8 @@ export function destructiveSignal(signal: SignalName): 'stop' | 'kill' | null {
  */
 export function destructiveCommand(command: string, payload: JsonValue | undefined): 'stop' | 'kill' | null {
   if (command === 'stop' || command === 'kill') return command;
-  if (command !== 'signal' || typeof payload !== 'object' || payload === null || !('signal' in payload)) return null;
+  if (command !== 'signal' || typeof payload !== 'object' || payload === null || !('signal' in payload))
+    return null;
   const name = SIGNALS.find((s) => s === payload.signal);
   return name === undefined ? null : destructiveSignal(name);
 }

@@ -70,7 +70,9 @@ export const useAgentDetailsStore = defineStore('agentDetails', () => {
 
   /** Whether `server` reports facts at all: a Rust peer does not, so nothing is refetched there. */
   function reports(server: string): boolean {
-    return useServersStore().byId.get(server)?.status.capabilities.includes(AGENT_DETAILS_CAPABILITY) === true;
+    return (
+      useServersStore().byId.get(server)?.status.capabilities.includes(AGENT_DETAILS_CAPABILITY) === true
+    );
   }
 
   function onStatus(payload: ConsoleEvents['status']): void {

@@ -95,6 +95,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   const following = ref(true);
   const paused = ref(false);
   const heldCount = ref(0);
+  /** Shown lines that arrived while not following (the "N new lines" pill); 0 while following. */
+  const unseen = ref(0);
   /** Lines dropped to stay within the bound (oldest first), or while paused beyond its buffer. */
   const droppedCount = ref(0);
   /** Why the log could not open (bad input, or no agent could be tailed). */
@@ -128,6 +130,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     }
     const all = lines.value;
     const visible = shown.value;
+    const shownBefore = visible.length;
     for (const p of pending) {
       const line: MergedLine = {
         seq: ++seq,
@@ -139,6 +142,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
       all.push(line);
       if (keeps(line)) visible.push(line);
     }
+    if (!following.value) unseen.value += visible.length - shownBefore;
     if (all.length > MERGED_LOG_MAX_LINES) {
       // Drop a tenth more than needed, so the copy happens once per many appends, not per line.
       const drop = all.length - MERGED_LOG_MAX_LINES + Math.floor(MERGED_LOG_MAX_LINES / 10);
@@ -309,6 +313,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     droppedCount.value = 0;
     error.value = null;
     following.value = true;
+    unseen.value = 0;
     paused.value = false;
     await Promise.all(subs.map((subscriptionId) => getApi().unsubscribe({ subscriptionId })));
   }
@@ -332,8 +337,10 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     refilter();
   }
 
+  /** Turns follow on (clearing the new-lines count) or off. */
   function setFollowing(on: boolean): void {
     following.value = on;
+    if (on) unseen.value = 0;
   }
 
   /** Pauses or resumes the view; lines that arrived while paused are shown on resume. */
@@ -369,6 +376,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     following,
     paused,
     heldCount,
+    unseen,
     droppedCount,
     error,
     open,

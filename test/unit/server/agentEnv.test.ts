@@ -77,7 +77,15 @@ describe('forbiddenRequestVariable', () => {
   });
 
   it('allows everything else, including look-alikes', () => {
-    for (const name of ['MYPATH', 'ENVIRONMENT', 'OLD_PRELOAD', 'NODE_OPTIONS_X', 'NODE_ENV', 'MY_ELECTRON_APP', 'LDFLAGS']) {
+    for (const name of [
+      'MYPATH',
+      'ENVIRONMENT',
+      'OLD_PRELOAD',
+      'NODE_OPTIONS_X',
+      'NODE_ENV',
+      'MY_ELECTRON_APP',
+      'LDFLAGS',
+    ]) {
       expect(forbiddenRequestVariable(name), name).toBeNull();
     }
   });

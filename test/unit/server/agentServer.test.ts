@@ -401,7 +401,9 @@ describe('agent server with a state dir', () => {
 
       const memoryOnly = await startAgentServer({ ...(await endpoints()), insecure: true });
       const plain = await health(memoryOnly, null);
-      expect(plain.capabilities).toBe('custom_action,batch,output_query,status_stream,output_line_numbers,agent_details');
+      expect(plain.capabilities).toBe(
+        'custom_action,batch,output_query,status_stream,output_line_numbers,agent_details',
+      );
       expect(plain).not.toHaveProperty('dedupe_epoch');
       await memoryOnly.close();
     } finally {

@@ -106,7 +106,12 @@ describe('resolveBackend', () => {
     );
     expect(r).toEqual({
       ok: true,
-      command: { backend: 'claude', argv: ['my-claude', 'echo hi; exit 3'], env: { X: '1' }, pause: 'signal' },
+      command: {
+        backend: 'claude',
+        argv: ['my-claude', 'echo hi; exit 3'],
+        env: { X: '1' },
+        pause: 'signal',
+      },
     });
   });
 

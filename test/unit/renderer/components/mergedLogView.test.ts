@@ -91,6 +91,35 @@ describe('MergedLogView', () => {
     wrapper.unmount();
   });
 
+  it('counts lines that arrive while not following in a pill that follows again', async () => {
+    const { wrapper, frames, a, send } = await mountLog(100);
+    const log = useMergedLogStore();
+    const viewport = wrapper.get('[data-testid="merged-log-viewport"]');
+    const el = viewport.element as HTMLElement;
+    await viewport.trigger('wheel', { deltaY: -120 });
+    el.scrollTop = 0;
+    await viewport.trigger('scroll');
+    await settle();
+    expect(log.following).toBe(false);
+    expect(wrapper.find('[data-testid="merged-log-new-lines"]').exists()).toBe(false);
+    send(a.id, 'y1\n');
+    frames.run();
+    await settle();
+    expect(wrapper.get('[data-testid="merged-log-new-lines"]').text()).toBe('1 new line ↓');
+    // Lines the filter hides are not counted: the pill promises lines the operator will see.
+    expect(log.applyFilter('^keep')).toBe(true);
+    send(a.id, 'keep 1\nhidden\nkeep 2\n');
+    frames.run();
+    await settle();
+    expect(wrapper.get('[data-testid="merged-log-new-lines"]').text()).toBe('3 new lines ↓');
+    await wrapper.get('[data-testid="merged-log-new-lines"]').trigger('click');
+    await settle();
+    expect(log.following).toBe(true);
+    expect(wrapper.find('[data-testid="merged-log-new-lines"]').exists()).toBe(false);
+    expect(wrapper.findAll('[data-testid="merged-log-line"]').at(-1)?.get('.text').text()).toBe('keep 2');
+    wrapper.unmount();
+  });
+
   it('renders only a window of a long log', async () => {
     const { wrapper } = await mountLog(5000);
     expect(wrapper.get('[data-testid="merged-log-count"]').text()).toBe('5,000 line(s)');

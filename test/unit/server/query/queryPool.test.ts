@@ -122,7 +122,9 @@ describe('QueryPool', () => {
     const running = p.scan(job(storeOf(EVIL), /^(a+)+$/), 1000).catch((e: unknown) => e);
     const waited = p.scan(job(storeOf(['x']), /x/), 1000);
     await expect(waited).rejects.toThrow(QueryRefusedError);
-    await expect(waited).rejects.toThrow(/no query worker came free within 150 ms \(1 regex output queries running at a time, max_concurrent_queries\)/);
+    await expect(waited).rejects.toThrow(
+      /no query worker came free within 150 ms \(1 regex output queries running at a time, max_concurrent_queries\)/,
+    );
     expect(p.queued).toBe(0);
     expect(await running).toBeInstanceOf(RegexTimeoutError);
     await expect(p.scan(job(storeOf(['x']), /x/), 1000)).resolves.toMatchObject({ total: 1 });
