@@ -21,7 +21,7 @@ import { getApi } from '../api';
 import { forgetFeed, loadFeed, saveFeed, type SavedFeedEntry } from '../lib/feedStorage';
 import { formatTime, shortId } from '../lib/format';
 import { FrameBatcher, secondFrameScheduler } from '../lib/frameBatcher';
-import { useAgentsStore } from './agents';
+import { knownAgentName } from './agentNames';
 import { useSettingsStore } from './settings';
 
 export type FeedLevel = 'info' | 'warning' | 'error';
@@ -100,11 +100,9 @@ export const useFeedStore = defineStore('feed', () => {
     saveTimer ??= setTimeout(saveNow, SAVE_DELAY_MS);
   }
 
-  /** The agent's name from the open server's list, else null (the view shows a short id). */
+  /** The agent's name as the console knows it, else null (the view shows a short id). */
   function agentName(serverId: string | null, agentId: string | null): string | null {
-    if (serverId === null || agentId === null) return null;
-    const agents = useAgentsStore();
-    return agents.serverId === serverId ? (agents.getRow(agentId)?.name ?? null) : null;
+    return serverId === null || agentId === null ? null : knownAgentName(serverId, agentId);
   }
 
   /**

@@ -16,8 +16,9 @@ import { FrameBatcher } from '../lib/frameBatcher';
 import { LineSplitter } from '../lib/outputPager';
 import { planRefill, REFILL_PROBE, type TailLine } from '../lib/planRefill';
 import { useRegexFilter } from '../composables/useRegexFilter';
-import { LIST_LIMIT, useAgentsStore } from './agents';
-import { fleetKey, useFleetStore, type AgentRef } from './fleet';
+import { LIST_LIMIT } from './agents';
+import { knownAgentName } from './agentNames';
+import { fleetKey, type AgentRef } from './fleet';
 import { PAUSE_BUFFER_LINES } from './output';
 import { useServersStore } from './servers';
 
@@ -224,14 +225,10 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   /** Names of `refs` from the tables already loaded, else one listing per server. */
   async function namesOf(refs: readonly AgentRef[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
-    const fleet = useFleetStore();
-    const agents = useAgentsStore();
     const missing = new Set<string>();
     for (const r of refs) {
-      const name =
-        fleet.rows.get(fleetKey(r.serverId, r.agentId))?.name ??
-        (agents.serverId === r.serverId ? agents.getRow(r.agentId)?.name : undefined);
-      if (name === undefined) missing.add(r.serverId);
+      const name = knownAgentName(r.serverId, r.agentId);
+      if (name === null) missing.add(r.serverId);
       else names.set(fleetKey(r.serverId, r.agentId), name);
     }
     await Promise.all(

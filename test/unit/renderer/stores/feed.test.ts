@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NotificationEvent } from '../../../../shared/ipc';
 import { FEED_STORAGE_KEY } from '../../../../renderer/src/lib/feedStorage';
 import { useAgentsStore } from '../../../../renderer/src/stores/agents';
+import { useFleetStore } from '../../../../renderer/src/stores/fleet';
+import { useServersStore } from '../../../../renderer/src/stores/servers';
 import {
   FEED_LIMIT,
   SAVE_DELAY_MS,
@@ -157,6 +159,23 @@ describe('feed store', () => {
     frames.run(2); // the feed renders a frame after the agents table
     expect(feed.entries.find((e) => e.agentId === agent?.id)?.agentName).toBe('agent-00000');
     expect(feed.entries.find((e) => e.agentId === stranger)?.agentName).toBeNull();
+  });
+
+  it('names agents of other servers from the all-servers table', async () => {
+    const frames = manualFrames();
+    const open = ctx.fake.addServer('open');
+    const other = ctx.fake.addServer('other');
+    ctx.fake.addAgents(open, 1);
+    const [elsewhere] = ctx.fake.addAgents(other, 2);
+    await useServersStore().start();
+    await useAgentsStore().open(open);
+    useFleetStore().start();
+    await settle();
+    const feed = useFeedStore();
+    feed.start();
+    ctx.fake.emit('status', { serverId: other, updates: [update(elsewhere?.id ?? '', 'running', '')] });
+    frames.run(2);
+    expect(feed.entries.find((e) => e.agentId === elsewhere?.id)?.agentName).toBe('agent-00000');
   });
 
   it('fills in a name the agents list learns after the row was added', async () => {
