@@ -53,11 +53,10 @@ import { startChild, type Child } from './fixtures/children';
 import { encodeRequest, RawDealer } from './fixtures/rawDealer';
 import { median, report, result, type BenchResult } from './harness';
 
-const port = (n: number): string => `tcp://127.0.0.1:${31500 + n}`;
-const SERVER_BIND = port(1);
-const SERVER_PUB = port(2);
-const FANOUT_OURS = port(3);
-const FANOUT_RAW = port(4);
+/** Endpoints: our server's ROUTER and PUB, and the two PUBs of the fan-out part. */
+const [SERVER_BIND, SERVER_PUB, FANOUT_OURS, FANOUT_RAW] = [1, 2, 3, 4].map(
+  (n) => `tcp://127.0.0.1:${31500 + n}`,
+) as [string, string, string, string];
 
 const SPAWN_AGENTS = 200;
 const SPAWN_ROUNDS = 5;

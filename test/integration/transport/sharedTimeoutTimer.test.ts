@@ -54,46 +54,53 @@ async function server(ignore: Set<string>): Promise<Connection> {
 /** Timers that keep the process alive (unref'd ones are not listed). */
 const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
+/**
+ * Sends a request that is answered (its timeout `answeredMs` leaves the shared timer armed),
+ * then, on a fake clock, one the server never answers (timeout `waitingMs`).
+ * @returns the connection, and the second request's outcome once settled ('timeout', 'reply')
+ */
+async function afterAnswered(
+  answeredMs: number,
+  waitingMs: number,
+): Promise<{ c: Connection; outcome: () => string | null; done: Promise<void> }> {
+  const ignore = new Set<string>();
+  const c = await server(ignore);
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  await c.request(control(), { timeoutMs: answeredMs });
+  const unanswered = control();
+  ignore.add(unanswered.request_id);
+  let outcome: string | null = null;
+  const done = c.request(unanswered, { timeoutMs: waitingMs }).then(
+    () => {
+      outcome = 'reply';
+    },
+    (e: unknown) => {
+      outcome = e instanceof RequestError ? e.code : String(e);
+    },
+  );
+  return { c, outcome: () => outcome, done };
+}
+
 describe('Connection reply timeouts with one shared timer', () => {
   it('times out a request at its own deadline after an answered one left the timer armed earlier', async () => {
-    const ignore = new Set<string>();
-    const c = await server(ignore);
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    // Answered: the shared timer stays armed for this request's deadline (300 ms from now).
-    await c.request(control(), { timeoutMs: 300 });
-    const unanswered = control();
-    ignore.add(unanswered.request_id);
-    let outcome: string | null = null;
-    const done = c.request(unanswered, { timeoutMs: 1_000 }).then(
-      () => {
-        outcome = 'reply';
-      },
-      (e: unknown) => {
-        outcome = e instanceof RequestError ? e.code : String(e);
-      },
-    );
+    const { c, outcome, done } = await afterAnswered(300, 1_000);
     // The timer left over from the answered request goes off first and must time out nothing.
     await vi.advanceTimersByTimeAsync(400);
-    expect(outcome).toBeNull();
+    expect(outcome()).toBeNull();
     expect(c.inFlight).toBe(1);
     await vi.advanceTimersByTimeAsync(590);
-    expect(outcome).toBeNull();
+    expect(outcome()).toBeNull();
     await vi.advanceTimersByTimeAsync(20);
     await done;
-    expect(outcome).toBe('timeout');
+    expect(outcome()).toBe('timeout');
     expect(c.inFlight).toBe(0);
   });
 
   it('times out a shorter request sent after a longer answered one, at its own deadline', async () => {
-    const ignore = new Set<string>();
-    const c = await server(ignore);
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    await c.request(control(), { timeoutMs: 10_000 });
-    const unanswered = control();
-    ignore.add(unanswered.request_id);
-    const err = c.request(unanswered, { timeoutMs: 200 }).catch((e: unknown) => e);
+    const { outcome, done } = await afterAnswered(10_000, 200);
     await vi.advanceTimersByTimeAsync(250);
-    expect(((await err) as RequestError).code).toBe('timeout');
+    await done;
+    expect(outcome()).toBe('timeout');
   });
 
   it('holds the process open while a request waits, and not once none does', async () => {
