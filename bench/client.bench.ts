@@ -4,7 +4,11 @@
  * the client differs.
  *
  * - `client-transport`: round trip p50/p99 through `Connection` vs a bare DEALER sending the
- *   same bytes (goal ours/raw ≤ 1.5); pipelined throughput, 1000 in flight (goal ≥ 0.7).
+ *   same bytes (goal ours/raw ≤ 1.5), in 8 rounds of 1000 sequential round trips per client
+ *   (the two alternating in blocks of 10 within a round, so a stall of the VM hits both);
+ *   each round's p99 (ours, raw, ratio) is printed, and issue 14's tail goal is that at least
+ *   7 of the 8 rounds have ours ≤ 1.5× raw (recorded as its own result); pipelined throughput,
+ *   1000 in flight (goal ≥ 0.7).
  * - `client-queue`: durable `CommandQueue.enqueue` rate vs a raw `writeSync` + `fdatasyncSync`
  *   loop of a same-size record in the same directory (goal ≥ 0.7); draining 10,000 queued
  *   commands through `Dispatcher` + `Connection` vs raw pipelined DEALER throughput with the
@@ -13,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlCommand } from '../shared/protocol';
 import { CommandQueue } from '../main/core/queue/commandQueue';
@@ -32,8 +36,14 @@ const METADATA = {
 };
 const AGENT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
-const RTT_ROUNDS = 13; // the first is a warm-up and is not counted
-const RTT_PER_ROUND = 500;
+/** Measured rounds of sequential round trips, after one warm-up round that is not counted. */
+const RTT_ROUNDS = 8;
+const RTT_PER_ROUND = 1000;
+/** Round trips of one client in a row before the other client's turn, within a round. */
+const RTT_BLOCK = 10;
+/** Issue 14: each round's p99 within this ratio of the raw round's, in this many rounds of {@link RTT_ROUNDS}. */
+const RTT_P99_GOAL = 1.5;
+const RTT_P99_ROUNDS_GOAL = 7;
 const PIPE_IN_FLIGHT = 1000;
 // Eight short interleaved rounds rather than four long ones: this VM drifts by tens of percent
 // within a run, and the median of more pairs moves less with it.
@@ -114,39 +124,86 @@ function waitOnline(conn: Connection, timeoutMs: number): Promise<void> {
 async function roundTrip(conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>[]> {
   const msg = control(randomUUID());
   const bytes = encodeRequest(msg);
-  const ours: number[] = [];
-  const base: number[] = [];
-  const oursRound = async (into: number[] | null): Promise<void> => {
-    for (let i = 0; i < RTT_PER_ROUND; i++) {
+  const oursBlock = async (into: number[]): Promise<void> => {
+    for (let i = 0; i < RTT_BLOCK; i++) {
       const t0 = performance.now();
       const reply = await conn.request(msg, { timeoutMs: 5000 });
-      into?.push((performance.now() - t0) * 1000);
+      into.push((performance.now() - t0) * 1000);
       if (!reply.success) throw new Error('echo router answered success=false');
     }
   };
-  const rawRound = async (into: number[] | null): Promise<void> => {
-    for (let i = 0; i < RTT_PER_ROUND; i++) {
+  const rawBlock = async (into: number[]): Promise<void> => {
+    for (let i = 0; i < RTT_BLOCK; i++) {
       const t0 = performance.now();
       const reply = await raw.request(bytes);
-      into?.push((performance.now() - t0) * 1000);
+      into.push((performance.now() - t0) * 1000);
       if (reply.type !== 'command_response') throw new Error(`raw got ${reply.type}`);
     }
   };
-  for (let r = 0; r < RTT_ROUNDS; r++) {
-    const keep = r > 0;
-    if (r % 2 === 0) {
-      await oursRound(keep ? ours : null);
-      await rawRound(keep ? base : null);
-    } else {
-      await rawRound(keep ? base : null);
-      await oursRound(keep ? ours : null);
+  // Within a round the two clients alternate in short blocks (who goes first alternates too),
+  // so a stall of this shared VM (another process taking both cores for a few ms) lands on
+  // both sides of the round alike instead of on whichever happened to be running.
+  const round = async (): Promise<{ ours: number[]; raw: number[] }> => {
+    const o: number[] = [];
+    const b: number[] = [];
+    for (let k = 0; k < RTT_PER_ROUND / RTT_BLOCK; k++) {
+      if (k % 2 === 0) {
+        await oursBlock(o);
+        await rawBlock(b);
+      } else {
+        await rawBlock(b);
+        await oursBlock(o);
+      }
     }
+    return { ours: o, raw: b };
+  };
+  await round(); // warm-up: JIT, buffers; not counted
+  const ours: number[] = [];
+  const base: number[] = [];
+  const rounds: { ours: number; raw: number }[] = [];
+  for (let r = 0; r < RTT_ROUNDS; r++) {
+    const { ours: o, raw: b } = await round();
+    ours.push(...o);
+    base.push(...b);
+    const p99 = { ours: percentile(o, 99), raw: percentile(b, 99) };
+    rounds.push(p99);
+    console.log(
+      `client-transport round trip p99, round ${r + 1}/${RTT_ROUNDS}: ours ${p99.ours.toFixed(0)} µs, ` +
+        `raw ${p99.raw.toFixed(0)} µs, ratio ${(p99.ours / p99.raw).toFixed(2)} (load ${load()})`,
+    );
   }
-  const notes = `${(RTT_ROUNDS - 1) * RTT_PER_ROUND} sequential control_command round trips each, interleaved rounds`;
+  const met = rounds.filter((x) => x.ours <= RTT_P99_GOAL * x.raw).length;
+  const perRound = rounds.map(
+    (x) => `${x.ours.toFixed(0)}/${x.raw.toFixed(0)}=${(x.ours / x.raw).toFixed(2)}`,
+  );
+  const notes =
+    `${RTT_ROUNDS} rounds of ${RTT_PER_ROUND} sequential control_command round trips per client, ` +
+    `the clients alternating in blocks of ${RTT_BLOCK} within each round, after a warm-up round`;
   return [
     result('round trip p50', percentile(ours, 50), percentile(base, 50), 'µs', '<= 1.5', notes),
-    result('round trip p99', percentile(ours, 99), percentile(base, 99), 'µs', '<= 1.5', notes),
+    result(
+      'round trip p99',
+      percentile(ours, 99),
+      percentile(base, 99),
+      'µs',
+      '<= 1.5',
+      `${notes}; p99 of all kept round trips; per round ours/raw µs: ${perRound.join(', ')}; ` +
+        `${met} of ${RTT_ROUNDS} rounds within ${RTT_P99_GOAL}× raw; load avg ${load()}`,
+    ),
+    result(
+      `rounds with round trip p99 <= ${RTT_P99_GOAL}x raw`,
+      met,
+      RTT_ROUNDS,
+      'rounds',
+      `>= ${String(RTT_P99_ROUNDS_GOAL / RTT_ROUNDS)}`,
+      `goal: at least ${RTT_P99_ROUNDS_GOAL} of ${RTT_ROUNDS} rounds; per round ours/raw µs: ${perRound.join(', ')}`,
+    ),
   ];
+}
+
+/** The 1-minute load average, so a reader can tell a busy machine from a slow client. */
+function load(): string {
+  return (loadavg()[0] ?? 0).toFixed(1);
 }
 
 /** Keeps `messages.length` requests in flight through `conn` for `ms`; replies per second. */

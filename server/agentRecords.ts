@@ -16,6 +16,7 @@ import type { AgentJournal, AgentProcess, RestoredFacts } from './agentProcess';
 import { AGENT_RECORD_VERSION, parseAgentRecord } from './agentRecord';
 import type { AgentRecord } from './agentRecord';
 import type { LineStore } from './lineStore';
+import { copyBytes } from './copyBytes';
 
 /** Folder of the agent records in the state dir. */
 export const AGENTS_DIR = 'agents';
@@ -88,7 +89,7 @@ class AgentFiles implements AgentJournal {
     }
     const buf = this.buf;
     buf[this.pos] = TAG_BYTE[tag];
-    buf.set(src.subarray(start, end), this.pos + 1);
+    copyBytes(src, start, end, buf, this.pos + 1);
     buf[this.pos + n - 1] = NEWLINE;
     this.pos += n;
     this.bufLines[tag]++;

@@ -348,7 +348,14 @@ export class LineStore implements BudgetedStore {
     let seg = this.segments.at(-1);
     if (!seg?.fits(n)) {
       const stamp = this.options.budget?.nextStamp() ?? 0;
-      seg = new LineSegment(this.nextSeq, stamp, n, this.options.segmentBytes, this.options.segmentLines);
+      seg = new LineSegment(
+        this.nextSeq,
+        stamp,
+        n,
+        this.options.segmentBytes,
+        this.options.segmentLines,
+        seg,
+      );
       this.segments.push(seg);
     }
     seg.push(src, start, end, tag, ascii);

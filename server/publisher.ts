@@ -175,6 +175,14 @@ export class Publisher implements EventSink {
     await this.gate.drop();
   }
 
+  /**
+   * Resolves once every event queued so far has been handed to the socket (or failed); libzmq
+   * then delivers it, or drops it for a subscriber past its high-water mark. Never rejects.
+   */
+  sent(): Promise<void> {
+    return this.writer.idle();
+  }
+
   /** Forgets an agent's log sequence counter (when the agent is removed from memory). */
   forget(agentId: Uuid): void {
     this.logSeq.delete(agentId);

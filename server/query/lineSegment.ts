@@ -1,3 +1,5 @@
+import { copyBytes } from '../copyBytes';
+
 /** Tag of a stored line's stream: 0 stdout, 1 stderr (bit `1 << tag` in a stream mask). */
 export type LineTag = 0 | 1;
 
@@ -77,6 +79,9 @@ export class LineSegment {
    * @param firstLineBytes bytes of the first line, so the first buffer fits it
    * @param maxBytes bytes after which {@link fits} says no (default {@link SEGMENT_BYTES})
    * @param maxLines lines after which {@link fits} says no (default {@link SEGMENT_LINES})
+   * @param after the full segment this one follows: starting at the capacity that one grew to
+   *   spares a store that fills segment after segment (a flooding agent) every doubling step
+   *   on the way, each a new SharedArrayBuffer and a copy
    */
   constructor(
     readonly firstSeq: number,
@@ -84,10 +89,13 @@ export class LineSegment {
     firstLineBytes = 0,
     private readonly maxBytes = SEGMENT_BYTES,
     private readonly maxLines = SEGMENT_LINES,
+    after?: LineSegment,
   ) {
-    this.bytes = sharedBytes(Math.max(FIRST_BYTES, firstLineBytes));
-    this.ends = sharedU32(FIRST_LINES);
-    this.tags = sharedU8(FIRST_LINES);
+    const hint = Math.min(after?.bytes.byteLength ?? 0, maxBytes);
+    this.bytes = sharedBytes(Math.max(FIRST_BYTES, firstLineBytes, hint));
+    const lines = Math.max(FIRST_LINES, Math.min(after?.ends.length ?? 0, maxLines));
+    this.ends = sharedU32(lines);
+    this.tags = sharedU8(lines);
   }
 
   /** Lines stored. */
@@ -136,12 +144,15 @@ export class LineSegment {
       this.ends = ends;
       this.tags = tags;
     }
-    src.copy(this.bytes, this.used, start, end);
-    this.used += n;
-    if (this.lines % CHECKPOINT_LINES === 0) this.stderrAt[this.lines / CHECKPOINT_LINES] = this.stderrTotal;
-    this.ends[this.lines] = this.used;
-    this.tags[this.lines] = tag;
-    this.lines++;
+    const at = this.used;
+    copyBytes(src, start, end, this.bytes, at);
+    const used = at + n;
+    this.used = used;
+    const line = this.lines;
+    if (line % CHECKPOINT_LINES === 0) this.stderrAt[line / CHECKPOINT_LINES] = this.stderrTotal;
+    this.ends[line] = used;
+    this.tags[line] = tag;
+    this.lines = line + 1;
     this.stderrTotal += tag;
     if (!ascii) this.allAscii = false;
   }

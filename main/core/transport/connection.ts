@@ -304,6 +304,10 @@ export class Connection {
         p.timer = setTimeout(this.timeOut, Math.min(timeoutMs, MAX_TIMER_MS), id);
       } else if (p.deadline < this.sweepAt) {
         this.armSweep(p.deadline);
+      } else {
+        // The sweep already due at or before this deadline was left armed when the last request
+        // settled (see `forget`); it must hold the process open again while this one waits.
+        this.sweepTimer?.ref();
       }
       const outgoing: Outgoing = { id, bytes };
       const refused = writer.post(outgoing, this.onNotSent);
@@ -582,11 +586,17 @@ export class Connection {
     );
   };
 
-  /** Drops a settled request; with none left, no timer may keep the process alive. */
+  /**
+   * Drops a settled request; with none left, no timer may keep the process alive. The sweep is
+   * unref'd rather than cleared: one request at a time would otherwise clear and re-create a
+   * Node timer per round trip (timer-list churn that showed in the round-trip tail), while a
+   * sweep left armed serves every request sent before it goes off, and finding nothing due it
+   * simply re-arms for the earliest deadline still waiting (or for none).
+   */
   private forget(id: string, p: Pending): void {
     if (p.timer !== null) clearTimeout(p.timer);
     this.pending.delete(id);
-    if (this.pending.size === 0) this.disarmSweep();
+    if (this.pending.size === 0) this.sweepTimer?.unref();
   }
 
   private armSweep(deadline: number): void {
