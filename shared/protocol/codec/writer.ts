@@ -15,19 +15,39 @@ import { ProtocolError, formatPath } from '../errors';
 const SLAB_SIZE = 16 * 1024;
 /** A message is started on a fresh slab when less than this is left on the current one. */
 const MIN_ROOM = 1024;
+/**
+ * Fresh slabs grow to twice the biggest message seen, up to this size, so a stream of big messages
+ * (output pages) is not moved to a bigger slab every time.
+ */
+const MAX_SLAB_SIZE = 256 * 1024;
 /** A slab grown past this for a big message is not used for the messages after it. */
 const KEEP_SIZE = 1024 * 1024;
-/** Strings longer than this go through TextEncoder.encodeInto instead of the JS loop. */
-const LONG_STRING = 64;
 
 const TWO_32 = 0x100000000;
 const textEncoder = new TextEncoder();
+
+/** Node's `Buffer#utf8Write`, which also writes into a plain Uint8Array; null outside Node. */
+type Utf8Write = (this: Uint8Array, s: string, offset: number, length: number) => number;
+const utf8Write =
+  (globalThis as { Buffer?: { prototype: { utf8Write?: Utf8Write } } }).Buffer?.prototype.utf8Write ?? null;
+
+/**
+ * Strings of at least this many UTF-16 units are written by `Buffer#utf8Write` (a native call of
+ * ~100 ns, then memcpy speed), shorter ones by the JS loop. Measured on Node 20: the loop is as
+ * fast up to ~24 units and ~2× slower at 64. 32 also keeps the native path's header guess right
+ * (32..85 units always take a str8 header).
+ */
+const NATIVE_STRING = 32;
+/** Without Buffer: strings longer than this go through TextEncoder.encodeInto instead of the JS loop. */
+const LONG_STRING = 64;
 
 export class Writer {
   buf: Uint8Array;
   view: DataView;
   /** Where the message being written starts in `buf`. */
   start = 0;
+  /** Size of the next fresh slab (see MAX_SLAB_SIZE). */
+  private slabSize = SLAB_SIZE;
   pos = 0;
   /** The message tag once known, for errors. */
   messageType: string | null = null;
@@ -66,7 +86,7 @@ export class Writer {
   }
 
   private newSlab(): void {
-    this.buf = new Uint8Array(SLAB_SIZE);
+    this.buf = new Uint8Array(this.slabSize);
     this.view = new DataView(this.buf.buffer);
     this.start = this.pos = 0;
   }
@@ -99,7 +119,8 @@ export class Writer {
     const used = this.pos - this.start;
     const needed = used + n;
     if (needed > MAX_MESSAGE_BYTES) this.tooLarge(needed);
-    const size = Math.min(Math.max(used * 2, needed, SLAB_SIZE), MAX_MESSAGE_BYTES);
+    const size = Math.min(Math.max(used * 2, needed, this.slabSize), MAX_MESSAGE_BYTES);
+    this.slabSize = Math.min(Math.max(this.slabSize, 2 * needed), MAX_SLAB_SIZE);
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
@@ -302,6 +323,15 @@ export class Writer {
     }
     const b = this.buf;
     const p = this.pos;
+    if (n >= NATIVE_STRING && utf8Write !== null) {
+      const h = headerSize(n * 3);
+      const written = utf8Write.call(b, s, p + h, n * 3);
+      const hl = headerSize(written);
+      if (hl !== h) b.copyWithin(p + hl, p + h, p + h + written);
+      this.strHeaderAt(p, written);
+      this.pos = p + hl + written;
+      return;
+    }
     if (n <= LONG_STRING) {
       const h = n < 32 ? 1 : 2;
       const start = p + h;
