@@ -3,6 +3,7 @@
  * and the field-path stack that decode errors report. One Reader is reused across decode calls.
  */
 import { ProtocolError, formatPath } from '../errors';
+import { ShapeSet } from './shapeSet';
 
 /**
  * rmp_serde's nesting limit: its depth counter starts at 1024 and fails when it reaches 0, so at
@@ -78,7 +79,7 @@ export class Reader {
    */
   readonly skipStack = new Float64Array(MAX_DEPTH + 1);
   /** Hashes of the object shapes (key sequences) this decode made, see {@link chargeKey}. */
-  readonly shapes = new Set<number>();
+  readonly shapes = new ShapeSet();
   /** Created on the first float read of a buffer. */
   view: DataView | null = null;
   /** The message tag once known, for errors. */
@@ -93,7 +94,7 @@ export class Reader {
     this.end = buf.length;
     this.depth = 0;
     this.budget = heapBudget(buf.length);
-    if (this.shapes.size > 0) this.shapes.clear();
+    this.shapes.clear();
     this.view = null;
     this.messageType = null;
     this.nsegs = 0;
@@ -253,10 +254,7 @@ export function chargeKey(r: Reader, shape: number, len: number): number {
   let h = shape;
   for (let i = r.pos, end = r.pos + len; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ len;
-  if (!r.shapes.has(h)) {
-    charge(r, COST_NEW_SHAPE);
-    r.shapes.add(h);
-  }
+  if (r.shapes.add(h)) charge(r, COST_NEW_SHAPE);
   return h;
 }
 
