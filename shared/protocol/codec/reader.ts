@@ -343,12 +343,38 @@ export function decodeUtf8(buf: Uint8Array, start: number, len: number): string 
     if ((a | b | c | d | e | f | g | h) & 0x80) return decodeWithTextDecoder(buf, start, len);
     out += fromCharCode(a, b, c, d, e, f, g, h);
   }
-  for (; i < end; i++) {
-    const a = buf[i] as number;
-    if (a & 0x80) return decodeWithTextDecoder(buf, start, len);
-    out += fromCharCode(a);
+  if (i === end) return out;
+  const tail = asciiTail(buf, i, end - i);
+  return tail === null ? decodeWithTextDecoder(buf, start, len) : out + tail;
+}
+
+/** buf[i..i+n) for n in 1..7 as one string made by one call, or null when a byte is not ASCII. */
+function asciiTail(buf: Uint8Array, i: number, n: number): string | null {
+  // Bytes past the n asked for are read as 0 so they neither fail the check nor land in the text.
+  const a = buf[i] as number;
+  const b = n > 1 ? (buf[i + 1] as number) : 0;
+  const c = n > 2 ? (buf[i + 2] as number) : 0;
+  const d = n > 3 ? (buf[i + 3] as number) : 0;
+  const e = n > 4 ? (buf[i + 4] as number) : 0;
+  const f = n > 5 ? (buf[i + 5] as number) : 0;
+  const g = n > 6 ? (buf[i + 6] as number) : 0;
+  if ((a | b | c | d | e | f | g) & 0x80) return null;
+  switch (n) {
+    case 1:
+      return fromCharCode(a);
+    case 2:
+      return fromCharCode(a, b);
+    case 3:
+      return fromCharCode(a, b, c);
+    case 4:
+      return fromCharCode(a, b, c, d);
+    case 5:
+      return fromCharCode(a, b, c, d, e);
+    case 6:
+      return fromCharCode(a, b, c, d, e, f);
+    default:
+      return fromCharCode(a, b, c, d, e, f, g);
   }
-  return out;
 }
 
 /** Reads the body of a str of `len` bytes at r.pos. */
