@@ -82,6 +82,8 @@ export class Reader {
   readonly shapes = new ShapeSet();
   /** Created on the first float read of a buffer. */
   view: DataView | null = null;
+  /** The whole input as one-byte text, made on the first long ASCII string (see {@link readStrBody}). */
+  text: string | null = null;
   /** The message tag once known, for errors. */
   messageType: string | null = null;
   /** Field names, JSON keys and array indices from the message down to the value being read. */
@@ -96,6 +98,7 @@ export class Reader {
     this.budget = heapBudget(buf.length);
     this.shapes.clear();
     this.view = null;
+    this.text = null;
     this.messageType = null;
     this.nsegs = 0;
   }
@@ -104,6 +107,7 @@ export class Reader {
   release(): void {
     this.buf = EMPTY;
     this.view = null;
+    this.text = null;
   }
 }
 
@@ -293,14 +297,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const fromCharCode = String.fromCharCode;
 
 /**
- * Strings up to this many bytes are tried as ASCII in JS (8 bytes per String.fromCharCode call);
- * longer ones are checked for ASCII in JS and made by `Buffer#latin1Slice` (one native call,
- * ~100 ns), and any with a non-ASCII byte goes to TextDecoder (~150 ns a call, and strict). Past
- * ~16 bytes the JS-built string is a chain of pieces V8 must flatten when it is used, which costs
- * more than the native call (measured on Node 20).
+ * In Node, strings longer than this many bytes are checked for ASCII in JS and cut from a
+ * `Buffer#latin1Slice` string ({@link readStrBody}); shorter ones are built in JS (8 bytes per
+ * String.fromCharCode call). Past ~16 bytes a JS-built string is a chain of pieces V8 must flatten
+ * when it is used, which costs more than the native call (measured on Node 20). Any string with a
+ * non-ASCII byte goes to the strict TextDecoder (~150 ns a call).
  */
 const SHORT_STRING = 16;
-/** Without Buffer (a browser), ASCII strings up to this many bytes are still built in JS. */
+/** Without Buffer (a browser), strings up to this many bytes are still tried as ASCII in JS. */
 const SHORT_STRING_NO_BUFFER = 40;
 
 /** Node's `Buffer#latin1Slice`, which also reads a plain Uint8Array; null outside Node. */
@@ -319,15 +323,7 @@ function decodeWithTextDecoder(buf: Uint8Array, start: number, len: number): str
 
 /** Decodes buf[start..start+len) as strict UTF-8 (BOM kept); null when it is not valid UTF-8. */
 export function decodeUtf8(buf: Uint8Array, start: number, len: number): string | null {
-  if (len > SHORT_STRING) {
-    if (latin1Slice !== null) {
-      const end = start + len;
-      let bits = 0;
-      for (let i = start; i < end; i++) bits |= buf[i] as number;
-      return bits < 0x80 ? latin1Slice.call(buf, start, end) : decodeWithTextDecoder(buf, start, len);
-    }
-    if (len > SHORT_STRING_NO_BUFFER) return decodeWithTextDecoder(buf, start, len);
-  }
+  if (len > SHORT_STRING_NO_BUFFER) return decodeWithTextDecoder(buf, start, len);
   const end = start + len;
   let out = '';
   let i = start;
@@ -377,11 +373,33 @@ function asciiTail(buf: Uint8Array, i: number, n: number): string | null {
   }
 }
 
+/**
+ * Messages up to this size have their long ASCII strings cut from one string of the whole input:
+ * one native call per message instead of one per string (a spawn reply has four such strings).
+ * The cut strings keep that text alive while they live, hence the cap.
+ */
+const MESSAGE_TEXT_MAX = 64 * 1024;
+
+/** The long str of `len` bytes at r.pos, strictly decoded; null when it is not valid UTF-8. */
+function sliceAscii(r: Reader, len: number, slice: Latin1Slice): string | null {
+  const buf = r.buf;
+  const start = r.pos;
+  const end = start + len;
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i] as number;
+  if (bits >= 0x80) return decodeWithTextDecoder(buf, start, len);
+  if (r.end > MESSAGE_TEXT_MAX) return slice.call(buf, start, end);
+  return (r.text ??= slice.call(buf, 0, r.end)).slice(start, end);
+}
+
 /** Reads the body of a str of `len` bytes at r.pos. */
 export function readStrBody(r: Reader, len: number): string {
   if (len > r.end - r.pos) truncated(r);
   charge(r, COST_STRING + len);
-  const s = decodeUtf8(r.buf, r.pos, len);
+  const s =
+    len > SHORT_STRING && latin1Slice !== null
+      ? sliceAscii(r, len, latin1Slice)
+      : decodeUtf8(r.buf, r.pos, len);
   if (s === null) fail(r, 'string is not valid UTF-8');
   r.pos += len;
   return s;

@@ -7,10 +7,11 @@
  * array (with lone surrogates as U+FFFD, as a Rust `String` holds them: codec/README.md).
  */
 import { Encoder } from '@msgpack/msgpack';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProtocolError, decodeMessage, encodeMessage, type ZmqMessage } from '../../../../shared/protocol';
 import { MIN_BATCH, readAsciiStrings } from '../../../../shared/protocol/codec/readAsciiStrings';
 import { COST_STRING, Reader } from '../../../../shared/protocol/codec/reader';
+import type * as Protocol from '../../../../shared/protocol';
 import { toHex } from './helpers';
 
 const encoder = new Encoder();
@@ -240,5 +241,32 @@ describe('the output slab across message sizes', () => {
       }
     }
     for (const [bytes, expected] of kept) expect(Buffer.compare(bytes, expected)).toBe(0);
+  });
+});
+
+describe('without Buffer (the codec in a browser)', () => {
+  it('writes and reads the same as with it, for every kind and length of string', async () => {
+    vi.resetModules();
+    vi.stubGlobal('Buffer', undefined);
+    let browser: typeof Protocol;
+    try {
+      browser = await import('../../../../shared/protocol');
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+    for (const unit of Object.values(UNITS)) {
+      for (const n of [...LENGTHS, 1000, 70000]) {
+        const s = made(unit, n);
+        for (const msg of [health(s), page([s, s, s, s, s, s, s, s, 'x'])]) {
+          const bytes = encodeMessage(msg);
+          expect(Buffer.compare(browser.encodeMessage(msg), bytes)).toBe(0);
+          expect(browser.decodeMessage(bytes)).toStrictEqual(decodeMessage(bytes));
+        }
+      }
+    }
+    const bad = encodeMessage(health('x'.repeat(50)));
+    bad[bad.length - 1] = 0xff;
+    expect(() => browser.decodeMessage(bad)).toThrow('string is not valid UTF-8');
   });
 });
