@@ -4,7 +4,7 @@
  * encode; the JS loop, Buffer#latin1Slice and TextDecoder on decode; one TextDecoder call for a
  * whole `Vec<String>`), at the str header boundaries, and messages of growing sizes through the
  * shared output slab. Bytes are compared with what @msgpack/msgpack writes for the same positional
- * array (with lone surrogates as U+FFFD, as a Rust `String` holds them: codec/README.md).
+ * array (with lone surrogates as U+FFFD, as a Rust `String` holds them: shared/protocol/codec/README.md).
  */
 import { Encoder } from '@msgpack/msgpack';
 import { describe, expect, it, vi } from 'vitest';
