@@ -54,6 +54,7 @@ import {
   truncated,
   typeName,
 } from './reader';
+import { MIN_BATCH, readAsciiStrings } from './readAsciiStrings';
 
 const I64_MAX = 0x7fffffffffffffffn;
 const NANOS_PER_SEC = 1_000_000_000;
@@ -521,9 +522,11 @@ function readArray(r: Reader, f: Field): unknown[] {
   const segs = r.segs;
   const elem = f.elem;
   if (elem === K_STR) {
-    for (let i = 0; i < n; i++) {
-      segs[base] = i;
-      out[i] = readString(r);
+    if (n < MIN_BATCH || !readAsciiStrings(r, out, n)) {
+      for (let i = 0; i < n; i++) {
+        segs[base] = i;
+        out[i] = readString(r);
+      }
     }
   } else if (elem === K_UUID) {
     for (let i = 0; i < n; i++) {

@@ -329,7 +329,7 @@ function writeBytes(w: Writer, x: unknown): void {
     enter(w);
     w.arrayHeader(n);
     let size = n * 2;
-    if (w.pos + size > MAX_MESSAGE_BYTES) {
+    if (w.length + size > MAX_MESSAGE_BYTES) {
       // Near the limit, reserve the exact size: bytes < 0x80 take one byte, others two.
       size = n;
       for (let i = 0; i < n; i++) if ((x[i] as number) >= 0x80) size++;

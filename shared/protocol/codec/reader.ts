@@ -3,6 +3,7 @@
  * and the field-path stack that decode errors report. One Reader is reused across decode calls.
  */
 import { ProtocolError, formatPath } from '../errors';
+import { ShapeSet } from './shapeSet';
 
 /**
  * rmp_serde's nesting limit: its depth counter starts at 1024 and fails when it reaches 0, so at
@@ -78,9 +79,11 @@ export class Reader {
    */
   readonly skipStack = new Float64Array(MAX_DEPTH + 1);
   /** Hashes of the object shapes (key sequences) this decode made, see {@link chargeKey}. */
-  readonly shapes = new Set<number>();
+  readonly shapes = new ShapeSet();
   /** Created on the first float read of a buffer. */
   view: DataView | null = null;
+  /** The whole input as one-byte text, made on the first long ASCII string (see {@link readStrBody}). */
+  text: string | null = null;
   /** The message tag once known, for errors. */
   messageType: string | null = null;
   /** Field names, JSON keys and array indices from the message down to the value being read. */
@@ -93,8 +96,9 @@ export class Reader {
     this.end = buf.length;
     this.depth = 0;
     this.budget = heapBudget(buf.length);
-    if (this.shapes.size > 0) this.shapes.clear();
+    this.shapes.clear();
     this.view = null;
+    this.text = null;
     this.messageType = null;
     this.nsegs = 0;
   }
@@ -103,6 +107,7 @@ export class Reader {
   release(): void {
     this.buf = EMPTY;
     this.view = null;
+    this.text = null;
   }
 }
 
@@ -253,10 +258,7 @@ export function chargeKey(r: Reader, shape: number, len: number): number {
   let h = shape;
   for (let i = r.pos, end = r.pos + len; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ len;
-  if (!r.shapes.has(h)) {
-    charge(r, COST_NEW_SHAPE);
-    r.shapes.add(h);
-  }
+  if (r.shapes.add(h)) charge(r, COST_NEW_SHAPE);
   return h;
 }
 
@@ -295,11 +297,21 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const fromCharCode = String.fromCharCode;
 
 /**
- * Strings up to this many bytes are tried as ASCII in JS (8 bytes per String.fromCharCode call);
- * longer ones, and any with a non-ASCII byte, go to TextDecoder, which has a fixed cost of about
- * 150 ns per call but is the faster one past ~40 bytes (measured on Node 20).
+ * In Node, strings longer than this many bytes are checked for ASCII in JS and cut from a
+ * `Buffer#latin1Slice` string ({@link readStrBody}); shorter ones are built in JS (8 bytes per
+ * String.fromCharCode call). Past ~16 bytes a JS-built string is a chain of pieces V8 must flatten
+ * when it is used, which costs more than the native call (measured on Node 20). Any string with a
+ * non-ASCII byte goes to the strict TextDecoder (~150 ns a call).
  */
-const SHORT_STRING = 40;
+const SHORT_STRING = 16;
+/** Without Buffer (a browser), strings up to this many bytes are still tried as ASCII in JS. */
+const SHORT_STRING_NO_BUFFER = 40;
+
+/** Node's `Buffer#latin1Slice`, which also reads a plain Uint8Array; null outside Node. */
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+const latin1Slice =
+  (globalThis as { Buffer?: { prototype: { latin1Slice?: Latin1Slice } } }).Buffer?.prototype.latin1Slice ??
+  null;
 
 function decodeWithTextDecoder(buf: Uint8Array, start: number, len: number): string | null {
   try {
@@ -311,7 +323,7 @@ function decodeWithTextDecoder(buf: Uint8Array, start: number, len: number): str
 
 /** Decodes buf[start..start+len) as strict UTF-8 (BOM kept); null when it is not valid UTF-8. */
 export function decodeUtf8(buf: Uint8Array, start: number, len: number): string | null {
-  if (len > SHORT_STRING) return decodeWithTextDecoder(buf, start, len);
+  if (len > SHORT_STRING_NO_BUFFER) return decodeWithTextDecoder(buf, start, len);
   const end = start + len;
   let out = '';
   let i = start;
@@ -327,19 +339,67 @@ export function decodeUtf8(buf: Uint8Array, start: number, len: number): string 
     if ((a | b | c | d | e | f | g | h) & 0x80) return decodeWithTextDecoder(buf, start, len);
     out += fromCharCode(a, b, c, d, e, f, g, h);
   }
-  for (; i < end; i++) {
-    const a = buf[i] as number;
-    if (a & 0x80) return decodeWithTextDecoder(buf, start, len);
-    out += fromCharCode(a);
+  if (i === end) return out;
+  const tail = asciiTail(buf, i, end - i);
+  return tail === null ? decodeWithTextDecoder(buf, start, len) : out + tail;
+}
+
+/** buf[i..i+n) for n in 1..7 as one string made by one call, or null when a byte is not ASCII. */
+function asciiTail(buf: Uint8Array, i: number, n: number): string | null {
+  // Bytes past the n asked for are read as 0 so they neither fail the check nor land in the text.
+  const a = buf[i] as number;
+  const b = n > 1 ? (buf[i + 1] as number) : 0;
+  const c = n > 2 ? (buf[i + 2] as number) : 0;
+  const d = n > 3 ? (buf[i + 3] as number) : 0;
+  const e = n > 4 ? (buf[i + 4] as number) : 0;
+  const f = n > 5 ? (buf[i + 5] as number) : 0;
+  const g = n > 6 ? (buf[i + 6] as number) : 0;
+  if ((a | b | c | d | e | f | g) & 0x80) return null;
+  switch (n) {
+    case 1:
+      return fromCharCode(a);
+    case 2:
+      return fromCharCode(a, b);
+    case 3:
+      return fromCharCode(a, b, c);
+    case 4:
+      return fromCharCode(a, b, c, d);
+    case 5:
+      return fromCharCode(a, b, c, d, e);
+    case 6:
+      return fromCharCode(a, b, c, d, e, f);
+    default:
+      return fromCharCode(a, b, c, d, e, f, g);
   }
-  return out;
+}
+
+/**
+ * Messages up to this size have their long ASCII strings cut from one string of the whole input:
+ * one native call per message instead of one per string (a spawn reply has four such strings).
+ * The cut strings keep that text alive while they live, hence the cap.
+ */
+const MESSAGE_TEXT_MAX = 64 * 1024;
+
+/** The long str of `len` bytes at r.pos, strictly decoded; null when it is not valid UTF-8. */
+function sliceAscii(r: Reader, len: number, slice: Latin1Slice): string | null {
+  const buf = r.buf;
+  const start = r.pos;
+  const end = start + len;
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i] as number;
+  if (bits >= 0x80) return decodeWithTextDecoder(buf, start, len);
+  if (r.end > MESSAGE_TEXT_MAX) return slice.call(buf, start, end);
+  return (r.text ??= slice.call(buf, 0, r.end)).slice(start, end);
 }
 
 /** Reads the body of a str of `len` bytes at r.pos. */
 export function readStrBody(r: Reader, len: number): string {
   if (len > r.end - r.pos) truncated(r);
   charge(r, COST_STRING + len);
-  const s = decodeUtf8(r.buf, r.pos, len);
+  const s =
+    len > SHORT_STRING && latin1Slice !== null
+      ? sliceAscii(r, len, latin1Slice)
+      : decodeUtf8(r.buf, r.pos, len);
   if (s === null) fail(r, 'string is not valid UTF-8');
   r.pos += len;
   return s;

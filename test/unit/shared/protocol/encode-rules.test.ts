@@ -555,15 +555,16 @@ describe('LogStream.data as an array of uints, never bin', () => {
   });
 });
 
-describe('10 MiB limit on encode', () => {
-  const lineMsg = (len: number) => ({
-    type: 'output_query_response',
-    request_id: 'r',
-    agent_id: A,
-    success: true,
-    lines: ['x'.repeat(len)],
-  });
+/** An output page of one line of `len` bytes. */
+const lineMsg = (len: number) => ({
+  type: 'output_query_response',
+  request_id: 'r',
+  agent_id: A,
+  success: true,
+  lines: ['x'.repeat(len)],
+});
 
+describe('10 MiB limit on encode', () => {
   it('encodes a message of exactly MAX_MESSAGE_BYTES and refuses one byte more with code too_large', () => {
     const base = encodeMessage(lineMsg(70000) as ZmqMessage).length;
     const exact = 70000 + (MAX_MESSAGE_BYTES - base);
@@ -602,13 +603,30 @@ describe('10 MiB limit on encode', () => {
 });
 
 describe('the encoder output', () => {
-  it('is a fresh copy each time (the scratch buffer is reused internally)', () => {
+  it('is never written over by later messages (they share a slab, each in its own bytes)', () => {
     const a = encodeMessage({ type: 'health_check_request', request_id: 'a' });
-    const b = encodeMessage({ type: 'health_check_request', request_id: 'b' });
-    expect(a).not.toBe(b);
-    expect(a.buffer).not.toBe(b.buffer);
-    expect(a.byteLength).toBe(a.buffer.byteLength);
-    expect(toHex(a)).toBe(`92${strHex('health_check_request')}${strHex('a')}`);
+    const aHex = toHex(a);
+    const later: Uint8Array[] = [];
+    // Enough messages to fill several slabs, with a refused one and a big one among them.
+    for (let i = 0; i < 2000; i++) {
+      later.push(encodeMessage({ type: 'health_check_request', request_id: `r${i}`.repeat(1 + (i % 7)) }));
+      if (i === 500) refuses(lineMsg(11 * 1024 * 1024), undefined, 'too_large');
+      if (i === 900) later.push(encodeMessage(lineMsg(2 * 1024 * 1024) as ZmqMessage));
+    }
+    expect(toHex(a)).toBe(aHex);
+    expect(aHex).toBe(`92${strHex('health_check_request')}${strHex('a')}`);
+    later.forEach((b, i) => {
+      if (b.length > 1000) return; // the big one
+      const k = i > 901 ? i - 1 : i;
+      expect(toHex(b)).toBe(`92${strHex('health_check_request')}${strHex(`r${k}`.repeat(1 + (k % 7)))}`);
+    });
+    const spans = [a, ...later]
+      .filter((b) => b.buffer === a.buffer)
+      .map((b) => [b.byteOffset, b.byteOffset + b.byteLength] as const);
+    expect(spans.length).toBeGreaterThan(1);
+    for (let i = 1; i < spans.length; i++) {
+      expect((spans[i] as [number, number])[0]).toBeGreaterThanOrEqual((spans[i - 1] as [number, number])[1]);
+    }
   });
 
   it('survives a getter that encodes another message mid-way', () => {
