@@ -203,4 +203,19 @@ describe('fleet: agents across servers, batch per server, merged log', function 
     await shot('merged-log-light');
     await setTheme('dark');
   });
+
+  it('counts lines that arrive while the merged log is not following, in a pill that follows again', async function () {
+    const follow = $(tid('merged-log-follow'));
+    if (await follow.isSelected()) await follow.click();
+    // The talkers write every 3 s: the next line of either shows up in the pill.
+    await $(tid('merged-log-new-lines')).waitForDisplayed({
+      timeout: 15_000,
+      timeoutMsg: 'the new-lines pill',
+    });
+    assert.match(await $(tid('merged-log-new-lines')).getText(), /^[\d,]+ new lines? ↓$/);
+    await shotBothThemes('merged-log-pill');
+    await $(tid('merged-log-new-lines')).click();
+    await waitFor(async () => await follow.isSelected(), 'follow back on');
+    assert.equal(await $(tid('merged-log-new-lines')).isExisting(), false);
+  });
 });
