@@ -81,10 +81,12 @@ export interface StoreRepairs {
 
 export interface CommandStore {
   /**
-   * Stores a new command and gives it the next `seq`. Durable on return.
+   * Stores a new command and gives it the next `seq`. Durable on return, unless
+   * `options.durable` is false: then committed without waiting for the disk, like a
+   * `durable: false` transaction (`syncInBackground` or `sync` makes it durable).
    * @throws DuplicateCommandError when a command with the same id exists (pending or settled)
    */
-  insert(command: NewCommand): QueuedCommand;
+  insert(command: NewCommand, options?: { readonly durable?: boolean }): QueuedCommand;
   /**
    * Overwrites the mutable fields of a command. Durable on return.
    * @throws CommandNotFoundError when no command has this id
@@ -112,9 +114,10 @@ export interface CommandStore {
   sync(): void;
   /**
    * Like `sync`, without blocking the caller: resolves once every write committed before the
-   * call is durable. Rejects with StoreFailureError when the disk refuses.
+   * call is durable. Rejects with StoreFailureError when the disk refuses (its message names
+   * the writes as `what`, default "recent writes").
    */
-  syncInBackground(): Promise<void>;
+  syncInBackground(what?: string): Promise<void>;
   /** The command with this id, or null. */
   get(id: string): QueuedCommand | null;
   /**

@@ -72,9 +72,10 @@ export class LogSync {
   /**
    * Like `syncCommitted` for every commit made so far, without blocking: the fsync runs on
    * libuv's thread pool while commits go on. Resolves at once when nothing is owed.
+   * @param what names the writes, for the error
    * @throws (rejects with) StoreFailureError when this or an earlier fsync failed
    */
-  syncInBackground(): Promise<void> {
+  syncInBackground(what = 'recent writes'): Promise<void> {
     if (this.closed || !this.hasUnsyncedWrites) return Promise.resolve();
     if (this.failed !== null) return Promise.reject(this.failed);
     const through = this.lazyCommits;
@@ -82,7 +83,7 @@ export class LogSync {
     try {
       fd = this.log();
     } catch (error) {
-      return Promise.reject(this.syncFailed('recent writes', error));
+      return Promise.reject(this.syncFailed(what, error));
     }
     this.backgroundSyncs++;
     return new Promise((resolve, reject) => {
@@ -90,7 +91,7 @@ export class LogSync {
         this.backgroundSyncs--;
         if (this.closed && this.backgroundSyncs === 0) this.closeLog();
         if (error) {
-          reject(this.syncFailed('recent writes', error));
+          reject(this.syncFailed(what, error));
           return;
         }
         // Only the commits before `through` are covered; later ones may still be owed.

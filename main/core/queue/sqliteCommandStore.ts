@@ -323,7 +323,7 @@ export class SqliteCommandStore implements CommandStore {
     return removed;
   }
 
-  insert(command: NewCommand): QueuedCommand {
+  insert(command: NewCommand, options: { readonly durable?: boolean } = {}): QueuedCommand {
     this.assertWritable('store a command');
     const bytes = this.codec.encode(command.request);
     if (bytes.length > MAX_MESSAGE_BYTES) {
@@ -355,7 +355,9 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
-    this.syncIfAutocommit(`command ${command.id}`);
+    if (options.durable === false && !this.db.inTransaction && this.info.journalMode === 'wal') {
+      this.logSync.noteLazyCommit();
+    } else this.syncIfAutocommit(`command ${command.id}`);
     return { ...command, seq: Number(rowid) };
   }
 
@@ -473,9 +475,9 @@ export class SqliteCommandStore implements CommandStore {
     this.logSync.syncCommitted('recent writes');
   }
 
-  syncInBackground(): Promise<void> {
+  syncInBackground(what?: string): Promise<void> {
     // Without WAL every commit is durable, so there is never anything to sync.
-    return this.logSync.syncInBackground();
+    return this.logSync.syncInBackground(what);
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */

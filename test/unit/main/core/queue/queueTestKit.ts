@@ -1,5 +1,7 @@
 /** Shared builders for the queue tests: real stores in real temp directories. */
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
@@ -8,7 +10,7 @@ import type { CommandState, QueuedCommand } from '../../../../../shared/domain/c
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
 import type { NewCommand } from '../../../../../main/core/queue/commandStore';
-import { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
+import { DATABASE_FILE, SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { wireRequestCodec } from '../../../../../main/core/queue/requestCodec';
 import type { RequestCodec } from '../../../../../main/core/queue/requestCodec';
 
@@ -169,4 +171,24 @@ export function useQueueDir(prefix = 'descartes-queue-'): QueueOpener {
     },
     { dir },
   );
+}
+
+/**
+ * Makes the store's fsyncs of its log fail for real: its kept descriptor is swapped for one of
+ * /dev/null, whose fsync fails with EINVAL. (An unprivileged process has no other way to make
+ * fsync of a regular file fail.) The private field is read for this alone.
+ * @returns a function that swaps the log back in, after which an fsync would succeed again
+ */
+export function breakLogSync(store: SqliteCommandStore, dir: string): () => void {
+  const fd = (store as unknown as { logSync: { fd: number | null } }).logSync.fd;
+  if (fd === null) throw new Error('setup: the store has no log descriptor');
+  const swap = (path: string): void => {
+    closeSync(fd);
+    const got = openSync(path, 'r+');
+    if (got !== fd) throw new Error(`setup: ${path} got descriptor ${got}, not ${fd}`);
+  };
+  swap('/dev/null');
+  return () => {
+    swap(join(dir, `${DATABASE_FILE}-wal`));
+  };
 }
