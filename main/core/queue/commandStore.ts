@@ -123,9 +123,10 @@ export interface CommandStore {
   /**
    * Records, per server, the highest `seq` that may have been handed to the connection without
    * its sending mark being written yet (null: none). Commands up to it that are still `queued`
-   * at the next start may have been sent by a process that died. Durable like any write.
+   * at the next start may have been sent by a process that died. Durable like any write,
+   * unless `options.durable` is false (then as `insert` with that option).
    */
-  setSendFrontier(serverId: string, seq: number | null): void;
+  setSendFrontier(serverId: string, seq: number | null, options?: { readonly durable?: boolean }): void;
   /** Every recorded send frontier, by server id. */
   sendFrontiers(): Map<string, number>;
   /**

@@ -355,9 +355,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
-    if (options.durable === false && !this.db.inTransaction && this.info.journalMode === 'wal') {
-      this.logSync.noteLazyCommit();
-    } else this.syncIfAutocommit(`command ${command.id}`);
+    this.syncUnlessLazy(options, `command ${command.id}`);
     return { ...command, seq: Number(rowid) };
   }
 
@@ -420,6 +418,16 @@ export class SqliteCommandStore implements CommandStore {
         { cause: failedSync },
       );
     }
+  }
+
+  /**
+   * After a write outside `transaction()`: durable unless the caller asked otherwise (in WAL
+   * mode; without WAL every commit is durable), when the next fsync covers it.
+   */
+  private syncUnlessLazy(options: { readonly durable?: boolean }, what: string): void {
+    if (options.durable === false && !this.db.inTransaction && this.info.journalMode === 'wal') {
+      this.logSync.noteLazyCommit();
+    } else this.syncIfAutocommit(what);
   }
 
   /** A write outside `transaction()` committed on its own: make it durable before returning. */
@@ -534,7 +542,7 @@ export class SqliteCommandStore implements CommandStore {
     this.syncIfAutocommit(`the dedupe epoch of ${serverId}`);
   }
 
-  setSendFrontier(serverId: string, seq: number | null): void {
+  setSendFrontier(serverId: string, seq: number | null, options: { readonly durable?: boolean } = {}): void {
     this.assertWritable('record a send frontier');
     try {
       if (seq === null) this.frontierDeleteStmt.run([serverId]);
@@ -542,7 +550,7 @@ export class SqliteCommandStore implements CommandStore {
     } catch (error) {
       throw this.failure(`record the send frontier of ${serverId}`, error);
     }
-    this.syncIfAutocommit(`the send frontier of ${serverId}`);
+    this.syncUnlessLazy(options, `the send frontier of ${serverId}`);
   }
 
   loadPending(): QueuedCommand[] {

@@ -8,11 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
-import type { CommandStore } from '../../../../../main/core/queue/commandStore';
 import { StoreFailureError } from '../../../../../main/core/queue/queueErrors';
-import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import type { CommandChange } from '../../../../../shared/domain/command';
-import { breakLogSync, controlCommand, openQueue, openStore, queuedIds } from './queueTestKit';
+import { breakLogSync, controlCommand, observed, openQueue, openStore, queuedIds } from './queueTestKit';
+import type { StoreEvent } from './queueTestKit';
 
 let temp: TempDir;
 beforeEach(async () => {
@@ -22,40 +21,6 @@ afterEach(async () => {
   vi.useRealTimers();
   await temp.remove();
 });
-
-/** What the queue asked of the store, in order. */
-type StoreEvent =
-  | { readonly kind: 'insert'; readonly id: string }
-  | { readonly kind: 'sync-start' | 'sync-end'; readonly sync: number };
-
-/**
- * The real store, with its `insert` and `syncInBackground` calls (and when each background sync
- * ended) recorded in `events`. Everything else goes straight to the store.
- */
-function observed(store: SqliteCommandStore, events: StoreEvent[]): CommandStore {
-  let syncs = 0;
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'insert') {
-        return (...args: Parameters<CommandStore['insert']>) => {
-          const inserted = target.insert(...args);
-          events.push({ kind: 'insert', id: inserted.id });
-          return inserted;
-        };
-      }
-      if (prop === 'syncInBackground') {
-        return async (what?: string) => {
-          const sync = ++syncs;
-          events.push({ kind: 'sync-start', sync });
-          await target.syncInBackground(what);
-          events.push({ kind: 'sync-end', sync });
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 describe('concurrent enqueues (group commit)', () => {
   it('share fsyncs, and each resolves only after an fsync that began after its row was written', async () => {

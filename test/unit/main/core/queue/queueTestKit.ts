@@ -9,7 +9,7 @@ import type { ControlCommand, RequestMessage, SpawnRequest } from '../../../../.
 import type { CommandState, QueuedCommand } from '../../../../../shared/domain/command';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
-import type { NewCommand } from '../../../../../main/core/queue/commandStore';
+import type { CommandStore, NewCommand } from '../../../../../main/core/queue/commandStore';
 import { DATABASE_FILE, SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { wireRequestCodec } from '../../../../../main/core/queue/requestCodec';
 import type { RequestCodec } from '../../../../../main/core/queue/requestCodec';
@@ -191,4 +191,45 @@ export function breakLogSync(store: SqliteCommandStore, dir: string): () => void
   return () => {
     swap(join(dir, `${DATABASE_FILE}-wal`));
   };
+}
+
+/** What the queue asked of the store, in order. */
+export type StoreEvent =
+  | { readonly kind: 'insert'; readonly id: string }
+  | { readonly kind: 'sync-start' | 'sync-end'; readonly sync: number }
+  | { readonly kind: 'frontier'; readonly seq: number | null; readonly durable: boolean };
+
+/**
+ * The real store, with its `insert`, `setSendFrontier` and `syncInBackground` calls (and when
+ * each background sync ended) recorded in `events`. Everything else goes straight to the store.
+ */
+export function observed(store: SqliteCommandStore, events: StoreEvent[]): CommandStore {
+  let syncs = 0;
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'insert') {
+        return (...args: Parameters<CommandStore['insert']>) => {
+          const inserted = target.insert(...args);
+          events.push({ kind: 'insert', id: inserted.id });
+          return inserted;
+        };
+      }
+      if (prop === 'setSendFrontier') {
+        return (...args: Parameters<CommandStore['setSendFrontier']>) => {
+          target.setSendFrontier(...args);
+          events.push({ kind: 'frontier', seq: args[1], durable: args[2]?.durable !== false });
+        };
+      }
+      if (prop === 'syncInBackground') {
+        return async (what?: string) => {
+          const sync = ++syncs;
+          events.push({ kind: 'sync-start', sync });
+          await target.syncInBackground(what);
+          events.push({ kind: 'sync-end', sync });
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
