@@ -162,13 +162,9 @@ describe('the send frontier of a long drain', () => {
     const events: StoreEvent[] = [];
     store = openStore(temp.path);
     queue = new CommandQueue(observed(store, events), { maxPending: 2000 });
-    const ids = await Promise.all(
-      Array.from({ length: 1500 }, async () => (await queue.enqueue('s1', controlCommand())).id),
-    );
-    const seqOf = new Map<string, number>();
+    await Promise.all(Array.from({ length: 1500 }, () => queue.enqueue('s1', controlCommand())));
     let handedOut = 0;
     for (let batch = queue.sendNext('s1', 16, 'writeBehind'); batch.length > 0;) {
-      for (const c of batch) seqOf.set(c.id, c.seq);
       handedOut = Math.max(handedOut, ...batch.map((c) => c.seq));
       const last = events[events.length - 1];
       if (last?.kind === 'frontier' && last.seq !== null) {
