@@ -109,15 +109,15 @@ export interface CommandStore {
   readonly hasUnsyncedWrites: boolean;
   /**
    * Makes every committed write durable (fsync). Cheap when `hasUnsyncedWrites` is false.
+   * @param what names the writes in the error (default "recent writes")
    * @throws StoreFailureError when the disk refuses; QueueClosedError after `close()`
    */
-  sync(): void;
+  sync(what?: string): void;
   /**
    * Like `sync`, without blocking the caller: resolves once every write committed before the
-   * call is durable. Rejects with StoreFailureError when the disk refuses (its message names
-   * the writes as `what`, default "recent writes").
+   * call is durable. Rejects with StoreFailureError when the disk refuses.
    */
-  syncInBackground(what?: string): Promise<void>;
+  syncInBackground(): Promise<void>;
   /** The command with this id, or null. */
   get(id: string): QueuedCommand | null;
   /**

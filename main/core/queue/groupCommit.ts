@@ -1,14 +1,14 @@
 /**
  * Group commit of enqueues (docs/ARCHITECTURE.md §3.8): each enqueue commits its row without an
- * fsync and waits here; one fsync of the log then covers every row committed before it started,
- * so a burst of enqueues pays one or two fsyncs instead of one each. There is no batching
- * delay: the fsync starts as soon as the enqueue that needs it has returned to the event loop
- * (a microtask, not a timer), and what arrives while it runs waits for the next one, which
- * starts the moment the first ends.
+ * fsync and waits here; one fsync of the log then covers every row committed before it, so a
+ * burst of enqueues pays one fsync instead of one each. There is no batching delay: the fsync
+ * runs in a microtask (not a timer) right after the synchronous run that made the enqueue, so a
+ * lone enqueue waits for its own fsync and nothing else, and enqueues made in the same run
+ * share it. The fsync blocks the thread, as each enqueue's own did before: enqueues that
+ * arrive meanwhile (IPC, ctl) wait in the event queue and share the next one.
  */
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { CommandStore } from './commandStore';
-import { errorText, StoreFailureError } from './queueErrors';
 
 /** An enqueue whose row is committed and not yet known to be durable. */
 interface Waiter {
@@ -23,11 +23,8 @@ export interface GroupCommitOptions {
 }
 
 export class GroupCommit {
-  /** Rows committed after the running fsync started (or with none running): the next group. */
+  /** Rows committed and not yet covered by an fsync: the next group. */
   private waiting: Waiter[] = [];
-  /** Rows the running fsync covers. */
-  private covering: Waiter[] = [];
-  private syncing = false;
   private startQueued = false;
   /** The lowest seq whose fsync failed: it and every later row stay unsendable. */
   private failedFrom = Number.POSITIVE_INFINITY;
@@ -43,12 +40,12 @@ export class GroupCommit {
   /**
    * Resolves with `command` (whose row was just committed without an fsync) once an fsync that
    * covers its row has succeeded; rejects with the store's StoreFailureError when that fsync
-   * fails (the row is written but may not survive a crash).
+   * fails (the row is written but may not survive a crash), as does every enqueue of its group.
    */
   wait(command: QueuedCommand): Promise<QueuedCommand> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ command, resolve, reject });
-      if (this.syncing || this.startQueued) return;
+      if (this.startQueued) return;
       // A microtask, not a timer: enqueues made in the same synchronous run share the fsync,
       // and a lone one waits for nothing but its own.
       this.startQueued = true;
@@ -65,18 +62,18 @@ export class GroupCommit {
    * seq order (the log is sequential), so everything below is durable.
    */
   get unsendableFrom(): number {
-    const first = this.covering[0] ?? this.waiting[0];
+    const first = this.waiting[0];
     return Math.min(this.failedFrom, first === undefined ? Number.POSITIVE_INFINITY : first.command.seq);
   }
 
   /**
    * Call after a write that was fsync'd on the spot: when the store owes nothing, every waiting
-   * row is durable, so those enqueues resolve (and are announced) now rather than after the
-   * background fsync, keeping announcements in the order the rows became durable.
+   * row is durable, so those enqueues resolve (and are announced) now rather than at the group's
+   * fsync, keeping announcements in the order the rows became durable.
    */
   settleIfSynced(): void {
     if (this.store.hasUnsyncedWrites || this.closed) return;
-    this.succeed([...this.covering.splice(0), ...this.waiting.splice(0)]);
+    this.succeed(this.waiting.splice(0));
   }
 
   /**
@@ -93,50 +90,32 @@ export class GroupCommit {
    */
   close(syncError?: Error): void {
     this.closed = true;
-    const all = [...this.covering.splice(0), ...this.waiting.splice(0)];
-    for (const w of all) {
+    for (const w of this.waiting.splice(0)) {
       if (syncError === undefined) w.resolve(w.command);
       else w.reject(syncError);
     }
   }
 
   private start(): void {
-    if (this.syncing || this.closed || this.waiting.length === 0) return;
-    this.syncing = true;
+    if (this.closed || this.waiting.length === 0) return;
     const group = this.waiting.splice(0);
-    this.covering = group;
     const first = group[0] as Waiter;
     const what =
       group.length === 1
         ? `command ${first.command.id}`
         : `${group.length} commands enqueued together (the first ${first.command.id})`;
-    this.store.syncInBackground(what).then(
-      () => {
-        this.syncing = false;
-        this.succeed(this.covering.splice(0));
-        this.start();
-      },
-      (error: unknown) => {
-        this.syncing = false;
-        const failed = this.covering.splice(0);
-        // The store now refuses every write, so rows committed after these cannot be made
-        // durable either: none of them may be sent.
-        const later = this.waiting.splice(0);
-        this.failedFrom = Math.min(this.failedFrom, first.command.seq);
-        const reason = error instanceof Error ? error : new Error(String(error));
-        this.reported = reason;
-        for (const w of failed) w.reject(reason);
-        for (const w of later) {
-          w.reject(
-            new StoreFailureError(
-              `Cannot make command ${w.command.id} durable: an earlier fsync of the command database failed (${errorText(reason)}); ` +
-                'it is written but may not survive a crash, and may still take effect after a restart. Restart the console once the disk is fixed.',
-              { cause: reason },
-            ),
-          );
-        }
-      },
-    );
+    try {
+      this.store.sync(what);
+    } catch (error) {
+      // The store now refuses every write (a later fsync could succeed for pages the kernel
+      // dropped), so nothing committed from here on can be made durable or sent.
+      this.failedFrom = Math.min(this.failedFrom, first.command.seq);
+      const reason = error instanceof Error ? error : new Error(String(error));
+      this.reported = reason;
+      for (const w of group) w.reject(reason);
+      return;
+    }
+    this.succeed(group);
   }
 
   private succeed(group: readonly Waiter[]): void {

@@ -476,16 +476,16 @@ export class SqliteCommandStore implements CommandStore {
   // descriptor asks). A checkpoint would sync too, but it also copies the log into the
   // database file and makes the next commit restart the log with an fsync of its own.
 
-  sync(): void {
+  sync(what = 'recent writes'): void {
     this.assertOpen('sync the command database');
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    this.logSync.syncCommitted('recent writes');
+    this.logSync.syncCommitted(what);
   }
 
-  syncInBackground(what?: string): Promise<void> {
+  syncInBackground(): Promise<void> {
     // Without WAL every commit is durable, so there is never anything to sync.
-    return this.logSync.syncInBackground(what);
+    return this.logSync.syncInBackground();
   }
 
   /** SQLite may already have rolled back on its own (e.g. after an I/O error). */

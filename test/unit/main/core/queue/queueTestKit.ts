@@ -200,8 +200,8 @@ export type StoreEvent =
   | { readonly kind: 'frontier'; readonly seq: number | null; readonly durable: boolean };
 
 /**
- * The real store, with its `insert`, `setSendFrontier` and `syncInBackground` calls (and when
- * each background sync ended) recorded in `events`. Everything else goes straight to the store.
+ * The real store, with its `insert`, `setSendFrontier`, `sync` and `syncInBackground` calls
+ * (and when each sync ended) recorded in `events`. Everything else goes straight to the store.
  */
 export function observed(store: SqliteCommandStore, events: StoreEvent[]): CommandStore {
   let syncs = 0;
@@ -220,11 +220,19 @@ export function observed(store: SqliteCommandStore, events: StoreEvent[]): Comma
           events.push({ kind: 'frontier', seq: args[1], durable: args[2]?.durable !== false });
         };
       }
-      if (prop === 'syncInBackground') {
-        return async (what?: string) => {
+      if (prop === 'sync') {
+        return (...args: Parameters<CommandStore['sync']>) => {
           const sync = ++syncs;
           events.push({ kind: 'sync-start', sync });
-          await target.syncInBackground(what);
+          target.sync(...args);
+          events.push({ kind: 'sync-end', sync });
+        };
+      }
+      if (prop === 'syncInBackground') {
+        return async () => {
+          const sync = ++syncs;
+          events.push({ kind: 'sync-start', sync });
+          await target.syncInBackground();
           events.push({ kind: 'sync-end', sync });
         };
       }
