@@ -8,10 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ControlCommand } from '../shared/protocol';
-import { Connection } from '../main/core/transport/connection';
-import { startChild, type Child } from './fixtures/children';
-import { encodeRequest, RawDealer } from './fixtures/rawDealer';
-import { waitOnline } from './fixtures/waitOnline';
+import type { Connection } from '../main/core/transport/connection';
+import { benchControl, withEchoClients } from './fixtures/echoClients';
+import { encodeRequest, type RawDealer } from './fixtures/rawDealer';
 import { median, percentile, report, result } from './harness';
 
 const ECHO = 'tcp://127.0.0.1:28011';
@@ -20,7 +19,6 @@ const METADATA = {
   pub_endpoint: 'tcp://127.0.0.1:28012',
   capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
 };
-const AGENT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 const RTT_ROUNDS = 13; // the first is a warm-up and is not counted
 const RTT_PER_ROUND = 500;
@@ -30,37 +28,12 @@ const PIPE_IN_FLIGHT = 1000;
 const PIPE_ROUNDS = 8;
 const PIPE_MS = 1000;
 
-function control(id: string): ControlCommand {
-  return {
-    type: 'control_command',
-    request_id: id,
-    agent_id: AGENT,
-    command_type: 'get_status',
-    payload: null,
-  };
-}
+const control = benchControl;
 
 export async function run(): Promise<void> {
-  let echo: Child | null = null;
-  let conn: Connection | null = null;
-  let raw: RawDealer | null = null;
-  try {
-    echo = await startChild('bench/fixtures/echoRouter.ts', [
-      '--bind',
-      ECHO,
-      '--metadata',
-      JSON.stringify(METADATA),
-    ]);
-    conn = new Connection({ endpoint: ECHO, heartbeatIntervalMs: 60_000 });
-    conn.start();
-    await waitOnline(conn, 10_000);
-    raw = new RawDealer(ECHO);
+  await withEchoClients(ECHO, METADATA, async (conn, raw) => {
     report('client-transport', [...(await roundTrip(conn, raw)), await pipelined(conn, raw)]);
-  } finally {
-    await conn?.close();
-    await raw?.close();
-    await echo?.stop();
-  }
+  });
 }
 
 async function roundTrip(conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>[]> {

@@ -18,14 +18,12 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlCommand } from '../shared/protocol';
 import { CommandQueue } from '../main/core/queue/commandQueue';
 import { Dispatcher } from '../main/core/queue/dispatcher';
 import { SqliteCommandStore } from '../main/core/queue/sqliteCommandStore';
-import { Connection } from '../main/core/transport/connection';
-import { startChild, type Child } from './fixtures/children';
-import { encodeRequest, RawDealer } from './fixtures/rawDealer';
-import { waitOnline } from './fixtures/waitOnline';
+import type { Connection } from '../main/core/transport/connection';
+import { benchControl, withEchoClients } from './fixtures/echoClients';
+import { encodeRequest, type RawDealer } from './fixtures/rawDealer';
 import { median, percentile, report, result, type BenchResult } from './harness';
 
 const ECHO = 'tcp://127.0.0.1:29500';
@@ -34,7 +32,6 @@ const METADATA = {
   pub_endpoint: 'tcp://127.0.0.1:29501',
   capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
 };
-const AGENT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 const DRAIN_COMMANDS = 10_000;
 const DRAIN_WINDOW = 16;
@@ -46,20 +43,9 @@ const BURST = 1000;
 const BURST_ROUNDS = 5;
 const LONE_SAMPLES = 300;
 
-function control(id: string): ControlCommand {
-  return {
-    type: 'control_command',
-    request_id: id,
-    agent_id: AGENT,
-    command_type: 'get_status',
-    payload: null,
-  };
-}
+const control = benchControl;
 
 export async function run(): Promise<void> {
-  let echo: Child | null = null;
-  let conn: Connection | null = null;
-  let raw: RawDealer | null = null;
   const dirs: string[] = [];
   const tempDir = (): string => {
     const dir = mkdtempSync(join(tmpdir(), 'descartes-bench-'));
@@ -67,22 +53,11 @@ export async function run(): Promise<void> {
     return dir;
   };
   try {
-    echo = await startChild('bench/fixtures/echoRouter.ts', [
-      '--bind',
-      ECHO,
-      '--metadata',
-      JSON.stringify(METADATA),
-    ]);
-    conn = new Connection({ endpoint: ECHO, heartbeatIntervalMs: 60_000 });
-    conn.start();
-    await waitOnline(conn, 10_000);
-    raw = new RawDealer(ECHO);
-    const drained = await drain(tempDir(), conn, raw);
-    report('queue', [drained, ...(await enqueues(tempDir()))]);
+    await withEchoClients(ECHO, METADATA, async (conn, raw) => {
+      const drained = await drain(tempDir(), conn, raw);
+      report('queue', [drained, ...(await enqueues(tempDir()))]);
+    });
   } finally {
-    await conn?.close();
-    await raw?.close();
-    await echo?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
