@@ -1,7 +1,7 @@
 /**
- * Console-side benchmarks (issue 4 item 7), each against a raw baseline in the same run. Both
- * clients talk to the SAME raw echo ROUTER child process (`fixtures/echoRouter.ts`), so only
- * the client differs.
+ * Console-side transport benchmarks (issue 4 item 7), each against a raw baseline in the same
+ * run. Both clients talk to the SAME raw echo ROUTER child process (`fixtures/echoRouter.ts`),
+ * so only the client differs. (The queue's benchmarks are in queue.bench.ts.)
  *
  * - `client-transport`: round trip p50/p99 through `Connection` vs a bare DEALER sending the
  *   same bytes (goal ours/raw ≤ 1.5), in 8 rounds of 1000 sequential round trips per client
@@ -9,23 +9,13 @@
  *   each round's p99 (ours, raw, ratio) is printed, and issue 14's tail goal is that at least
  *   7 of the 8 rounds have ours ≤ 1.5× raw (recorded as its own result); pipelined throughput,
  *   1000 in flight (goal ≥ 0.7).
- * - `client-queue`: durable `CommandQueue.enqueue` rate vs a raw `writeSync` + `fdatasyncSync`
- *   loop of a same-size record in the same directory (goal ≥ 0.7); draining 10,000 queued
- *   commands through `Dispatcher` + `Connection` vs raw pipelined DEALER throughput with the
- *   same window (goal ≥ 0.5): after a 2,000-command warm-up, the median of 5 drains against
- *   the median of 6 raw runs, interleaved.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import type { ControlCommand } from '../shared/protocol';
-import { CommandQueue } from '../main/core/queue/commandQueue';
-import { Dispatcher } from '../main/core/queue/dispatcher';
-import { SqliteCommandStore } from '../main/core/queue/sqliteCommandStore';
-import { Connection } from '../main/core/transport/connection';
-import { startChild, type Child } from './fixtures/children';
-import { encodeRequest, RawDealer } from './fixtures/rawDealer';
+import type { Connection } from '../main/core/transport/connection';
+import { benchControl, withEchoClients } from './fixtures/echoClients';
+import { encodeRequest, type RawDealer } from './fixtures/rawDealer';
 import { median, percentile, report, result } from './harness';
 
 const ECHO = 'tcp://127.0.0.1:28011';
@@ -34,7 +24,6 @@ const METADATA = {
   pub_endpoint: 'tcp://127.0.0.1:28012',
   capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
 };
-const AGENT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 /** Measured rounds of sequential round trips, after one warm-up round that is not counted. */
 const RTT_ROUNDS = 8;
@@ -49,75 +38,12 @@ const PIPE_IN_FLIGHT = 1000;
 // within a run, and the median of more pairs moves less with it.
 const PIPE_ROUNDS = 8;
 const PIPE_MS = 1000;
-const ENQUEUE_ROUNDS = 16;
-const ENQUEUE_BLOCK = 150;
-const DRAIN_COMMANDS = 10_000;
-const DRAIN_WINDOW = 16;
-/** Drained first and not counted, as the raw client is warmed up before it is measured. */
-const DRAIN_WARMUP = 2_000;
-const DRAIN_ROUNDS = 5;
-const RAW_MS = 1500;
 
-function control(id: string): ControlCommand {
-  return {
-    type: 'control_command',
-    request_id: id,
-    agent_id: AGENT,
-    command_type: 'get_status',
-    payload: null,
-  };
-}
+const control = benchControl;
 
 export async function run(): Promise<void> {
-  let echo: Child | null = null;
-  let conn: Connection | null = null;
-  let raw: RawDealer | null = null;
-  const dirs: string[] = [];
-  try {
-    echo = await startChild('bench/fixtures/echoRouter.ts', [
-      '--bind',
-      ECHO,
-      '--metadata',
-      JSON.stringify(METADATA),
-    ]);
-    conn = new Connection({ endpoint: ECHO, heartbeatIntervalMs: 60_000 });
-    conn.start();
-    await waitOnline(conn, 10_000);
-    raw = new RawDealer(ECHO);
+  await withEchoClients(ECHO, METADATA, async (conn, raw) => {
     report('client-transport', [...(await roundTrip(conn, raw)), await pipelined(conn, raw)]);
-    const enqueueDir = mkdtempSync(join(tmpdir(), 'descartes-bench-'));
-    dirs.push(enqueueDir);
-    const drainDir = mkdtempSync(join(tmpdir(), 'descartes-bench-'));
-    dirs.push(drainDir);
-    report('client-queue', [await enqueueRate(enqueueDir), await drain(drainDir, conn, raw)]);
-  } finally {
-    await conn?.close();
-    await raw?.close();
-    await echo?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
-
-function waitOnline(conn: Connection, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (conn.snapshot().state === 'online') {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => {
-      off();
-      reject(
-        new Error(
-          `Connection to ${conn.endpoint} not online after ${timeoutMs} ms: ${String(conn.snapshot().lastError)}`,
-        ),
-      );
-    }, timeoutMs);
-    const off = conn.onChange((s) => {
-      if (s.state !== 'online') return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
   });
 }
 
@@ -249,138 +175,6 @@ async function pipelined(conn: Connection, raw: RawDealer): Promise<ReturnType<t
     '>= 0.7',
     `${PIPE_ROUNDS} rounds of ${PIPE_MS} ms, medians; ours: ${list(ours)}; raw: ${list(base)}`,
   );
-}
-
-async function enqueueRate(dir: string): Promise<ReturnType<typeof result>> {
-  const store = SqliteCommandStore.open(join(dir, 'queue'));
-  const queue = new CommandQueue(store, { maxPending: ENQUEUE_ROUNDS * ENQUEUE_BLOCK + 10 });
-  const fd = openSync(join(dir, 'raw.log'), 'a');
-  // A record the size of a stored row: the encoded request plus the row's other columns.
-  const sample = control(randomUUID());
-  const record = Buffer.concat([
-    encodeRequest(sample).bytes,
-    Buffer.from(
-      JSON.stringify({
-        id: sample.request_id,
-        server: 'bench-enqueue',
-        kind: sample.type,
-        state: 'queued',
-        at: Date.now(),
-        summary: 'get_status 0f8fad5b',
-      }),
-    ),
-  ]);
-  const oursRates: number[] = [];
-  const rawRates: number[] = [];
-  try {
-    const oursBlock = async (): Promise<void> => {
-      const t0 = performance.now();
-      for (let i = 0; i < ENQUEUE_BLOCK; i++) await queue.enqueue('bench-enqueue', control(randomUUID()));
-      oursRates.push((ENQUEUE_BLOCK * 1000) / (performance.now() - t0));
-    };
-    const rawBlock = (): void => {
-      const t0 = performance.now();
-      for (let i = 0; i < ENQUEUE_BLOCK; i++) {
-        writeSync(fd, record);
-        fdatasyncSync(fd);
-      }
-      rawRates.push((ENQUEUE_BLOCK * 1000) / (performance.now() - t0));
-    };
-    for (let r = 0; r < ENQUEUE_ROUNDS; r++) {
-      if (r % 2 === 0) {
-        await oursBlock();
-        rawBlock();
-      } else {
-        rawBlock();
-        await oursBlock();
-      }
-    }
-  } finally {
-    closeSync(fd);
-    queue.close();
-  }
-  return result(
-    'durable enqueue',
-    median(oursRates),
-    median(rawRates),
-    'cmd/s',
-    '>= 0.7',
-    `${ENQUEUE_ROUNDS} interleaved blocks of ${ENQUEUE_BLOCK}, median block rate; ours: ${list(oursRates)}; raw: ${list(rawRates)}; raw: write + fdatasync of a ${record.length}-byte record, same dir (${dir})`,
-  );
-}
-
-async function drain(dir: string, conn: Connection, raw: RawDealer): Promise<ReturnType<typeof result>> {
-  const store = SqliteCommandStore.open(join(dir, 'queue'));
-  const queue = new CommandQueue(store, { maxPending: DRAIN_COMMANDS });
-  const serverId = 'bench-drain';
-  try {
-    const pool = Array.from({ length: DRAIN_WINDOW }, () => encodeRequest(control(randomUUID())));
-    await raw.pipelined(pool, 300);
-    await drainOnce(store, queue, serverId, conn, DRAIN_WARMUP);
-    // Interleaved rounds, medians of each side: this VM's throughput drifts by tens of percent
-    // from one second to the next, more than the effect a single round could show.
-    const rawRates = [await raw.pipelined(pool, RAW_MS)];
-    const oursRates: number[] = [];
-    for (let i = 0; i < DRAIN_ROUNDS; i++) {
-      oursRates.push(await drainOnce(store, queue, serverId, conn, DRAIN_COMMANDS));
-      rawRates.push(await raw.pipelined(pool, RAW_MS));
-    }
-    return result(
-      `drain ${DRAIN_COMMANDS.toLocaleString('en-US')} queued commands, window ${DRAIN_WINDOW}`,
-      median(oursRates),
-      median(rawRates),
-      'cmd/s',
-      '>= 0.5',
-      `median of ${DRAIN_ROUNDS} drains (${list(oursRates)}) vs median of ${rawRates.length} raw runs of ${RAW_MS} ms (${list(rawRates)}), interleaved; ` +
-        `ours: Dispatcher + Connection against a dedupe server: a settle per command, group-committed ` +
-        `per event-loop turn without waiting for the disk (synced within 100 ms), sending marks ` +
-        `written behind; ${DRAIN_WARMUP.toLocaleString('en-US')} commands drained first as a warm-up; ` +
-        `raw: pipelined DEALER, ${DRAIN_WINDOW} in flight, no disk`,
-    );
-  } finally {
-    queue.close();
-  }
-}
-
-/**
- * Enqueues `count` commands (setup, in one transaction: not measured), then times a new
- * Dispatcher sending and settling all of them.
- * @returns commands settled per second
- */
-async function drainOnce(
-  store: SqliteCommandStore,
-  queue: CommandQueue,
-  serverId: string,
-  conn: Connection,
-  count: number,
-): Promise<number> {
-  const enqueued: Promise<unknown>[] = [];
-  store.transaction(() => {
-    for (let i = 0; i < count; i++) enqueued.push(queue.enqueue(serverId, control(randomUUID())));
-  });
-  await Promise.all(enqueued);
-  let dispatcher: Dispatcher | null = null;
-  let settled = 0;
-  let failed = 0;
-  try {
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      dispatcher = new Dispatcher({ serverId, queue, connection: conn, window: DRAIN_WINDOW });
-      dispatcher.onResult((r) => {
-        if (r.command.state !== 'succeeded') failed++;
-        if (++settled === count) resolve();
-      });
-    });
-    const rate = (count * 1000) / (performance.now() - t0);
-    if (failed > 0 || queue.pendingCount(serverId) !== 0) {
-      throw new Error(
-        `drain: ${failed} commands did not succeed, ${queue.pendingCount(serverId)} still pending`,
-      );
-    }
-    return rate;
-  } finally {
-    (dispatcher as Dispatcher | null)?.dispose();
-  }
 }
 
 function list(xs: readonly number[]): string {

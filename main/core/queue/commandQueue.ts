@@ -42,6 +42,7 @@ import type { QuarantinedCommand, QueueHealth } from '../../../shared/domain/qua
 import { endPatch, keepPatch, sendingPatch, settlePatch } from './commandPatches';
 import type { CommandPatch, CommandStore, HistoryCursor, StoreRepairs } from './commandStore';
 import { ExpiryTimer } from './expiryTimer';
+import { GroupCommit } from './groupCommit';
 import { PendingIndex } from './pendingIndex';
 import {
   CommandNotFoundError,
@@ -132,6 +133,7 @@ export class CommandQueue {
   private readonly index = new PendingIndex();
   private readonly log: WriteBehindLog;
   private readonly expiry: ExpiryTimer;
+  private readonly group: GroupCommit;
   /**
    * The recorded dedupe epoch by server, read from the store once: the dispatcher asks on every
    * pump, and this queue is the store's only writer.
@@ -181,6 +183,11 @@ export class CommandQueue {
       onSyncError: this.onSyncError,
       isSending: (id) => this.index.get(id)?.state === 'sending',
     });
+    this.group = new GroupCommit(store, {
+      onDurable: (command) => {
+        this.emit({ type: 'enqueued', command });
+      },
+    });
     this.expiry = new ExpiryTimer({
       now: this.now,
       onDue: () => {
@@ -195,6 +202,11 @@ export class CommandQueue {
    * Stores a command for `serverId`. Resolves only once it is on disk (committed and fsync'd).
    * The command's id is `request.request_id`, which must be fresh UUID v4 text.
    *
+   * Group commit: the row is committed at once and the fsync runs off the main thread; one
+   * fsync covers every enqueue committed before it started, so concurrent enqueues share it
+   * (no timer: a lone enqueue waits only for its own fsync). Until then the command counts
+   * toward the limit and can be read, but is neither announced (`onChange`) nor sent.
+   *
    * @param expiresAt (in options) ms since the epoch after which it is never sent; it is then
    *   marked expired (and stops counting toward the limit) whether or not its server is online
    * @throws (rejects with) QueueFullError when the server already has `maxPending` pending
@@ -202,17 +214,21 @@ export class CommandQueue {
    *   request_id that is not lowercase UUID v4 text, an expiry not in the future, or a request
    *   the codec refuses; DuplicateCommandError when the request_id was used before;
    *   DiskFullError when the disk is full (the command was not stored; the message says how
-   *   many queued commands are kept)
+   *   many queued commands are kept); StoreFailureError when the fsync covering it fails (the
+   *   command is written but may not survive a crash, and may still be sent after a restart;
+   *   every enqueue that waited on that fsync rejects alike)
    */
   enqueue(serverId: string, request: RequestMessage, options: EnqueueOptions = {}): Promise<QueuedCommand> {
+    let command: QueuedCommand;
     try {
-      return Promise.resolve(this.enqueueNow(serverId, request, options));
+      command = this.enqueueNow(serverId, request, options);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    return this.group.wait(command);
   }
 
-  /** `enqueue` without the promise: the insert is synchronous and durable on return. */
+  /** `enqueue` up to the commit: the insert is synchronous, its fsync is the group's. */
   private enqueueNow(serverId: string, request: RequestMessage, options: EnqueueOptions): QueuedCommand {
     this.assertOpen('enqueue a command');
     if (typeof serverId !== 'string' || serverId.length === 0) {
@@ -234,7 +250,7 @@ export class CommandQueue {
     const expiresAt = this.checkRoom(serverId, options.expiresAt, now);
     const summary = options.summary ?? summarizeRequest(request);
     try {
-      return this.insertQueued(serverId, request, now, expiresAt, summary, null);
+      return this.insertQueued(serverId, request, now, expiresAt, summary, null, false);
     } catch (error) {
       if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
       if (error instanceof DiskFullError) {
@@ -281,7 +297,12 @@ export class CommandQueue {
   private prepareSend(serverId: string, window: number): PreparedChanges {
     const now = this.now();
     this.expireLane(serverId, now);
-    const commands = this.index.nextToSend(serverId, window);
+    let commands = this.index.nextToSend(serverId, window);
+    // Never send a command before its enqueue has resolved (its row is durable). The lane is
+    // in seq order, so what may go is a prefix.
+    const gate = this.group.unsendableFrom;
+    const blocked = commands.findIndex((command) => command.seq >= gate);
+    if (blocked !== -1) commands = commands.slice(0, blocked);
     return { commands, patches: commands.map((command) => sendingPatch(command, now)) };
   }
 
@@ -629,15 +650,30 @@ export class CommandQueue {
     this.closed = true;
     this.expiry.stop();
     this.listeners.clear();
+    let syncError: Error | undefined;
     try {
       try {
         this.log.close();
       } finally {
-        this.store.sync();
+        syncError = this.syncForClose();
       }
+      // The enqueues a reported failure concerned were rejected with it: nothing new to tell.
+      if (syncError !== undefined && !this.group.wasReported(syncError)) throw syncError;
     } finally {
+      // Every enqueue still waiting for its fsync is covered by that sync (or fails with it).
+      this.group.close(syncError);
       this.index.clear();
       this.store.close();
+    }
+  }
+
+  /** `store.sync()` for `close`: the error it threw, or undefined once everything is durable. */
+  private syncForClose(): Error | undefined {
+    try {
+      this.store.sync();
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
     }
   }
 
@@ -695,7 +731,10 @@ export class CommandQueue {
     return expired;
   }
 
-  /** Stores a new queued command (id = its request_id), then mirrors and announces it. */
+  /**
+   * Stores a new queued command (id = its request_id) and mirrors it. A durable insert is
+   * announced now; a non-durable one (an enqueue) once its group commit makes it durable.
+   */
   private insertQueued(
     serverId: string,
     request: RequestMessage,
@@ -703,26 +742,33 @@ export class CommandQueue {
     expiresAt: number | null,
     summary: string,
     retryOf: string | null,
+    durable = true,
   ): QueuedCommand {
-    const command = this.store.insert({
-      id: request.request_id,
-      serverId,
-      kind: request.type,
-      request,
-      state: 'queued',
-      createdAt: now,
-      updatedAt: now,
-      sentAt: null,
-      settledAt: null,
-      attempts: 0,
-      expiresAt,
-      outcome: null,
-      summary,
-      retryOf,
-    });
+    const command = this.store.insert(
+      {
+        id: request.request_id,
+        serverId,
+        kind: request.type,
+        request,
+        state: 'queued',
+        createdAt: now,
+        updatedAt: now,
+        sentAt: null,
+        settledAt: null,
+        attempts: 0,
+        expiresAt,
+        outcome: null,
+        summary,
+        retryOf,
+      },
+      { durable },
+    );
     this.index.add(command);
     this.expiry.arm(command.expiresAt);
-    this.emit({ type: 'enqueued', command });
+    if (durable) {
+      this.group.settleIfSynced();
+      this.emit({ type: 'enqueued', command });
+    }
     return command;
   }
 
@@ -770,6 +816,8 @@ export class CommandQueue {
   private mirrorAndAnnounce(befores: readonly QueuedCommand[], afters: readonly QueuedCommand[]): void {
     this.index.apply(befores, afters);
     for (const after of afters) if (after.state === 'queued') this.expiry.arm(after.expiresAt);
+    // A write fsync'd on the spot covered the enqueues still waiting: announce them first.
+    this.group.settleIfSynced();
     afters.forEach((command, i) => {
       const before = befores[i];
       if (before !== undefined) this.emit({ type: 'updated', command, previous: before.state });

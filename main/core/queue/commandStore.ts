@@ -81,10 +81,12 @@ export interface StoreRepairs {
 
 export interface CommandStore {
   /**
-   * Stores a new command and gives it the next `seq`. Durable on return.
+   * Stores a new command and gives it the next `seq`. Durable on return, unless
+   * `options.durable` is false: then committed without waiting for the disk, like a
+   * `durable: false` transaction (`syncInBackground` or `sync` makes it durable).
    * @throws DuplicateCommandError when a command with the same id exists (pending or settled)
    */
-  insert(command: NewCommand): QueuedCommand;
+  insert(command: NewCommand, options?: { readonly durable?: boolean }): QueuedCommand;
   /**
    * Overwrites the mutable fields of a command. Durable on return.
    * @throws CommandNotFoundError when no command has this id
@@ -107,9 +109,10 @@ export interface CommandStore {
   readonly hasUnsyncedWrites: boolean;
   /**
    * Makes every committed write durable (fsync). Cheap when `hasUnsyncedWrites` is false.
+   * @param what names the writes in the error (default "recent writes")
    * @throws StoreFailureError when the disk refuses; QueueClosedError after `close()`
    */
-  sync(): void;
+  sync(what?: string): void;
   /**
    * Like `sync`, without blocking the caller: resolves once every write committed before the
    * call is durable. Rejects with StoreFailureError when the disk refuses.
@@ -120,9 +123,10 @@ export interface CommandStore {
   /**
    * Records, per server, the highest `seq` that may have been handed to the connection without
    * its sending mark being written yet (null: none). Commands up to it that are still `queued`
-   * at the next start may have been sent by a process that died. Durable like any write.
+   * at the next start may have been sent by a process that died. Durable like any write,
+   * unless `options.durable` is false (then as `insert` with that option).
    */
-  setSendFrontier(serverId: string, seq: number | null): void;
+  setSendFrontier(serverId: string, seq: number | null, options?: { readonly durable?: boolean }): void;
   /** Every recorded send frontier, by server id. */
   sendFrontiers(): Map<string, number>;
   /**

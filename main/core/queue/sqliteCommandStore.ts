@@ -323,7 +323,7 @@ export class SqliteCommandStore implements CommandStore {
     return removed;
   }
 
-  insert(command: NewCommand): QueuedCommand {
+  insert(command: NewCommand, options: { readonly durable?: boolean } = {}): QueuedCommand {
     this.assertWritable('store a command');
     const bytes = this.codec.encode(command.request);
     if (bytes.length > MAX_MESSAGE_BYTES) {
@@ -355,7 +355,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       throw this.failure(`store command ${command.id}`, error);
     }
-    this.syncIfAutocommit(`command ${command.id}`);
+    this.syncUnlessLazy(options, `command ${command.id}`);
     return { ...command, seq: Number(rowid) };
   }
 
@@ -420,6 +420,16 @@ export class SqliteCommandStore implements CommandStore {
     }
   }
 
+  /**
+   * After a write outside `transaction()`: durable unless the caller asked otherwise (in WAL
+   * mode; without WAL every commit is durable), when the next fsync covers it.
+   */
+  private syncUnlessLazy(options: { readonly durable?: boolean }, what: string): void {
+    if (options.durable === false && !this.db.inTransaction && this.info.journalMode === 'wal') {
+      this.logSync.noteLazyCommit();
+    } else this.syncIfAutocommit(what);
+  }
+
   /** A write outside `transaction()` committed on its own: make it durable before returning. */
   private syncIfAutocommit(what: string): void {
     if (!this.db.inTransaction) this.logSync.syncCommitted(what);
@@ -466,11 +476,11 @@ export class SqliteCommandStore implements CommandStore {
   // descriptor asks). A checkpoint would sync too, but it also copies the log into the
   // database file and makes the next commit restart the log with an fsync of its own.
 
-  sync(): void {
+  sync(what = 'recent writes'): void {
     this.assertOpen('sync the command database');
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
-    this.logSync.syncCommitted('recent writes');
+    this.logSync.syncCommitted(what);
   }
 
   syncInBackground(): Promise<void> {
@@ -532,7 +542,7 @@ export class SqliteCommandStore implements CommandStore {
     this.syncIfAutocommit(`the dedupe epoch of ${serverId}`);
   }
 
-  setSendFrontier(serverId: string, seq: number | null): void {
+  setSendFrontier(serverId: string, seq: number | null, options: { readonly durable?: boolean } = {}): void {
     this.assertWritable('record a send frontier');
     try {
       if (seq === null) this.frontierDeleteStmt.run([serverId]);
@@ -540,7 +550,7 @@ export class SqliteCommandStore implements CommandStore {
     } catch (error) {
       throw this.failure(`record the send frontier of ${serverId}`, error);
     }
-    this.syncIfAutocommit(`the send frontier of ${serverId}`);
+    this.syncUnlessLazy(options, `the send frontier of ${serverId}`);
   }
 
   loadPending(): QueuedCommand[] {

@@ -41,8 +41,12 @@ export interface WriteBehindOptions {
 export class WriteBehindLog {
   /** Held marks by command id. */
   private readonly held = new Map<string, HeldMark>();
-  /** The recorded send frontier by server: no command above it left with a held mark. */
+  /** The recorded (durable) send frontier by server: no command above it left with a held mark. */
   private readonly frontiers = new Map<string, number>();
+  /** The frontier last written by server, durable or not yet (an early advance under way). */
+  private readonly written = new Map<string, number>();
+  /** Servers whose next frontier is written and waits for its background fsync. */
+  private readonly advancing = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
@@ -96,7 +100,8 @@ export class WriteBehindLog {
       const next = Math.max(last.seq, reach(commands.length - 1 + FRONTIER_RESERVE)?.seq ?? last.seq);
       this.store.setSendFrontier(serverId, next);
       this.frontiers.set(serverId, next);
-    }
+      this.written.set(serverId, next);
+    } else this.advanceEarly(serverId, frontier, commands.length - 1, reach);
     const updated = commands.map((command, i) => {
       const patch = patches[i] as CommandPatch;
       this.held.set(command.id, { current: command, patch });
@@ -104,6 +109,40 @@ export class WriteBehindLog {
     });
     this.scheduleSync();
     return updated;
+  }
+
+  /**
+   * Once the commands handed out come within half a reserve of the recorded frontier, writes
+   * the next one (as far as a synchronous move would reach from here) without waiting for the
+   * disk, and counts it once a background fsync has made it durable. A busy drain then never
+   * stops for the frontier's fsync; if it reaches the old frontier first, `hold` moves it
+   * durably as before. The bound is unchanged: a frontier never reaches more than
+   * FRONTIER_RESERVE commands past those handed out when it was written.
+   */
+  private advanceEarly(
+    serverId: string,
+    frontier: number,
+    lastIndex: number,
+    reach: (index: number) => QueuedCommand | undefined,
+  ): void {
+    if (this.advancing.has(serverId) || this.closed) return;
+    const edge = reach(lastIndex + FRONTIER_RESERVE / 2);
+    if (edge === undefined || edge.seq <= frontier) return;
+    const next = Math.max(edge.seq, reach(lastIndex + FRONTIER_RESERVE)?.seq ?? edge.seq);
+    this.store.setSendFrontier(serverId, next, { durable: false });
+    this.written.set(serverId, next);
+    this.advancing.add(serverId);
+    this.store.syncInBackground().then(
+      () => {
+        this.advancing.delete(serverId);
+        // Only if no later write replaced it (a durable move from `hold`, or the clearing at close).
+        if (!this.closed && this.written.get(serverId) === next) this.frontiers.set(serverId, next);
+      },
+      (error: unknown) => {
+        this.advancing.delete(serverId);
+        this.options.onSyncError(error);
+      },
+    );
   }
 
   /** A write of all of this command's mutable fields was made: its held mark is covered. */
@@ -179,6 +218,7 @@ export class WriteBehindLog {
     } finally {
       this.held.clear();
       this.frontiers.clear();
+      this.written.clear();
     }
   }
 }

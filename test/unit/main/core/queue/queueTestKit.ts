@@ -1,5 +1,7 @@
 /** Shared builders for the queue tests: real stores in real temp directories. */
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createTempDir } from '../../../../helpers/tempDir';
 import type { TempDir } from '../../../../helpers/tempDir';
@@ -7,8 +9,8 @@ import type { ControlCommand, RequestMessage, SpawnRequest } from '../../../../.
 import type { CommandState, QueuedCommand } from '../../../../../shared/domain/command';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
-import type { NewCommand } from '../../../../../main/core/queue/commandStore';
-import { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
+import type { CommandStore, NewCommand } from '../../../../../main/core/queue/commandStore';
+import { DATABASE_FILE, SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { wireRequestCodec } from '../../../../../main/core/queue/requestCodec';
 import type { RequestCodec } from '../../../../../main/core/queue/requestCodec';
 
@@ -169,4 +171,73 @@ export function useQueueDir(prefix = 'descartes-queue-'): QueueOpener {
     },
     { dir },
   );
+}
+
+/**
+ * Makes the store's fsyncs of its log fail for real: its kept descriptor is swapped for one of
+ * /dev/null, whose fsync fails with EINVAL. (An unprivileged process has no other way to make
+ * fsync of a regular file fail.) The private field is read for this alone.
+ * @returns a function that swaps the log back in, after which an fsync would succeed again
+ */
+export function breakLogSync(store: SqliteCommandStore, dir: string): () => void {
+  const fd = (store as unknown as { logSync: { fd: number | null } }).logSync.fd;
+  if (fd === null) throw new Error('setup: the store has no log descriptor');
+  const swap = (path: string): void => {
+    closeSync(fd);
+    const got = openSync(path, 'r+');
+    if (got !== fd) throw new Error(`setup: ${path} got descriptor ${got}, not ${fd}`);
+  };
+  swap('/dev/null');
+  return () => {
+    swap(join(dir, `${DATABASE_FILE}-wal`));
+  };
+}
+
+/** What the queue asked of the store, in order. */
+export type StoreEvent =
+  | { readonly kind: 'insert'; readonly id: string }
+  | { readonly kind: 'sync-start' | 'sync-end'; readonly sync: number }
+  | { readonly kind: 'frontier'; readonly seq: number | null; readonly durable: boolean };
+
+/**
+ * The real store, with its `insert`, `setSendFrontier`, `sync` and `syncInBackground` calls
+ * (and when each sync ended) recorded in `events`. Everything else goes straight to the store.
+ */
+export function observed(store: SqliteCommandStore, events: StoreEvent[]): CommandStore {
+  let syncs = 0;
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'insert') {
+        return (...args: Parameters<CommandStore['insert']>) => {
+          const inserted = target.insert(...args);
+          events.push({ kind: 'insert', id: inserted.id });
+          return inserted;
+        };
+      }
+      if (prop === 'setSendFrontier') {
+        return (...args: Parameters<CommandStore['setSendFrontier']>) => {
+          target.setSendFrontier(...args);
+          events.push({ kind: 'frontier', seq: args[1], durable: args[2]?.durable !== false });
+        };
+      }
+      if (prop === 'sync') {
+        return (...args: Parameters<CommandStore['sync']>) => {
+          const sync = ++syncs;
+          events.push({ kind: 'sync-start', sync });
+          target.sync(...args);
+          events.push({ kind: 'sync-end', sync });
+        };
+      }
+      if (prop === 'syncInBackground') {
+        return async () => {
+          const sync = ++syncs;
+          events.push({ kind: 'sync-start', sync });
+          await target.syncInBackground();
+          events.push({ kind: 'sync-end', sync });
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

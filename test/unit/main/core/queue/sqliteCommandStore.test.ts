@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import sqlite from 'node-sqlite3-wasm';
@@ -11,9 +11,9 @@ import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
-import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import {
+  breakLogSync,
   controlCommand,
   enqueueOn,
   newCommand,
@@ -147,26 +147,6 @@ describe('opening', () => {
     expect(existsSync(join(temp.path, OWNER_LOCK_FILE))).toBe(false);
   });
 });
-
-/**
- * Makes the store's fsyncs of its log fail for real: its kept descriptor is swapped for one of
- * /dev/null, whose fsync fails with EINVAL. (An unprivileged process has no other way to make
- * fsync of a regular file fail.) The private field is read for this alone.
- * @returns a function that swaps the log back in, after which an fsync would succeed again
- */
-function breakLogSync(store: SqliteCommandStore, dir: string): () => void {
-  const fd = (store as unknown as { logSync: { fd: number | null } }).logSync.fd;
-  if (fd === null) throw new Error('setup: the store has no log descriptor');
-  const swap = (path: string): void => {
-    closeSync(fd);
-    const got = openSync(path, 'r+');
-    if (got !== fd) throw new Error(`setup: ${path} got descriptor ${got}, not ${fd}`);
-  };
-  swap('/dev/null');
-  return () => {
-    swap(join(dir, `${DATABASE_FILE}-wal`));
-  };
-}
 
 describe.runIf(process.platform === 'linux')('a failed fsync of the log', () => {
   it('rejects the write that waited for it, names the risk, and refuses every later write', async () => {

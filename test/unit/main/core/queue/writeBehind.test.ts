@@ -5,7 +5,8 @@ import type { TempDir } from '../../../../helpers/tempDir';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { CommandQueueOptions } from '../../../../../main/core/queue/commandQueue';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
-import { controlCommand, ok, openStore, refused } from './queueTestKit';
+import { controlCommand, observed, ok, openStore, refused } from './queueTestKit';
+import type { StoreEvent } from './queueTestKit';
 
 let temp: TempDir;
 let store: SqliteCommandStore;
@@ -153,6 +154,42 @@ describe('write-behind sending marks (dedupe servers)', () => {
     expect(() => {
       q.close();
     }).toThrow(/closed/i);
+  });
+});
+
+describe('the send frontier of a long drain', () => {
+  it('moves ahead in the background, never more than 256 commands past those handed out', async () => {
+    const events: StoreEvent[] = [];
+    store = openStore(temp.path);
+    queue = new CommandQueue(observed(store, events), { maxPending: 2000 });
+    await Promise.all(Array.from({ length: 1500 }, () => queue.enqueue('s1', controlCommand())));
+    let handedOut = 0;
+    for (let batch = queue.sendNext('s1', 16, 'writeBehind'); batch.length > 0;) {
+      handedOut = Math.max(handedOut, ...batch.map((c) => c.seq));
+      const last = events[events.length - 1];
+      if (last?.kind === 'frontier' && last.seq !== null) {
+        // Written at this step: at most the reserve past the last command handed out.
+        expect(last.seq - handedOut).toBeLessThanOrEqual(256);
+      }
+      // As a dispatcher does: the replies come, are settled, and the next window goes out.
+      queue.settleAndSendNext(
+        's1',
+        batch.map((c) => ({ id: c.id, outcome: ok })),
+        0,
+        { durable: false },
+      );
+      // Let background fsyncs end, as they do between replies on a real connection.
+      const started = (): number => events.filter((e) => e.kind === 'sync-start').length;
+      const ended = (): number => events.filter((e) => e.kind === 'sync-end').length;
+      while (ended() < started()) await delay(1);
+      await delay(0);
+      batch = queue.sendNext('s1', 16, 'writeBehind');
+    }
+    expect(queue.pendingCount('s1')).toBe(0);
+    const frontiers = events.filter((e) => e.kind === 'frontier' && e.seq !== null);
+    // Only the first move waited for the disk; every later one was made ahead, in the background.
+    expect(frontiers.filter((e) => e.kind === 'frontier' && e.durable)).toHaveLength(1);
+    expect(frontiers.length).toBeGreaterThan(4);
   });
 });
 
