@@ -93,7 +93,8 @@ function waitUntil(check: () => boolean, what: string, timeoutMs = 60_000): Prom
     const start = performance.now();
     const tick = (): void => {
       if (check()) resolve();
-      else if (performance.now() - start > timeoutMs) reject(new Error(`fleet bench: ${what} not reached in ${timeoutMs} ms`));
+      else if (performance.now() - start > timeoutMs)
+        reject(new Error(`fleet bench: ${what} not reached in ${timeoutMs} ms`));
       else setTimeout(tick, 5);
     };
     tick();
@@ -133,11 +134,14 @@ export async function run(): Promise<void> {
     }
     core = openConsoleCore({ dataDir });
     const c = core;
-    handlers = createConsoleHandlers(core, { info: { version: 'bench', host: 'browser', embeddedServer: null } });
+    handlers = createConsoleHandlers(core, {
+      info: { version: 'bench', host: 'browser', embeddedServer: null },
+    });
     const client = new BenchClient();
     const ids = Array.from(
       { length: SERVERS },
-      (_, i) => c.registry.add({ name: `fleet ${i}`, endpoint: routerEndpoint(i), security: { mode: 'plain' } }).id,
+      (_, i) =>
+        c.registry.add({ name: `fleet ${i}`, endpoint: routerEndpoint(i), security: { mode: 'plain' } }).id,
     );
     const allIn = (state: string): boolean => c.registry.statuses().every((s) => s.state === state);
     await waitUntil(() => allIn('online'), 'all 100 servers online');
@@ -171,7 +175,9 @@ async function listAll(
 ): Promise<BenchResult[]> {
   const ours = async (): Promise<number> => {
     const t0 = performance.now();
-    const replies = await Promise.all(ids.map((serverId) => invokeChannel(handlers, 'listAgents', { serverId }, client)));
+    const replies = await Promise.all(
+      ids.map((serverId) => invokeChannel(handlers, 'listAgents', { serverId }, client)),
+    );
     const ms = performance.now() - t0;
     let agents = 0;
     for (const r of replies) {
@@ -182,9 +188,13 @@ async function listAll(
     return ms;
   };
   const base = async (): Promise<number> => {
-    const requests = dealers.map(() => encodeRequest({ type: 'list_agents_request', request_id: randomUUID() }));
+    const requests = dealers.map(() =>
+      encodeRequest({ type: 'list_agents_request', request_id: randomUUID() }),
+    );
     const t0 = performance.now();
-    const replies = await Promise.all(dealers.map((d, i) => d.request(requests[i] as ReturnType<typeof encodeRequest>)));
+    const replies = await Promise.all(
+      dealers.map((d, i) => d.request(requests[i] as ReturnType<typeof encodeRequest>)),
+    );
     const ms = performance.now() - t0;
     let agents = 0;
     for (const r of replies) if (r.type === 'list_agents_response') agents += r.agents.length;
@@ -302,7 +312,11 @@ async function statusStream(
   }
 }
 
-async function drainAll(core: ConsoleCore, ids: readonly string[], children: readonly Child[]): Promise<BenchResult> {
+async function drainAll(
+  core: ConsoleCore,
+  ids: readonly string[],
+  children: readonly Child[],
+): Promise<BenchResult> {
   const rounds = envInt('FLEET_BENCH_DRAIN_ROUNDS', 2);
   const total = SERVERS * COMMANDS_PER_SERVER;
   const ours: number[] = [];
@@ -314,7 +328,9 @@ async function drainAll(core: ConsoleCore, ids: readonly string[], children: rea
     if (change.type === 'updated' && change.command.state === 'succeeded') succeeded++;
   });
   const rawDrain = async (): Promise<number> => {
-    const pools = ids.map((_, i) => Array.from({ length: COMMANDS_PER_SERVER }, (_, n) => encodeRequest(control(i, n))));
+    const pools = ids.map((_, i) =>
+      Array.from({ length: COMMANDS_PER_SERVER }, (_, n) => encodeRequest(control(i, n))),
+    );
     const t0 = performance.now();
     const fresh = ids.map((_, i) => new RawDealer(routerEndpoint(i)));
     await Promise.all(
@@ -339,7 +355,10 @@ async function drainAll(core: ConsoleCore, ids: readonly string[], children: rea
     for (let r = 0; r < rounds; r++) {
       await Promise.all(children.map((child) => child.ask({ op: 'down' })));
       for (const id of ids) core.registry.markLost(id, 'the fleet bench took its scripted servers down');
-      await waitUntil(() => core.registry.statuses().every((s) => s.state === 'offline'), 'all servers offline');
+      await waitUntil(
+        () => core.registry.statuses().every((s) => s.state === 'offline'),
+        'all servers offline',
+      );
       const e0 = performance.now();
       await Promise.all(
         ids.map(async (id, i) => {
@@ -352,12 +371,16 @@ async function drainAll(core: ConsoleCore, ids: readonly string[], children: rea
       let allOnlineAt = 0;
       await Promise.all(children.map((child) => child.ask({ op: 'up' })));
       for (const id of ids) core.registry.retryNow(id);
-      await waitUntil(() => {
-        if (allOnlineAt === 0 && core.registry.statuses().every((s) => s.state === 'online')) {
-          allOnlineAt = performance.now();
-        }
-        return succeeded - before >= total;
-      }, 'the whole queue drained', 120_000);
+      await waitUntil(
+        () => {
+          if (allOnlineAt === 0 && core.registry.statuses().every((s) => s.state === 'online')) {
+            allOnlineAt = performance.now();
+          }
+          return succeeded - before >= total;
+        },
+        'the whole queue drained',
+        120_000,
+      );
       const ms = performance.now() - t0;
       ours.push((total * 1000) / ms);
       onlineMs.push(allOnlineAt - t0);

@@ -115,7 +115,8 @@ export class ScriptedFleetServer {
         let reply = this.cache.get(req.request_id);
         if (reply === undefined) {
           reply = encodeMessage(this.replyTo(req));
-          if (req.type !== 'health_check_request' && req.type !== 'list_agents_request') this.remember(req.request_id, reply);
+          if (req.type !== 'health_check_request' && req.type !== 'list_agents_request')
+            this.remember(req.request_id, reply);
         }
         this.routerSender?.post([id, EMPTY, reply], () => undefined);
       }
@@ -150,7 +151,12 @@ export class ScriptedFleetServer {
           },
         };
       case 'list_agents_request':
-        return { type: 'list_agents_response', request_id: req.request_id, success: true, agents: this.agents };
+        return {
+          type: 'list_agents_response',
+          request_id: req.request_id,
+          success: true,
+          agents: this.agents,
+        };
       case 'control_command':
       case 'custom_action_request':
         return runningReply(req);
