@@ -12,19 +12,17 @@ import {
   decodeMessage,
   encodeMessage,
   MAX_MESSAGE_BYTES,
-  PROTOCOL_VERSION,
   isRequestType,
   type AgentInfo,
   type ReplyMessage,
   type RequestMessage,
 } from '../../shared/protocol';
-import { runningReply } from '../../test/helpers/runningReply';
+import { scriptedReply } from '../fixtures/scriptedReplies';
 import { fleetAgentId, fleetAgents, AGENTS_PER_SERVER } from './fleetAgents';
 
 const EMPTY = Buffer.alloc(0);
 /** Replies kept for repeats (a dedupe server answers a resend from its cache, docs/PROTOCOL.md §4.5). */
 const CACHE_LIMIT = 4096;
-const NOT_HERE = 'not supported by the fleet bench server';
 
 export class ScriptedFleetServer {
   private router: zmq.Router | null = null;
@@ -134,58 +132,16 @@ export class ScriptedFleetServer {
   }
 
   private replyTo(req: RequestMessage): ReplyMessage {
-    switch (req.type) {
-      case 'health_check_request':
-        return {
-          type: 'health_check_response',
-          request_id: req.request_id,
-          healthy: true,
-          protocol_version: PROTOCOL_VERSION,
-          uptime_secs: Math.floor((Date.now() - this.startedAt) / 1000),
-          active_agents: this.agents.length,
-          metadata: {
-            server_id: `fleet-${this.index}`,
-            pub_endpoint: `tcp://127.0.0.1:${this.pubPort}`,
-            capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
-            dedupe_epoch: `fleet-bench-${this.index}`,
-          },
-        };
-      case 'list_agents_request':
-        return {
-          type: 'list_agents_response',
-          request_id: req.request_id,
-          success: true,
-          agents: this.agents,
-        };
-      case 'control_command':
-      case 'custom_action_request':
-        return runningReply(req);
-      case 'spawn_request':
-        return { type: 'spawn_response', request_id: req.request_id, success: false, error: NOT_HERE };
-      case 'batch_control_command':
-        return {
-          type: 'batch_control_response',
-          request_id: req.request_id,
-          success: true,
-          results: [],
-          successful: 0,
-          failed: 0,
-        };
-      case 'output_query_request':
-        return {
-          type: 'output_query_response',
-          request_id: req.request_id,
-          agent_id: req.agent_id,
-          success: true,
-          lines: [],
-          total_lines: 0,
-          has_more: false,
-        };
-      default: {
-        const never: never = req;
-        return never;
-      }
-    }
+    return scriptedReply(req, {
+      metadata: {
+        server_id: `fleet-${this.index}`,
+        pub_endpoint: `tcp://127.0.0.1:${this.pubPort}`,
+        capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
+        dedupe_epoch: `fleet-bench-${this.index}`,
+      },
+      uptimeSecs: Math.floor((Date.now() - this.startedAt) / 1000),
+      agents: this.agents,
+    });
   }
 }
 
