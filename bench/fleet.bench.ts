@@ -168,6 +168,7 @@ export async function run(): Promise<void> {
     );
     const allIn = (state: string): boolean => c.registry.statuses().every((s) => s.state === state);
     await waitUntil(() => allIn('online'), 'all 100 servers online');
+    const fdsConsole = fileDescriptors();
     for (let i = 0; i < SERVERS; i++) dealers.push(new RawDealer(routerEndpoint(i)));
     const h = handlers;
 
@@ -186,8 +187,9 @@ export async function run(): Promise<void> {
       ? [await drainAll(holder, dataDir, ids, children, benchStart)]
       : [];
     console.log(
-      `fleet bench: file descriptors: ${fdsAtStart.open} open at start, ${fdsAtPeak.open} with 100 servers ` +
-        `(console DEALER + SUB per server, 100 raw DEALERs); soft limit ${fdsAtPeak.limit}; load ${loadAtStart} at start, ${load()} at end`,
+      `fleet bench: file descriptors: ${fdsAtStart.open} open at start, ${fdsConsole.open} once the console ` +
+        `is online with 100 servers (a DEALER and a SUB per server, each with its monitor socket), ` +
+        `${fdsAtPeak.open} with the 100 raw DEALERs and the raw subscriber's pipes too; soft limit ${fdsAtPeak.limit}; load ${loadAtStart} at start, ${load()} at end`,
     );
     // Last, after the server children stopped, so Chromium has the cores to itself and its
     // browser host does not weigh on the console's RSS measured above.
@@ -289,6 +291,8 @@ async function statusStream(
     const ours: number[] = [];
     const base: number[] = [];
     const rss: number[] = [];
+    /** V8 heap used / heap total / external (incl. zeromq buffers) at each round's end, MB. */
+    const heap: string[] = [];
     let sent = 0;
     let dropped = 0;
     let rawReceived = 0;
@@ -316,6 +320,10 @@ async function statusStream(
       ours.push(((cpu.user + cpu.system) / 1000 / ms) * 100);
       base.push((Number(stopped.cpuMs) / Number(stopped.ms)) * 100);
       rss.push(maxRss / MB);
+      const mem = process.memoryUsage();
+      heap.push(
+        `${(mem.heapUsed / MB).toFixed(0)}/${(mem.heapTotal / MB).toFixed(0)}/${(mem.external / MB).toFixed(0)}`,
+      );
       rawReceived += Number(stopped.received);
       rawRss = Math.max(rawRss, Number(stopped.rssBytes) / MB);
       for (const p of published) {
@@ -343,7 +351,8 @@ async function statusStream(
         rawRss,
         'MB',
         { op: '<=', value: 300 },
-        `largest RSS sampled every 100 ms; per round: ${list(rss)}; raw = the raw subscriber process's RSS`,
+        `largest RSS sampled every 100 ms; per round: ${list(rss)}; V8 heap used/total/external at each round's end: ${heap.join(', ')} MB; ` +
+          `the process also holds the 100 raw DEALERs of the listing baseline; raw = the raw subscriber process's RSS`,
       ),
     ];
   } finally {
