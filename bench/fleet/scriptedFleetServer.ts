@@ -8,16 +8,8 @@
  */
 import * as zmq from 'zeromq';
 import { SerialSender, type Frame } from '../../shared/node/serialSender';
-import {
-  decodeMessage,
-  encodeMessage,
-  MAX_MESSAGE_BYTES,
-  isRequestType,
-  type AgentInfo,
-  type ReplyMessage,
-  type RequestMessage,
-} from '../../shared/protocol';
-import { scriptedReply } from '../fixtures/scriptedReplies';
+import { encodeMessage, MAX_MESSAGE_BYTES, type AgentInfo, type RequestMessage } from '../../shared/protocol';
+import { requestOf, scriptedReply } from '../fixtures/scriptedReplies';
 import { fleetAgentId, fleetAgents, AGENTS_PER_SERVER } from './fleetAgents';
 
 const EMPTY = Buffer.alloc(0);
@@ -107,12 +99,11 @@ export class ScriptedFleetServer {
     try {
       for await (const [id, delimiter, body] of router) {
         if (!id || !body || delimiter?.length !== 0) continue;
-        const msg = decodeMessage(body);
-        if (!isRequestType(msg.type)) continue;
-        const req = msg as RequestMessage;
+        const req = requestOf(body);
+        if (req === null) continue;
         let reply = this.cache.get(req.request_id);
         if (reply === undefined) {
-          reply = encodeMessage(this.replyTo(req));
+          reply = this.replyTo(req);
           if (req.type !== 'health_check_request' && req.type !== 'list_agents_request')
             this.remember(req.request_id, reply);
         }
@@ -131,17 +122,19 @@ export class ScriptedFleetServer {
     }
   }
 
-  private replyTo(req: RequestMessage): ReplyMessage {
-    return scriptedReply(req, {
-      metadata: {
-        server_id: `fleet-${this.index}`,
-        pub_endpoint: `tcp://127.0.0.1:${this.pubPort}`,
-        capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
-        dedupe_epoch: `fleet-bench-${this.index}`,
-      },
-      uptimeSecs: Math.floor((Date.now() - this.startedAt) / 1000),
-      agents: this.agents,
-    });
+  private replyTo(req: RequestMessage): Uint8Array {
+    return encodeMessage(
+      scriptedReply(req, {
+        metadata: {
+          server_id: `fleet-${this.index}`,
+          pub_endpoint: `tcp://127.0.0.1:${this.pubPort}`,
+          capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
+          dedupe_epoch: `fleet-bench-${this.index}`,
+        },
+        uptimeSecs: Math.floor((Date.now() - this.startedAt) / 1000),
+        agents: this.agents,
+      }),
+    );
   }
 }
 
