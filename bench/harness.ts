@@ -111,3 +111,29 @@ export function report(file: string, results: readonly BenchResult[]): void {
   );
   console.log(`wrote ${path}`);
 }
+
+/**
+ * A result whose goal is an absolute bound on our figure (e.g. "list 10,000 agents in ≤ 1000
+ * ms"), printed with the raw baseline measured in the same run: `ratio` is still ours/raw,
+ * `met` compares `ours` with `bound`.
+ */
+export function boundResult(
+  name: string,
+  ours: number,
+  raw: number,
+  unit: string,
+  bound: { readonly op: '<=' | '>='; readonly value: number },
+  notes?: string,
+): BenchResult {
+  const met = bound.op === '<=' ? ours <= bound.value : ours >= bound.value;
+  return {
+    name,
+    ours,
+    raw,
+    unit,
+    ratio: ours / raw,
+    goal: `ours ${bound.op} ${bound.value} ${unit}`,
+    met,
+    ...(notes === undefined ? {} : { notes }),
+  };
+}

@@ -23,6 +23,11 @@ export interface SyntheticConsoleOptions {
   agents: number;
   /** Lines of every agent's output. */
   outputLines: number;
+  /**
+   * Servers the agents are spread over, in equal shares (default 1): the first is
+   * {@link BENCH_SERVER_ID}, named {@link BENCH_SERVER_NAME}; the others `bench server N`.
+   */
+  servers?: number;
 }
 
 /** Handlers plus the knobs the benchmark turns. */
@@ -30,6 +35,8 @@ export interface SyntheticConsole {
   readonly handlers: ConsoleHandlers;
   /** Agent ids, in list order. */
   readonly agentIds: readonly string[];
+  /** What `listAgents` answers for each server, by server id. */
+  readonly agentsByServer: ReadonlyMap<string, readonly AgentInfo[]>;
   /**
    * Pushes `perSecond` status updates per second (in 10 ms slices) to every client subscribed
    * to the bench server, through its EventBatcher, for `seconds`. Resolves with how many were
@@ -89,7 +96,10 @@ async function paced(
  */
 export function createSyntheticConsole(options: SyntheticConsoleOptions): SyntheticConsole {
   const { agents, outputLines } = options;
+  const serverCount = options.servers ?? 1;
   if (!Number.isInteger(agents) || agents < 1) throw new RangeError(`agents must be >= 1, got ${agents}`);
+  if (!Number.isInteger(serverCount) || serverCount < 1 || agents % serverCount !== 0)
+    throw new RangeError(`servers must be >= 1 and divide agents, got ${serverCount}`);
   if (!Number.isInteger(outputLines) || outputLines < 1)
     throw new RangeError(`outputLines must be >= 1, got ${outputLines}`);
   const now = Math.floor(Date.now() / 1000);
@@ -106,6 +116,13 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     attach_info: null,
   }));
 
+  const perServer = agents / serverCount;
+  const serverIds = Array.from({ length: serverCount }, (_, k) =>
+    k === 0 ? BENCH_SERVER_ID : `00000000-0000-4000-8000-${(0xb001 + k).toString(16).padStart(12, '0')}`,
+  );
+  const agentsByServer = new Map(
+    serverIds.map((id, k) => [id, infos.slice(k * perServer, (k + 1) * perServer)]),
+  );
   const status: ServerStatus = {
     serverId: BENCH_SERVER_ID,
     state: 'online',
@@ -114,25 +131,26 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
     remoteServerId: 'srv-bench',
     capabilities: ['custom_action', 'batch', 'output_query', 'dedupe', 'status_stream'],
     legacy: false,
-    activeAgents: agents,
+    activeAgents: perServer,
     pubEndpoint: 'tcp://127.0.0.1:1',
     pendingCommands: 0,
     nextAttemptAt: null,
     retrying: false,
     handshakeProblem: null,
   };
-  const view: ServerView = {
+  const statuses: ServerStatus[] = serverIds.map((serverId) => ({ ...status, serverId }));
+  const views: ServerView[] = serverIds.map((id, k) => ({
     profile: {
-      id: BENCH_SERVER_ID,
-      name: BENCH_SERVER_NAME,
+      id,
+      name: k === 0 ? BENCH_SERVER_NAME : `bench server ${k + 1}`,
       endpoint: 'tcp://127.0.0.1:1',
       heartbeatIntervalMs: null,
       embedded: false,
       // The synthetic server has no sockets; plain says so without inventing a key to pin.
       security: { mode: 'plain' },
     },
-    status,
-  };
+    status: statuses[k] ?? status,
+  }));
 
   const batchers = new Map<string, EventBatcher>();
   /** subscriptionId → client id, for status subscriptions. */
@@ -154,7 +172,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       embeddedServer: null,
       platform: process.platform,
     }),
-    listServers: () => [view],
+    listServers: () => views,
     addServer: () => unavailable('addServer'),
     updateServer: () => unavailable('updateServer'),
     removeServer: () => unavailable('removeServer'),
@@ -167,7 +185,10 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       allowCommand: allowCommand(BENCH_CLIENT_KEY),
     }),
     health: () => unavailable('health'),
-    listAgents: (input) => infos.slice(0, input.limit ?? infos.length),
+    listAgents: (input) => {
+      const list = agentsByServer.get(input.serverId) ?? [];
+      return list.slice(0, input.limit ?? list.length);
+    },
     spawnAgent: () => unavailable('spawnAgent'),
     controlAgent: () => unavailable('controlAgent'),
     sendAction: () => unavailable('sendAction'),
@@ -223,7 +244,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       client.push(envelopes);
     });
     batchers.set(client.id, batcher);
-    batcher.add({ name: 'servers', payload: [status] });
+    batcher.add({ name: 'servers', payload: statuses });
     client.onClose(() => {
       batcher.dispose();
       batchers.delete(client.id);
@@ -292,6 +313,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
   return {
     handlers,
     agentIds,
+    agentsByServer,
     flood,
     outputQueries: () => queries,
     tails,

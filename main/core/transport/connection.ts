@@ -337,13 +337,17 @@ export class Connection {
 
   /**
    * Reconnects now instead of at `nextAttemptAt`, and restarts the backoff from its first step
-   * (e.g. the embedded server was just started again). No-op unless offline and waiting.
+   * (e.g. the embedded server was just started again). An attempt under way is replaced by a
+   * fresh one: its socket may be waiting out libzmq's reconnect interval, or its health check
+   * may have gone to the server while it was down and would only fail after the full timeout,
+   * then wait a long backoff. No-op unless offline.
    */
   retryNow(): void {
-    if (this.state !== 'offline' || this.retrying) return;
+    if (this.state !== 'offline') return;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.attempt = 0;
+    if (this.retrying) this.dropSocket('connection_lost', `reconnect attempt to ${this.endpoint} replaced`);
     this.beginRetry();
   }
 

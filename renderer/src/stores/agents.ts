@@ -17,6 +17,7 @@ import { getApi } from '../api';
 import { useAgentDetailsStore } from './agentDetails';
 import { describeError } from '../lib/errors';
 import { FrameBatcher } from '../lib/frameBatcher';
+import { matchesNeedle } from '../lib/agentMatch';
 import { systemTimeToMs } from '../lib/format';
 import { useAgentTable } from '../composables/useAgentTable';
 import { emptySelection, type ClickModifiers, type SelectionState } from '../lib/selection';
@@ -74,7 +75,8 @@ export function rowFromInfo(info: AgentInfo, now: number = Date.now()): AgentRow
   };
 }
 
-const compare: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
+/** Row order per sort key, ascending; ties broken so the order is total. */
+export const compareRows: Record<SortKey, (a: AgentRow, b: AgentRow) => number> = {
   name: (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
   status: (a, b) => a.status.localeCompare(b.status) || a.name.localeCompare(b.name),
   backend: (a, b) => a.backend.localeCompare(b.backend) || a.name.localeCompare(b.name),
@@ -93,23 +95,24 @@ export function filterAndSort<R extends AgentRow>(
   key: SortKey,
   dir: SortDir,
 ): R[] {
+  const out = filterRows(rows, text, status);
+  const cmp = compareRows[key];
+  out.sort(dir === 'asc' ? cmp : (a, b) => cmp(b, a));
+  return out;
+}
+
+/** The rows of {@link filterAndSort}, in the order given. */
+export function filterRows<R extends AgentRow>(
+  rows: Iterable<R>,
+  text: string,
+  status: AgentStatus | '',
+): R[] {
   const needle = text.trim().toLowerCase();
   const out: R[] = [];
   for (const row of rows) {
     if (status !== '' && row.status !== status) continue;
-    if (
-      needle !== '' &&
-      !row.name.toLowerCase().includes(needle) &&
-      !row.id.includes(needle) &&
-      !row.task.toLowerCase().includes(needle) &&
-      !row.backend.toLowerCase().includes(needle)
-    ) {
-      continue;
-    }
-    out.push(row);
+    if (matchesNeedle(row, needle)) out.push(row);
   }
-  const cmp = compare[key];
-  out.sort(dir === 'asc' ? cmp : (a, b) => cmp(b, a));
   return out;
 }
 

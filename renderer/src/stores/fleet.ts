@@ -17,7 +17,9 @@ import { FrameBatcher } from '../lib/frameBatcher';
 import { useAgentTable } from '../composables/useAgentTable';
 import {
   applyStatusUpdate,
+  compareRows,
   filterAndSort,
+  filterRows,
   LIST_LIMIT,
   patchStatus,
   rowFromInfo,
@@ -99,7 +101,8 @@ export function fleetRowFromInfo(
 
 /**
  * `rows` filtered by server (`''` = all), text and status, sorted by `key`. Sorting by server
- * orders by server name, then agent name (the sort is stable).
+ * orders by server name, then as by name (agent name, then key), all in direction `dir`: one
+ * sort with one comparator, as this is the table's default order and runs on every keystroke.
  */
 export function filterFleet(
   rows: Iterable<FleetRow>,
@@ -111,9 +114,11 @@ export function filterFleet(
 ): FleetRow[] {
   const onServer = server === '' ? rows : [...rows].filter((r) => r.serverId === server);
   if (key !== 'server') return filterAndSort(onServer, text, status, key, dir);
-  const byName = filterAndSort(onServer, text, status, 'name', dir);
   const sign = dir === 'asc' ? 1 : -1;
-  return byName.sort((a, b) => sign * a.serverName.localeCompare(b.serverName));
+  const byName = compareRows.name;
+  return filterRows(onServer, text, status).sort(
+    (a, b) => sign * (a.serverName.localeCompare(b.serverName) || byName(a, b)),
+  );
 }
 
 /** Refs of `rows` grouped by server, in first-seen order (one batch per group). */

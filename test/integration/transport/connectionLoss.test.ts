@@ -160,6 +160,31 @@ describe('Connection when a server is lost', () => {
     await waitFor(c, (s) => s.state === 'online', 'online after retryNow');
   });
 
+  it('retryNow replaces an attempt under way, so a server that is back is reached at once', async () => {
+    const port = await ports.next();
+    let answering = true;
+    let checks = 0;
+    await healthServer(port, () => {
+      checks++;
+      return answering;
+    });
+    // Health checks (and so an attempt's own check) wait a minute for their answer.
+    const c = connect(port, { heartbeatIntervalMs: 60_000, reconnectInitialMs: 10, reconnectMaxMs: 10 });
+    await waitFor(c, (s) => s.state === 'online', 'online');
+    answering = false;
+    const before = checks;
+    c.markLost('the fleet went down');
+    // The attempt's check reached the server and went unanswered: the attempt waits on it.
+    await waitUntil(() => (checks > before && c.snapshot().retrying ? true : undefined), {
+      timeoutMs: 5000,
+      what: 'an attempt whose health check is unanswered',
+    });
+    answering = true;
+    c.retryNow();
+    expect(c.snapshot()).toMatchObject({ state: 'offline', retrying: true, nextAttemptAt: null });
+    await waitFor(c, (s) => s.state === 'online', 'online after retryNow replaced the attempt');
+  });
+
   it('ignores markLost and retryNow once closed', async () => {
     const port = await ports.next();
     const c = connect(port);
