@@ -304,6 +304,8 @@ const fromCharCode = String.fromCharCode;
  * non-ASCII byte goes to the strict TextDecoder (~150 ns a call).
  */
 const SHORT_STRING = 16;
+/** In a small message, strings up to this many bytes are one String.fromCharCode call, not a slice. */
+const ONE_CALL_STRING = 7;
 /** Without Buffer (a browser), strings up to this many bytes are still tried as ASCII in JS. */
 const SHORT_STRING_NO_BUFFER = 40;
 
@@ -413,11 +415,12 @@ function sliceAscii(r: Reader, len: number, slice: Latin1Slice): string | null {
 export function readStrBody(r: Reader, len: number): string {
   if (len > r.end - r.pos) truncated(r);
   charge(r, COST_STRING + len);
-  // In a small message every string is cut from the one latin1 text of the whole message (a short
-  // slice is a plain copy, cheaper than building it from char codes); in a big one only long
-  // strings get their own native call, short ones are built in JS.
+  // In a small message every string of 8+ bytes is cut from the one latin1 text of the whole
+  // message (a short slice is a plain copy, cheaper than building it 8 char codes at a time);
+  // shorter ones are one fromCharCode call, and a message of only such strings makes no text.
+  // In a big message only long strings get their own native call.
   const s =
-    latin1Slice !== null && (r.end <= MESSAGE_TEXT_MAX ? len > 0 : len > SHORT_STRING)
+    latin1Slice !== null && (r.end <= MESSAGE_TEXT_MAX ? len > ONE_CALL_STRING : len > SHORT_STRING)
       ? r.end <= MESSAGE_TEXT_MAX
         ? sliceAscii(r, len, latin1Slice)
         : sliceAsciiAlone(r, len, latin1Slice)
