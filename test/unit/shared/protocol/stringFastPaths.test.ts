@@ -79,6 +79,29 @@ describe('strings across the fast-path cut-overs', () => {
     });
   }
 
+  it('reads every length alike in a message over 64 KiB (no one text of the whole message)', () => {
+    // A non-ASCII line keeps the page off the one-call path, so each line is read on its own.
+    for (const unit of Object.values(UNITS)) {
+      const lines = ['é', 'z'.repeat(70_000), ...LENGTHS.map((n) => made(unit, n))];
+      roundTrips(page(lines), pageRaw(lines), { ...page(lines.map(wellFormed)) });
+    }
+  });
+
+  it('refuses invalid UTF-8 in a short or long string of a small or big message', () => {
+    for (const pad of [0, 70_000]) {
+      for (const n of [3, 7, 8, 12, 16, 17, 40]) {
+        const bad = `${'a'.repeat(n - 1)}\u00e9`; // é, its last byte cut below
+        const lines = ['é', 'z'.repeat(pad), bad];
+        const bytes = encodeMessage(page(lines)).slice();
+        // The é's two bytes end the message body before the trailing fields: make it C3 28.
+        const at = bytes.lastIndexOf(0xa9);
+        expect(bytes[at - 1]).toBe(0xc3);
+        bytes[at] = 0x28;
+        expect(() => decodeMessage(bytes)).toThrow(/lines\[2\].*string is not valid UTF-8/);
+      }
+    }
+  });
+
   it('a lone surrogate at the very end of a long string becomes U+FFFD', () => {
     for (const n of [20, 40, 70, 100]) {
       const s = `${'a'.repeat(n)}\uD83D`;
