@@ -141,24 +141,26 @@ async function issue(
   options: CtlOptions,
 ): Promise<string> {
   const expiresAt = options.expiresInMs === null ? null : Date.now() + options.expiresInMs;
-  const captured: { id: string | null } = { id: null };
-  // enqueue runs synchronously inside the service call, so this listener sees exactly our command.
-  const stop = core.queue.onChange((change) => {
-    if (change.type === 'enqueued' && change.command.serverId === serverId) captured.id ??= change.command.id;
+  // The queue announces a command once the fsync covering it is done (group commit), before the
+  // dispatcher sends it; this ctl core enqueues nothing else for this server meanwhile.
+  let stop = (): void => undefined;
+  const enqueued = new Promise<string>((resolve) => {
+    stop = core.queue.onChange((change) => {
+      if (change.type === 'enqueued' && change.command.serverId === serverId) resolve(change.command.id);
+    });
   });
-  let issuing: Promise<unknown>;
+  const issuing = start(core, serverId, command, expiresAt);
   try {
-    issuing = start(core, serverId, command, expiresAt);
+    // `issuing` settles only after the verdict, so a command that was queued is announced first;
+    // one that was refused (full, invalid expiry…) rejects with the queue's reason.
+    const id = await Promise.race([enqueued, issuing.then(() => null)]);
+    if (id === null) throw new Error('the command was not queued');
+    // The service's own wait can outlast --wait; its verdict arrives through the tap as well.
+    issuing.catch(() => undefined);
+    return id;
   } finally {
     stop();
   }
-  if (captured.id === null) {
-    await issuing; // rejects with the queue's reason (full, invalid expiry…)
-    throw new Error('the command was not queued');
-  }
-  // The service's own wait can outlast --wait; its verdict arrives through the tap as well.
-  issuing.catch(() => undefined);
-  return captured.id;
 }
 
 function start(
