@@ -12,6 +12,7 @@ import { createConsoleHandlers, type ConsoleHandlers } from '../../../main/core/
 import type { ConsoleCore } from '../../../main/core/services/consoleCore';
 import { installApi } from '../../../renderer/src/api';
 import { createBrowserClient, type BrowserClient } from '../../../renderer/src/api/browserClient';
+import { useAgentDetailsStore } from '../../../renderer/src/stores/agentDetails';
 import { fleetKey, useFleetStore } from '../../../renderer/src/stores/fleet';
 import { useMergedLogStore } from '../../../renderer/src/stores/mergedLog';
 import { useServersStore } from '../../../renderer/src/stores/servers';
@@ -95,6 +96,8 @@ afterAll(async () => {
   await useMergedLogStore().close();
   await useFleetStore().stop();
   useServersStore().stop();
+  // Its refetch timer (a status update of an agent that ended) must not fire without an api.
+  useAgentDetailsStore().dispose();
   installApi(null);
   api.close();
   await host.close();
