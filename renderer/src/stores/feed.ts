@@ -44,7 +44,7 @@ export interface FeedItem {
 /** Entries kept (and saved). */
 export const FEED_LIMIT = 300;
 /** Status rows added per frame and server at most; the rest are summarised in one row. */
-export const STATUS_PER_BATCH = 20;
+export const STATUS_PER_BATCH = 10;
 /** Minimum gap between desktop notifications, in ms (a burst becomes one summary). */
 export const NOTIFY_GAP_MS = 5000;
 /** Rows below the new ones that get a late agent name filled in (see `withName`). */
