@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { useFeedStore } from '../../../../renderer/src/stores/feed';
+import { STATUS_PER_BATCH, useFeedStore } from '../../../../renderer/src/stores/feed';
 import { THEME_KEY, useSettingsStore } from '../../../../renderer/src/stores/settings';
 import { freshApp, manualFrames } from '../setup';
 
@@ -79,8 +79,8 @@ describe('feed store', () => {
       ],
     });
     frames.run(2); // the feed renders a frame after the agents table
-    expect(feed.entries).toHaveLength(1 + 20 + 1);
-    expect(feed.entries.some((e) => e.title === '30 more status changes')).toBe(true);
+    expect(feed.entries).toHaveLength(1 + STATUS_PER_BATCH + 1);
+    expect(feed.entries.some((e) => e.title === `${50 - STATUS_PER_BATCH} more status changes`)).toBe(true);
     expect(feed.entries.at(-1)?.title).toBe('Server offline');
   });
 
