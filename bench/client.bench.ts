@@ -14,16 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { ControlCommand } from '../shared/protocol';
 import type { Connection } from '../main/core/transport/connection';
-import { benchControl, withEchoClients } from './fixtures/echoClients';
+import { benchControl, echoMetadata, withEchoClients } from './fixtures/echoClients';
 import { encodeRequest, type RawDealer } from './fixtures/rawDealer';
 import { median, percentile, report, result } from './harness';
 
 const ECHO = 'tcp://127.0.0.1:28011';
-const METADATA = {
-  server_id: 'srv-bench',
-  pub_endpoint: 'tcp://127.0.0.1:28012',
-  capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
-};
+const METADATA = echoMetadata('srv-bench', 'tcp://127.0.0.1:28012');
 
 /** Measured rounds of sequential round trips, after one warm-up round that is not counted. */
 const RTT_ROUNDS = 8;

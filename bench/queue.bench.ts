@@ -22,16 +22,12 @@ import { CommandQueue } from '../main/core/queue/commandQueue';
 import { Dispatcher } from '../main/core/queue/dispatcher';
 import { SqliteCommandStore } from '../main/core/queue/sqliteCommandStore';
 import type { Connection } from '../main/core/transport/connection';
-import { benchControl, withEchoClients } from './fixtures/echoClients';
+import { benchControl, echoMetadata, withEchoClients } from './fixtures/echoClients';
 import { encodeRequest, type RawDealer } from './fixtures/rawDealer';
 import { median, percentile, report, result, type BenchResult } from './harness';
 
 const ECHO = 'tcp://127.0.0.1:29500';
-const METADATA = {
-  server_id: 'srv-bench-queue',
-  pub_endpoint: 'tcp://127.0.0.1:29501',
-  capabilities: 'custom_action,batch,output_query,dedupe,status_stream',
-};
+const METADATA = echoMetadata('srv-bench-queue', 'tcp://127.0.0.1:29501');
 
 const DRAIN_COMMANDS = 10_000;
 const DRAIN_WINDOW = 16;
