@@ -177,14 +177,16 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   function aroundLoss(index: number, lostFrom: number): { before: TailLine[]; after: TailLine[] } {
     const before: TailLine[] = [];
     const after: TailLine[] = [];
-    const all = [...lines.value, ...held];
-    for (let i = all.length - 1; i >= 0 && before.length < REFILL_PROBE; i--) {
-      const line = all[i];
-      if (line === undefined || line.source !== index || line.stream === 'gap') continue;
-      const view = { stream: line.stream, text: line.text };
-      if (line.chunk >= lostFrom) after.unshift(view);
-      else before.unshift(view);
+    // Newest first (held lines are newer than the shown ones), without copying 100,000 lines.
+    for (const list of [held, lines.value]) {
+      for (let i = list.length - 1; i >= 0 && before.length < REFILL_PROBE; i--) {
+        const line = list[i];
+        if (line === undefined || line.source !== index || line.stream === 'gap') continue;
+        (line.chunk >= lostFrom ? after : before).push({ stream: line.stream, text: line.text });
+      }
     }
+    before.reverse();
+    after.reverse();
     return { before, after };
   }
 
