@@ -5,6 +5,7 @@
  */
 import { computed, ref, type Ref } from 'vue';
 import type { AgentStatus } from '../../../shared/protocol/types';
+import { inPreviousOrder } from '../lib/inPreviousOrder';
 import { useSortOrder, useTableSelection } from './useTableSelection';
 
 /** Filters `rows` by text and status and sorts them by `key` in direction `dir`. */
@@ -39,9 +40,13 @@ export function useAgentTable<
   const statusFilter = ref<AgentStatus | ''>('');
   const { sortKey, sortDir, setSort } = useSortOrder<K>(initialSort);
   const count = computed(() => rows.value.size);
-  const visible = computed(() =>
-    filter(rows.value.values(), filterText.value, statusFilter.value, sortKey.value, sortDir.value),
-  );
+  let shown: R[] = [];
+  const visible = computed(() => {
+    // Sorted from the order last shown: nearly in order already, so the sort is nearly linear.
+    const ordered = inPreviousOrder(rows.value, shown);
+    shown = filter(ordered, filterText.value, statusFilter.value, sortKey.value, sortDir.value);
+    return shown;
+  });
   const visibleIds = computed(() => visible.value.map((r) => r.id));
   const statusCounts = computed(() => countByStatus(rows.value.values()));
   return {
