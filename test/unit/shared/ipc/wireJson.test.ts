@@ -20,6 +20,19 @@ describe('wire JSON (both ends of the browser host WebSocket)', () => {
     expect(parseWire('{"$bigint":"1e5"}')).toEqual({ $bigint: '1e5' });
   });
 
+  it('revives a bigint whose key is spelled with \\u escapes, as JSON allows', () => {
+    expect(parseWire('{"a":{"\\u0024bigint":"9007199254740993"}}')).toEqual({ a: 9007199254740993n });
+    expect(parseWire('[{"\\u0024big\\u0069nt":"-7"}]')).toEqual([-7n]);
+  });
+
+  it('writes plain JSON when nothing is a bigint, and throws TypeError on a cycle either way', () => {
+    const value = { a: [1, { b: 'x\u0000' }], c: null };
+    expect(stringifyWire(value)).toBe(JSON.stringify(value));
+    const cycle: { self?: unknown; n: bigint } = { n: 1n };
+    cycle.self = cycle;
+    expect(() => stringifyWire(cycle)).toThrow(TypeError);
+  });
+
   it('throws SyntaxError on non-JSON', () => {
     expect(() => parseWire('{nope')).toThrow(SyntaxError);
   });
