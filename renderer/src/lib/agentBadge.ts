@@ -186,13 +186,31 @@ function describe(kind: AgentBadgeKind, input: AgentStateInput, details: AgentDe
 }
 
 /**
+ * Every badge made so far, by kind and description: equal badges are one object, so a table
+ * re-rendered on every status batch skips the badges that did not change (their prop is the
+ * same object). The descriptions vary only by pause mode, exit code and signal name; the signal
+ * name comes from a server, so the map is also capped.
+ */
+const madeBadges = new Map<string, AgentBadge>();
+const MADE_BADGES_MAX = 1000;
+
+/**
  * The badge for one agent. `details` is null when the server gave none (a Rust peer, or not
- * loaded yet); the badge then says only what the status says. Pure; never throws.
+ * loaded yet); the badge then says only what the status says. Pure (equal badges are the same
+ * frozen object); never throws.
  */
 export function agentBadge(input: AgentStateInput, details: AgentDetails | null): AgentBadge {
   const kind = kindOf(input, details);
-  const { label, tone, icon, ended } = lookOf(kind);
-  return { kind, label, tone, icon, ended, description: describe(kind, input, details) };
+  const description = describe(kind, input, details);
+  const key = `${kind}\n${description}`;
+  let badge = madeBadges.get(key);
+  if (badge === undefined) {
+    const { label, tone, icon, ended } = lookOf(kind);
+    badge = Object.freeze({ kind, label, tone, icon, ended, description });
+    if (madeBadges.size >= MADE_BADGES_MAX) madeBadges.clear();
+    madeBadges.set(key, badge);
+  }
+  return badge;
 }
 
 /** The badge of one kind in general terms, with the status it refines, for a legend of every state. */

@@ -24,6 +24,15 @@ describe('agentBadge', () => {
   it.each(withoutDetails)('status %s without details → %s', (status, kind, label, ended) => {
     expect(agentBadge({ status }, null)).toMatchObject({ kind, label, ended });
   });
+  it('gives equal badges as one frozen object, so an unchanged badge is not re-rendered', () => {
+    const a = agentBadge({ status: 'running' }, null);
+    expect(agentBadge({ status: 'running', pauseMode: null }, null)).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(agentBadge({ status: 'paused', pauseMode: 'forced' }, null)).not.toBe(
+      agentBadge({ status: 'paused', pauseMode: 'cooperative' }, null),
+    );
+  });
+
   it('covers every protocol status', () => {
     expect(withoutDetails.map(([s]) => s).sort()).toEqual([...AGENT_STATUSES].sort());
   });
