@@ -51,9 +51,18 @@ export function formatClock(ms: number): string {
 /** First 8 characters of a UUID, as the console abbreviates ids. */
 export const shortId = (id: string): string => id.slice(0, 8);
 
+/**
+ * One formatter for every count the console shows: `Number#toLocaleString` builds a new ICU
+ * formatter on each call, which costs more than the rest of a row's render under a status flood.
+ */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
+/** A count with thousands separators, e.g. "10,000". */
+export const formatCount = (count: number): string => COUNT_FORMAT.format(count);
+
 /** "1 agent", "10,000 agents". */
 export const plural = (count: number, word: string): string =>
-  `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+  `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
 
 /** `text` with its first letter upper-cased, to start a sentence with a lower-case clause. */
 export function capitalize(text: string): string {

@@ -19,7 +19,7 @@ import type { ConsoleEvents } from '../../../shared/ipc';
 import type { StatusUpdate } from '../../../shared/protocol';
 import { getApi } from '../api';
 import { forgetFeed, loadFeed, saveFeed, type SavedFeedEntry } from '../lib/feedStorage';
-import { formatTime, shortId } from '../lib/format';
+import { formatCount, formatTime, shortId } from '../lib/format';
 import { FrameBatcher, secondFrameScheduler } from '../lib/frameBatcher';
 import { knownAgentName } from './agentNames';
 import { useSettingsStore } from './settings';
@@ -209,7 +209,7 @@ export const useFeedStore = defineStore('feed', () => {
     if (skipped > 0) {
       items.push({
         level: 'info',
-        title: `${skipped.toLocaleString('en-US')} more status changes`,
+        title: `${formatCount(skipped)} more status changes`,
         body: 'shown in the agents table',
         serverId: payload.serverId,
         agentId: null,
