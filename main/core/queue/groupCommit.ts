@@ -123,7 +123,9 @@ export class GroupCommit {
     const first = this.waiting[0] as Waiter;
     const count = this.waiting.length;
     const what =
-      count === 1 ? `command ${first.command.id}` : `${count} commands enqueued together (the first ${first.command.id})`;
+      count === 1
+        ? `command ${first.command.id}`
+        : `${count} commands enqueued together (the first ${first.command.id})`;
     try {
       // Commits the batch first; a batch that fails to commit is taken out of `waiting` by `lose`.
       this.store.sync(what);

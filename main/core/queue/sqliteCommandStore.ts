@@ -379,7 +379,10 @@ export class SqliteCommandStore implements CommandStore {
     if (this.batch !== null) {
       this.batch.firstSeq ??= seq;
       this.batch.rows++;
-    } else this.syncUnlessLazy(options, `command ${command.id}`);
+    } else {
+      const lazy = options.durable === false || options.batch === true;
+      this.syncUnlessLazy({ durable: !lazy }, `command ${command.id}`);
+    }
     return { ...command, seq };
   }
 
