@@ -28,6 +28,16 @@ afterEach(async () => {
   await temp.remove();
 });
 
+/** What `read` finds in a queue opened again on the same directory (then closed). */
+function afterReopen<T>(read: (queue: CommandQueue) => T): T {
+  const again = openQueue(temp.path);
+  try {
+    return read(again);
+  } finally {
+    again.close();
+  }
+}
+
 function walBytes(): number {
   return statSync(join(temp.path, `${DATABASE_FILE}-wal`)).size;
 }
@@ -66,13 +76,10 @@ describe('a burst of enqueues', () => {
       `updated ${a.request_id}`,
     ]);
     queue.close();
-    const again = openQueue(temp.path);
-    try {
-      expect(again.get(a.request_id)?.state).toBe('cancelled');
-      expect(queuedIds(again, 's1')).toEqual([b.request_id]);
-    } finally {
-      again.close();
-    }
+    expect(afterReopen((q) => [q.get(a.request_id)?.state, queuedIds(q, 's1')])).toEqual([
+      'cancelled',
+      [b.request_id],
+    ]);
   });
 
   it('fails only the enqueue whose request_id was used before; the rest of the batch is kept', async () => {
@@ -85,17 +92,11 @@ describe('a burst of enqueues', () => {
       queue.enqueue('s1', c),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(outcomes[1]?.status === 'rejected' ? outcomes[1].reason : null).toBeInstanceOf(
-      DuplicateCommandError,
-    );
+    const [, duplicate] = outcomes;
+    expect(duplicate.status === 'rejected' ? duplicate.reason : null).toBeInstanceOf(DuplicateCommandError);
     expect(queue.pendingCount('s1')).toBe(2);
     queue.close();
-    const again = openQueue(temp.path);
-    try {
-      expect(queuedIds(again, 's1')).toEqual([a.request_id, c.request_id]);
-    } finally {
-      again.close();
-    }
+    expect(afterReopen((q) => queuedIds(q, 's1'))).toEqual([a.request_id, c.request_id]);
   });
 
   it('left open when the store is closed is committed, not dropped', () => {
@@ -106,12 +107,7 @@ describe('a burst of enqueues', () => {
     const pending = queue.enqueue('s1', request);
     expect(store.hasUnsyncedWrites).toBe(true);
     queue.close();
-    const again = openQueue(temp.path);
-    try {
-      expect(queuedIds(again, 's1')).toEqual([request.request_id]);
-    } finally {
-      again.close();
-    }
+    expect(afterReopen((q) => queuedIds(q, 's1'))).toEqual([request.request_id]);
     return expect(pending).resolves.toMatchObject({ id: request.request_id });
   });
 
@@ -125,12 +121,7 @@ describe('a burst of enqueues', () => {
     store.transaction(() => store.insert(newCommand('s1')));
     expect(store.hasUnsyncedWrites).toBe(false);
     store.close();
-    const again = openQueue(temp.path);
-    try {
-      expect(queuedIds(again, 's1')[0]).toBe(request.request_id);
-    } finally {
-      again.close();
-    }
+    expect(afterReopen((q) => queuedIds(q, 's1'))[0]).toBe(request.request_id);
   });
 });
 
@@ -184,11 +175,6 @@ describe.runIf(process.platform === 'linux' && hasPrlimit())('a burst whose comm
     // Nothing was fsync'd wrongly, so the store still takes writes, the same ids included.
     const retried = await queue.enqueue('s1', requests[0] ?? controlCommand());
     queue.close();
-    const again = openQueue(temp.path);
-    try {
-      expect(again.list('s1').map((c) => c.id)).toEqual([kept.id, retried.id]);
-    } finally {
-      again.close();
-    }
+    expect(afterReopen((q) => q.list('s1').map((c) => c.id))).toEqual([kept.id, retried.id]);
   });
 });
