@@ -3,11 +3,11 @@
  * store's open batch (one transaction for the burst) and waits here; one commit and one fsync
  * of the log then cover every row written before them, so a burst of enqueues pays one of each
  * instead of one each. A batch that cannot be committed rejects the enqueues of its rows, which
- * are then not stored. There is no batching delay: the commit and fsync
- * runs in a microtask (not a timer) right after the synchronous run that made the enqueue, so a
- * lone enqueue waits for its own fsync and nothing else, and enqueues made in the same run
- * share it. The fsync blocks the thread, as each enqueue's own did before: enqueues that
- * arrive meanwhile (IPC, ctl) wait in the event queue and share the next one.
+ * are then not stored. There is no batching delay: the commit and fsync run in a microtask (not
+ * a timer) right after the synchronous run that made the enqueue, so a lone enqueue waits for
+ * its own commit and fsync and nothing else, and enqueues made in the same run share them. The
+ * fsync blocks the thread, as each enqueue's own did before: enqueues that arrive meanwhile
+ * (IPC, ctl) wait in the event queue and share the next one.
  */
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { CommandStore } from './commandStore';
