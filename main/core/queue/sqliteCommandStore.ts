@@ -101,6 +101,13 @@ export interface SqliteStoreInfo {
   readonly movedAside: readonly string[];
 }
 
+/** The open transaction of batched inserts. */
+interface OpenBatch {
+  /** The seq of its first row (null until one is inserted): every row from it on is in the batch. */
+  firstSeq: number | null;
+  rows: number;
+}
+
 export class SqliteCommandStore implements CommandStore {
   private closed = false;
   private readonly logSync: LogSync;
@@ -756,13 +763,6 @@ export class SqliteCommandStore implements CommandStore {
       },
     );
   }
-}
-
-/** The open transaction of batched inserts. */
-interface OpenBatch {
-  /** The seq of its first row (null until one is inserted): every row from it on is in the batch. */
-  firstSeq: number | null;
-  rows: number;
 }
 
 function removeDirIfPresent(path: string): boolean {
