@@ -7,7 +7,8 @@
  *   pipelined DEALER with the same window of 16 and no disk, to the same router. After a
  *   2,000-command warm-up (the raw client is warmed up too): the median of 5 drains against
  *   the median of 6 raw runs, interleaved. Goal ours/raw ≥ 0.85.
- * - burst: 1,000 concurrent `enqueue`s (all issued at once, each awaited) vs a loop of 1,000
+ * - burst: 1,000 concurrent `enqueue`s (all issued at once, each awaited: their rows share one
+ *   transaction, one commit and one fsync, docs/ARCHITECTURE.md §3.8) vs a loop of 1,000
  *   `writeSync` + `fdatasyncSync` of a same-size record in the same directory (one fsync per
  *   command, what each enqueue paid before group commit). Median of 5 interleaved rounds.
  *   Goal ours/raw ≥ 5.

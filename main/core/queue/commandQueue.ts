@@ -187,6 +187,10 @@ export class CommandQueue {
       onDurable: (command) => {
         this.emit({ type: 'enqueued', command });
       },
+      onLost: (commands) => {
+        this.index.remove(commands);
+      },
+      lostError: (command, cause) => this.notQueued(command.summary, cause),
     });
     this.expiry = new ExpiryTimer({
       now: this.now,
@@ -253,20 +257,26 @@ export class CommandQueue {
       return this.insertQueued(serverId, request, now, expiresAt, summary, null, false);
     } catch (error) {
       if (error instanceof DuplicateCommandError || error instanceof QueueClosedError) throw error;
-      if (error instanceof DiskFullError) {
-        // What the operator needs: this one is not queued, and the rest is safe.
-        throw new DiskFullError(
-          `The disk is full${error.directory === null ? '' : ` (${error.directory})`}: the command was not queued (${summary}). ` +
-            `The ${this.index.size} command(s) already queued are kept and will still be sent, and the history is kept. ` +
-            'Free some disk space and try again.',
-          { cause: error, ...(error.directory === null ? {} : { directory: error.directory }) },
-        );
-      }
       if (error instanceof ProtocolError) {
         throw new InvalidCommandError(`The ${request.type} cannot be encoded: ${error.message}`);
       }
-      throw error;
+      throw this.notQueued(summary, error);
     }
+  }
+
+  /**
+   * The error an enqueue fails with when the store did not keep its row (`summary` names the
+   * command): for a full disk, what the operator needs (this one is not queued, the rest is
+   * safe); any other error as it is.
+   */
+  private notQueued(summary: string, error: unknown): Error {
+    if (!(error instanceof DiskFullError)) return error instanceof Error ? error : new Error(String(error));
+    return new DiskFullError(
+      `The disk is full${error.directory === null ? '' : ` (${error.directory})`}: the command was not queued (${summary}). ` +
+        `The ${this.index.size} command(s) already queued are kept and will still be sent, and the history is kept. ` +
+        'Free some disk space and try again.',
+      { cause: error, ...(error.directory === null ? {} : { directory: error.directory }) },
+    );
   }
 
   /**
@@ -761,7 +771,8 @@ export class CommandQueue {
         summary,
         retryOf,
       },
-      { durable },
+      // Not durable: an enqueue, which joins the burst's batch (its group commit ends it).
+      { durable, batch: !durable },
     );
     this.index.add(command);
     this.expiry.arm(command.expiresAt);

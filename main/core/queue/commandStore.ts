@@ -79,14 +79,39 @@ export interface StoreRepairs {
   readonly quarantinedEntries: readonly number[];
 }
 
+/** How `CommandStore.insert` writes its row. */
+export interface InsertOptions {
+  /**
+   * False: committed without waiting for the disk, like a `durable: false` transaction
+   * (`syncInBackground` or `sync` makes it durable). Default true.
+   */
+  readonly durable?: boolean;
+  /**
+   * True (implies not durable): the row joins the open batch, one transaction shared by the
+   * batched inserts that come before the next `sync()` or other write, which commit it. When
+   * that commit fails, the `onBatchLost` listener hears which rows are gone. Without a listener
+   * the row is written as with `durable: false`.
+   */
+  readonly batch?: boolean;
+}
+
+/**
+ * Hears that the open batch could not be committed (or was rolled back by a failed insert):
+ * its rows, those with `seq >= fromSeq`, are not stored; `error` says why (DiskFullError when
+ * the disk is full, else StoreFailureError). Called synchronously, before the write that
+ * tried the commit goes on, so later rows may reuse those seqs.
+ */
+export type BatchLostListener = (fromSeq: number, error: Error) => void;
+
 export interface CommandStore {
   /**
    * Stores a new command and gives it the next `seq`. Durable on return, unless
-   * `options.durable` is false: then committed without waiting for the disk, like a
-   * `durable: false` transaction (`syncInBackground` or `sync` makes it durable).
+   * `options.durable` is false or `options.batch` true (see `InsertOptions`).
    * @throws DuplicateCommandError when a command with the same id exists (pending or settled)
    */
-  insert(command: NewCommand, options?: { readonly durable?: boolean }): QueuedCommand;
+  insert(command: NewCommand, options?: InsertOptions): QueuedCommand;
+  /** Sets the one listener of lost batches (see `InsertOptions.batch`), replacing any before. */
+  onBatchLost(listener: BatchLostListener): void;
   /**
    * Overwrites the mutable fields of a command. Durable on return.
    * @throws CommandNotFoundError when no command has this id
@@ -105,10 +130,11 @@ export interface CommandStore {
    *   never leaves a partial one. Default true.
    */
   transaction<T>(work: () => T, options?: { readonly durable?: boolean }): T;
-  /** True while a `durable: false` commit has not yet been made durable. */
+  /** True while a `durable: false` commit, or an open batch, has not yet been made durable. */
   readonly hasUnsyncedWrites: boolean;
   /**
-   * Makes every committed write durable (fsync). Cheap when `hasUnsyncedWrites` is false.
+   * Commits the open batch, then makes every committed write durable (fsync). Cheap when
+   * `hasUnsyncedWrites` is false. A batch that fails to commit goes to `onBatchLost`, not here.
    * @param what names the writes in the error (default "recent writes")
    * @throws StoreFailureError when the disk refuses; QueueClosedError after `close()`
    */

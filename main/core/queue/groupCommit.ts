@@ -1,11 +1,13 @@
 /**
- * Group commit of enqueues (docs/ARCHITECTURE.md §3.8): each enqueue commits its row without an
- * fsync and waits here; one fsync of the log then covers every row committed before it, so a
- * burst of enqueues pays one fsync instead of one each. There is no batching delay: the fsync
- * runs in a microtask (not a timer) right after the synchronous run that made the enqueue, so a
- * lone enqueue waits for its own fsync and nothing else, and enqueues made in the same run
- * share it. The fsync blocks the thread, as each enqueue's own did before: enqueues that
- * arrive meanwhile (IPC, ctl) wait in the event queue and share the next one.
+ * Group commit of enqueues (docs/ARCHITECTURE.md §3.8): each enqueue writes its row into the
+ * store's open batch (one transaction for the burst) and waits here; one commit and one fsync
+ * of the log then cover every row written before them, so a burst of enqueues pays one of each
+ * instead of one each. A batch that cannot be committed rejects the enqueues of its rows, which
+ * are then not stored. There is no batching delay: the commit and fsync run in a microtask (not
+ * a timer) right after the synchronous run that made the enqueue, so a lone enqueue waits for
+ * its own commit and fsync and nothing else, and enqueues made in the same run share them. The
+ * fsync blocks the thread, as each enqueue's own did before: enqueues that arrive meanwhile
+ * (IPC, ctl) wait in the event queue and share the next one.
  */
 import type { QueuedCommand } from '../../../shared/domain/command';
 import type { CommandStore } from './commandStore';
@@ -20,6 +22,10 @@ interface Waiter {
 export interface GroupCommitOptions {
   /** Announces a command whose row has become durable, just before its enqueue resolves. */
   readonly onDurable: (command: QueuedCommand) => void;
+  /** Forgets the commands whose rows were lost with their batch (none of them is stored). */
+  readonly onLost: (commands: readonly QueuedCommand[]) => void;
+  /** The error the enqueue of a lost `command` rejects with, given why its batch was lost. */
+  readonly lostError: (command: QueuedCommand, cause: Error) => Error;
 }
 
 export class GroupCommit {
@@ -35,12 +41,18 @@ export class GroupCommit {
   constructor(
     private readonly store: CommandStore,
     private readonly options: GroupCommitOptions,
-  ) {}
+  ) {
+    store.onBatchLost((fromSeq, error) => {
+      this.lose(fromSeq, error);
+    });
+  }
 
   /**
-   * Resolves with `command` (whose row was just committed without an fsync) once an fsync that
-   * covers its row has succeeded; rejects with the store's StoreFailureError when that fsync
-   * fails (the row is written but may not survive a crash), as does every enqueue of its group.
+   * Resolves with `command` (whose row was just written in the store's batch, or committed
+   * without an fsync) once an fsync that covers its committed row has succeeded; rejects with
+   * the store's StoreFailureError when that fsync fails (the row is written but may not survive
+   * a crash), as does every enqueue of its group, and with `onLost`'s error when its batch
+   * could not be committed (the row is not stored).
    */
   wait(command: QueuedCommand): Promise<QueuedCommand> {
     return new Promise((resolve, reject) => {
@@ -96,15 +108,26 @@ export class GroupCommit {
     }
   }
 
+  /** The batch holding the rows from `fromSeq` on was not committed: their enqueues fail. */
+  private lose(fromSeq: number, error: Error): void {
+    // Waiters are in seq order, so the lost ones are a suffix.
+    let keep = this.waiting.length;
+    while (keep > 0 && (this.waiting[keep - 1] as Waiter).command.seq >= fromSeq) keep--;
+    const lost = this.waiting.splice(keep);
+    this.options.onLost(lost.map((w) => w.command));
+    for (const w of lost) w.reject(this.options.lostError(w.command, error));
+  }
+
   private start(): void {
     if (this.closed || this.waiting.length === 0) return;
-    const group = this.waiting.splice(0);
-    const first = group[0] as Waiter;
+    const first = this.waiting[0] as Waiter;
+    const count = this.waiting.length;
     const what =
-      group.length === 1
+      count === 1
         ? `command ${first.command.id}`
-        : `${group.length} commands enqueued together (the first ${first.command.id})`;
+        : `${count} commands enqueued together (the first ${first.command.id})`;
     try {
+      // Commits the batch first; a batch that fails to commit is taken out of `waiting` by `lose`.
       this.store.sync(what);
     } catch (error) {
       // The store now refuses every write (a later fsync could succeed for pages the kernel
@@ -112,10 +135,10 @@ export class GroupCommit {
       this.failedFrom = Math.min(this.failedFrom, first.command.seq);
       const reason = error instanceof Error ? error : new Error(String(error));
       this.reported = reason;
-      for (const w of group) w.reject(reason);
+      for (const w of this.waiting.splice(0)) w.reject(reason);
       return;
     }
-    this.succeed(group);
+    this.succeed(this.waiting.splice(0));
   }
 
   private succeed(group: readonly Waiter[]): void {

@@ -119,6 +119,15 @@ export class PendingIndex {
     });
   }
 
+  /** Forgets pending commands whose rows were not stored after all (a lost batch). */
+  remove(commands: readonly QueuedCommand[]): void {
+    this.removeFromQueued(commands);
+    for (const c of commands) {
+      this.lanes.get(c.serverId)?.sending.delete(c.id);
+      this.byId.delete(c.id);
+    }
+  }
+
   /** Forgets everything (the queue closed). */
   clear(): void {
     this.lanes.clear();

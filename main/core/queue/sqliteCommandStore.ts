@@ -17,7 +17,12 @@
  *   the store keeps `synchronous=FULL`.
  *
  * Every single-statement write runs in autocommit mode (one implicit transaction, no extra
- * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`.
+ * BEGIN/COMMIT round trips); multi-row changes go through `transaction()`. The exception is a
+ * batched insert (an enqueue, docs/ARCHITECTURE.md §3.8): the rows of one burst share one
+ * transaction, so the table and index pages are written to the log once per burst rather than
+ * once per row. The batch stays open only until `sync()` or the next other write, which commit
+ * it first (`beginWrite`, the one place that rule lives); when that commit fails, the batch's
+ * rows are gone and the `onBatchLost` listener is told which.
  *
  * Whatever the disk holds, the store opens: a file that is no usable database is rebuilt
  * (openCommandDatabase.ts), an older schema is migrated (schemaMigrations.ts), and a row that
@@ -35,9 +40,11 @@ import { COLUMNS, UnreadableRowError, UNREADABLE_ROWS_SQL, decodeCommandRow } fr
 import type { Row } from './commandRow';
 import { withPatch } from './commandStore';
 import type {
+  BatchLostListener,
   CommandPatch,
   CommandStore,
   HistoryQuery,
+  InsertOptions,
   ListQuery,
   NewCommand,
   StoreRepairs,
@@ -94,6 +101,13 @@ export interface SqliteStoreInfo {
   readonly movedAside: readonly string[];
 }
 
+/** The open transaction of batched inserts. */
+interface OpenBatch {
+  /** The seq of its first row (null until one is inserted): every row from it on is in the batch. */
+  firstSeq: number | null;
+  rows: number;
+}
+
 export class SqliteCommandStore implements CommandStore {
   private closed = false;
   private readonly logSync: LogSync;
@@ -109,6 +123,9 @@ export class SqliteCommandStore implements CommandStore {
   private readonly pendingStmt: PreparedStatement;
   /** Quarantine entries this process made (at open or when a read met an unreadable row). */
   private readonly quarantinedEntries: number[] = [];
+  /** The open transaction of batched inserts, or null when none is open. */
+  private batch: OpenBatch | null = null;
+  private batchLost: BatchLostListener | null = null;
 
   private constructor(
     private readonly db: Database,
@@ -240,7 +257,7 @@ export class SqliteCommandStore implements CommandStore {
   /** Moves row `seq` to the quarantine (inside the caller's transaction, or in one of its own). */
   private quarantineRow(seq: number, reason: string): void {
     const move = (): void => {
-      this.assertWritable('set an unreadable command aside');
+      this.beginWrite('set an unreadable command aside');
       let entry: number | null;
       try {
         entry = moveToQuarantine(this.db, seq, reason, Date.now());
@@ -249,7 +266,7 @@ export class SqliteCommandStore implements CommandStore {
       }
       if (entry !== null) this.quarantinedEntries.push(entry);
     };
-    if (this.db.inTransaction) move();
+    if (this.db.inTransaction && this.batch === null) move();
     else this.transaction(move);
   }
 
@@ -290,7 +307,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   discardQuarantined(key: number | string): QuarantinedCommand {
-    this.assertWritable('discard a quarantined command');
+    this.beginWrite('discard a quarantined command');
     let removed: QuarantinedCommand | null;
     try {
       removed = deleteQuarantined(this.db, key);
@@ -312,7 +329,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   dismissNotice(id: number): boolean {
-    this.assertWritable('dismiss a queue notice');
+    this.beginWrite('dismiss a queue notice');
     let removed: boolean;
     try {
       removed = deleteNotice(this.db, id);
@@ -323,14 +340,23 @@ export class SqliteCommandStore implements CommandStore {
     return removed;
   }
 
-  insert(command: NewCommand, options: { readonly durable?: boolean } = {}): QueuedCommand {
-    this.assertWritable('store a command');
+  onBatchLost(listener: BatchLostListener): void {
+    this.batchLost = listener;
+  }
+
+  insert(command: NewCommand, options: InsertOptions = {}): QueuedCommand {
+    // Without a listener nobody could hear of a lost batch: such a row commits on its own.
+    const batched = options.batch === true && this.batchLost !== null;
+    if (batched) this.assertWritable('store a command');
+    else this.beginWrite('store a command');
     const bytes = this.codec.encode(command.request);
     if (bytes.length > MAX_MESSAGE_BYTES) {
       throw new InvalidCommandError(
         `The ${command.kind} is ${bytes.length} bytes encoded, over the protocol's limit of ${MAX_MESSAGE_BYTES} bytes.`,
       );
     }
+    // Inside a caller's transaction() the row simply joins it.
+    if (batched && !this.db.inTransaction) this.openBatch();
     let rowid: number | bigint;
     try {
       rowid = this.insertStmt.run([
@@ -350,17 +376,85 @@ export class SqliteCommandStore implements CommandStore {
         command.retryOf,
       ]).lastInsertRowid;
     } catch (error) {
-      if (errorText(error).includes('UNIQUE constraint failed: commands.id')) {
-        throw new DuplicateCommandError(command.id);
-      }
-      throw this.failure(`store command ${command.id}`, error);
+      const failure = errorText(error).includes('UNIQUE constraint failed: commands.id')
+        ? new DuplicateCommandError(command.id)
+        : this.failure(`store command ${command.id}`, error);
+      this.afterFailedBatchInsert(failure);
+      throw failure;
     }
-    this.syncUnlessLazy(options, `command ${command.id}`);
-    return { ...command, seq: Number(rowid) };
+    const seq = Number(rowid);
+    if (this.batch !== null) {
+      this.batch.firstSeq ??= seq;
+      this.batch.rows++;
+    } else {
+      const lazy = options.durable === false || options.batch === true;
+      this.syncUnlessLazy({ durable: !lazy }, `command ${command.id}`);
+    }
+    return { ...command, seq };
+  }
+
+  /** Opens the transaction that the next batched inserts join. */
+  private openBatch(): void {
+    try {
+      this.beginStmt.run([]);
+    } catch (error) {
+      throw this.failure('begin a transaction', error);
+    }
+    this.batch = { firstSeq: null, rows: 0 };
+  }
+
+  /**
+   * After an insert of the open batch failed: only that statement was undone, unless SQLite
+   * rolled back the whole transaction (it may, e.g. on a full disk or an I/O error), which takes
+   * the batch's earlier rows with it. A batch left with no row is ended here: no group commit
+   * is on its way to end it.
+   */
+  private afterFailedBatchInsert(failure: QueueError): void {
+    const batch = this.batch;
+    if (batch === null) return;
+    if (!this.db.inTransaction) {
+      this.batch = null;
+      this.reportLostBatch(batch, failure);
+    } else if (batch.rows === 0) {
+      this.batch = null;
+      this.rollbackQuietly();
+    }
+  }
+
+  /**
+   * Commits the open batch, if any (without an fsync: `sync` or the next durable commit makes
+   * it durable, the log being sequential). When the commit fails, its rows are gone: the
+   * `onBatchLost` listener hears it, not the caller, whose own write goes on.
+   */
+  private commitBatch(): void {
+    const batch = this.batch;
+    if (batch === null) return;
+    this.batch = null;
+    try {
+      this.commitStmt.run([]);
+    } catch (error) {
+      this.rollbackQuietly();
+      this.reportLostBatch(batch, this.failure(`store ${batch.rows} command(s) enqueued together`, error));
+      return;
+    }
+    this.syncUnlessLazy({ durable: false }, 'the commands enqueued together');
+  }
+
+  private reportLostBatch(batch: OpenBatch, failure: QueueError): void {
+    if (batch.firstSeq !== null) this.batchLost?.(batch.firstSeq, failure);
+  }
+
+  /** A rollback after a failure SQLite may already have rolled back: its own error adds nothing. */
+  private rollbackQuietly(): void {
+    try {
+      this.rollbackIfOpen();
+    } catch {
+      // The connection reports the failure that caused this on its next use, if it persists.
+    }
   }
 
   update(id: string, patch: CommandPatch, current?: QueuedCommand): QueuedCommand {
-    this.assertWritable('update a command');
+    this.beginWrite('update a command');
     const values: SQLiteValue[] = [
       patch.state,
       patch.updatedAt,
@@ -409,6 +503,12 @@ export class SqliteCommandStore implements CommandStore {
     }
   }
 
+  /** Before any write but a batched insert: the open batch is committed first (see the header). */
+  private beginWrite(operation: string): void {
+    this.assertWritable(operation);
+    this.commitBatch();
+  }
+
   private assertWritable(operation: string): void {
     this.assertOpen(operation);
     const failedSync = this.logSync.failure;
@@ -436,7 +536,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   transaction<T>(work: () => T, options: { readonly durable?: boolean } = {}): T {
-    this.assertWritable('start a transaction');
+    this.beginWrite('start a transaction');
     if (this.db.inTransaction)
       throw new StoreFailureError('Nested command-store transactions are not supported.');
     // A non-durable commit skips only our fsync of the log: synchronous=NORMAL still syncs at
@@ -469,7 +569,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   get hasUnsyncedWrites(): boolean {
-    return this.logSync.hasUnsyncedWrites;
+    return this.batch !== null || this.logSync.hasUnsyncedWrites;
   }
 
   // An fsync of the log is exactly what a durable commit adds (it syncs the file, whichever
@@ -478,12 +578,14 @@ export class SqliteCommandStore implements CommandStore {
 
   sync(what = 'recent writes'): void {
     this.assertOpen('sync the command database');
+    this.commitBatch();
     if (!this.hasUnsyncedWrites) return;
     if (this.db.inTransaction) throw new StoreFailureError('Cannot sync inside a transaction.');
     this.logSync.syncCommitted(what);
   }
 
   syncInBackground(): Promise<void> {
+    if (!this.closed) this.commitBatch();
     // Without WAL every commit is durable, so there is never anything to sync.
     return this.logSync.syncInBackground();
   }
@@ -530,7 +632,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   setDedupeEpoch(serverId: string, epoch: string): void {
-    this.assertWritable('record a dedupe epoch');
+    this.beginWrite('record a dedupe epoch');
     try {
       this.db.run(
         'INSERT INTO server_epochs (server_id, dedupe_epoch) VALUES (?, ?) ON CONFLICT (server_id) DO UPDATE SET dedupe_epoch = excluded.dedupe_epoch',
@@ -543,7 +645,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   setSendFrontier(serverId: string, seq: number | null, options: { readonly durable?: boolean } = {}): void {
-    this.assertWritable('record a send frontier');
+    this.beginWrite('record a send frontier');
     try {
       if (seq === null) this.frontierDeleteStmt.run([serverId]);
       else this.frontierUpsertStmt.run([serverId, seq]);
@@ -597,6 +699,8 @@ export class SqliteCommandStore implements CommandStore {
     if (this.closed) return;
     this.closed = true;
     try {
+      // Rows whose enqueue still waits are kept, as they were when each row committed alone.
+      this.commitBatch();
       for (const stmt of [
         this.insertStmt,
         this.updateStmt,

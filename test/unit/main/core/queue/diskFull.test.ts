@@ -79,6 +79,42 @@ describe('a full disk', () => {
     }
   });
 
+  it('under a burst of enqueues (one batch), keeps exactly those that resolved and forgets the rest', async () => {
+    const store = openStore(temp.path);
+    const queue = new CommandQueue(store, { maxPending: 10_000 });
+    const kept = await queue.enqueue('s1', controlCommand());
+    capPages(store, 3);
+    const requests = Array.from({ length: 40 }, (_, i) => {
+      const request = spawnRequest(`burst-${i}`);
+      request.config.task = 'z'.repeat(3000);
+      return request;
+    });
+    const outcomes = await Promise.allSettled(requests.map((r) => queue.enqueue('s1', r)));
+    const resolved = requests.filter((_, i) => outcomes[i]?.status === 'fulfilled').map((r) => r.request_id);
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    // SQLite may undo the whole batch on a full disk, taking rows that had fit with it: those
+    // enqueues are refused too, rather than resolved for rows that are not there.
+    expect(refused.length).toBeGreaterThan(0);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(DiskFullError);
+      expect((error as Error).message).toMatch(
+        /^The disk is full \(.*\): the command was not queued \(spawn agent "burst-\d+" \(shell\)\)/,
+      );
+    }
+    // In memory and on disk: the one before and those that resolved, nothing of the rest.
+    const expected = [kept.id, ...resolved];
+    expect(queue.list('s1', undefined, 1000).map((c) => c.id)).toEqual(expected);
+    expect(queue.pendingCount('s1')).toBe(expected.length);
+    uncap(store);
+    queue.close();
+    const again = openQueue(temp.path);
+    try {
+      expect(again.list('s1', undefined, 1000).map((c) => c.id)).toEqual(expected);
+    } finally {
+      again.close();
+    }
+  });
+
   it('fails a multi-row transaction whole, and the queue goes on once there is room', async () => {
     const store = openStore(temp.path);
     const queue = new CommandQueue(store, { maxPending: 10_000 });
