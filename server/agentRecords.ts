@@ -93,6 +93,40 @@ class AgentFiles implements AgentJournal {
     buf[this.pos + n - 1] = NEWLINE;
     this.pos += n;
     this.bufLines[tag]++;
+    this.flushSoon();
+  }
+
+  lines(tag: 0 | 1, src: Uint8Array, start: number, end: number, count: number): void {
+    if (this.forgotten || this.owner.outputBytes === 0) return;
+    let at = start;
+    let left = count;
+    while (at < end) {
+      const buf = this.buf;
+      if (buf !== null && this.pos + (end - at) + left <= buf.length) {
+        // The rest fits: one loop copies it, a tag byte before each line (src has the newlines).
+        let p = this.pos;
+        const mark = TAG_BYTE[tag];
+        buf[p++] = mark;
+        for (let i = at; i < end; i++) {
+          const b = src[i] as number;
+          buf[p++] = b;
+          if (b === NEWLINE && i + 1 < end) buf[p++] = mark;
+        }
+        this.pos = p;
+        this.bufLines[tag] += left;
+        this.flushSoon();
+        return;
+      }
+      // Line by line up to where the buffer is full, so buffers (and files) stay their size.
+      const nl = src.indexOf(NEWLINE, at);
+      this.line(tag, src, at, nl);
+      at = nl + 1;
+      left--;
+    }
+  }
+
+  /** Writes the buffered output within {@link OUTPUT_FLUSH_MS} (one timer for all lines until then). */
+  private flushSoon(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.flush();
