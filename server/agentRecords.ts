@@ -69,7 +69,13 @@ class AgentFiles implements AgentJournal {
   private buf: Buffer | null = null;
   private pos = 0;
   private readonly bufLines: [number, number] = [0, 0];
-  private readonly full: { bytes: Buffer; lines: [number, number] }[] = [];
+  /** Buffers to write: `bytes` (the part of `whole` used) and the lines per stream in it. */
+  private readonly full: { whole: Buffer; bytes: Buffer; lines: [number, number] }[] = [];
+  /**
+   * A buffer of the usual size, written out, to take the next lines: memory never touched
+   * before costs a page fault per 4 KiB, several times the copying of the lines into it.
+   */
+  private spare: Buffer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private forgotten = false;
 
@@ -83,8 +89,12 @@ class AgentFiles implements AgentJournal {
     if (this.forgotten || this.owner.outputBytes === 0) return;
     const n = end - start + 2;
     if (this.buf === null || this.pos + n > this.buf.length) {
-      if (this.buf !== null && this.pos > 0) this.queueBuffer();
-      this.buf = Buffer.allocUnsafe(Math.max(Math.min(BUFFER_BYTES, this.owner.fileBytes), n));
+      // A full buffer is written at once (not OUTPUT_FLUSH_MS later), so it can be used again.
+      if (this.buf !== null && this.pos > 0) this.flush();
+      const usual = this.usualBytes;
+      const spare = this.spare;
+      this.buf = n <= usual && spare?.length === usual ? spare : Buffer.allocUnsafe(Math.max(usual, n));
+      this.spare = null;
       this.pos = 0;
     }
     const buf = this.buf;
@@ -167,9 +177,18 @@ class AgentFiles implements AgentJournal {
     }
   }
 
+  /** Bytes of a buffer that holds no unusually long line. */
+  private get usualBytes(): number {
+    return Math.min(BUFFER_BYTES, this.owner.fileBytes);
+  }
+
   private queueBuffer(): void {
     if (this.buf === null) return;
-    this.full.push({ bytes: this.buf.subarray(0, this.pos), lines: [this.bufLines[0], this.bufLines[1]] });
+    this.full.push({
+      whole: this.buf,
+      bytes: this.buf.subarray(0, this.pos),
+      lines: [this.bufLines[0], this.bufLines[1]],
+    });
     this.buf = null;
     this.pos = 0;
     this.bufLines[0] = 0;
@@ -208,6 +227,7 @@ class AgentFiles implements AgentJournal {
         );
         this.closeFile();
       }
+      if (chunk.whole.length === this.usualBytes) this.spare = chunk.whole;
     }
     this.owner.enforce();
   }
