@@ -315,9 +315,10 @@ class AgentFiles implements AgentJournal {
  *
  * Records are rewritten whole (temp file, fsync, rename) when an agent starts, ends, or loses
  * output to the disk budget. Output is appended line by line through a per-agent buffer,
- * written at most {@link OUTPUT_FLUSH_MS} later (at once when the agent ends), not fsynced: a
- * crash may lose the last moments of output, never a record. Over `outputBytes` the oldest
- * output file (of any agent) is deleted and its lines are counted as dropped in its record.
+ * written when it is full, else at most {@link OUTPUT_FLUSH_MS} later (at once when the agent
+ * ends), not fsynced: a crash may lose the last moments of output, never a record. Over
+ * `outputBytes` the oldest output file (of any agent) is deleted and its lines are counted as
+ * dropped in its record.
  *
  * Damage never stops the server: an unreadable record moves its agent's directory to
  * `agents-aside/`, a corrupt output file is moved there, each with a log line saying so.
