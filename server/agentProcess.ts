@@ -52,6 +52,11 @@ export interface AgentLaunch {
 export interface AgentJournal {
   /** A line was stored: `src[start, end)`, 0 = stdout, 1 = stderr. Must not block. */
   line(tag: 0 | 1, src: Uint8Array, start: number, end: number): void;
+  /**
+   * Lines were stored as they came: `src[start, end)` is `count` lines, each followed by its
+   * `\n`, none with a `\r` before it (see `LineStoreOptions.onLines`). Must not block.
+   */
+  lines(tag: 0 | 1, src: Uint8Array, start: number, end: number, count: number): void;
   /** The agent's facts changed (it started or ended). */
   facts(agent: AgentProcess): void;
 }
@@ -153,6 +158,9 @@ export class AgentProcess {
           : {
               onLine: (tag, src, start, end) => {
                 journal.line(tag, src, start, end);
+              },
+              onLines: (tag, src, start, end, count) => {
+                journal.lines(tag, src, start, end, count);
               },
             }),
       });

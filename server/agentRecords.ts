@@ -69,7 +69,13 @@ class AgentFiles implements AgentJournal {
   private buf: Buffer | null = null;
   private pos = 0;
   private readonly bufLines: [number, number] = [0, 0];
-  private readonly full: { bytes: Buffer; lines: [number, number] }[] = [];
+  /** Buffers to write: `bytes` (the part of `whole` used) and the lines per stream in it. */
+  private readonly full: { whole: Buffer; bytes: Buffer; lines: [number, number] }[] = [];
+  /**
+   * A buffer of the usual size, written out, to take the next lines: memory never touched
+   * before costs a page fault per 4 KiB, several times the copying of the lines into it.
+   */
+  private spare: Buffer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private forgotten = false;
 
@@ -83,8 +89,12 @@ class AgentFiles implements AgentJournal {
     if (this.forgotten || this.owner.outputBytes === 0) return;
     const n = end - start + 2;
     if (this.buf === null || this.pos + n > this.buf.length) {
-      if (this.buf !== null && this.pos > 0) this.queueBuffer();
-      this.buf = Buffer.allocUnsafe(Math.max(Math.min(BUFFER_BYTES, this.owner.fileBytes), n));
+      // A full buffer is written at once (not OUTPUT_FLUSH_MS later), so it can be used again.
+      if (this.buf !== null && this.pos > 0) this.flush();
+      const usual = this.usualBytes;
+      const spare = this.spare;
+      this.buf = n <= usual && spare?.length === usual ? spare : Buffer.allocUnsafe(Math.max(usual, n));
+      this.spare = null;
       this.pos = 0;
     }
     const buf = this.buf;
@@ -93,6 +103,40 @@ class AgentFiles implements AgentJournal {
     buf[this.pos + n - 1] = NEWLINE;
     this.pos += n;
     this.bufLines[tag]++;
+    this.flushSoon();
+  }
+
+  lines(tag: 0 | 1, src: Uint8Array, start: number, end: number, count: number): void {
+    if (this.forgotten || this.owner.outputBytes === 0) return;
+    let at = start;
+    let left = count;
+    while (at < end) {
+      const buf = this.buf;
+      if (buf !== null && this.pos + (end - at) + left <= buf.length) {
+        // The rest fits: one loop copies it, a tag byte before each line (src has the newlines).
+        let p = this.pos;
+        const mark = TAG_BYTE[tag];
+        buf[p++] = mark;
+        for (let i = at; i < end; i++) {
+          const b = src[i] as number;
+          buf[p++] = b;
+          if (b === NEWLINE && i + 1 < end) buf[p++] = mark;
+        }
+        this.pos = p;
+        this.bufLines[tag] += left;
+        this.flushSoon();
+        return;
+      }
+      // Line by line up to where the buffer is full, so buffers (and files) stay their size.
+      const nl = src.indexOf(NEWLINE, at);
+      this.line(tag, src, at, nl);
+      at = nl + 1;
+      left--;
+    }
+  }
+
+  /** Writes the buffered output within {@link OUTPUT_FLUSH_MS} (one timer for all lines until then). */
+  private flushSoon(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.flush();
@@ -133,9 +177,18 @@ class AgentFiles implements AgentJournal {
     }
   }
 
+  /** Bytes of a buffer that holds no unusually long line. */
+  private get usualBytes(): number {
+    return Math.min(BUFFER_BYTES, this.owner.fileBytes);
+  }
+
   private queueBuffer(): void {
     if (this.buf === null) return;
-    this.full.push({ bytes: this.buf.subarray(0, this.pos), lines: [this.bufLines[0], this.bufLines[1]] });
+    this.full.push({
+      whole: this.buf,
+      bytes: this.buf.subarray(0, this.pos),
+      lines: [this.bufLines[0], this.bufLines[1]],
+    });
     this.buf = null;
     this.pos = 0;
     this.bufLines[0] = 0;
@@ -174,6 +227,7 @@ class AgentFiles implements AgentJournal {
         );
         this.closeFile();
       }
+      if (chunk.whole.length === this.usualBytes) this.spare = chunk.whole;
     }
     this.owner.enforce();
   }
@@ -261,9 +315,10 @@ class AgentFiles implements AgentJournal {
  *
  * Records are rewritten whole (temp file, fsync, rename) when an agent starts, ends, or loses
  * output to the disk budget. Output is appended line by line through a per-agent buffer,
- * written at most {@link OUTPUT_FLUSH_MS} later (at once when the agent ends), not fsynced: a
- * crash may lose the last moments of output, never a record. Over `outputBytes` the oldest
- * output file (of any agent) is deleted and its lines are counted as dropped in its record.
+ * written when it is full, else at most {@link OUTPUT_FLUSH_MS} later (at once when the agent
+ * ends), not fsynced: a crash may lose the last moments of output, never a record. Over
+ * `outputBytes` the oldest output file (of any agent) is deleted and its lines are counted as
+ * dropped in its record.
  *
  * Damage never stops the server: an unreadable record moves its agent's directory to
  * `agents-aside/`, a corrupt output file is moved there, each with a log line saying so.

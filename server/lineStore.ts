@@ -35,6 +35,22 @@ export interface LineStoreOptions {
    * append it to the state dir's output file. Runs on the output path: it must only buffer.
    */
   readonly onLine?: (tag: LineTag, src: Uint8Array, start: number, end: number) => void;
+  /**
+   * Told of a run of lines stored as they came, instead of {@link onLine} for each: `src[start,
+   * end)` is `count` lines, each followed by its `\n` (the last one too), none with a `\r`
+   * before it. Runs on the output path: it must only buffer.
+   */
+  readonly onLines?: (tag: LineTag, src: Uint8Array, start: number, end: number, count: number) => void;
+}
+
+/** The lines of one appended chunk, as {@link LineStore} stores runs of them. */
+interface ChunkLines {
+  readonly tag: LineTag;
+  readonly src: Buffer;
+  /** Whether all of `src` is ASCII. */
+  readonly ascii: boolean;
+  /** Where the stored lines go as text, when the caller collects them. */
+  readonly added: string[] | null;
 }
 
 /** Where a segment begins in the numbering: its first sequence number and lines of each tag before it. */
@@ -208,10 +224,20 @@ export class LineStore implements BudgetedStore {
     const pend = this.pending[stream];
     // One native check for the whole chunk: a pure-ASCII chunk (the usual case) needs none per line.
     const chunkAscii = isAscii(buf);
+    // Lines up to the last newline go in runs (see storeRun); what a run leaves (a line that
+    // completes a partial one, has a \r, is too long, or starts a segment) goes one at a time.
+    const runEnd = buf.lastIndexOf(0x0a) + 1;
+    const chunkLines: ChunkLines = { tag, src: buf, ascii: chunkAscii, added };
     let start = 0;
-    for (;;) {
+    while (start < runEnd) {
+      if (pend.bytes === 0) {
+        const taken = this.storeRun(chunkLines, start, runEnd);
+        if (taken > start) {
+          start = taken;
+          continue;
+        }
+      }
       const nl = buf.indexOf(0x0a, start);
-      if (nl === -1) break;
       if (pend.bytes > 0) this.finishPending(stream, buf.subarray(start, nl), added);
       else this.storeLine(tag, buf, start, nl, chunkAscii, added);
       start = nl + 1;
@@ -364,6 +390,46 @@ export class LineStore implements BudgetedStore {
     this.storedBytes += n;
     this.stored[tag] = (this.stored[tag] ?? 0) + 1;
     added?.push(src.toString('utf8', start, end));
+    this.evictOver();
+  }
+
+  /**
+   * Stores the lines of `src[start, end)` that the newest segment takes in one go (see
+   * {@link LineSegment.pushLines}): exactly what {@link storeLine} would store for each, in the
+   * same segment. Evicting once after the run leaves the same lines as evicting after each
+   * line, since dropping the oldest only ever helps later lines fit; no run line alone exceeds
+   * `maxBytes`, so eviction never empties the segment mid-run.
+   * @returns the offset after the run (`start` when the next line needs {@link storeLine})
+   */
+  private storeRun(chunk: ChunkLines, start: number, end: number): number {
+    const { tag, src, ascii, added } = chunk;
+    const seg = this.segments.at(-1);
+    if (!seg) return start;
+    const linesBefore = seg.count;
+    const bytesBefore = seg.byteLength;
+    const maxLine = Math.min(this.limits.maxLineBytes, this.limits.maxBytes);
+    const taken = seg.pushLines(src, start, end, tag, ascii, maxLine);
+    const count = seg.count - linesBefore;
+    if (count === 0) return start;
+    const { onLine, onLines } = this.options;
+    if (onLines) onLines(tag, src, start, taken, count);
+    else if (onLine) {
+      for (let a = start, i = linesBefore; i < seg.count; i++) {
+        const b = a + seg.lineBytes(i);
+        onLine(tag, src, a, b);
+        a = b + 1;
+      }
+    }
+    if (added) for (let i = linesBefore; i < seg.count; i++) added.push(seg.line(i));
+    this.nextSeq += count;
+    this.storedBytes += seg.byteLength - bytesBefore;
+    this.stored[tag] = (this.stored[tag] ?? 0) + count;
+    this.evictOver();
+    return taken;
+  }
+
+  /** Drops the oldest lines while more than `maxLines` lines or `maxBytes` bytes are stored. */
+  private evictOver(): void {
     while (
       this.lineCount > 0 &&
       (this.lineCount > this.limits.maxLines || this.storedBytes > this.limits.maxBytes)

@@ -123,27 +123,10 @@ export class LineSegment {
    * Appends `src[start, end)` as one line. The caller checked {@link fits}.
    * @param ascii whether those bytes are all ASCII
    */
-  push(src: Buffer, start: number, end: number, tag: LineTag, ascii: boolean): void {
+  push(src: Uint8Array, start: number, end: number, tag: LineTag, ascii: boolean): void {
     const n = end - start;
-    if (this.used + n > this.bytes.byteLength) {
-      let size = Math.max(FIRST_BYTES, this.bytes.byteLength * 2);
-      while (size < this.used + n) size *= 2;
-      const next = sharedBytes(Math.min(size, Math.max(this.maxBytes, this.used + n)));
-      this.bytes.copy(next, 0, 0, this.used);
-      this.bytes = next;
-    }
-    if (this.lines === this.ends.length) {
-      const size = Math.min(
-        Math.max(FIRST_LINES, this.ends.length * 2),
-        Math.max(this.maxLines, this.lines + 1),
-      );
-      const ends = sharedU32(size);
-      ends.set(this.ends);
-      const tags = sharedU8(size);
-      tags.set(this.tags);
-      this.ends = ends;
-      this.tags = tags;
-    }
+    if (this.used + n > this.bytes.byteLength) this.growBytes(this.used + n);
+    if (this.lines === this.ends.length) this.growLines();
     const at = this.used;
     copyBytes(src, start, end, this.bytes, at);
     const used = at + n;
@@ -155,6 +138,88 @@ export class LineSegment {
     this.lines = line + 1;
     this.stderrTotal += tag;
     if (!ascii) this.allAscii = false;
+  }
+
+  /**
+   * Appends the lines of `src[start, end)` that each end in `\n` and need no other care: no
+   * `\r` before the newline, at most `maxLineBytes` bytes, and room here as {@link fits} counts
+   * it. Stops at the first line that is not such a line (or does not fit, or has no newline
+   * before `end`), which the caller stores through {@link push}. One loop over the bytes
+   * instead of a call per line: a flooding agent's short lines cost a few ns each.
+   * @param ascii whether `src[start, end)` is all ASCII
+   * @returns the offset in `src` after the last newline taken (`start` when none was)
+   */
+  pushLines(
+    src: Uint8Array,
+    start: number,
+    end: number,
+    tag: LineTag,
+    ascii: boolean,
+    maxLineBytes: number,
+  ): number {
+    if (this.lines >= this.maxLines || this.used >= this.maxBytes) return start;
+    // Bytes stored ≤ bytes scanned, so scanning at most `room` keeps within maxBytes (as fits
+    // does) and within the capacity reserved here.
+    const room = Math.min(end - start, this.maxBytes - this.used);
+    if (this.used + room > this.bytes.byteLength) this.growBytes(this.used + room);
+    if (this.lines === this.ends.length) this.growLines();
+    const bytes = this.bytes;
+    const ends = this.ends;
+    const tags = this.tags;
+    const lastLine = Math.min(this.maxLines, ends.length);
+    const stop = start + room;
+    const first = this.lines;
+    let line = first;
+    let stderr = this.stderrTotal;
+    let p = this.used;
+    let lineStart = p;
+    let taken = start;
+    for (let i = start; i < stop;) {
+      const b = src[i++] as number;
+      if (b !== 0x0a) {
+        bytes[p++] = b;
+        continue;
+      }
+      const n = p - lineStart;
+      if (n > maxLineBytes || (n > 0 && bytes[p - 1] === 0x0d)) break;
+      if (line % CHECKPOINT_LINES === 0) this.stderrAt[line / CHECKPOINT_LINES] = stderr;
+      ends[line] = p;
+      tags[line] = tag;
+      stderr += tag;
+      line++;
+      lineStart = p;
+      taken = i;
+      if (line === lastLine) break;
+    }
+    // Bytes copied past the last newline taken lie beyond `used`: no line (or view) covers them.
+    this.used = lineStart;
+    this.lines = line;
+    this.stderrTotal = stderr;
+    if (!ascii && line > first) this.allAscii = false;
+    return taken;
+  }
+
+  /** Moves the bytes to a buffer of at least `size` (doubling, up to the segment's limit). */
+  private growBytes(size: number): void {
+    let next = Math.max(FIRST_BYTES, this.bytes.byteLength * 2);
+    while (next < size) next *= 2;
+    const bytes = sharedBytes(Math.min(next, Math.max(this.maxBytes, size)));
+    this.bytes.copy(bytes, 0, 0, this.used);
+    this.bytes = bytes;
+  }
+
+  /** Doubles the line index (up to the segment's limit; one more line at least). */
+  private growLines(): void {
+    const size = Math.min(
+      Math.max(FIRST_LINES, this.ends.length * 2),
+      Math.max(this.maxLines, this.lines + 1),
+    );
+    const ends = sharedU32(size);
+    ends.set(this.ends);
+    const tags = sharedU8(size);
+    tags.set(this.tags);
+    this.ends = ends;
+    this.tags = tags;
   }
 
   /** Bytes of line `i`. */

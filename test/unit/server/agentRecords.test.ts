@@ -181,4 +181,44 @@ describe('AgentRecords: agents and their output in the state dir', () => {
     first.records.close();
     expect(open().records.restored).toEqual([]);
   });
+
+  it('writes a run of lines as it writes them one by one, files and buffers split alike', () => {
+    // 1 MiB budget: 64 KiB files and buffers, which the runs (one of ~110 KB) cross.
+    const first = open(MiB);
+    const runs = newAgent(first.records, 'runs');
+    const single = newAgent(first.records, 'single');
+    const expected: string[] = [];
+    for (let r = 0; r < 12; r++) {
+      const tag = r % 4 === 3 ? 1 : 0;
+      const texts = Array.from({ length: r === 5 ? 8000 : 1 + ((r * 997) % 2500) }, (_v, i) =>
+        i % 7 === 0 ? '' : `r${r} ✓ ${i}`,
+      );
+      const run = Buffer.from(texts.map((t) => `${t}\n`).join(''));
+      // The run sits inside a larger buffer, as lines do in an output chunk.
+      const chunk = Buffer.concat([Buffer.from('before'), run, Buffer.from('after')]);
+      runs.journal.lines(tag, chunk, 6, 6 + run.length, texts.length);
+      for (const t of texts) write(single.journal, tag, t);
+      expected.push(...texts);
+    }
+    for (const a of [runs, single]) {
+      a.journal.facts(facts(a.id, 'completed', { endedAtMs: 2, exitCode: 0, endReason: 'completed' }));
+    }
+    first.records.close();
+    const filesOf = (id: string) => {
+      const agentDir = join(dir.path, AGENTS_DIR, id);
+      return readdirSync(agentDir)
+        .filter((f) => f.startsWith('out-'))
+        .map((f) => readFileSync(join(agentDir, f)));
+    };
+    const runFiles = filesOf(runs.id);
+    expect(runFiles.length).toBeGreaterThan(1);
+    expect(runFiles).toEqual(filesOf(single.id));
+
+    const second = open(MiB);
+    const store = replay(second.records, 0);
+    expect(store.read('both', 0, 200_000).lines).toEqual(expected);
+    expect(store.read('stderr', 0, 200_000).totalLines).toBe(
+      replay(second.records, 1).read('stderr', 0, 0).totalLines,
+    );
+  });
 });
