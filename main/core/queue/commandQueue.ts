@@ -631,6 +631,15 @@ export class CommandQueue {
     });
   }
 
+  /**
+   * The commands of `serverId` now `sending`, in issue order, from memory: no database read, so
+   * a hundred dispatchers coming online at once do not each scan the table.
+   */
+  sending(serverId: string): QueuedCommand[] {
+    this.assertOpen('list commands');
+    return this.index.sending(serverId);
+  }
+
   /** Queued + sending commands of `serverId` (what counts toward `maxPending`). */
   pendingCount(serverId: string): number {
     return this.index.count(serverId);

@@ -167,7 +167,7 @@ export class Dispatcher {
     if (!this.wasOnline) {
       // Back online (or first contact since start): commands sent before and never answered.
       this.wasOnline = true;
-      const orphans = this.queue.list(this.serverId, ['sending']).filter((c) => !this.inFlight.has(c.id));
+      const orphans = this.queue.sending(this.serverId).filter((c) => !this.inFlight.has(c.id));
       if (orphans.length > 0) {
         for (const c of this.queue.recoverAfterRestart(this.serverId, { dedupe })) {
           if (c.state === 'timed_out') this.emit({ command: c, reply: null });

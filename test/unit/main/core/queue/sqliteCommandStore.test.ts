@@ -289,3 +289,36 @@ async function sendThenRestart(count: number, sent: number): Promise<string[]> {
   q.close();
   return ids;
 }
+
+describe('listing by state', () => {
+  it('finds one server’s timed-out commands among many others, through the partial index', async () => {
+    const q = openQueue(temp.path);
+    let timedOut: string[];
+    try {
+      const [a1, b1, a2] = await enqueueOn(q, 'a', 'b', 'a');
+      await enqueueOn(q, 'a', 'b');
+      for (const c of [a1, b1, a2]) q.markTimedOut(send(q, c.id).id);
+      q.settle(a2.id, ok);
+      timedOut = [a1.id];
+      expect(q.list('a', ['timed_out']).map((c) => c.id)).toEqual(timedOut);
+      expect(q.list(undefined, ['timed_out']).map((c) => c.id)).toEqual([a1.id, b1.id]);
+      expect(q.list('a', ['timed_out', 'succeeded']).map((c) => c.id)).toEqual([a1.id, a2.id]);
+      // A value that is no state matches nothing, as it did when it was a bound parameter.
+      expect(q.list('a', ['nonsense' as 'queued'])).toEqual([]);
+      expect(q.list('a', ['nonsense' as 'queued', 'timed_out']).map((c) => c.id)).toEqual(timedOut);
+    } finally {
+      q.close();
+    }
+    const db = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      const plan = db.all(
+        "EXPLAIN QUERY PLAN SELECT * FROM commands WHERE server_id = ? AND state = 'timed_out' ORDER BY seq LIMIT 10",
+        ['a'],
+      );
+      expect(JSON.stringify(plan)).toContain('INDEX commands_timed_out');
+    } finally {
+      db.close();
+    }
+  });
+});
