@@ -42,6 +42,7 @@ import type { QuarantinedCommand, QueueHealth } from '../../../shared/domain/qua
 import { endPatch, keepPatch, sendingPatch, settlePatch } from './commandPatches';
 import type { CommandPatch, CommandStore, HistoryCursor, StoreRepairs } from './commandStore';
 import { ExpiryTimer } from './expiryTimer';
+import { SettleBatcher, type SettleStep, type SettleStepResult } from './settleBatcher';
 import { GroupCommit } from './groupCommit';
 import { PendingIndex } from './pendingIndex';
 import {
@@ -134,6 +135,11 @@ export class CommandQueue {
   private readonly log: WriteBehindLog;
   private readonly expiry: ExpiryTimer;
   private readonly group: GroupCommit;
+  /**
+   * Where dispatchers put the replies they receive: settled for all of them in one transaction
+   * per turn of the event loop (`settleAndSendMany`).
+   */
+  readonly settles = new SettleBatcher((steps) => this.settleAndSendMany(steps));
   /**
    * The recorded dedupe epoch by server, read from the store once: the dispatcher asks on every
    * pump, and this queue is the store's only writer.
@@ -333,33 +339,65 @@ export class CommandQueue {
     items: readonly SettleItem[],
     window: number,
     options: { readonly durable?: boolean } = {},
-  ): { settled: QueuedCommand[]; sending: QueuedCommand[] } {
+  ): SettleStepResult {
+    const [result] = this.settleAndSendMany([{ serverId, items, window, durable: options.durable ?? true }]);
+    return result ?? { settled: [], sending: [] };
+  }
+
+  /**
+   * `settleAndSendNext` for several dispatchers' steps in ONE transaction (what `settles`
+   * flushes once per turn): fsync'd when any step is durable. Announces every settle before any
+   * sending mark. A server named by an earlier step sends nothing in a later one (its dispatcher
+   * refills on its next pump).
+   * @returns one result per step, in order
+   * @throws RangeError when a window is not a non-negative integer (nothing is written)
+   */
+  settleAndSendMany(steps: readonly SettleStep[]): SettleStepResult[] {
     this.assertOpen('settle and send commands');
-    if (!Number.isSafeInteger(window) || window < 0) {
-      throw new RangeError(`window must be a non-negative integer, got ${String(window)}`);
+    for (const { window } of steps) {
+      if (!Number.isSafeInteger(window) || window < 0) {
+        throw new RangeError(`window must be a non-negative integer, got ${String(window)}`);
+      }
     }
-    const settle = this.prepareSettle(items);
-    // Settled commands still count as sending in their lane until this step commits.
-    const freed = settle.commands.filter((c) => c.state === 'sending' && c.serverId === serverId).length;
-    const send = window > 0 ? this.prepareSend(serverId, window + freed) : { commands: [], patches: [] };
-    if (settle.commands.length + send.commands.length === 0) return { settled: [], sending: [] };
+    const seen = new Set<string>();
+    const servers = new Set<string>();
+    const prepared = steps.map((step) => {
+      const settle = this.prepareSettle(step.items, seen);
+      // Settled commands still count as sending in their lane until this step commits.
+      const freed = settle.commands.filter(
+        (c) => c.state === 'sending' && c.serverId === step.serverId,
+      ).length;
+      const send =
+        step.window > 0 && !servers.has(step.serverId)
+          ? this.prepareSend(step.serverId, step.window + freed)
+          : { commands: [], patches: [] };
+      servers.add(step.serverId);
+      return { settle, send };
+    });
+    const commands = [
+      ...prepared.flatMap((p) => p.settle.commands),
+      ...prepared.flatMap((p) => p.send.commands),
+    ];
+    if (commands.length === 0) return steps.map(() => ({ settled: [], sending: [] }));
     const updated = this.applyMany(
-      [...settle.commands, ...send.commands],
-      [...settle.patches, ...send.patches],
-      options.durable ?? true,
+      commands,
+      [...prepared.flatMap((p) => p.settle.patches), ...prepared.flatMap((p) => p.send.patches)],
+      steps.some((step) => step.durable),
     );
-    return {
-      settled: updated.slice(0, settle.commands.length),
-      sending: updated.slice(settle.commands.length),
-    };
+    let settledAt = 0;
+    let sendingAt = prepared.reduce((n, p) => n + p.settle.commands.length, 0);
+    return prepared.map(({ settle, send }) => {
+      const settled = updated.slice(settledAt, (settledAt += settle.commands.length));
+      const sending = updated.slice(sendingAt, (sendingAt += send.commands.length));
+      return { settled, sending };
+    });
   }
 
   /** The settle patches of the items whose command can still be settled (nothing written yet). */
-  private prepareSettle(items: readonly SettleItem[]): PreparedChanges {
+  private prepareSettle(items: readonly SettleItem[], seen = new Set<string>()): PreparedChanges {
     const now = this.now();
     const commands: QueuedCommand[] = [];
     const patches: CommandPatch[] = [];
-    const seen = new Set<string>();
     for (const { id, outcome } of items) {
       if (seen.has(id)) continue;
       const command = this.index.get(id) ?? this.store.get(id);
@@ -601,6 +639,15 @@ export class CommandQueue {
       before: options.before,
       limit: checkLimit(options.limit ?? 100),
     });
+  }
+
+  /**
+   * The commands of `serverId` now `sending`, in issue order, from memory: no database read, so
+   * a hundred dispatchers coming online at once do not each scan the table.
+   */
+  sending(serverId: string): QueuedCommand[] {
+    this.assertOpen('list commands');
+    return this.index.sending(serverId);
   }
 
   /** Queued + sending commands of `serverId` (what counts toward `maxPending`). */

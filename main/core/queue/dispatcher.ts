@@ -5,6 +5,7 @@ import type { ConnectionSnapshot, RequestOptions } from '../transport/connection
 import { RequestError } from '../transport/requestError';
 import type { CommandQueue } from './commandQueue';
 import { sendTranslated } from './legacyTranslation';
+import type { SettleParticipant, SettleStep, SettleStepResult } from './settleBatcher';
 import { DEFAULT_REPLY_TIMEOUT_MS } from '../../../shared/domain/replyTimeout';
 
 /** What the dispatcher needs of a connection; `Connection` provides it. */
@@ -64,7 +65,8 @@ export class Dispatcher {
   private readonly inFlight = new Set<string>();
   private wasOnline = false;
   private readonly replies: { id: string; reply: ReplyMessage }[] = [];
-  private flushScheduled = false;
+  /** Replies taken into a settle step not yet committed, by command id. */
+  private settling = new Map<string, ReplyMessage>();
   private pumping = false;
   private again = false;
   private disposed = false;
@@ -165,7 +167,7 @@ export class Dispatcher {
     if (!this.wasOnline) {
       // Back online (or first contact since start): commands sent before and never answered.
       this.wasOnline = true;
-      const orphans = this.queue.list(this.serverId, ['sending']).filter((c) => !this.inFlight.has(c.id));
+      const orphans = this.queue.sending(this.serverId).filter((c) => !this.inFlight.has(c.id));
       if (orphans.length > 0) {
         for (const c of this.queue.recoverAfterRestart(this.serverId, { dedupe })) {
           if (c.state === 'timed_out') this.emit({ command: c, reply: null });
@@ -218,26 +220,32 @@ export class Dispatcher {
   /**
    * Replies that arrive in the same turn of the event loop are settled together (group
    * commit), in the same transaction that marks the commands taking their slots as sending:
-   * one commit per turn instead of two per command. A settle is committed before its result
-   * is announced. Against a dedupe server the freed slot is refilled at once (its mark is
-   * written behind); otherwise the command keeps its slot until its settle is on disk.
+   * one commit per turn instead of two per command, shared with every other dispatcher of the
+   * queue (`CommandQueue.settles`). A settle is committed before its result is announced.
+   * Against a dedupe server the freed slot is refilled at once (its mark is written behind);
+   * otherwise the command keeps its slot until its settle is on disk.
    */
   private settleSoon(id: string, reply: ReplyMessage, snap: ConnectionSnapshot): void {
     this.replies.push({ id, reply });
     if (snap.info?.capabilities.has('dedupe') === true) this.pump();
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.disposed) return;
-      try {
-        this.flushReplies(true);
-      } catch (error) {
-        this.onError(error);
-      }
-      this.pump();
-    });
+    this.queue.settles.schedule(this.participant);
   }
+
+  /** This dispatcher's part in the queue's shared settle transaction. */
+  private readonly participant: SettleParticipant = {
+    take: () => (this.disposed ? null : this.takeStep(true)),
+    done: (result) => {
+      this.finishStep(result);
+      this.pump();
+    },
+    failed: (error) => {
+      // Nothing of the step was written: its commands stay `sending`, recovered at the next
+      // reconnect or start.
+      this.settling.clear();
+      this.onError(error);
+      this.pump();
+    },
+  };
 
   /**
    * Settles the replies received so far and, when `refill` and the server is online, sends
@@ -246,22 +254,36 @@ export class Dispatcher {
    * same request_id, answered from the server's cache (the queue syncs within its `syncLagMs`).
    */
   private flushReplies(refill: boolean): void {
+    const step = this.takeStep(refill);
+    if (step === null) return;
+    this.finishStep(this.queue.settleAndSendNext(step.serverId, step.items, step.window, step));
+  }
+
+  /** The replies received so far as one step (null when none); they are no longer in flight. */
+  private takeStep(refill: boolean): SettleStep | null {
     const batch = this.replies.splice(0);
-    if (batch.length === 0) return;
-    for (const r of batch) this.inFlight.delete(r.id);
-    const byId = new Map(batch.map((r) => [r.id, r.reply]));
+    if (batch.length === 0) return null;
+    for (const r of batch) {
+      this.inFlight.delete(r.id);
+      this.settling.set(r.id, r.reply);
+    }
     const snap = this.connection.snapshot();
-    const dedupe = snap.info?.capabilities.has('dedupe') ?? false;
     // Refill only once the reconnect recovery in pumpOnce has run for this connection.
     const sendNow = refill && snap.state === 'online' && this.wasOnline;
-    const { settled, sending } = this.queue.settleAndSendNext(
-      this.serverId,
-      batch.map((r) => ({ id: r.id, outcome: outcomeFromReply(r.reply) })),
-      sendNow ? this.window : 0,
-      { durable: !dedupe },
-    );
-    this.launch(sending, snap);
-    for (const command of settled) this.emit({ command, reply: byId.get(command.id) ?? null });
+    return {
+      serverId: this.serverId,
+      items: batch.map((r) => ({ id: r.id, outcome: outcomeFromReply(r.reply) })),
+      window: sendNow ? this.window : 0,
+      durable: !(snap.info?.capabilities.has('dedupe') ?? false),
+    };
+  }
+
+  /** Sends what the committed step marked and announces what it settled, with their replies. */
+  private finishStep(result: SettleStepResult): void {
+    const replies = this.settling;
+    this.settling = new Map();
+    this.launch(result.sending, this.connection.snapshot());
+    for (const command of result.settled) this.emit({ command, reply: replies.get(command.id) ?? null });
   }
 
   private onSendError(command: QueuedCommand, e: unknown): void {

@@ -36,6 +36,10 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE server_epochs (server_id TEXT PRIMARY KEY, dedupe_epoch TEXT NOT NULL);`,
   // Commands that could not be read, kept as found; notices about repairs (quarantineTable.ts).
   QUARANTINE_SCHEMA,
+  // The few timed-out commands of one server, which a dispatcher looks for each time its server
+  // comes back (to resend them): without it each look scanned the whole table, history included.
+  // Partial, so a settle (which never touches `timed_out`) pays nothing for it.
+  `CREATE INDEX commands_timed_out ON commands (server_id, seq) WHERE state = 'timed_out';`,
 ];
 
 /** The schema version this build writes. */

@@ -33,7 +33,7 @@
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Database, SQLiteValue } from 'node-sqlite3-wasm';
-import type { QueuedCommand } from '../../../shared/domain/command';
+import { COMMAND_STATES, type QueuedCommand } from '../../../shared/domain/command';
 import type { QuarantinedCommand, QueueNotice } from '../../../shared/domain/quarantine';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol';
 import { COLUMNS, UnreadableRowError, UNREADABLE_ROWS_SQL, decodeCommandRow } from './commandRow';
@@ -669,9 +669,9 @@ export class SqliteCommandStore implements CommandStore {
       values.push(query.serverId);
     }
     if (query.states !== undefined) {
-      if (query.states.length === 0) return [];
-      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
-      values.push(...query.states);
+      const condition = stateCondition(query.states);
+      if (condition === null) return [];
+      where.push(condition);
     }
     values.push(query.limit);
     const sql = `SELECT ${COLUMNS} FROM commands ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
@@ -763,6 +763,19 @@ export class SqliteCommandStore implements CommandStore {
       },
     );
   }
+}
+
+/**
+ * `state = '<s>'` or `state IN (...)` with the states as literals: SQLite uses a partial index
+ * (`commands_timed_out`, schemaMigrations.ts) only when the query's own text implies the
+ * index's condition, which a bound parameter never does. A value that is no command state
+ * matches no row, as it did when bound; null when none is left.
+ */
+function stateCondition(states: readonly string[]): string | null {
+  const known = COMMAND_STATES.filter((state) => states.includes(state));
+  if (known.length === 0) return null;
+  if (known.length === 1) return `state = '${known[0] as string}'`;
+  return `state IN (${known.map((state) => `'${state}'`).join(', ')})`;
 }
 
 function removeDirIfPresent(path: string): boolean {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import sqlite from 'node-sqlite3-wasm';
@@ -11,6 +11,7 @@ import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
+import { WAL_AUTOCHECKPOINT_PAGES } from '../../../../../main/core/queue/durabilityPragmas';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import {
   breakLogSync,
@@ -289,3 +290,56 @@ async function sendThenRestart(count: number, sent: number): Promise<string[]> {
   q.close();
   return ids;
 }
+
+describe('listing by state', () => {
+  it('finds one server’s timed-out commands among many others, through the partial index', async () => {
+    const q = openQueue(temp.path);
+    let timedOut: string[];
+    try {
+      const [a1, b1, a2] = await enqueueOn(q, 'a', 'b', 'a');
+      await enqueueOn(q, 'a', 'b');
+      for (const c of [a1, b1, a2]) q.markTimedOut(send(q, c.id).id);
+      q.settle(a2.id, ok);
+      timedOut = [a1.id];
+      expect(q.list('a', ['timed_out']).map((c) => c.id)).toEqual(timedOut);
+      expect(q.list(undefined, ['timed_out']).map((c) => c.id)).toEqual([a1.id, b1.id]);
+      expect(q.list('a', ['timed_out', 'succeeded']).map((c) => c.id)).toEqual([a1.id, a2.id]);
+      // A value that is no state matches nothing, as it did when it was a bound parameter.
+      expect(q.list('a', ['nonsense' as 'queued'])).toEqual([]);
+      expect(q.list('a', ['nonsense' as 'queued', 'timed_out']).map((c) => c.id)).toEqual(timedOut);
+    } finally {
+      q.close();
+    }
+    const db = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      const plan = db.all(
+        "EXPLAIN QUERY PLAN SELECT * FROM commands WHERE server_id = ? AND state = 'timed_out' ORDER BY seq LIMIT 10",
+        ['a'],
+      );
+      expect(JSON.stringify(plan)).toContain('INDEX commands_timed_out');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('checkpoints', () => {
+  it('lets the log grow past SQLite’s default 1,000 pages before copying it into the database file', () => {
+    const store = openStore(temp.path);
+    const dbFile = join(temp.path, DATABASE_FILE);
+    try {
+      const before = statSync(dbFile).size;
+      // One commit each, so each writes at least one 4 KiB page to the log.
+      for (let i = 0; i < 1200; i++) store.insert(newCommand('s'), { durable: false });
+      expect(statSync(`${dbFile}-wal`).size).toBeGreaterThan(1000 * 4096);
+      // No checkpoint yet: nothing was copied into (or appended to) the database file.
+      expect(statSync(dbFile).size).toBe(before);
+      expect(statSync(`${dbFile}-wal`).size).toBeLessThan((WAL_AUTOCHECKPOINT_PAGES + 10) * (4096 + 24));
+    } finally {
+      store.close();
+    }
+    // close() checkpoints: everything is in the database file.
+    expect(statSync(dbFile).size).toBeGreaterThan(1200 * 100);
+  });
+});

@@ -107,6 +107,15 @@ describe('write-behind sending marks (dedupe servers)', () => {
     expect(q.list('s1', ['queued'])).toHaveLength(1);
   });
 
+  it('sending() reports held marks from memory, in order, without writing them', async () => {
+    const q = open();
+    const ids = await enqueueMany(q, 3);
+    q.sendNext('s1', 2, 'writeBehind');
+    expect(q.sending('s1').map((c) => c.id)).toEqual(ids.slice(0, 2));
+    expect(q.sending('other')).toEqual([]);
+    expect(store.get(ids[0] as string)?.state).toBe('queued');
+  });
+
   it('held marks are written within syncLagMs, and made durable', async () => {
     const q = open({ syncLagMs: 20 });
     const [id] = await enqueueMany(q, 1);
