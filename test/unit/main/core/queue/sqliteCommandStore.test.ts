@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import sqlite from 'node-sqlite3-wasm';
@@ -11,7 +11,6 @@ import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
-import { WAL_AUTOCHECKPOINT_PAGES } from '../../../../../main/core/queue/durabilityPragmas';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import {
   breakLogSync,
@@ -321,25 +320,5 @@ describe('listing by state', () => {
     } finally {
       db.close();
     }
-  });
-});
-
-describe('checkpoints', () => {
-  it('lets the log grow past SQLite’s default 1,000 pages before copying it into the database file', () => {
-    const store = openStore(temp.path);
-    const dbFile = join(temp.path, DATABASE_FILE);
-    try {
-      const before = statSync(dbFile).size;
-      // One commit each, so each writes at least one 4 KiB page to the log.
-      for (let i = 0; i < 1200; i++) store.insert(newCommand('s'), { durable: false });
-      expect(statSync(`${dbFile}-wal`).size).toBeGreaterThan(1000 * 4096);
-      // No checkpoint yet: nothing was copied into (or appended to) the database file.
-      expect(statSync(dbFile).size).toBe(before);
-      expect(statSync(`${dbFile}-wal`).size).toBeLessThan((WAL_AUTOCHECKPOINT_PAGES + 10) * (4096 + 24));
-    } finally {
-      store.close();
-    }
-    // close() checkpoints: everything is in the database file.
-    expect(statSync(dbFile).size).toBeGreaterThan(1200 * 100);
   });
 });
