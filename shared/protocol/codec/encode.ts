@@ -3,7 +3,7 @@
  * positional arrays `[tag, fields…]`, None as nil, smallest int forms, JSON object and HashMap keys
  * sorted by their UTF-8 bytes. Values are validated on the way.
  */
-import { MAX_MESSAGE_BYTES, type ZmqMessage } from '../types';
+import type { ZmqMessage } from '../types';
 import { uuidBytesCached } from '../uuid';
 import {
   DEF_NONE,
@@ -328,21 +328,25 @@ function writeBytes(w: Writer, x: unknown): void {
     const n = x.length;
     enter(w);
     w.arrayHeader(n);
-    let size = n * 2;
-    if (w.length + size > MAX_MESSAGE_BYTES) {
-      // Near the limit, reserve the exact size: bytes < 0x80 take one byte, others two.
-      size = n;
-      for (let i = 0; i < n; i++) if ((x[i] as number) >= 0x80) size++;
-    }
-    w.ensure(size);
+    // The exact size (a byte < 0x80 is its own positive fixint, any other takes `cc` + byte), so
+    // a slab is not used up by a 2n guess. Log output is mostly ASCII: then the array's body is
+    // the bytes themselves, copied in one call.
+    let high = 0;
+    for (let i = 0; i < n; i++) if ((x[i] as number) >= 0x80) high++;
+    w.ensure(n + high);
     const b = w.buf;
     let p = w.pos;
-    for (let i = 0; i < n; i++) {
-      const v = x[i] as number;
-      if (v < 0x80) b[p++] = v;
-      else {
-        b[p++] = 0xcc;
-        b[p++] = v;
+    if (high === 0) {
+      b.set(x, p);
+      p += n;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[i] as number;
+        if (v < 0x80) b[p++] = v;
+        else {
+          b[p++] = 0xcc;
+          b[p++] = v;
+        }
       }
     }
     w.pos = p;

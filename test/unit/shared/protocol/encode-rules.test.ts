@@ -594,6 +594,21 @@ describe('10 MiB limit on encode', () => {
     expect(Buffer.compare(decoded, data)).toBe(0); // (toStrictEqual is far too slow on 6 MiB)
   });
 
+  it('writes all-ASCII byte data as the bytes themselves, exactly sized, in a full slab', () => {
+    // 64 KiB of log text (the size of a published chunk): its array body is the bytes.
+    const data = new Uint8Array(64 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = i % 10 === 9 ? 0x0a : 0x61 + (i % 26);
+    const messages = Array.from({ length: 6 }, () => encodeMessage(logStream(data)));
+    const empty = encodeMessage(logStream(new Uint8Array(0))).length;
+    for (const bytes of messages) {
+      // fixarray(0) becomes an array32 header (+4); then one byte per byte.
+      expect(bytes.length).toBe(empty + 4 + data.length);
+      expect(Buffer.compare((decodeMessage(bytes) as { data: Uint8Array }).data, data)).toBe(0);
+    }
+    // Each message keeps its own bytes while later ones fill the slab after it.
+    expect(Buffer.compare(messages[0] as Uint8Array, messages[5] as Uint8Array)).toBe(0);
+  });
+
   it('keeps working after a refused message', () => {
     refuses(lineMsg(11 * 1024 * 1024), undefined, 'too_large');
     expect(hex({ type: 'health_check_request', request_id: 'r' })).toBe(
