@@ -156,7 +156,11 @@ function mainThreadTasks(events: readonly TraceEvent[], tracedMs: number, detail
   // measured is the one that worked.
   const busyUs = (list: readonly TraceEvent[]): number => list.reduce((sum, e) => sum + durationOf(e), 0);
   let main: TraceEvent[] = [];
-  for (const list of byThread.values()) if (busyUs(list) > busyUs(main)) main = list;
+  let mainBusyUs = 0;
+  for (const list of byThread.values()) {
+    const busy = busyUs(list);
+    if (busy > mainBusyUs) [main, mainBusyUs] = [list, busy];
+  }
   const first = main.reduce((m, e) => Math.min(m, e.ts), Number.POSITIVE_INFINITY);
   const longestFirst = [...main].sort((a, b) => durationOf(b) - durationOf(a));
   const top = longestFirst
@@ -166,7 +170,7 @@ function mainThreadTasks(events: readonly TraceEvent[], tracedMs: number, detail
     tasks: main.length,
     longestMs: top[0]?.durationMs ?? 0,
     top,
-    busy: tracedMs > 0 ? busyUs(main) / 1000 / tracedMs : 0,
+    busy: tracedMs > 0 ? mainBusyUs / 1000 / tracedMs : 0,
     cpuMs: main.reduce((sum, e) => sum + (e.tdur ?? 0), 0) / 1000,
     longestCpuMs: main.reduce((m, e) => Math.max(m, e.tdur ?? 0), 0) / 1000,
     breakdown: detail ? longestFirst.slice(0, 8).map((t) => breakdownOf(t, events, first)) : [],
