@@ -218,17 +218,20 @@ export class Dispatcher {
   }
 
   /**
-   * Replies that arrive in the same turn of the event loop are settled together (group
-   * commit), in the same transaction that marks the commands taking their slots as sending:
-   * one commit per turn instead of two per command, shared with every other dispatcher of the
-   * queue (`CommandQueue.settles`). A settle is committed before its result is announced.
+   * Replies are settled together (group commit), in the same transaction that marks the
+   * commands taking their slots as sending, shared with every other dispatcher of the queue
+   * (`CommandQueue.settles`): those of one turn, or against a dedupe server those of up to
+   * `SETTLE_GAP_MS` during a drain. A settle is committed before its result is announced.
    * Against a dedupe server the freed slot is refilled at once (its mark is written behind);
    * otherwise the command keeps its slot until its settle is on disk.
    */
   private settleSoon(id: string, reply: ReplyMessage, snap: ConnectionSnapshot): void {
     this.replies.push({ id, reply });
-    if (snap.info?.capabilities.has('dedupe') === true) this.pump();
-    this.queue.settles.schedule(this.participant);
+    const dedupe = snap.info?.capabilities.has('dedupe') === true;
+    if (dedupe) this.pump();
+    // Only a dedupe server's settle may wait for the next spaced flush: its slot is already
+    // refilled. Any other command keeps its slot until its settle is on disk.
+    this.queue.settles.schedule(this.participant, dedupe);
   }
 
   /** This dispatcher's part in the queue's shared settle transaction. */

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { CommandChange } from '../../../../../shared/domain/command';
 import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import type { SqliteCommandStore } from '../../../../../main/core/queue/sqliteCommandStore';
-import type { SettleParticipant, SettleStep } from '../../../../../main/core/queue/settleBatcher';
+import {
+  SettleBatcher,
+  type SettleParticipant,
+  type SettleStep,
+} from '../../../../../main/core/queue/settleBatcher';
 import { controlCommand, ok, openStore, useQueueDir } from './queueTestKit';
 
 const open = useQueueDir('descartes-settles-');
@@ -169,5 +173,67 @@ describe('SettleBatcher', () => {
       true,
       true,
     ]);
+  });
+
+  describe('spacing of flushes that may wait (dedupe servers)', () => {
+    const GAP = 60;
+    const step = (serverId: string, durable: boolean): SettleStep => ({
+      serverId,
+      items: [],
+      window: 1,
+      durable,
+    });
+    /** A batcher whose commit records when it ran and which servers' steps it wrote. */
+    function recorded(): { batcher: SettleBatcher; commits: { at: number; servers: string[] }[] } {
+      const commits: { at: number; servers: string[] }[] = [];
+      const batcher = new SettleBatcher((steps) => {
+        commits.push({ at: performance.now(), servers: steps.map((s) => s.serverId) });
+        return steps.map(() => ({ settled: [], sending: [] }));
+      }, GAP);
+      return { batcher, commits };
+    }
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('flushes a lone step that may wait in the next turn, then holds the next ones until the gap has passed, all in one commit', async () => {
+      const { batcher, commits } = recorded();
+      batcher.schedule(participant(step('a', false)), true);
+      await turn();
+      expect(commits.map((c) => c.servers)).toEqual([['a']]);
+      const first = commits[0]?.at ?? 0;
+      batcher.schedule(participant(step('b', false)), true);
+      await turn();
+      batcher.schedule(participant(step('c', false)), true);
+      await turn();
+      expect(commits).toHaveLength(1);
+      while (commits.length < 2) await sleep(5);
+      expect(commits[1]?.servers).toEqual(['b', 'c']);
+      // Timers may fire a millisecond early by their own rounding, never a gap early.
+      expect((commits[1]?.at ?? 0) - first).toBeGreaterThanOrEqual(GAP - 2);
+    });
+
+    it('flushes in the next turn, with the steps held back, as soon as a step that may not wait arrives', async () => {
+      const { batcher, commits } = recorded();
+      batcher.schedule(participant(step('a', false)), true);
+      await turn();
+      batcher.schedule(participant(step('b', false)), true);
+      await turn();
+      expect(commits).toHaveLength(1);
+      batcher.schedule(participant(step('rust', true)), false);
+      await turn();
+      expect(commits.map((c) => c.servers)).toEqual([['a'], ['b', 'rust']]);
+      // The timer of the held step was cleared: no empty or duplicate commit follows.
+      await sleep(GAP + 20);
+      expect(commits).toHaveLength(2);
+    });
+
+    it('never spaces steps that may not wait, however close together', async () => {
+      const { batcher, commits } = recorded();
+      for (const id of ['x', 'y', 'z']) {
+        batcher.schedule(participant(step(id, true)));
+        await turn();
+      }
+      expect(commits.map((c) => c.servers)).toEqual([['x'], ['y'], ['z']]);
+    });
   });
 });
