@@ -6,6 +6,9 @@ import type { Database, SQLiteValue } from 'node-sqlite3-wasm';
 import type { Row } from './commandRow';
 import { errorText, QueueError, StoreFailureError } from './queueErrors';
 
+/** Page size, bytes, of a database this build creates. */
+export const PAGE_SIZE = 2048;
+
 /**
  * Sets and reads back each durability pragma; returns the journal mode in effect (`wal`, or
  * `delete` when the engine refuses WAL).
@@ -22,6 +25,10 @@ export function configureDurability(db: Database, databasePath: string): string 
     );
   };
   try {
+    // A new file only (an existing database keeps its size): an enqueue's commit writes three
+    // pages (row, id index, pending index), and three 2 KiB WAL frames made a lone enqueue's
+    // commit + fdatasync 1.2x one bare record's here, where 4 KiB frames made it 1.5x.
+    db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
     // Must come before the first read, or SQLite would look for shared memory the VFS lacks.
     pragma('PRAGMA locking_mode = EXCLUSIVE');
     let journal = pragma('PRAGMA journal_mode = WAL');

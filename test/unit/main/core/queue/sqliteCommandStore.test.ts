@@ -11,6 +11,7 @@ import { CommandQueue } from '../../../../../main/core/queue/commandQueue';
 import { QueueLockedError, StoreFailureError } from '../../../../../main/core/queue/queueErrors';
 import { DATABASE_FILE } from '../../../../../main/core/queue/sqliteCommandStore';
 import { SCHEMA_VERSION } from '../../../../../main/core/queue/schemaMigrations';
+import { PAGE_SIZE } from '../../../../../main/core/queue/durabilityPragmas';
 import { OWNER_LOCK_FILE } from '../../../../../main/core/queue/ownerLock';
 import {
   breakLogSync,
@@ -80,6 +81,29 @@ describe('opening', () => {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       expect(db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
       expect(db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
+      expect(db.get('PRAGMA page_size')).toEqual({ page_size: PAGE_SIZE });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the page size of a database made with another one, and its commands', async () => {
+    const made = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    made.exec('PRAGMA page_size = 4096');
+    made.exec('PRAGMA locking_mode = EXCLUSIVE');
+    made.exec('PRAGMA journal_mode = WAL');
+    made.exec('CREATE TABLE made_before (x)');
+    made.close();
+    const queue = openQueue(temp.path);
+    const id = (await queue.enqueue('s', controlCommand())).id;
+    queue.close();
+    const again = openQueue(temp.path);
+    expect(again.get(id)?.state).toBe('queued');
+    again.close();
+    const db = new sqlite.Database(join(temp.path, DATABASE_FILE));
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      expect(db.get('PRAGMA page_size')).toEqual({ page_size: 4096 });
     } finally {
       db.close();
     }
