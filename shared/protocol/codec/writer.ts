@@ -20,6 +20,10 @@ const MIN_ROOM = 1024;
  * (output pages) is not moved to a bigger slab every time.
  */
 const MAX_SLAB_SIZE = 256 * 1024;
+/** A single write at least this big moves its message to a buffer of the message's size (see `grow`). */
+const BIG_WRITE = 8 * 1024;
+/** Room left in that buffer for the fields after the big one (a log event's timestamp and sequence). */
+const BIG_WRITE_TAIL = 64;
 /** A slab grown past this for a big message is not used for the messages after it. */
 const KEEP_SIZE = 1024 * 1024;
 
@@ -44,8 +48,12 @@ const LONG_STRING = 64;
 export class Writer {
   buf: Uint8Array;
   view: DataView;
-  /** Where the message being written starts in `buf`. */
+  /** Where the message being written starts in `buf` (its prefix first, when it has one). */
   start = 0;
+  /** Bytes of the current message's prefix (see {@link prefix}): not counted against the size limit. */
+  private prefixLength = 0;
+  /** The slab a big write left, and where its free space starts: used again after that message. */
+  private aside: { buf: Uint8Array; view: DataView; pos: number } | null = null;
   /** Size of the next fresh slab (see MAX_SLAB_SIZE). */
   private slabSize = SLAB_SIZE;
   pos = 0;
@@ -64,8 +72,19 @@ export class Writer {
   reset(): void {
     if (this.buf.length - this.pos < MIN_ROOM) this.newSlab();
     this.start = this.pos;
+    this.prefixLength = 0;
     this.messageType = null;
     this.nsegs = 0;
+  }
+
+  /**
+   * Writes bytes that go before the message in the same buffer (the topic of a PUB frame), right
+   * after `reset`, so the caller needs no second buffer and copy. They are not msgpack and do not
+   * count against the message size limit.
+   */
+  prefix(bytes: Uint8Array): void {
+    this.raw(bytes);
+    this.prefixLength += bytes.length;
   }
 
   /**
@@ -75,14 +94,25 @@ export class Writer {
   finish(): Uint8Array {
     const out = this.buf.subarray(this.start, this.pos);
     this.start = this.pos;
-    if (this.buf.length > KEEP_SIZE) this.newSlab();
+    if (!this.takeBack() && this.buf.length > KEEP_SIZE) this.newSlab();
     return out;
   }
 
   /** Forgets a message that failed half-written; its bytes are written over by the next one. */
   release(): void {
     this.pos = this.start;
-    if (this.buf.length > KEEP_SIZE) this.newSlab();
+    if (!this.takeBack() && this.buf.length > KEEP_SIZE) this.newSlab();
+  }
+
+  /** Goes back to the slab set aside by a big write (see `grow`), if one was; returns whether. */
+  private takeBack(): boolean {
+    const aside = this.aside;
+    if (aside === null) return false;
+    this.aside = null;
+    this.buf = aside.buf;
+    this.view = aside.view;
+    this.start = this.pos = aside.pos;
+    return true;
   }
 
   private newSlab(): void {
@@ -91,9 +121,9 @@ export class Writer {
     this.start = this.pos = 0;
   }
 
-  /** Bytes of the message written so far. */
+  /** Bytes of the message written so far, its prefix not counted. */
   get length(): number {
-    return this.pos - this.start;
+    return this.pos - this.start - this.prefixLength;
   }
 
   fail(reason: string): never {
@@ -118,9 +148,22 @@ export class Writer {
   private grow(n: number): void {
     const used = this.pos - this.start;
     const needed = used + n;
-    if (needed > MAX_MESSAGE_BYTES) this.tooLarge(needed);
-    const size = Math.min(Math.max(used * 2, needed, this.slabSize), MAX_MESSAGE_BYTES);
-    this.slabSize = Math.min(Math.max(this.slabSize, 2 * needed), MAX_SLAB_SIZE);
+    if (needed - this.prefixLength > MAX_MESSAGE_BYTES) this.tooLarge(needed - this.prefixLength);
+    const limit = MAX_MESSAGE_BYTES + this.prefixLength;
+    let size: number;
+    if (n >= BIG_WRITE) {
+      // One big write (a log chunk's bytes): its message gets a buffer of its own size, and the
+      // slab it leaves is set aside for the next message. Moving to a doubled slab instead left
+      // half of every slab unused (the next chunk did not fit either) and a small message after
+      // it on a fresh one; from 128 KiB on the allocator maps fresh pages each time, and filling
+      // a fresh page costs a fault.
+      if (this.aside === null) this.aside = { buf: this.buf, view: this.view, pos: this.start };
+      size = Math.min(needed + BIG_WRITE_TAIL, limit);
+    } else {
+      // Small writes double it, so a message built field by field is copied O(log n) times.
+      size = Math.min(Math.max(used * 2, needed, this.slabSize), limit);
+      this.slabSize = Math.min(Math.max(this.slabSize, 2 * needed), MAX_SLAB_SIZE);
+    }
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
@@ -315,7 +358,7 @@ export class Writer {
     const n = s.length;
     const worst = 5 + n * 3;
     if (this.pos + worst > this.buf.length) {
-      if (this.pos - this.start + worst > MAX_MESSAGE_BYTES) {
+      if (this.length + worst > MAX_MESSAGE_BYTES) {
         this.strExact(s);
         return;
       }

@@ -609,6 +609,18 @@ describe('10 MiB limit on encode', () => {
     expect(Buffer.compare(messages[0] as Uint8Array, messages[5] as Uint8Array)).toBe(0);
   });
 
+  it('counts a prefix outside the limit: a message of exactly MAX_MESSAGE_BYTES still encodes after one', () => {
+    const base = encodeMessage(lineMsg(70000) as ZmqMessage).length;
+    const exact = 70000 + (MAX_MESSAGE_BYTES - base);
+    const topic = Buffer.from(`${A}\0`, 'latin1');
+    const framed = encodeMessage(lineMsg(exact) as ZmqMessage, topic);
+    expect(framed.length).toBe(topic.length + MAX_MESSAGE_BYTES);
+    expect(Buffer.compare(framed.subarray(0, topic.length), topic)).toBe(0);
+    expect(() => encodeMessage(lineMsg(exact + 1) as ZmqMessage, topic)).toThrow(
+      /exceed the 10485760-byte limit/,
+    );
+  });
+
   it('keeps working after a refused message', () => {
     refuses(lineMsg(11 * 1024 * 1024), undefined, 'too_large');
     expect(hex({ type: 'health_check_request', request_id: 'r' })).toBe(
@@ -663,5 +675,77 @@ describe('the encoder output', () => {
     expect(toHex(encodeMessage(decodeMessage(mp(msg))))).toBe(
       `92${strHex('health_check_request')}${strHex('r')}`,
     );
+  });
+});
+
+describe('a prefix before the message (a PUB frame: topic, NUL, msgpack)', () => {
+  it('is written before exactly the bytes the message encodes to alone', () => {
+    const topic = Buffer.from(`status.${A}\0`, 'latin1');
+    const messages = [
+      logStream(new Uint8Array([104, 105, 10])),
+      logStream(new Uint8Array(70 * 1024).fill(0x41)),
+      { type: 'health_check_request', request_id: 'r' },
+    ];
+    for (const msg of messages) {
+      const alone = Buffer.from(encodeMessage(msg as ZmqMessage));
+      const framed = encodeMessage(msg as ZmqMessage, topic);
+      expect(Buffer.compare(framed.subarray(0, topic.length), topic)).toBe(0);
+      expect(Buffer.compare(framed.subarray(topic.length), alone)).toBe(0);
+    }
+  });
+});
+
+describe('byte data: finding the bytes that take two (four at a time when long)', () => {
+  it('writes every byte >= 0x80 as cc + byte wherever it lies: first, last, inside a word, unaligned', () => {
+    const backing = new Uint8Array(300);
+    for (const length of [63, 64, 65, 67, 128, 131]) {
+      for (let offset = 0; offset < 4; offset++) {
+        for (const at of [0, 1, 2, 3, 4, Math.floor(length / 2), length - 4, length - 1]) {
+          backing.fill(0x61);
+          const data = backing.subarray(offset, offset + length);
+          data[at] = 0x80 + at;
+          // The number[] form of the same data takes the other path of the encoder: the reference.
+          const expected = Buffer.from(encodeMessage(logStream(Array.from(data))));
+          const got = Buffer.from(encodeMessage(logStream(data)));
+          expect(Buffer.compare(got, expected), `length ${length} offset ${offset} high byte at ${at}`).toBe(
+            0,
+          );
+        }
+      }
+    }
+  });
+});
+
+describe('the slab after a big write', () => {
+  it('gives a big log event a buffer of its own and the next message the slab it left, every message intact', () => {
+    const before = encodeMessage({ type: 'health_check_request', request_id: 'before' });
+    const beforeCopy = Buffer.from(before);
+    const big = new Uint8Array(64 * 1024).fill(0x62);
+    const event = encodeMessage(logStream(big));
+    const after = encodeMessage({ type: 'health_check_request', request_id: 'after' });
+    expect(event.buffer).not.toBe(before.buffer);
+    // Exactly sized: the event's buffer holds it and at most a small tail.
+    expect(event.buffer.byteLength - event.length).toBeLessThanOrEqual(64);
+    expect(after.buffer).toBe(before.buffer);
+    expect(after.byteOffset).toBe(before.byteOffset + before.length);
+    expect(Buffer.compare(Buffer.from(before), beforeCopy)).toBe(0);
+    expect(Buffer.compare((decodeMessage(event) as { data: Uint8Array }).data, big)).toBe(0);
+    expect(decodeMessage(after)).toEqual({ type: 'health_check_request', request_id: 'after' });
+  });
+
+  it('goes back to that slab when the big message is refused after its big write', () => {
+    const before = encodeMessage({ type: 'health_check_request', request_id: 'before' });
+    // The data is written, then the sequence (a u64) is refused.
+    const bad = aboutA('log_stream', {
+      stream_type: 'stdout',
+      data: new Uint8Array(32 * 1024).fill(0x63),
+      timestamp: TIME,
+      sequence: -1,
+    });
+    expect(() => encodeMessage(bad)).toThrow(ProtocolError);
+    const after = encodeMessage({ type: 'health_check_request', request_id: 'after' });
+    expect(after.buffer).toBe(before.buffer);
+    expect(after.byteOffset).toBe(before.byteOffset + before.length);
+    expect(decodeMessage(after)).toEqual({ type: 'health_check_request', request_id: 'after' });
   });
 });
