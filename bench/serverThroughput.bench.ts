@@ -62,7 +62,8 @@ const SPAWN_AGENTS = 200;
 const SPAWN_ROUNDS = 5;
 const SPAWN_WARMUP = 20;
 const INGEST_LINES = 1_000_000;
-const INGEST_ROUNDS = 5;
+/** A round lasts about 0.2 s, so one core busy elsewhere for a moment moves it by tens of percent: many rounds. */
+const INGEST_ROUNDS = 15;
 const FANOUT_SUBSCRIBERS = 10;
 const FANOUT_EVENTS = 8_000;
 const FANOUT_PER_TURN = 500;

@@ -40,6 +40,15 @@ export interface EventSink {
   log(agentId: Uuid, stream: LogStreamType, bytes: Uint8Array): void;
 }
 
+/**
+ * The protocol encoder (`encodeMessage`): the event's msgpack bytes after `prefix`, in one array.
+ * `prefix` is only read during the call.
+ */
+export type EventEncoder = (message: EventMessage, prefix: Uint8Array) => Uint8Array;
+
+/** Where a frame's `<topic>\0` is written for the encoder; topics (`status.` + a UUID) fit. */
+const topicBytes = Buffer.alloc(64);
+
 interface Pending {
   readonly topic: string;
   readonly message: EventMessage;
@@ -67,17 +76,16 @@ export class Publisher implements EventSink {
     /** The bound endpoint with its port resolved. */
     readonly endpoint: string,
     private readonly stats: Stats,
-    encode: (message: EventMessage) => Uint8Array,
+    encode: EventEncoder,
   ) {
     this.gate = new RebindGate(socket, endpoint);
     this.writer = new SerialSender<Pending>(this.gate, (p) => {
       if (p.message.type === 'log_stream') this.queuedLogBytes -= p.message.data.length;
-      const body = encode(p.message);
-      const frame = Buffer.allocUnsafe(p.topic.length + 1 + body.length);
-      frame.write(p.topic, 0, 'latin1');
-      frame[p.topic.length] = 0;
-      frame.set(body, p.topic.length + 1);
-      return [frame];
+      // The encoder writes `<topic>\0` and the message into one buffer: no frame to copy into.
+      const scratch = p.topic.length < topicBytes.length ? topicBytes : Buffer.alloc(p.topic.length + 1);
+      const end = scratch.write(p.topic, 0, 'latin1');
+      scratch[end] = 0;
+      return [encode(p.message, scratch.subarray(0, end + 1))];
     });
   }
 
@@ -90,7 +98,7 @@ export class Publisher implements EventSink {
   static async bind(
     endpoint: string,
     stats: Stats,
-    encode: (message: EventMessage) => Uint8Array,
+    encode: EventEncoder,
     security: ServerSecurity,
   ): Promise<Publisher> {
     const socket = new zmq.Publisher({ ...serverSocketOptions(security), sendHighWaterMark: 10_000 });
