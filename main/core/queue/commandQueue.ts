@@ -137,7 +137,7 @@ export class CommandQueue {
   private readonly group: GroupCommit;
   /**
    * Where dispatchers put the replies they receive: settled for all of them in one transaction
-   * per turn of the event loop (`settleAndSendMany`).
+   * (`settleAndSendMany`), per turn or, during a drain, per `SETTLE_GAP_MS` (settleBatcher.ts).
    */
   readonly settles = new SettleBatcher((steps) => this.settleAndSendMany(steps));
   /**
@@ -345,8 +345,8 @@ export class CommandQueue {
   }
 
   /**
-   * `settleAndSendNext` for several dispatchers' steps in ONE transaction (what `settles`
-   * flushes once per turn): fsync'd when any step is durable. Announces every settle before any
+   * `settleAndSendNext` for several dispatchers' steps in ONE transaction (what each flush of
+   * `settles` commits): fsync'd when any step is durable. Announces every settle before any
    * sending mark. A server named by an earlier step sends nothing in a later one (its dispatcher
    * refills on its next pump).
    * @returns one result per step, in order

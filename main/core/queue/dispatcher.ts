@@ -140,7 +140,7 @@ export class Dispatcher {
   dispose(): void {
     // Replies already received are settled, not thrown away with the dispatcher.
     try {
-      this.flushReplies(false);
+      this.flushReplies();
     } catch (error) {
       this.onError(error);
     }
@@ -251,13 +251,13 @@ export class Dispatcher {
   };
 
   /**
-   * Settles the replies received so far and, when `refill` and the server is online, sends
-   * the commands that take their slots, in one transaction. Against a dedupe server that
-   * transaction does not wait for the disk: losing it in a power cut means a resend with the
-   * same request_id, answered from the server's cache (the queue syncs within its `syncLagMs`).
+   * Settles the replies received so far, at once and without refilling (the dispatcher is being
+   * disposed). Against a dedupe server that transaction does not wait for the disk: losing it in
+   * a power cut means a resend with the same request_id, answered from the server's cache (the
+   * queue syncs within its `syncLagMs`).
    */
-  private flushReplies(refill: boolean): void {
-    const step = this.takeStep(refill);
+  private flushReplies(): void {
+    const step = this.takeStep(false);
     if (step === null) return;
     this.finishStep(this.queue.settleAndSendNext(step.serverId, step.items, step.window, step));
   }

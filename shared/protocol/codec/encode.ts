@@ -338,22 +338,24 @@ const WORD_SCAN_MIN = 64;
  */
 function highBytes(x: Uint8Array): number {
   const n = x.length;
-  let i = 0;
-  if (n >= WORD_SCAN_MIN) {
-    const head = (4 - (x.byteOffset & 3)) & 3;
-    let any = 0;
-    for (; i < head; i++) any |= x[i] as number;
-    const words = (n - head) >>> 2;
-    const u32 = new Uint32Array(x.buffer, x.byteOffset + head, words);
-    for (let k = 0; k < words; k++) any |= u32[k] as number;
-    i = head + words * 4;
-    for (let k = i; k < n; k++) any |= x[k] as number;
-    if ((any & 0x80808080) === 0) return 0;
-    i = 0;
-  }
+  if (n >= WORD_SCAN_MIN && isAscii(x)) return 0;
   let high = 0;
-  for (; i < n; i++) if ((x[i] as number) >= 0x80) high++;
+  for (let i = 0; i < n; i++) if ((x[i] as number) >= 0x80) high++;
   return high;
+}
+
+/** Whether every byte of `x` is < 0x80: the unaligned head and tail byte by byte, the rest as words. */
+function isAscii(x: Uint8Array): boolean {
+  const n = x.length;
+  const head = Math.min(n, (4 - (x.byteOffset & 3)) & 3);
+  const words = (n - head) >>> 2;
+  const tail = head + words * 4;
+  let any = 0;
+  for (let i = 0; i < head; i++) any |= x[i] as number;
+  const u32 = new Uint32Array(x.buffer, x.byteOffset + head, words);
+  for (let k = 0; k < words; k++) any |= u32[k] as number;
+  for (let i = tail; i < n; i++) any |= x[i] as number;
+  return (any & 0x80808080) === 0;
 }
 
 /** LogStream.data: a Uint8Array or number[] written as an array of uints (never bin). */

@@ -148,19 +148,20 @@ export class Writer {
   private grow(n: number): void {
     const used = this.pos - this.start;
     const needed = used + n;
-    if (needed - this.prefixLength > MAX_MESSAGE_BYTES) this.tooLarge(needed - this.prefixLength);
+    if (this.length + n > MAX_MESSAGE_BYTES) this.tooLarge(this.length + n);
     const limit = MAX_MESSAGE_BYTES + this.prefixLength;
     let size: number;
-    if (n >= BIG_WRITE) {
-      // One big write (a log chunk's bytes): its message gets a buffer of its own size, and the
-      // slab it leaves is set aside for the next message. Moving to a doubled slab instead left
-      // half of every slab unused (the next chunk did not fit either) and a small message after
-      // it on a fresh one; from 128 KiB on the allocator maps fresh pages each time, and filling
-      // a fresh page costs a fault.
-      if (this.aside === null) this.aside = { buf: this.buf, view: this.view, pos: this.start };
+    if (n >= BIG_WRITE && this.aside === null) {
+      // A message's first big write (a log chunk's bytes): the message gets a buffer of its own
+      // size, and the slab it leaves is set aside for the next message. Moving to a doubled slab
+      // instead left half of every slab unused (the next chunk did not fit either) and a small
+      // message after it on a fresh one; from 128 KiB on the allocator maps fresh pages each
+      // time, and filling a fresh page costs a fault.
+      this.aside = { buf: this.buf, view: this.view, pos: this.start };
       size = Math.min(needed + BIG_WRITE_TAIL, limit);
     } else {
-      // Small writes double it, so a message built field by field is copied O(log n) times.
+      // Any other growth doubles, so a message built field by field (an output page of long
+      // lines included) is copied O(log n) times, not once per field.
       size = Math.min(Math.max(used * 2, needed, this.slabSize), limit);
       this.slabSize = Math.min(Math.max(this.slabSize, 2 * needed), MAX_SLAB_SIZE);
     }
