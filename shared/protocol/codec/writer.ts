@@ -3,7 +3,9 @@
  * consecutive messages: each message is written after the previous one and handed out as a
  * `subarray` of the slab, never copied and never written again. Copying every message out cost
  * more than the rest of encoding a small one (an ArrayBuffer per message); a full slab is left to
- * the messages that point into it and a fresh one is started.
+ * the messages that point into it and a fresh one is started. A message with one big write (a
+ * log chunk's bytes) is the exception: it gets a buffer of its own size, and the next message
+ * continues on the slab it left (see `grow`).
  */
 import { MAX_MESSAGE_BYTES } from '../types';
 import { ProtocolError, formatPath } from '../errors';
