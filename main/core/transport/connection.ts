@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { retryInterrupted } from '../../../shared/node/retryInterrupted';
 import * as zmq from 'zeromq';
 import {
   decodeMessage,
@@ -384,7 +385,10 @@ export class Connection {
     watchSocketEvents(socket, this.curve !== null, (signal) => {
       this.onSocketSignal(socket, signal);
     });
-    socket.connect(this.endpoint);
+    const endpoint = this.endpoint;
+    retryInterrupted(() => {
+      socket.connect(endpoint);
+    });
     this.socket = socket;
     this.writer = new SerialSender<Outgoing>(socket, (o) => [EMPTY, o.bytes], MAX_QUEUED_SENDS);
     this.healthInFlight = false;

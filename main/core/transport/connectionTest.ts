@@ -4,6 +4,7 @@
  * It shares nothing with the server's live connection, so testing never disturbs it.
  */
 import { randomUUID } from 'node:crypto';
+import { retryInterrupted } from '../../../shared/node/retryInterrupted';
 import * as zmq from 'zeromq';
 import { curveKeyFingerprint } from '../../../shared/domain/curveKey';
 import type {
@@ -94,7 +95,9 @@ export async function testConnection(options: ConnectionTestOptions): Promise<Co
   }, timeoutMs);
   try {
     try {
-      socket.connect(endpoint);
+      retryInterrupted(() => {
+        socket.connect(endpoint);
+      });
     } catch (e) {
       return result('unreachable', `Cannot connect to ${endpoint}: ${errorText(e)}.`);
     }

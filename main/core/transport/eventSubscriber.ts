@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { retryInterrupted } from '../../../shared/node/retryInterrupted';
 import { decodeMessage, type LogStream, type StatusUpdate } from '../../../shared/protocol';
 import type { HandshakeProblem } from '../../../shared/domain/server';
 import { ListenerSet, notifyEach } from '../listenerSet';
@@ -120,7 +121,9 @@ export class EventSubscriber {
       this.onSocketSignal(socket, signal);
     });
     try {
-      socket.connect(endpoint);
+      retryInterrupted(() => {
+        socket.connect(endpoint);
+      });
     } catch (error) {
       // An endpoint libzmq refuses (the server advertised it): no events, but no exception
       // into whoever asked either; the next connect() with a usable endpoint starts over.

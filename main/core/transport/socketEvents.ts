@@ -5,6 +5,7 @@
  * costs nothing per message.
  */
 import type * as zmq from 'zeromq';
+import { socketEvents } from '../../../shared/node/retryInterrupted';
 import type { HandshakeProblem } from '../../../shared/domain/server';
 import { probeMechanism } from './mechanismProbe';
 
@@ -112,7 +113,7 @@ export function watchSocketEvents(
   listener: (signal: SocketSignal) => void,
   probe: (endpoint: string) => Promise<string | null> = probeMechanism,
 ): void {
-  const events = socket.events;
+  const events = socketEvents(socket);
   const state = { probing: false, ended: false };
   void (async () => {
     try {
