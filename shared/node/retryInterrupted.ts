@@ -6,7 +6,7 @@
  * with EINTR whatever the handler's flags. zeromq.js retries its asynchronous calls (bind,
  * send, receive) on EINTR but throws it from these synchronous ones, and the console gets
  * signals: SIGCHLD from child processes, SIGPROF under a profiler. Uncaught, one such error
- * from a reconnect timer would end the main process.
+ * from a reconnect timer could end the main process.
  */
 import { isErrno } from './isErrno';
 

@@ -54,7 +54,7 @@ describe('zeromq calls under a storm of signals', () => {
     process.off('SIGUSR2', ignore);
   });
 
-  // Without the retries about one socket in six failed here (EINTR from connect or the
+  // Without the retries about one socket in four failed here (EINTR from connect or the
   // monitor, EADDRINUSE from a monitor after an interrupted one).
   it('a socket gets its monitor and connects every time, and the monitor reports', async () => {
     process.on('SIGUSR2', ignore);
