@@ -245,7 +245,7 @@ export class LineStore implements BudgetedStore {
     if (start < buf.length) {
       pend.parts.push(Buffer.from(buf.subarray(start)));
       pend.bytes += buf.length - start;
-      while (pend.bytes > this.limits.maxLineBytes) this.splitLongPending(stream, added);
+      while (this.pendingTooLong(stream)) this.splitLongPending(stream, added);
     }
     this.settle(bytesBefore, droppedBefore);
     return added ?? [];
@@ -332,6 +332,18 @@ export class LineStore implements BudgetedStore {
     pend.parts = [];
     pend.bytes = 0;
     this.storeLine(TAG[stream], bytes, 0, bytes.length, isAscii(bytes), added);
+  }
+
+  /**
+   * Whether the partial line of `stream` is longer than `maxLineBytes`, not counting a `\r` it
+   * ends with: that `\r` is no content if the `\n` comes next, so a line of exactly
+   * `maxLineBytes` whose `\r` and `\n` arrive apart stays one line, as when they arrive together.
+   */
+  private pendingTooLong(stream: LineStream): boolean {
+    const pend = this.pending[stream];
+    const last = pend.parts.at(-1);
+    const endsWithCr = last !== undefined && last[last.length - 1] === 0x0d;
+    return pend.bytes - (endsWithCr ? 1 : 0) > this.limits.maxLineBytes;
   }
 
   private splitLongPending(stream: LineStream, added: string[] | null): void {

@@ -116,6 +116,27 @@ describe('LineStore', () => {
     expect(all(partial).lines).toEqual(['y'.repeat(16), 'y'.repeat(16)]);
   });
 
+  it('a long line whose \\r and \\n arrive in different chunks is stored as in one chunk, without an empty line', () => {
+    const max = 16;
+    const feed = (chunks: string[]): string[] => {
+      const store = new LineStore({ maxLines: 100, maxBytes: 10_000, maxLineBytes: max });
+      for (const c of chunks) store.append('stdout', Buffer.from(c));
+      store.flush('stdout');
+      return all(store).lines;
+    };
+    for (const length of [max, 2 * max, max + 5]) {
+      const text = 'x'.repeat(length);
+      const whole = feed([`${text}\r\nnext\n`]);
+      expect(feed([`${text}\r`, '\nnext\n'])).toEqual(whole);
+      expect(feed([text, '\r', '\n', 'next\n'])).toEqual(whole);
+      expect(whole.at(-2)).not.toBe('');
+    }
+    // A \r that is not followed by \n is content, and counts once more bytes come.
+    expect(feed(['x'.repeat(max) + '\r', 'y\n'])).toEqual(['x'.repeat(max), '\ry']);
+    // At the end of the stream, a trailing \r is stripped as before.
+    expect(feed(['x'.repeat(max) + '\r'])).toEqual(['x'.repeat(max)]);
+  });
+
   it('stores non-ASCII text as UTF-8 and gives it back the same, read or scanned', () => {
     const store = new LineStore(limits);
     store.append('stdout', Buffer.from('plain\n'));
@@ -302,9 +323,7 @@ describe('LineStore', () => {
             for (let at = 0; at < data.length;) {
               const nl = data.indexOf(0x0a, at);
               const end = nl === -1 ? data.length : nl + 1;
-              // A lone \r first would be stored as a piece of a long partial line that it ends
-              // (before its \n is seen): a line of its own, unlike in one chunk. Keep it whole.
-              const cut = data[at] === 0x0d ? end : at + 1;
+              const cut = at + 1;
               for (const piece of [data.subarray(at, cut), data.subarray(cut, end)]) {
                 if (piece.length > 0) addedLines.push(...lines.store.append(p.stream, piece, true));
               }
