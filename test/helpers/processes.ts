@@ -2,19 +2,26 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
- * The one-letter scheduler state of `pid` from `/proc/<pid>/stat` (`R`, `S`, `T` stopped,
- * `Z` zombie, …), or null when no such process exists. Linux only.
+ * The fields of `/proc/<pid>/stat` from the third on (`[0]` is the state, `[11]` utime, `[12]`
+ * stime), or null when no such process exists (or not on Linux).
  */
-export function processState(pid: number): string | null {
+export function procStatFields(pid: number): string[] | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
-  // The command name in parentheses may contain spaces: the state follows the last ')'.
-  const after = stat.slice(stat.lastIndexOf(')') + 2);
-  return after.charAt(0) || null;
+  // The command name in parentheses may contain spaces: the other fields follow the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * The one-letter scheduler state of `pid` from `/proc/<pid>/stat` (`R`, `S`, `T` stopped,
+ * `Z` zombie, …), or null when no such process exists. Linux only.
+ */
+export function processState(pid: number): string | null {
+  return procStatFields(pid)?.[0] || null;
 }
 
 /** Whether `pid` runs (a zombie or a missing process counts as not running). */

@@ -27,6 +27,7 @@ import {
   type StructSchema,
 } from './schema';
 import { MAX_DEPTH } from './reader';
+import { isAscii } from './isAscii';
 import { Writer } from './writer';
 
 const TWO_64 = 2 ** 64;
@@ -329,33 +330,15 @@ function writeArray(w: Writer, f: Field, x: unknown): void {
   depth--;
 }
 
-/** Below this many bytes {@link highBytes} counts byte by byte: a word view costs more than it saves. */
-const WORD_SCAN_MIN = 64;
-
 /**
- * How many bytes of `x` are ≥ 0x80. All-ASCII data (most log output) is recognised four bytes
- * at a time, a quarter of the loop a 64 KiB chunk would otherwise take.
+ * How many bytes of `x` are ≥ 0x80. All-ASCII data (most log output) is recognised by one
+ * word-wise check ({@link isAscii}) without counting.
  */
 function highBytes(x: Uint8Array): number {
-  const n = x.length;
-  if (n >= WORD_SCAN_MIN && isAscii(x)) return 0;
+  if (isAscii(x)) return 0;
   let high = 0;
-  for (let i = 0; i < n; i++) if ((x[i] as number) >= 0x80) high++;
+  for (let i = 0; i < x.length; i++) if ((x[i] as number) >= 0x80) high++;
   return high;
-}
-
-/** Whether every byte of `x` is < 0x80: the unaligned head and tail byte by byte, the rest as words. */
-function isAscii(x: Uint8Array): boolean {
-  const n = x.length;
-  const head = Math.min(n, (4 - (x.byteOffset & 3)) & 3);
-  const words = (n - head) >>> 2;
-  const tail = head + words * 4;
-  let any = 0;
-  for (let i = 0; i < head; i++) any |= x[i] as number;
-  const u32 = new Uint32Array(x.buffer, x.byteOffset + head, words);
-  for (let k = 0; k < words; k++) any |= u32[k] as number;
-  for (let i = tail; i < n; i++) any |= x[i] as number;
-  return (any & 0x80808080) === 0;
 }
 
 /** LogStream.data: a Uint8Array or number[] written as an array of uints (never bin). */

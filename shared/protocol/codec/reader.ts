@@ -4,6 +4,7 @@
  */
 import { ProtocolError, formatPath } from '../errors';
 import { ShapeSet } from './shapeSet';
+import { isAscii } from './isAscii';
 
 /**
  * rmp_serde's nesting limit: its depth counter starts at 1024 and fails when it reaches 0, so at
@@ -382,25 +383,6 @@ function asciiTail(buf: Uint8Array, i: number, n: number): string | null {
  * The cut strings keep that text alive while they live, hence the cap.
  */
 const MESSAGE_TEXT_MAX = 64 * 1024;
-
-/** Whether buf[start..end) is all ASCII; eight bytes a step, as the strings checked are short. */
-function isAscii(buf: Uint8Array, start: number, end: number): boolean {
-  let bits = 0;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    bits |=
-      (buf[i] as number) |
-      (buf[i + 1] as number) |
-      (buf[i + 2] as number) |
-      (buf[i + 3] as number) |
-      (buf[i + 4] as number) |
-      (buf[i + 5] as number) |
-      (buf[i + 6] as number) |
-      (buf[i + 7] as number);
-  }
-  for (; i < end; i++) bits |= buf[i] as number;
-  return bits < 0x80;
-}
 
 /** The str of `len` bytes at r.pos, strictly decoded; null when it is not valid UTF-8. */
 function sliceAscii(r: Reader, len: number, slice: Latin1Slice): string | null {
