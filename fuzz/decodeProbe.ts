@@ -111,12 +111,29 @@ export function probeHostileCases(sizes: readonly number[]): ProbeLine[] {
           path: 'peek',
           bytes: frame.length,
           budget,
-          result: probe(() => peekRawRequest(frame)),
+          result: leastOf(PEEK_TRIES, () => probe(() => peekRawRequest(frame))),
         });
       }
     }
   }
   return lines;
+}
+
+/**
+ * How many times a peek is probed. Its own allocation is about 1 KiB every time; now and then a
+ * lazy compile or a GC's bookkeeping lands inside one call and adds up to ~270 KiB (seen in about
+ * one call in 500), so the least of a few shows the call's cost and not the engine's.
+ */
+const PEEK_TRIES = 3;
+
+/** Runs `measure` `tries` times and keeps the run that allocated least. */
+function leastOf(tries: number, measure: () => ProbeResult): ProbeResult {
+  let best = measure();
+  for (let i = 1; i < tries; i++) {
+    const r = measure();
+    if (r.allocated < best.allocated) best = r;
+  }
+  return best;
 }
 
 function probeQuietly(frame: Uint8Array, peek: boolean): void {

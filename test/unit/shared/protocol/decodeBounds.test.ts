@@ -333,6 +333,8 @@ describe('measured heap use (fuzz/decodeProbe.ts with --expose-gc)', () => {
         expect(l.result.peak, what).toBeLessThanOrEqual(2 * l.budget);
       } else {
         // No allocation per nesting level or per element: at most the two strings it returns.
+        // (The probe keeps the least of three peeks, so engine noise in one call cannot fail this;
+        // an allocation per element would show in all three.)
         expect(l.result.allocated, what).toBeLessThanOrEqual(256 * 1024);
       }
     }
