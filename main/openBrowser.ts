@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Asks the desktop to open `url` in the default browser (`xdg-open`, `open`, `start`). Best
- * effort: never throws; a missing opener is ignored (the URL is printed anyway).
+ * Asks the desktop to open `url` (a URL or a file's path) in the default browser (`xdg-open`,
+ * `open`, `start`). Best effort: never throws; a missing opener is ignored (the URL is printed
+ * anyway). Every local user can read the arguments: never pass a secret (see launcherPage.ts).
  */
 export function openInBrowser(url: string, platform: NodeJS.Platform = process.platform): void {
   const [command, args] =

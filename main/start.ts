@@ -7,7 +7,8 @@
  * 2. Otherwise the browser host: opens the core in the app-data directory, starts the embedded
  *    agent server when nothing else is configured, serves the console on 127.0.0.1 and prints
  *    ONE line on stdout: the reason plus the URL (with its token). Opens it in the default
- *    browser unless `--no-open` or `CI` is set.
+ *    browser unless `--no-open` or `CI` is set, through a private page in the data directory
+ *    (`launcherPage.ts`) so that the token never appears in a program's arguments.
  *
  * Flags: `--no-open`, `--browser` (skip Electron), `--port N` (browser host port; default any).
  * Env: `DESCARTES_DATA_DIR` (data directory), `DESCARTES_RENDERER_DIR` (built renderer; default
@@ -27,6 +28,7 @@ import type { EmbeddedDefault } from './embeddedDefault';
 import { serverExitText } from './embeddedServer';
 import { EmbeddedServerKeeper } from './embeddedServerKeeper';
 import { findElectron, tryInstallElectron, type ElectronLookup } from './electronBinary';
+import { removeLauncherPage, writeLauncherPage } from './launcherPage';
 import { openInBrowser } from './openBrowser';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -186,6 +188,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, 8000).unref());
     await Promise.race([
       (async () => {
+        removeLauncherPage(dataDir);
         await host?.close();
         handlers?.dispose();
         await core.dispose(1000);
@@ -221,7 +224,15 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     return;
   }
   process.stdout.write(`${reason}; open the console at ${host.url}\n`);
-  if (args.open) openInBrowser(host.url);
+  if (args.open) {
+    try {
+      openInBrowser(writeLauncherPage(dataDir, host.url));
+    } catch (e) {
+      log(
+        `cannot write the page that opens the console (${e instanceof Error ? e.message : String(e)}); open the URL above`,
+      );
+    }
+  }
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
 import { stopChild } from '../../helpers/processes';
 import { REPO_ROOT } from '../../helpers/serverProcess';
 
@@ -15,6 +16,11 @@ export interface ConsoleAppOptions {
   readonly embeddedPort: number;
   /** How long to wait for the URL line, ms (default 30 000). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Let the console open the browser itself (no `--no-open`, `CI` empty), with `opener`'s
+   * folder first on PATH so that its `xdg-open` is the one run. Default: no opening.
+   */
+  readonly opener?: string;
 }
 
 /**
@@ -99,18 +105,29 @@ export class ConsoleApp {
 }
 
 /**
- * Starts `main/start.ts --browser --no-open --port <port>` on `dataDir` and waits for its URL.
+ * Starts `main/start.ts --browser --no-open --port <port>` on `dataDir` (without `--no-open`
+ * when {@link ConsoleAppOptions.opener} is given) and waits for its URL.
  * @throws Error (with the console's output) when it does not print its URL in time
  */
 export async function startConsoleApp(options: ConsoleAppOptions): Promise<ConsoleApp> {
+  const opener = options.opener;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'main/start.ts', '--browser', '--no-open', '--port', String(options.port)],
+    [
+      '--import',
+      'tsx',
+      'main/start.ts',
+      '--browser',
+      ...(opener === undefined ? ['--no-open'] : []),
+      '--port',
+      String(options.port),
+    ],
     {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        CI: '1',
+        CI: opener === undefined ? '1' : '',
+        ...(opener === undefined ? {} : { PATH: `${dirname(opener)}${delimiter}${process.env.PATH ?? ''}` }),
         DESCARTES_DATA_DIR: options.dataDir,
         DESCARTES_EMBEDDED_PORT: String(options.embeddedPort),
       },
