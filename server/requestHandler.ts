@@ -1,11 +1,17 @@
 import type { ReplyMessage, RequestMessage, ZmqMessage } from '../shared/protocol';
-import { isMessageType, isRequestType, MAX_MESSAGE_BYTES, REPLY_TYPE } from '../shared/protocol';
+import {
+  isMessageType,
+  isRequestType,
+  MAX_MESSAGE_BYTES,
+  MAX_REQUEST_ID_BYTES,
+  REPLY_TYPE,
+} from '../shared/protocol';
 import type { DedupeJournal } from './dedupeJournal';
 import type { ExecLog } from './execLog';
 import type { HandlerContext } from './handlers/context';
 import { executeRequest } from './handlers/dispatch';
 import { errorReply } from './handlers/errorReply';
-import { peekRawRequest, type RawPeek } from './rawRequest';
+import { PEEK_MAX_STRING_BYTES, peekRawRequest, type RawPeek } from './rawRequest';
 import type { ReplyCache } from './replyCache';
 
 /** The message an "outcome unknown" replay carries (the server died while running it). */
@@ -90,6 +96,21 @@ export class RequestHandler {
       );
     }
     const req = message as RequestMessage;
+    const idBytes = Buffer.byteLength(req.request_id, 'utf8');
+    if (idBytes > MAX_REQUEST_ID_BYTES) {
+      ctx.stats.increment('bad_request_ids');
+      // Echoed only as far as a peeked id would be: a huge id gets no reply at all.
+      if (idBytes > PEEK_MAX_STRING_BYTES) return null;
+      return this.encode(
+        errorReply(
+          req.type,
+          req.request_id,
+          `request_id of ${idBytes} bytes exceeds the ${MAX_REQUEST_ID_BYTES}-byte limit; use a UUID`,
+          ctx.serverId,
+          agentIdOf(req),
+        ),
+      );
+    }
     ctx.stats.increment('requests');
     return this.encode(await this.reply(req));
   }

@@ -8,6 +8,8 @@
  * - `decode_errors`: frames that could not be decoded as a protocol message.
  * - `unknown_tags`: frames whose tag is not a descartes 1.0.0 message type.
  * - `not_requests`: well-formed messages that are not requests (a reply or event sent to us).
+ * - `bad_request_ids`: requests refused for a `request_id` longer than 128 bytes
+ *   (`MAX_REQUEST_ID_BYTES`); they never run and are not remembered.
  * - `oversized`: messages whose frames add up to more than 10 MiB. A single frame above 10 MiB
  *   never reaches us: libzmq (`maxMessageSize`) drops the peer's connection instead, which only
  *   shows as `disconnects`.
@@ -35,6 +37,7 @@ export const STAT_NAMES = [
   'decode_errors',
   'unknown_tags',
   'not_requests',
+  'bad_request_ids',
   'oversized',
   'disconnects',
   'unknown_agent',

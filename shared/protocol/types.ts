@@ -14,6 +14,13 @@ export const PROTOCOL_VERSION = '1.0.0';
 /** Largest encoded message in either direction, in bytes (10 MiB). */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Longest `request_id` our server accepts, in UTF-8 bytes. Ids are UUID text (36 bytes); the
+ * server keeps each mutating request's id for an hour in memory, its journal and exec log, so
+ * an unbounded id would let one client fill them (a 9 MiB id per request did).
+ */
+export const MAX_REQUEST_ID_BYTES = 128;
+
 /** UUID as 36-char lowercase hyphenated text. */
 export type Uuid = string;
 

@@ -122,6 +122,47 @@ describe('agent server: bad input never stops it', () => {
     expect(JSON.stringify(spawnReply)).toContain('config');
   });
 
+  it('a request_id over 128 bytes is refused and nothing runs; over 1 KiB it gets no reply at all', async () => {
+    const before = await counters();
+    const name = `long-id-${newRequestId()}`;
+    const atLimit = await h.client.request(
+      spawnRequest(
+        { name: `${name}-ok`, model_backend: 'shell', task: 'exit 0' },
+        { requestId: 'a'.repeat(128) },
+      ),
+    );
+    expect(atLimit.error ?? null).toBeNull();
+    expect(atLimit.success).toBe(true);
+
+    const long = 'b'.repeat(129);
+    const refused = await h.client.request(
+      spawnRequest({ name, model_backend: 'shell', task: 'exit 0' }, { requestId: long }),
+    );
+    expect(refused).toMatchObject({ type: 'spawn_response', request_id: long, success: false });
+    expect(refused.error).toBe('request_id of 129 bytes exceeds the 128-byte limit; use a UUID');
+
+    const huge = 'c'.repeat(2000);
+    await h.client.sendRaw([
+      EMPTY,
+      encodeMessage(spawnRequest({ name, model_backend: 'shell', task: 'exit 0' }, { requestId: huge })),
+    ]);
+    await assertAlive(); // answered after the huge one: its reply, had there been one, came first
+    expect(h.client.arrivals).not.toContain(huge);
+
+    const after = await counters();
+    expect(after['stat.bad_request_ids']).toBe((before['stat.bad_request_ids'] ?? 0) + 2);
+    expect(after['stat.spawned']).toBe((before['stat.spawned'] ?? 0) + 1);
+    const list = await h.client.request({
+      type: 'list_agents_request',
+      request_id: newRequestId(),
+      filter_status: null,
+      limit: null,
+    });
+    const names = list.agents.map((a) => a.name);
+    expect(names).toContain(`${name}-ok`);
+    expect(names).not.toContain(name);
+  });
+
   it('a one-frame message without the empty delimiter does not stop the server', async () => {
     await h.client.sendRaw([encodeMessage(healthCheck())]);
     await h.client.sendRaw([Buffer.from('junk')]);
