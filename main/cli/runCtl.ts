@@ -10,13 +10,23 @@ import { CTL_USAGE } from './ctlUsage';
 import { OfflineError, runDirect } from './directCommands';
 import { runQueueAdmin } from './queueAdmin';
 import { runFlush, runQueued } from './queuedCommands';
+import { stderrLine } from './stderrLine';
 
 /**
  * Runs one ctl command line: parses it, runs it, writes one JSON document to `io.out` and any
  * error as one line to `io.err`.
  * @returns the exit code (see `EXIT`); never throws
  */
-export async function runCtl(argv: readonly string[], io: CtlIo, env: ParseEnv): Promise<ExitCode> {
+export async function runCtl(argv: readonly string[], raw: CtlIo, env: ParseEnv): Promise<ExitCode> {
+  // Every error line passes here, whatever text from a server or agent it quotes.
+  const io: CtlIo = {
+    out: (text) => {
+      raw.out(text);
+    },
+    err: (text) => {
+      raw.err(stderrLine(text));
+    },
+  };
   let invocation;
   try {
     invocation = parseCtlArgs(argv, env);
@@ -87,7 +97,7 @@ function reportError(e: unknown, io: CtlIo): ExitCode {
       e.ownerPid > 0 && e.ownerPid !== process.pid
         ? `ctl: the command queue in ${e.dataDir} is owned by another running process (pid ${e.ownerPid}), ` +
             'e.g. an open console; queue through that console, close it, use another --data-dir, or send without --queue\n'
-        : `ctl: ${oneLine(e.message)}\n`,
+        : `ctl: ${e.message}\n`,
     );
     return EXIT.error;
   }
@@ -97,13 +107,9 @@ function reportError(e: unknown, io: CtlIo): ExitCode {
     e instanceof RequestError ||
     e instanceof KeyFileError
   ) {
-    io.err(`ctl: ${oneLine(e.message)}\n`);
+    io.err(`ctl: ${e.message}\n`);
     return EXIT.error;
   }
-  io.err(`ctl: unexpected error: ${oneLine(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+  io.err(`ctl: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT.error;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' | ');
 }

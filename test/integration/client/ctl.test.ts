@@ -37,6 +37,7 @@ import {
   readExecLog,
   runCtlProcess,
   securityOf,
+  startRustLikeRouter,
   seedClientKey,
   startNodeServer,
   type CtlRun,
@@ -304,6 +305,45 @@ describe('ctl errors', () => {
       expect(core.queue.list(undefined, undefined, 10)).toEqual([]);
     } finally {
       await core.dispose();
+    }
+  });
+});
+
+describe('ctl and a hostile server', () => {
+  it("prints the server's error as one line, with its escape sequences shown, not acted on", async () => {
+    const port = await ports.next();
+    const hostile = 'nope\u001b]0;pwned\u0007\u001b[2J\r\nctl: spawn succeeded';
+    const router = await startRustLikeRouter(port, [], (req) =>
+      req.type === 'spawn_request'
+        ? {
+            type: 'spawn_response',
+            request_id: req.request_id,
+            success: false,
+            agent_info: null,
+            error: hostile,
+          }
+        : null,
+    );
+    try {
+      const run = await ctl(
+        'spawn',
+        '--backend',
+        'shell',
+        '--task',
+        'x',
+        '--server',
+        `tcp://127.0.0.1:${port}`,
+      );
+      expect(run.code).toBe(1);
+      const lines = run.stderr.split('\n').filter((l) => l !== '');
+      expect(lines.at(-1)).toBe(
+        'ctl: spawn_request failed: nope\\u001b]0;pwned\\u0007\\u001b[2J | ctl: spawn succeeded',
+      );
+      for (const raw of ['\u001b', '\u0007', '\r']) expect(run.stderr).not.toContain(raw);
+      // The JSON on stdout still carries the server's exact text.
+      expect(run.json<SpawnResponse>().error).toBe(hostile);
+    } finally {
+      router.close();
     }
   });
 });
