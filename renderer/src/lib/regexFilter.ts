@@ -31,3 +31,22 @@ export function checkRegex(pattern: string): RegexCheck {
       };
   }
 }
+
+/** A filter as the views name it. */
+function quoted(filter: string): string {
+  return `“${filter}”`;
+}
+
+/**
+ * The line count of a view, naming the filter in force: a filter kept while the field shows
+ * other text (a refused pattern, or one typed but not applied) is never hidden from the count.
+ * @param count the formatted number of lines
+ */
+export function lineCountText(count: string, applied: string): string {
+  return applied === '' ? `${count} line(s)` : `${count} line(s) matching ${quoted(applied)}`;
+}
+
+/** What a refused pattern leaves in force, said after its reason. */
+export function filterKeptText(applied: string): string {
+  return applied === '' ? 'No filter is applied.' : `Still applied: ${quoted(applied)}.`;
+}

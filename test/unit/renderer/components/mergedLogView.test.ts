@@ -139,7 +139,13 @@ describe('MergedLogView', () => {
     expect(wrapper.get('[data-testid="merged-log-filter-apply"]').attributes('disabled')).toBeDefined();
     await input.setValue('line [12]');
     await input.trigger('keydown', { key: 'Enter' });
-    expect(wrapper.get('[data-testid="merged-log-count"]').text()).toBe('2 line(s) matching');
+    expect(wrapper.get('[data-testid="merged-log-count"]').text()).toBe('2 line(s) matching “line [12]”');
+    // A refused pattern afterwards: the field shows it, the count and the error name the one in force.
+    await input.setValue('line (');
+    expect(wrapper.get('[data-testid="merged-log-filter-error"]').text()).toMatch(
+      /^Invalid regular expression: .* Still applied: “line \[12\]”\.$/,
+    );
+    expect(wrapper.get('[data-testid="merged-log-count"]').text()).toBe('2 line(s) matching “line [12]”');
     wrapper.unmount();
   });
 

@@ -53,7 +53,9 @@ describe('OutputViewer', () => {
     const sent = ctx.fake.callsOf('queryOutput').length;
     const input = wrapper.get('[data-testid="output-filter"]');
     await input.setValue('(unclosed');
-    expect(wrapper.get('[data-testid="output-filter-error"]').text()).toMatch(/Invalid regular expression/);
+    expect(wrapper.get('[data-testid="output-filter-error"]').text()).toMatch(
+      /^Invalid regular expression: .* No filter is applied\.$/,
+    );
     expect(wrapper.get('[data-testid="output-filter-apply"]').attributes('disabled')).toBeDefined();
     await input.trigger('keydown', { key: 'Enter' });
     expect(ctx.fake.callsOf('queryOutput')).toHaveLength(sent);
@@ -65,6 +67,14 @@ describe('OutputViewer', () => {
     expect(wrapper.get('[data-testid="output-server-error"]').text()).toContain(
       'pattern ran past its time budget',
     );
+    ctx.fake.queryError = null;
+    await input.trigger('keydown', { key: 'Enter' });
+    await settle();
+    expect(wrapper.get('[data-testid="output-count"]').text()).toBe('1 line(s) matching “hel+o”');
+    // A refused pattern typed over it: the filter still in force is named, never hidden.
+    await input.setValue('hel(');
+    expect(wrapper.get('[data-testid="output-filter-error"]').text()).toMatch(/Still applied: “hel\+o”\.$/);
+    expect(wrapper.get('[data-testid="output-count"]').text()).toBe('1 line(s) matching “hel+o”');
   });
 
   it('stream toggle re-queries that stream', async () => {
