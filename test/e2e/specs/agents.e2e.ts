@@ -17,6 +17,7 @@ import {
   outputLines,
   setTheme,
   shot,
+  shotBothThemes,
   showFeed,
   spawnFixture,
   tid,
@@ -105,6 +106,13 @@ describe('agents: spawn, status, controls, output, actions', function () {
       false,
       'an invalid regex cannot be applied',
     );
+    // The filter still in force is named in the error and the count, never hidden.
+    assert.match(
+      await $(tid('output-filter-error')).getText(),
+      /Still applied: “\^\(out\|err\) \(one\|four\)\$”\.$/,
+    );
+    assert.equal(await $(tid('output-count')).getText(), '1 line(s) matching “^(out|err) (one|four)$”');
+    await shotBothThemes('output-regex-refused');
     await $(tid('output-filter-clear')).click();
   });
 
