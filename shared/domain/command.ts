@@ -210,7 +210,13 @@ export function outcomeFromReply(reply: ReplyMessage): SettleOutcome {
     }
     case 'batch_control_response': {
       const detail = `${String(reply.successful)} succeeded, ${String(reply.failed)} failed`;
-      return replyOutcome(reply.success, null, detail, null);
+      // A batch reply has no error of its own: the first failed agent's reason stands for it.
+      const failure = reply.success ? undefined : reply.results.find((r) => !r.success);
+      const error =
+        failure === undefined
+          ? null
+          : `agent ${shortId(failure.agent_id)}: ${failure.error ?? 'no reason given'}`;
+      return replyOutcome(reply.success, error, detail, null);
     }
     case 'list_agents_response':
       return replyOutcome(reply.success, reply.error, `${reply.agents.length} agent(s)`, null);

@@ -4,7 +4,7 @@ import HistoryTable from '../../../../renderer/src/components/HistoryTable.vue';
 import { useQueueStore } from '../../../../renderer/src/stores/queue';
 import { useServersStore } from '../../../../renderer/src/stores/servers';
 import { shortId } from '../../../../renderer/src/lib/format';
-import { stopRequest } from '../fakeApi';
+import { fakeUuid, stopRequest } from '../fakeApi';
 import { settle, withFreshApp } from '../setup';
 import { useConfirmStore } from '../../../../renderer/src/stores/confirm';
 
@@ -18,6 +18,31 @@ describe('HistoryTable', () => {
     await settle();
     return wrapper;
   }
+
+  it('a batch that failed for some agents says how it split and the first failure, not "refused"', async () => {
+    const serverId = ctx.fake.addServer('s');
+    const batch = {
+      type: 'batch_control_command' as const,
+      request_id: fakeUuid(),
+      agent_ids: [fakeUuid(), fakeUuid(), fakeUuid(), fakeUuid()],
+      command_type: 'kill' as const,
+      payload: null,
+      fail_fast: false,
+    };
+    const partly = ctx.fake.makeCommand(serverId, batch, 'failed', {
+      outcome: {
+        kind: 'reply',
+        success: false,
+        error: 'agent 2c5f39cb: agent is not running',
+        detail: '2 succeeded, 2 failed',
+        agentId: null,
+      },
+    });
+    const wrapper = await mountHistory();
+    const text = wrapper.get(`[data-testid="history-row-${partly.id}"]`).text();
+    expect(text).toContain('2 succeeded, 2 failed; first failure: agent 2c5f39cb: agent is not running');
+    expect(text).not.toContain('refused');
+  });
 
   it('retries a refused command as a new one and shows what became of it in the row', async () => {
     const serverId = ctx.fake.addServer('s');

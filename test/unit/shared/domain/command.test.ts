@@ -33,6 +33,30 @@ describe('outcomeFromReply', () => {
     ).toEqual({ kind: 'reply', success: false, error: null, detail: '1 succeeded, 2 failed', agentId: null });
     expect(
       outcomeFromReply({
+        type: 'batch_control_response',
+        request_id: 'r',
+        success: false,
+        results: [
+          { agent_id: AGENT, success: true, status: 'terminated', error: null },
+          {
+            agent_id: '2c5f39cb-3ab2-4e4c-b4a6-f02ac6b8744c',
+            success: false,
+            status: null,
+            error: 'agent is not running',
+          },
+        ],
+        successful: 1,
+        failed: 1,
+      }),
+    ).toEqual({
+      kind: 'reply',
+      success: false,
+      error: 'agent 2c5f39cb: agent is not running',
+      detail: '1 succeeded, 1 failed',
+      agentId: null,
+    });
+    expect(
+      outcomeFromReply({
         type: 'health_check_response',
         request_id: 'r',
         healthy: true,
