@@ -59,6 +59,28 @@ describe('AgentFacts', () => {
     }
   });
 
+  it('freezes the uptime at the last contact while the server is out of reach, and says so', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'], now: START + 65_000 });
+    try {
+      const serverId = ctx.fake.addServer('gone', {
+        capabilities: [AGENT_DETAILS_CAPABILITY],
+        state: 'offline',
+        lastHeardAt: START + 30_000,
+      });
+      const agentId = ctx.fake.addAgents(serverId, 1)[0]?.id ?? '';
+      ctx.fake.details.set(agentId, details(agentId));
+      await useServersStore().start();
+      const wrapper = mount(AgentFacts, { props: { serverId, agentId }, global: { plugins: [ctx.pinia] } });
+      await settle();
+      expect(wrapper.get('[data-testid="agent-uptime"]').text()).toBe('30 s at last contact');
+      vi.advanceTimersByTime(60_000);
+      await settle();
+      expect(wrapper.get('[data-testid="agent-uptime"]').text()).toBe('30 s at last contact');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('says "lost when the server stopped" for a lost agent, with start → end', async () => {
     ctx.fake.details.set(
       ctx.agentId,

@@ -58,6 +58,23 @@ describe('FleetView', () => {
     wrapper.unmount();
   });
 
+  it('fills "Last update" of agents listed after they ended with how they ended', async () => {
+    const east = ctx.fake.addServer('east');
+    const [failed] = ctx.fake.addAgents(east, 1, 'failed');
+    ctx.fake.details.set(
+      failed?.id ?? '',
+      agentDetails({ agentId: failed?.id ?? '', endReason: 'failed', exitCode: 3, endedAtMs: 1 }),
+    );
+    const { wrapper } = await mountFleet();
+    await settle();
+    const row = rowsOf(wrapper).find((r) => r.attributes('data-agent-id') === failed?.id);
+    expect(row?.get('[data-testid="agent-row-last-update"]').text()).toBe('failed with exit code 3');
+    // A running agent with no status message since it was listed: nothing to say, nothing made up.
+    const running = rowsOf(wrapper).find((r) => r.attributes('data-agent-id') !== failed?.id);
+    expect(running?.get('[data-testid="agent-row-last-update"]').text()).toBe('');
+    wrapper.unmount();
+  });
+
   it('offers a batch command only when a selected agent can take it, and says why not', async () => {
     const { wrapper } = await mountFleet();
     await wrapper.get('[data-testid="agents-select-all"]').setValue(true);
