@@ -166,9 +166,16 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /**
  * The first port `p ≥ start` with `p` and `p + 1` both free on loopback, below 32768.
- * @throws Error when none is free up to 32767
+ * @throws Error when `start` is above 32766, or none is free up to 32767
  */
 export async function findFreePortPair(start: number = DEFAULT_EMBEDDED_PORT): Promise<number> {
+  if (start + 1 > MAX_PORT) {
+    throw new Error(
+      `the first port to try (${start}, e.g. from DESCARTES_EMBEDDED_PORT) is above ${MAX_PORT - 1}: ` +
+        `the local agent server keeps below the ports the system hands out for outgoing connections; ` +
+        `choose one from 1024 to ${MAX_PORT - 1}`,
+    );
+  }
   for (let p = Math.max(1024, start); p + 1 <= MAX_PORT; p++) {
     if ((await isPortFree(p)) && (await isPortFree(p + 1))) return p;
   }

@@ -166,6 +166,7 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     die(e instanceof Error ? e.message : String(e));
   }
   let embedded: EmbeddedDefault | null = null;
+  let embeddedProblem: string | null = null;
   const preferred = Number(process.env.DESCARTES_EMBEDDED_PORT ?? '');
   const keeper = new EmbeddedServerKeeper(core.registry, {
     dataDir,
@@ -206,13 +207,15 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     if (embedded)
       log(`local agent server running at ${embedded.server.endpoint} (pid ${embedded.server.pid})`);
   } catch (e) {
-    log(`the local agent server did not start: ${e instanceof Error ? e.message : String(e)}`);
+    embeddedProblem = e instanceof Error ? e.message : String(e);
+    log(`the local agent server did not start: ${embeddedProblem}`);
   }
   handlers = createConsoleHandlers(core, {
     info: {
       version: version(),
       host: 'browser',
       embeddedServer: embedded ? { serverId: embedded.profile.id, endpoint: embedded.server.endpoint } : null,
+      embeddedServerProblem: embeddedProblem,
     },
     embeddedServer: keeper,
   });

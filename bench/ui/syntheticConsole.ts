@@ -170,6 +170,7 @@ export function createSyntheticConsole(options: SyntheticConsoleOptions): Synthe
       host: 'browser',
       dataDir: '(synthetic)',
       embeddedServer: null,
+      embeddedServerProblem: null,
       platform: process.platform,
     }),
     listServers: () => views,

@@ -134,6 +134,7 @@ async function start(): Promise<void> {
 
   let embedded: EmbeddedDefault | null = null;
   let keeper: EmbeddedServerKeeper | null = null;
+  let embeddedProblem: string | null = null;
   try {
     keeper = new EmbeddedServerKeeper(core.registry, {
       dataDir,
@@ -144,9 +145,10 @@ async function start(): Promise<void> {
     embedded = await keeper.start();
   } catch (error) {
     // The console still works with servers added by hand; say why the local one is missing.
+    embeddedProblem = error instanceof Error ? error.message : String(error);
     dialog.showErrorBox(
       'The local agent server did not start',
-      `${error instanceof Error ? error.message : String(error)}\n\nAdd a server in the Servers view to continue.`,
+      `${embeddedProblem}\n\nAdd a server in the Servers view to continue.`,
     );
   }
 
@@ -156,6 +158,7 @@ async function start(): Promise<void> {
       host: 'electron',
       embeddedServer:
         embedded === null ? null : { serverId: embedded.profile.id, endpoint: embedded.server.endpoint },
+      embeddedServerProblem: embeddedProblem,
     },
     ...(keeper === null ? {} : { embeddedServer: keeper }),
   });

@@ -39,6 +39,8 @@ export interface AppInfo {
   readonly dataDir: string;
   /** The local agent server the console started, if it did. */
   readonly embeddedServer: { readonly serverId: string; readonly endpoint: string } | null;
+  /** Why the local agent server the console tried to start is missing; null when it started or was not needed. */
+  readonly embeddedServerProblem: string | null;
   /** The platform (`linux`, `darwin`, `win32`…), e.g. for signal support. */
   readonly platform: string;
 }

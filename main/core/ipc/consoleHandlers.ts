@@ -52,7 +52,8 @@ export interface ConsoleHandlers {
 
 export interface ConsoleHandlersOptions {
   /** What `appInfo` answers (besides the data dir and platform, which come from the core). */
-  info: Pick<AppInfo, 'version' | 'host' | 'embeddedServer'>;
+  info: Pick<AppInfo, 'version' | 'host' | 'embeddedServer'> &
+    Partial<Pick<AppInfo, 'embeddedServerProblem'>>;
   /** Batching of pushed events; see {@link EventBatcher}. */
   batching?: Omit<EventBatcherOptions, 'onLogOverflow'>;
   /** Lines fetched to replace a tail after lost chunks; default 500. */
@@ -261,6 +262,7 @@ export function createConsoleHandlers(core: ConsoleCore, options: ConsoleHandler
       host: options.info.host,
       dataDir: core.dataDir,
       embeddedServer: options.info.embeddedServer,
+      embeddedServerProblem: options.info.embeddedServerProblem ?? null,
       platform: process.platform,
     }),
     listServers: () => registry.list().map((profile) => ({ profile, status: registry.status(profile.id) })),

@@ -205,6 +205,8 @@ export class FakeApi {
   /** What `clientKey` answers: the info, or an IPC failure. */
   clientKeyResult: IpcResult<ClientKeyInfo> = ok(clientKeyInfo());
   private seq = 0;
+  /** What `appInfo` says of the local agent server that did not start (null: nothing to say). */
+  embeddedServerProblem: string | null = null;
 
   addServer(
     name: string,
@@ -317,6 +319,7 @@ export class FakeApi {
             host: 'browser',
             dataDir: '/tmp/descartes',
             embeddedServer: null,
+            embeddedServerProblem: this.embeddedServerProblem,
             platform: 'linux',
           }),
         );

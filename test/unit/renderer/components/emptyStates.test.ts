@@ -23,6 +23,19 @@ describe('empty states say why and offer the action that fills them', () => {
     expect(wrapper.find(sel('servers-empty')).exists()).toBe(false);
   });
 
+  it('no servers because the local agent server did not start: says why, not "start with no configuration"', async () => {
+    ctx.fake.embeddedServerProblem = 'no two adjacent free TCP ports between 5555 and 32767 on 127.0.0.1';
+    await useServersStore().start();
+    const wrapper = mount(ServersView, { global: { plugins: [ctx.pinia] } });
+    await settle();
+    const text = wrapper.get(sel('servers-empty')).text();
+    expect(text).toContain(
+      'No servers yet: the local agent server did not start (no two adjacent free TCP ports between 5555 and 32767 on 127.0.0.1).',
+    );
+    expect(text).toContain('or fix that and restart the console');
+    expect(text).not.toContain('start the console with no configuration');
+  });
+
   it('a server with no agents: "Spawn an agent" opens the spawn dialog, with a sample task', async () => {
     const serverId = ctx.fake.addServer('s');
     const wrapper = mount(AgentsView, { props: { serverId }, global: { plugins: [ctx.pinia] } });
