@@ -100,6 +100,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
   const unseen = ref(0);
   /** Lines dropped to stay within the bound (oldest first), or while paused beyond its buffer. */
   const droppedCount = ref(0);
+  /** When this log started tailing (ms since the epoch): it holds lines written from then on; null while closed. */
+  const openedAt = ref<number | null>(null);
   /** Why the log could not open (bad input, or no agent could be tailed). */
   const error = ref<string | null>(null);
   let seq = 0;
@@ -263,6 +265,8 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
       const api = getApi();
       offs = [api.on('logs', onLogs), api.on('backfill', onBackfill)];
     }
+    // Lines are those written from now on: the view says so, since earlier output is not shown.
+    openedAt.value = Date.now();
     const servers = useServersStore();
     const names = await namesOf(unique);
     const opened = unique.map((r, i): MergedSource => ({
@@ -310,6 +314,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
     held = [];
     heldCount.value = 0;
     droppedCount.value = 0;
+    openedAt.value = null;
     error.value = null;
     following.value = true;
     unseen.value = 0;
@@ -365,6 +370,7 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
 
   return {
     sources,
+    openedAt,
     lines,
     shown,
     total,

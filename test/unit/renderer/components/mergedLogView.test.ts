@@ -45,7 +45,13 @@ describe('MergedLogView', () => {
 
   it('shows each line with its agent’s name prefix and colour, the legend naming each server', async () => {
     const { wrapper, frames, a, b, send } = await mountLog();
-    expect(wrapper.get('[data-testid="merged-log-empty"]').text()).toMatch(/^No output yet/);
+    // Agents may have written before the log opened: it never says they wrote nothing.
+    expect(wrapper.get('[data-testid="merged-log-empty"]').text()).toMatch(
+      /^No new output since \d\d:\d\d:\d\d: lines appear here as the agents write them\.$/,
+    );
+    expect(wrapper.get('[data-testid="merged-log-since"]').text()).toMatch(
+      /^Lines written since \d\d:\d\d:\d\d, when this log opened; each agent’s earlier output is in its own view\.$/,
+    );
     send(a.id, 'hello from a\n');
     send(b.id, 'hello from b\n');
     frames.run();
