@@ -43,8 +43,46 @@ const FORBIDDEN_RULES: readonly ForbiddenRule[] = [
     why: 'they make an interpreter load other code',
   },
   {
-    patterns: ['GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH', 'GIT_CONFIG_*', 'GIT_PROXY_COMMAND'],
-    why: 'they make git run other programs',
+    // Not GIT_AUTHOR_NAME and the like, which agents that commit need.
+    patterns: [
+      'GIT_SSH',
+      'GIT_SSH_COMMAND',
+      'GIT_EXEC_PATH',
+      'GIT_CONFIG',
+      'GIT_CONFIG_*',
+      'GIT_PROXY_COMMAND',
+      'GIT_EXTERNAL_DIFF',
+      'GIT_PAGER',
+      'GIT_EDITOR',
+      'GIT_SEQUENCE_EDITOR',
+      'GIT_ASKPASS',
+      'GIT_TEMPLATE_DIR',
+      'GIT_DIR',
+      'GIT_TRACE*',
+    ],
+    why: 'they make git run other programs, read another repository or config, or write files',
+  },
+  {
+    patterns: [
+      'EDITOR',
+      'VISUAL',
+      'PAGER',
+      'MANPAGER',
+      'LESSOPEN',
+      'LESSCLOSE',
+      'BROWSER',
+      'SSH_ASKPASS',
+      'SUDO_ASKPASS',
+    ],
+    why: 'programs run the command they name',
+  },
+  {
+    patterns: ['GCONV_PATH', 'OPENSSL_CONF', 'OPENSSL_ENGINES', 'PYTHONWARNINGS', 'NPM_CONFIG_*'],
+    why: 'they make a library or tool load other code',
+  },
+  {
+    patterns: ['HOME', 'XDG_CONFIG_HOME'],
+    why: "they decide which dotfiles programs read, and dotfiles can name commands (set them in the backend's env in the server config)",
   },
 ];
 

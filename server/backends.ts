@@ -63,6 +63,22 @@ export function expandTemplate(template: readonly string[], config: AgentConfig)
   return out;
 }
 
+/**
+ * The placeholder (e.g. `task`) whose value fills a whole argument and starts with `-`, or null.
+ * A program reads such an argument as an option: a task `-cimport os; …` given to
+ * `python3 -u {task}` runs code, `--dangerously-skip-permissions` given to `claude -p {task}`
+ * lifts its limits. Inside a longer argument (`--model={model}`) a value cannot do that.
+ */
+function optionLikeValue(template: readonly string[], config: AgentConfig): TemplatePlaceholder | null {
+  for (const element of template) {
+    const whole = /^\{(task|model|name|system_prompt|tool_level)\}$/.exec(element);
+    if (!whole) continue;
+    const name = whole[1] as TemplatePlaceholder;
+    if (placeholderValue(config, name)?.startsWith('-') === true) return name;
+  }
+  return null;
+}
+
 function builtinTemplate(
   backend: string,
   config: AgentConfig,
@@ -142,6 +158,15 @@ export function resolveBackend(
     return {
       ok: false,
       error: `unknown backend '${name}' (enabled: ${known.join(', ') || 'none'}${hint})`,
+    };
+  }
+  const optionLike = optionLikeValue(template, config);
+  if (optionLike !== null) {
+    return {
+      ok: false,
+      error:
+        `the ${optionLike.replace('_', ' ')} starts with "-", which backend '${name}' would pass to its program as an option, ` +
+        `not as the ${optionLike.replace('_', ' ')}; reword it to start with another character`,
     };
   }
   const argv = expandTemplate(template, config);

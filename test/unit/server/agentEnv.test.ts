@@ -118,7 +118,7 @@ describe('buildAgentEnv', () => {
   it('layers: inherited < request environment < backend env < AGENT_CONTEXT, DESCARTES_AGENT_ID', () => {
     const env = envOf({
       requestEnv: {
-        HOME: '/from-request',
+        LANG: 'from-request',
         A: 'request',
         B: 'request',
         AGENT_CONTEXT: 'r',
@@ -128,7 +128,7 @@ describe('buildAgentEnv', () => {
       context: 'the context',
     });
     expect(env).toMatchObject({
-      HOME: '/from-request',
+      LANG: 'from-request',
       A: 'request',
       B: 'backend',
       C: 'backend',
@@ -153,6 +153,14 @@ describe('buildAgentEnv', () => {
     ['PATH', 'PATH'],
     ['PYTHONPATH', 'PYTHONPATH'],
     ['GIT_SSH_COMMAND', 'GIT_SSH_COMMAND'],
+    ['GIT_EXTERNAL_DIFF', 'GIT_EXTERNAL_DIFF'],
+    ['GIT_TRACE_PACKET', 'GIT_TRACE*'],
+    ['PAGER', 'PAGER'],
+    ['SSH_ASKPASS', 'SSH_ASKPASS'],
+    ['GCONV_PATH', 'GCONV_PATH'],
+    ['OPENSSL_CONF', 'OPENSSL_CONF'],
+    ['npm_config_script_shell', 'NPM_CONFIG_*'],
+    ['HOME', 'HOME'],
   ])('refuses a request that sets %s, naming the variable and the rule', (name, rule) => {
     const error = errorOf({ requestEnv: { SAFE: '1', [name]: '/tmp/x' } });
     expect(error).toContain(`environment: ${name} may not be set by a spawn request (${rule}: `);

@@ -123,6 +123,25 @@ describe('resolveBackend', () => {
     });
   });
 
+  it('refuses a value that would fill a whole argument and starts with "-": the program would read an option', () => {
+    const py = set({ py: { argv: ['python3', '-u', '{task}'], env: {} }, shell: null });
+    expect(resolveBackend(cfg({ model_backend: 'py', task: '-cimport os; os.system("id")' }), py)).toEqual({
+      ok: false,
+      error:
+        'the task starts with "-", which backend \'py\' would pass to its program as an option, not as the task; ' +
+        'reword it to start with another character',
+    });
+    const claude = resolveBackend(cfg({ model_backend: 'claude', model: '--settings' }), set());
+    expect(claude.ok || claude.error).toMatch(/^the model starts with "-"/);
+    expect(
+      resolveBackend(cfg({ model_backend: 'claude', task: '--dangerously-skip-permissions' }), set()).ok,
+    ).toBe(false);
+    // Inside a longer argument a value cannot become an option; elsewhere a "-" is just text.
+    const inside = set({ x: { argv: ['prog', '--task={task}'], env: {} } });
+    expect(resolveBackend(cfg({ model_backend: 'x', task: '-v' }), inside).ok).toBe(true);
+    expect(resolveBackend(cfg({ task: 'echo -n hi' }), set()).ok).toBe(true);
+  });
+
   it('rejects a command line whose program is empty after expansion', () => {
     const r = resolveBackend(cfg({ model: null }), set({ shell: { argv: ['{model}'], env: {} } }));
     expect(r.ok).toBe(false);
