@@ -50,6 +50,25 @@ export interface EventSubscriberOptions {
  * backoff (the operator may allow our key meanwhile) and reports the problem.
  * Callers must {@link close} it.
  */
+/**
+ * Largest event accepted, bytes. Our server publishes log chunks of at most 64 KiB and small
+ * status updates; a larger frame makes libzmq drop the connection (it is made again), so a
+ * hostile server cannot make the console hold frames of up to 10 MiB (a flood of 8 MiB status
+ * updates grew a console past 4 GiB and stalled its event loop).
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * Events libzmq holds for the console before it stops reading the server's socket (the server
+ * then drops what it cannot send). With {@link MAX_EVENT_BYTES} this bounds what one server can
+ * make the console hold to 64 MiB. Drops are gaps the console already detects and repairs
+ * (status: re-list; logs: refill from the server's store).
+ */
+export const EVENT_QUEUE_LIMIT = 256;
+
+/** How long after a disconnect without libzmq's reconnect the socket is replaced, ms. */
+const DROPPED_AFTER_MS = 1000;
+
 export class EventSubscriber {
   private socket: zmq.Subscriber | null = null;
   private endpoint: string | null = null;
@@ -70,6 +89,8 @@ export class EventSubscriber {
   private problem: HandshakeProblem | null = null;
   private retryAttempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Armed by a disconnect; cleared when libzmq reconnects (see onSocketSignal). */
+  private dropTimer: NodeJS.Timeout | null = null;
   private readonly problemListeners = new ListenerSet<HandshakeProblem | null>(this.reportListenerError);
   /** Frames that did not decode: counted so the UI can say the stream is damaged. */
   decodeErrors = 0;
@@ -103,19 +124,27 @@ export class EventSubscriber {
     return this.problemListeners.add(listener);
   }
 
-  /** (Re)opens the socket to `this.endpoint`, dropping the current one and any pending retry. */
-  private open(): void {
+  /**
+   * (Re)opens the socket to `this.endpoint`, dropping the current one and any pending retry.
+   * @param keepSequences keep the last status and log sequences seen (the same server, after
+   *   libzmq gave up a connection), so what was lost meanwhile shows as a gap
+   */
+  private open(keepSequences = false): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.clearDropTimer();
     this.socket?.close();
     this.socket = null;
-    this.lastSeq = null;
-    this.lastLogSeq.clear();
+    if (!keepSequences) {
+      this.lastSeq = null;
+      this.lastLogSeq.clear();
+    }
     const endpoint = this.endpoint;
     if (endpoint === null) return;
     const socket = new zmq.Subscriber({
       ...clientSocketOptions(this.curve, 5000),
-      receiveHighWaterMark: 100_000,
+      maxMessageSize: MAX_EVENT_BYTES,
+      receiveHighWaterMark: EVENT_QUEUE_LIMIT,
     });
     watchSocketEvents(socket, this.curve !== null, (signal) => {
       this.onSocketSignal(socket, signal);
@@ -178,6 +207,7 @@ export class EventSubscriber {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.clearDropTimer();
     this.problemListeners.clear();
     this.socket?.close();
     this.socket = null;
@@ -186,9 +216,30 @@ export class EventSubscriber {
     this.tails.clear();
   }
 
+  private clearDropTimer(): void {
+    if (this.dropTimer !== null) clearTimeout(this.dropTimer);
+    this.dropTimer = null;
+  }
+
   private onSocketSignal(socket: zmq.Subscriber, signal: SocketSignal): void {
     if (socket !== this.socket) return;
+    if (signal.kind === 'disconnected') {
+      // libzmq says `retrying` at once when it reconnects; silence means it gave the connection
+      // up (a protocol error, e.g. an event over MAX_EVENT_BYTES) and no event would come again.
+      this.clearDropTimer();
+      this.dropTimer = setTimeout(() => {
+        this.dropTimer = null;
+        if (!this.closed && this.socket === socket) this.open(true);
+      }, DROPPED_AFTER_MS);
+      this.dropTimer.unref();
+      return;
+    }
+    if (signal.kind === 'retrying' || signal.kind === 'connected') {
+      this.clearDropTimer();
+      return;
+    }
     if (signal.kind === 'handshaken') {
+      this.clearDropTimer();
       this.retryAttempt = 0;
       this.setProblem(null);
       return;

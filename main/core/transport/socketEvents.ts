@@ -14,10 +14,14 @@ import { probeMechanism } from './mechanismProbe';
  * - `retrying`: a TCP connect failed and libzmq will try again;
  * - `handshaken`: the ZMTP handshake succeeded (keys accepted both ways for CURVE);
  * - `refused`: the handshake failed; `problem` is null when the cause is none of the known ones
- *   (e.g. the peer does not speak ZMTP), `detail` says what libzmq reported.
+ *   (e.g. the peer does not speak ZMTP), `detail` says what libzmq reported;
+ * - `disconnected`: an established connection ended. libzmq reconnects by itself (a `retrying`
+ *   follows at once) unless it ended on a protocol error, such as a frame over the socket's
+ *   `maxMessageSize`: then nothing follows and the socket stays without a connection.
  */
 export type SocketSignal =
   | { readonly kind: 'connected' }
+  | { readonly kind: 'disconnected' }
   | { readonly kind: 'retrying' }
   | { readonly kind: 'handshaken' }
   | { readonly kind: 'refused'; readonly problem: HandshakeProblem | null; readonly detail: string };
@@ -70,6 +74,8 @@ export function classifySocketEvent(event: zmq.Event, curve: boolean): SocketSig
         address: event.address,
         detail: `handshake broken off (${event.error.code})`,
       };
+    case 'disconnect':
+      return { kind: 'disconnected' };
     case 'accept':
     case 'accept:error':
     case 'bind':
@@ -77,7 +83,6 @@ export function classifySocketEvent(event: zmq.Event, curve: boolean): SocketSig
     case 'close':
     case 'close:error':
     case 'connect:delay':
-    case 'disconnect':
     case 'end':
     case 'unknown':
       return null;

@@ -35,7 +35,7 @@ describe('classifySocketEvent', () => {
       expect(classifySocketEvent(events.connect, curve)).toEqual({ kind: 'connected' });
       expect(classifySocketEvent(events.retry, curve)).toEqual({ kind: 'retrying' });
       expect(classifySocketEvent(events.handshake, curve)).toEqual({ kind: 'handshaken' });
-      expect(classifySocketEvent(events.disconnect, curve)).toBeNull();
+      expect(classifySocketEvent(events.disconnect, curve)).toEqual({ kind: 'disconnected' });
     }
   });
 
