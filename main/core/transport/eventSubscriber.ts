@@ -244,7 +244,7 @@ export class EventSubscriber {
       this.setProblem(null);
       return;
     }
-    if (signal.kind !== 'refused' || signal.problem === null) return;
+    if (signal.problem === null) return;
     this.setProblem(signal.problem);
     // libzmq will not retry this socket: a new one, later.
     this.socket.close();

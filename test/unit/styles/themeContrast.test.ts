@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../helpers/serverProcess';
 
-const CSS = readFileSync(join(__dirname, '../../../../renderer/src/styles.css'), 'utf8');
+const CSS = readFileSync(join(REPO_ROOT, 'renderer/src/styles.css'), 'utf8');
 const TEXT = ['--fg', '--fg-muted', '--ok', '--info', '--warn', '--error'] as const;
 const BACKGROUNDS = ['--bg', '--bg-raised', '--bg-sunken', '--bg-hover', '--bg-selected'] as const;
 
