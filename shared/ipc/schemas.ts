@@ -14,6 +14,14 @@ const uuid = z
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a UUID');
 const serverId = z.string().min(1, 'serverId is required').max(200);
 const expiresAt = z.number().int().positive().nullable().optional();
+/** A timeout the operator types, in whole seconds; one message for every way it can be wrong. */
+const TIMEOUT_SECS_MESSAGE = 'enter a whole number of seconds from 1 to 86400 (24 h), or leave it empty';
+const timeoutSecs = z
+  .number({ error: TIMEOUT_SECS_MESSAGE })
+  .int({ error: TIMEOUT_SECS_MESSAGE })
+  .min(1, { error: TIMEOUT_SECS_MESSAGE })
+  .max(86_400, { error: TIMEOUT_SECS_MESSAGE })
+  .optional();
 /** Any JSON value (what custom action params and payloads are). */
 export const jsonValue: z.ZodType = z.lazy(() =>
   z.union([
@@ -110,7 +118,7 @@ export const schemas = {
       model: z.string().max(200).nullable().optional(),
       tool_level: z.string().max(100).nullable().optional(),
     }),
-    timeoutSecs: z.number().int().min(1).max(86_400).optional(),
+    timeoutSecs,
     expiresAt,
   }),
   controlAgent: z.strictObject({
@@ -125,7 +133,7 @@ export const schemas = {
     agentId: uuid,
     action: z.string().min(1, 'action is required').max(200),
     params: jsonValue.optional(),
-    timeoutSecs: z.number().int().min(1).max(86_400).optional(),
+    timeoutSecs,
     expiresAt,
   }),
   batchControl: z.strictObject({

@@ -70,6 +70,18 @@ describe('SpawnDialog', () => {
     expect(wrapper.get(sel('spawn-task-error')).element.parentElement?.className).toBe('error-slot');
   });
 
+  it('says what to type for a timeout that is not a whole number of seconds, and sends nothing', async () => {
+    const { wrapper } = await open();
+    for (const typed of ['abc', '0', '1.5', '90000']) {
+      await fillFields(wrapper, { 'spawn-name': 'n', 'spawn-task': 'echo hi', 'spawn-timeout': typed });
+      await submitForm(wrapper, 'spawn-dialog');
+      expect(wrapper.get(sel('spawn-timeout-error')).text(), typed).toBe(
+        'enter a whole number of seconds from 1 to 86400 (24 h), or leave it empty',
+      );
+    }
+    expect(ctx.fake.callsOf('spawnAgent')).toHaveLength(0);
+  });
+
   it('explains Timeout and Expires in next to the fields', async () => {
     const { wrapper } = await open();
     expect(wrapper.get(sel('spawn-timeout-help')).text()).toMatch(
