@@ -191,7 +191,7 @@ export class FakeApi {
   lineNumbers = true;
   /** What `agentDetails` answers per agent id (agents not here are left out, as the server does). */
   readonly details = new Map<string, AgentDetails>();
-  /** Holds `queryOutput` and `batchControl` replies until resolved (to observe progress). */
+  /** Holds `queryOutput`, `batchControl` and `sendAction` replies until resolved (to observe progress). */
   gate: Promise<void> | null = null;
   exported: string | null = null;
   /** What the next `testConnection` answers (the default says the server is reachable and encrypted). */
@@ -457,9 +457,10 @@ export class FakeApi {
         };
         return Promise.resolve(ok(this.settle(serverId, request, reply, success, p.value.expiresAt)));
       },
-      sendAction: (input) => {
+      sendAction: async (input) => {
         const p = this.parse('sendAction', input);
-        if (!p.ok) return Promise.resolve(p.result);
+        if (!p.ok) return p.result;
+        if (this.gate) await this.gate;
         const request = {
           type: 'custom_action_request' as const,
           request_id: fakeUuid(),
@@ -488,7 +489,7 @@ export class FakeApi {
           data,
           error,
         };
-        return Promise.resolve(ok(this.settle(p.value.serverId, request, reply, success, p.value.expiresAt)));
+        return ok(this.settle(p.value.serverId, request, reply, success, p.value.expiresAt));
       },
       batchControl: async (input) => {
         const p = this.parse('batchControl', input);

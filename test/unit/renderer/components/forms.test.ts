@@ -32,6 +32,28 @@ describe('ActionForm', () => {
     expect(JSON.parse(wrapper.get('[data-testid="action-result"]').text())).toEqual({ a: 1, b: [true] });
   });
 
+  it('clears the previous result while the next action is on its way', async () => {
+    const wrapper = mount(ActionForm, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
+    await settle();
+    await wrapper.get('[data-testid="action-params"]').setValue('{"a": 1}');
+    await wrapper.get('[data-testid="action-form"]').trigger('submit');
+    await settle();
+    expect(JSON.parse(wrapper.get('[data-testid="action-result"]').text())).toEqual({ a: 1 });
+    let release = (): void => undefined;
+    ctx.fake.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await wrapper.get('[data-testid="action-name"]').setValue('nosuchaction');
+    await wrapper.get('[data-testid="action-form"]').trigger('submit');
+    await settle();
+    // Waiting for the reply: the echo's result is not shown under the new request.
+    expect(wrapper.find('[data-testid="action-result"]').exists()).toBe(false);
+    release();
+    ctx.fake.gate = null;
+    await settle();
+    expect(wrapper.get('[data-testid="action-outcome"]').text()).toContain('unknown action nosuchaction');
+  });
+
   it('rejects a bad timeout before sending', async () => {
     const wrapper = mount(ActionForm, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
     await settle();
