@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { $, $$, browser } from '@wdio/globals';
 import { e2eSuite, openConsoleOnServer } from '../helpers/e2eStack';
 import { agentRow, closeSpawnDialog, spawnFixture, waitAgentStatus, waitOutcome } from '../helpers/ui';
-import { setTheme, shot, showFeed, tid, typeInto, UI_WAIT_MS } from '../helpers/ui';
+import { setTheme, shot, shotBothThemes, showFeed, tid, typeInto, UI_WAIT_MS } from '../helpers/ui';
 
 const SERVER = 'feed farm';
 
@@ -89,5 +89,21 @@ describe('status feed: one row per refusal, kept across reloads, linked to agent
     await shot('feed-history-light');
     await setTheme('dark');
     await shot('feed-history-dark');
+  });
+
+  it('in a narrow window the view keeps the width and the feed goes below it', async function () {
+    await browser.setWindowSize(480, 800);
+    try {
+      await $(tid('nav-servers')).click();
+      const main = await $('main.main').getSize();
+      const view = await $('main.main').getLocation();
+      const feed = await $(tid('status-feed')).getLocation();
+      const width = await browser.execute(() => document.documentElement.clientWidth);
+      assert.equal(main.width, width, 'the view spans the window');
+      assert.ok(feed.y >= view.y + main.height - 1, `the feed (y ${feed.y}) is below the view`);
+      await shotBothThemes('narrow-480');
+    } finally {
+      await browser.setWindowSize(1400, 900);
+    }
   });
 });
