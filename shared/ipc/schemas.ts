@@ -15,8 +15,9 @@ const uuid = z
 const serverId = z.string().min(1, 'serverId is required').max(200);
 const expiresAt = z.number().int().positive().nullable().optional();
 /** A timeout the operator types, in whole seconds; one message for every way it can be wrong. */
-const TIMEOUT_SECS_MESSAGE = 'enter a whole number of seconds from 1 to 86400 (24 h), or leave it empty';
-const timeoutSecs = z
+export const TIMEOUT_SECS_MESSAGE =
+  'enter a whole number of seconds from 1 to 86400 (24 h), or leave it empty';
+export const timeoutSecs = z
   .number({ error: TIMEOUT_SECS_MESSAGE })
   .int({ error: TIMEOUT_SECS_MESSAGE })
   .min(1, { error: TIMEOUT_SECS_MESSAGE })

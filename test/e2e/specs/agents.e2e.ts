@@ -134,7 +134,14 @@ describe('agents: spawn, status, controls, output, actions', function () {
     await (await agentRow('actor')).$(tid('agent-open')).click();
     await $(tid('agent-tab-actions')).click();
     await typeInto('action-name', 'add');
+    // Not a built-in of the server: it goes to the agent, and the form says so before it is sent.
+    await $(tid('action-unlisted')).waitForDisplayed({
+      timeout: UI_WAIT_MS,
+      timeoutMsg: 'the unlisted note',
+    });
+    assert.match(await $(tid('action-unlisted')).getText(), /^“add” is not one of the listed actions/);
     await typeInto('action-params', '{"a": 2, "b": 40}');
+    await shotBothThemes('custom-action-unlisted');
     await $(tid('action-run')).click();
     await $(tid('action-result')).waitForDisplayed({ timeout: UI_WAIT_MS, timeoutMsg: 'the action result' });
     assert.match(await $(tid('action-result')).getText(), /42/);

@@ -43,7 +43,11 @@ describe('ActionForm', () => {
     ctx.fake.gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    expect(wrapper.find('[data-testid="action-unlisted"]').exists()).toBe(false);
     await wrapper.get('[data-testid="action-name"]').setValue('nosuchaction');
+    expect(wrapper.get('[data-testid="action-unlisted"]').text()).toBe(
+      '“nosuchaction” is not one of the listed actions: the server passes it to the agent, and if the agent does not answer, the request fails when its timeout ends.',
+    );
     await wrapper.get('[data-testid="action-form"]').trigger('submit');
     await settle();
     // Waiting for the reply: the echo's result is not shown under the new request.
@@ -58,7 +62,9 @@ describe('ActionForm', () => {
     const wrapper = mount(ActionForm, { props: ctx.ids, global: { plugins: [ctx.pinia] } });
     await settle();
     await wrapper.get('[data-testid="action-timeout"]').setValue('0');
-    expect(wrapper.get('[data-testid="action-timeout-error"]').text()).toContain('1 to 86400');
+    expect(wrapper.get('[data-testid="action-timeout-error"]').text()).toBe(
+      'enter a whole number of seconds from 1 to 86400 (24 h), or leave it empty',
+    );
     expect(wrapper.get('[data-testid="action-run"]').attributes('disabled')).toBeDefined();
   });
 });
