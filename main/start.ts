@@ -178,13 +178,14 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
   });
   let handlers: ConsoleHandlers | null = null;
   let host: BrowserHost | null = null;
-  let stopping = false;
+  // An object, so the check after the host starts sees a shutdown that began meanwhile.
+  const life = { stopping: false };
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) {
+    if (life.stopping) {
       log(`${signal} again: exiting now`);
       process.exit(1);
     }
-    stopping = true;
+    life.stopping = true;
     log(`${signal}: closing the console…`);
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, 8000).unref());
     await Promise.race([
@@ -227,9 +228,11 @@ async function runBrowserHost(args: StartArgs, dataDir: string, reason: string):
     return;
   }
   process.stdout.write(`${reason}; open the console at ${host.url}\n`);
-  if (args.open) {
+  if (args.open && !life.stopping) {
     try {
       openInBrowser(writeLauncherPage(dataDir, host.url));
+      // A confined browser (e.g. a snap) may not read the data directory: the URL still works.
+      log('opening the console in your browser; if it does not open, use the URL above');
     } catch (e) {
       log(
         `cannot write the page that opens the console (${e instanceof Error ? e.message : String(e)}); open the URL above`,

@@ -64,17 +64,19 @@ export function expandTemplate(template: readonly string[], config: AgentConfig)
 }
 
 /**
- * The placeholder (e.g. `task`) whose value fills a whole argument and starts with `-`, or null.
- * A program reads such an argument as an option: a task `-cimport os; …` given to
- * `python3 -u {task}` runs code, `--dangerously-skip-permissions` given to `claude -p {task}`
- * lifts its limits. Inside a longer argument (`--model={model}`) a value cannot do that.
+ * The placeholders of the first argument that starts with `-` only because of what filled it
+ * (the template's text there does not), e.g. `task`; null when there is none. A program reads
+ * such an argument as an option: a task `-cimport os; …` given to `python3 -u {task}` runs code,
+ * `--dangerously-skip-permissions` given to `claude -p {task}` lifts its limits. Checked after
+ * filling, so `{model}{task}` with an empty model is caught too.
  */
-function optionLikeValue(template: readonly string[], config: AgentConfig): TemplatePlaceholder | null {
+function optionLikeArgument(template: readonly string[], config: AgentConfig): string | null {
   for (const element of template) {
-    const whole = /^\{(task|model|name|system_prompt|tool_level)\}$/.exec(element);
-    if (!whole) continue;
-    const name = whole[1] as TemplatePlaceholder;
-    if (placeholderValue(config, name)?.startsWith('-') === true) return name;
+    if (element.startsWith('-')) continue;
+    const [filled] = expandTemplate([element], config);
+    if (filled?.startsWith('-') !== true) continue;
+    const names = [...element.matchAll(PLACEHOLDER)].map((m) => (m[1] ?? '').replace('_', ' '));
+    return [...new Set(names)].join(' or ');
   }
   return null;
 }
@@ -160,13 +162,13 @@ export function resolveBackend(
       error: `unknown backend '${name}' (enabled: ${known.join(', ') || 'none'}${hint})`,
     };
   }
-  const optionLike = optionLikeValue(template, config);
+  const optionLike = optionLikeArgument(template, config);
   if (optionLike !== null) {
     return {
       ok: false,
       error:
-        `the ${optionLike.replace('_', ' ')} starts with "-", which backend '${name}' would pass to its program as an option, ` +
-        `not as the ${optionLike.replace('_', ' ')}; reword it to start with another character`,
+        `the ${optionLike} starts with "-", which backend '${name}' would pass to its program as an option, ` +
+        `not as the ${optionLike}; reword it to start with another character`,
     };
   }
   const argv = expandTemplate(template, config);

@@ -85,7 +85,8 @@ export class RequestHandler {
     if (!isRequestType(message.type)) {
       ctx.stats.increment('not_requests');
       const requestId = 'request_id' in message ? message.request_id : null;
-      if (requestId === null) return null;
+      // Echoed only as far as a peeked id would be (see the request_id limit below).
+      if (requestId === null || Buffer.byteLength(requestId, 'utf8') > PEEK_MAX_STRING_BYTES) return null;
       return this.encode(
         errorReply(
           'control_command',

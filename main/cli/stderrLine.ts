@@ -22,7 +22,7 @@ function isUnsafe(code: number): boolean {
  * @returns the line, ending in one `\n`
  */
 export function stderrLine(text: string): string {
-  const joined = text.replace(/\n+$/, '').replace(/\s*[\r\n]+\s*/g, ' | ');
+  const joined = text.replace(/[\r\n]+$/, '').replace(/\s*[\r\n]+\s*/g, ' | ');
   let line = '';
   for (let i = 0; i < joined.length; i++) {
     const code = joined.charCodeAt(i);

@@ -3,7 +3,7 @@
  * dispatcher, services) and the renderer (queue and history views). Plain data only, so it
  * crosses IPC unchanged.
  */
-import type { ReplyMessage, RequestMessage } from '../protocol/types';
+import { NIL_UUID, type ReplyMessage, type RequestMessage } from '../protocol/types';
 
 /**
  * Where a command is in its life.
@@ -196,6 +196,9 @@ export function summarizeRequest(request: RequestMessage): string {
   }
 }
 
+/** The `detail` of a batch the server refused as a whole: no agent was touched. */
+export const BATCH_NOT_RUN = 'not run';
+
 /** Turns a server's reply into the outcome stored with the command. */
 export function outcomeFromReply(reply: ReplyMessage): SettleOutcome {
   switch (reply.type) {
@@ -210,8 +213,13 @@ export function outcomeFromReply(reply: ReplyMessage): SettleOutcome {
     }
     case 'batch_control_response': {
       const detail = `${String(reply.successful)} succeeded, ${String(reply.failed)} failed`;
-      // A batch reply has no error of its own: the first failed agent's reason stands for it.
       const failure = reply.success ? undefined : reply.results.find((r) => !r.success);
+      // The server refused the batch as a whole (a bad request): its one result, under the nil
+      // agent id, carries the reason, and no agent was touched.
+      if (failure?.agent_id === NIL_UUID && reply.results.length === 1) {
+        return replyOutcome(false, failure.error, BATCH_NOT_RUN, null);
+      }
+      // A batch reply has no error of its own: the first failed agent's reason stands for it.
       const error =
         failure === undefined
           ? null

@@ -40,21 +40,11 @@ export interface EventSubscriberOptions {
 }
 
 /**
- * One SUB socket per server. Decodes `<topic>\0<msgpack>` frames, hands status updates to
- * listeners, detects gaps in `data.seq` (so the owner re-lists agents) and in each agent's
- * log `sequence` (so the owner backfills through an output query). Agent log topics are
- * subscribed only while someone tails them.
- *
- * With `curve` the socket speaks CurveZMQ, like the command connection. libzmq abandons a SUB
- * whose handshake was refused, so after a refusal the subscriber opens a new socket with
- * backoff (the operator may allow our key meanwhile) and reports the problem.
- * Callers must {@link close} it.
- */
-/**
  * Largest event accepted, bytes. Our server publishes log chunks of at most 64 KiB and small
- * status updates; a larger frame makes libzmq drop the connection (it is made again), so a
- * hostile server cannot make the console hold frames of up to 10 MiB (a flood of 8 MiB status
- * updates grew a console past 4 GiB and stalled its event loop).
+ * status updates; a larger frame makes libzmq drop the connection (the subscriber then replaces
+ * the socket, see onSocketSignal), so a hostile server cannot make the console hold frames of up
+ * to 10 MiB (a flood of 8 MiB status updates grew a console past 4 GiB and stalled its event
+ * loop).
  */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
@@ -69,6 +59,18 @@ export const EVENT_QUEUE_LIMIT = 256;
 /** How long after a disconnect without libzmq's reconnect the socket is replaced, ms. */
 const DROPPED_AFTER_MS = 1000;
 
+/**
+ * One SUB socket per server. Decodes `<topic>\0<msgpack>` frames, hands status updates to
+ * listeners, detects gaps in `data.seq` (so the owner re-lists agents) and in each agent's
+ * log `sequence` (so the owner backfills through an output query). Agent log topics are
+ * subscribed only while someone tails them.
+ *
+ * With `curve` the socket speaks CurveZMQ, like the command connection. libzmq abandons a SUB
+ * whose handshake was refused, so after a refusal the subscriber opens a new socket with
+ * backoff (the operator may allow our key meanwhile) and reports the problem. It also opens a
+ * new socket, with the same backoff, when libzmq ends a connection for good on a protocol error
+ * (an event over {@link MAX_EVENT_BYTES}). Callers must {@link close} it.
+ */
 export class EventSubscriber {
   private socket: zmq.Subscriber | null = null;
   private endpoint: string | null = null;
@@ -229,7 +231,11 @@ export class EventSubscriber {
       this.clearDropTimer();
       this.dropTimer = setTimeout(() => {
         this.dropTimer = null;
-        if (!this.closed && this.socket === socket) this.open(true);
+        if (this.closed || this.socket !== socket) return;
+        // With backoff: a peer that ends every connection this way must not get one a second.
+        socket.close();
+        this.socket = null;
+        this.scheduleReopen(true);
       }, DROPPED_AFTER_MS);
       this.dropTimer.unref();
       return;
@@ -245,14 +251,20 @@ export class EventSubscriber {
       return;
     }
     if (signal.problem === null) return;
+    this.clearDropTimer();
     this.setProblem(signal.problem);
     // libzmq will not retry this socket: a new one, later.
     this.socket.close();
     this.socket = null;
+    this.scheduleReopen(false);
+  }
+
+  /** A new socket after a backoff delay (doubling from retryInitialMs, with jitter). */
+  private scheduleReopen(keepSequences: boolean): void {
     const wait = backoffDelay(this.retryAttempt++, this.retryInitialMs, this.retryMaxMs, Math.random);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.closed && this.socket === null) this.open();
+      if (!this.closed && this.socket === null) this.open(keepSequences);
     }, wait);
     this.retryTimer.unref();
   }

@@ -265,8 +265,6 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
       const api = getApi();
       offs = [api.on('logs', onLogs), api.on('backfill', onBackfill)];
     }
-    // Lines are those written from now on: the view says so, since earlier output is not shown.
-    openedAt.value = Date.now();
     const servers = useServersStore();
     const names = await namesOf(unique);
     const opened = unique.map((r, i): MergedSource => ({
@@ -299,6 +297,9 @@ export const useMergedLogStore = defineStore('mergedLog', () => {
         }
       }),
     );
+    // Lines are those written from now on (the tails are live): the view says so, since earlier
+    // output is not shown. Lines that came while the tails started are shown too.
+    if (sources.value === generation) openedAt.value = Date.now();
   }
 
   /** Stops every tail and forgets the lines. */

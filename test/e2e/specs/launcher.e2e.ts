@@ -34,7 +34,11 @@ describe('launcher: the browser is opened without the token in any program argum
     mkdirSync(bin);
     opened = join(dir.path, 'opened.txt');
     const opener = join(bin, 'xdg-open');
-    writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$@" > '${opened}'\n`);
+    // Written aside and renamed, so the test never reads a half-written file.
+    writeFileSync(
+      opener,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${opened}.tmp' && mv '${opened}.tmp' '${opened}'\n`,
+    );
     chmodSync(opener, 0o755);
     app = await startConsoleApp({ dataDir, port: CONSOLE_PORT, embeddedPort: EMBEDDED_PORT, opener });
   });

@@ -146,8 +146,23 @@ describe('agent server: bad input never stops it', () => {
       EMPTY,
       encodeMessage(spawnRequest({ name, model_backend: 'shell', task: 'exit 0' }, { requestId: huge })),
     ]);
-    await assertAlive(); // answered after the huge one: its reply, had there been one, came first
+    // A reply sent to the server with such an id is not echoed either.
+    const hugeReply = 'd'.repeat(2000);
+    await h.client.sendRaw([
+      EMPTY,
+      encodeMessage({
+        type: 'health_check_response',
+        request_id: hugeReply,
+        healthy: true,
+        protocol_version: '1.0.0',
+        uptime_secs: null,
+        active_agents: null,
+        metadata: null,
+      }),
+    ]);
+    await assertAlive(); // answered after the huge ones: their replies, had there been any, came first
     expect(h.client.arrivals).not.toContain(huge);
+    expect(h.client.arrivals).not.toContain(hugeReply);
 
     const after = await counters();
     expect(after['stat.bad_request_ids']).toBe((before['stat.bad_request_ids'] ?? 0) + 2);

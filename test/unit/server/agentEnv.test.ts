@@ -161,6 +161,9 @@ describe('buildAgentEnv', () => {
     ['OPENSSL_CONF', 'OPENSSL_CONF'],
     ['npm_config_script_shell', 'NPM_CONFIG_*'],
     ['HOME', 'HOME'],
+    ['LUA_INIT', 'LUA_INIT'],
+    ['GIT_COMMON_DIR', 'GIT_COMMON_DIR'],
+    ['ZDOTDIR', 'ZDOTDIR'],
   ])('refuses a request that sets %s, naming the variable and the rule', (name, rule) => {
     const error = errorOf({ requestEnv: { SAFE: '1', [name]: '/tmp/x' } });
     expect(error).toContain(`environment: ${name} may not be set by a spawn request (${rule}: `);

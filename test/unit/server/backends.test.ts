@@ -136,6 +136,14 @@ describe('resolveBackend', () => {
     expect(
       resolveBackend(cfg({ model_backend: 'claude', task: '--dangerously-skip-permissions' }), set()).ok,
     ).toBe(false);
+    // Two placeholders in one argument: checked after filling, so an empty model cannot hide it.
+    const joined = set({ j: { argv: ['prog', '{model}{task}'], env: {} } });
+    expect(resolveBackend(cfg({ model_backend: 'j', model: null, task: '-x' }), joined)).toEqual({
+      ok: false,
+      error:
+        'the model or task starts with "-", which backend \'j\' would pass to its program as an option, ' +
+        'not as the model or task; reword it to start with another character',
+    });
     // Inside a longer argument a value cannot become an option; elsewhere a "-" is just text.
     const inside = set({ x: { argv: ['prog', '--task={task}'], env: {} } });
     expect(resolveBackend(cfg({ model_backend: 'x', task: '-v' }), inside).ok).toBe(true);

@@ -10,6 +10,7 @@ describe('stderrLine', () => {
   it('joins line breaks (and carriage returns) with " | ", so a quoted text cannot draw a line of its own', () => {
     expect(stderrLine('first\r\nctl: all good\n\n')).toBe('first | ctl: all good\n');
     expect(stderrLine('overwrite\rctl: ok\n')).toBe('overwrite | ctl: ok\n');
+    expect(stderrLine('a windows line\r\n')).toBe('a windows line\n');
   });
 
   it('shows escape sequences, DEL, C1 and bidi overrides escaped instead of letting the terminal act on them', () => {

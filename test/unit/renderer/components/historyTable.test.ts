@@ -38,10 +38,23 @@ describe('HistoryTable', () => {
         agentId: null,
       },
     });
+    const whole = ctx.fake.makeCommand(serverId, { ...batch, request_id: fakeUuid() }, 'failed', {
+      outcome: {
+        kind: 'reply',
+        success: false,
+        error: 'request_id reused',
+        detail: 'not run',
+        agentId: null,
+      },
+    });
     const wrapper = await mountHistory();
     const text = wrapper.get(`[data-testid="history-row-${partly.id}"]`).text();
     expect(text).toContain('2 succeeded, 2 failed; first failure: agent 2c5f39cb: agent is not running');
     expect(text).not.toContain('refused');
+    // Refused as a whole, no agent touched: that is a refusal.
+    expect(wrapper.get(`[data-testid="history-row-${whole.id}"]`).text()).toContain(
+      'refused: request_id reused',
+    );
   });
 
   it('retries a refused command as a new one and shows what became of it in the row', async () => {

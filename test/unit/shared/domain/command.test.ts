@@ -55,6 +55,30 @@ describe('outcomeFromReply', () => {
       detail: '1 succeeded, 1 failed',
       agentId: null,
     });
+    // Refused as a whole (one result under the nil id): the server's reason, no agent named.
+    expect(
+      outcomeFromReply({
+        type: 'batch_control_response',
+        request_id: 'r',
+        success: false,
+        results: [
+          {
+            agent_id: '00000000-0000-0000-0000-000000000000',
+            success: false,
+            status: null,
+            error: 'request_id reused',
+          },
+        ],
+        successful: 0,
+        failed: 1,
+      }),
+    ).toEqual({
+      kind: 'reply',
+      success: false,
+      error: 'request_id reused',
+      detail: 'not run',
+      agentId: null,
+    });
     expect(
       outcomeFromReply({
         type: 'health_check_response',
