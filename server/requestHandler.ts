@@ -31,6 +31,14 @@ function isMutating(req: RequestMessage): boolean {
   return MUTATING.has(req.type) && !(req.type === 'control_command' && req.command_type === 'query_output');
 }
 
+/**
+ * Whether an id of this many UTF-8 bytes is sent back in an error reply: only as long as a
+ * peeked id may be, so a huge id (a client filling memory and logs) gets no reply at all.
+ */
+function echoable(idBytes: number): boolean {
+  return idBytes <= PEEK_MAX_STRING_BYTES;
+}
+
 function agentIdOf(req: RequestMessage): string | undefined {
   return 'agent_id' in req ? req.agent_id : undefined;
 }
@@ -85,8 +93,7 @@ export class RequestHandler {
     if (!isRequestType(message.type)) {
       ctx.stats.increment('not_requests');
       const requestId = 'request_id' in message ? message.request_id : null;
-      // Echoed only as far as a peeked id would be (see the request_id limit below).
-      if (requestId === null || Buffer.byteLength(requestId, 'utf8') > PEEK_MAX_STRING_BYTES) return null;
+      if (requestId === null || !echoable(Buffer.byteLength(requestId, 'utf8'))) return null;
       return this.encode(
         errorReply(
           'control_command',
@@ -100,8 +107,7 @@ export class RequestHandler {
     const idBytes = Buffer.byteLength(req.request_id, 'utf8');
     if (idBytes > MAX_REQUEST_ID_BYTES) {
       ctx.stats.increment('bad_request_ids');
-      // Echoed only as far as a peeked id would be: a huge id gets no reply at all.
-      if (idBytes > PEEK_MAX_STRING_BYTES) return null;
+      if (!echoable(idBytes)) return null;
       return this.encode(
         errorReply(
           req.type,

@@ -5,44 +5,22 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
-import { encodeMessage, type LogStream, type StatusUpdate } from '../../../shared/protocol';
 import { EventSubscriber, MAX_EVENT_BYTES, type LogGap } from '../../../main/core/transport/eventSubscriber';
+import { logEventFrame, statusEventFrame } from '../../helpers/eventFrames';
 import { PortAllocator } from '../../helpers/ports';
 import { sleep, waitUntil } from '../../helpers/wait';
 
 const ports = new PortAllocator(24950, 24969);
 const AGENT = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
-const TIME = { secs_since_epoch: 1_764_000_000, nanos_since_epoch: 0 };
 const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function statusFrame(message: string): Buffer {
-  const update: StatusUpdate = {
-    type: 'status_update',
-    agent_id: AGENT,
-    update_type: 'heartbeat',
-    status: null,
-    message,
-    data: null,
-    timestamp: TIME,
-  };
-  return Buffer.concat([Buffer.from(`status.${AGENT}\0`), Buffer.from(encodeMessage(update))]);
-}
-
-function logFrame(sequence: number): Buffer {
-  const chunk: LogStream = {
-    type: 'log_stream',
-    agent_id: AGENT,
-    stream_type: 'stdout',
-    data: new Uint8Array(64 * 1024).fill(0x61),
-    timestamp: TIME,
-    sequence,
-  };
-  return Buffer.concat([Buffer.from(`${AGENT}\0`), Buffer.from(encodeMessage(chunk))]);
-}
+const statusFrame = (message: string): Buffer => statusEventFrame(AGENT, message);
+const logFrame = (sequence: number): Buffer =>
+  logEventFrame(AGENT, sequence, new Uint8Array(64 * 1024).fill(0x61));
 
 describe('event size and queue limits', () => {
   it('drops an event over the limit, keeps delivering the ones after it, and passes a 64 KiB log chunk', async () => {

@@ -6,17 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as zmq from 'zeromq';
-import {
-  encodeMessage,
-  type LogStream,
-  type RequestMessage,
-  type StatusUpdate,
-  type ZmqMessage,
-} from '../../../shared/protocol';
+import type { RequestMessage, ZmqMessage } from '../../../shared/protocol';
 import { Connection } from '../../../main/core/transport/connection';
 import { EventSubscriber } from '../../../main/core/transport/eventSubscriber';
 import { healthReply } from '../../helpers/healthReply';
 import { PortAllocator } from '../../helpers/ports';
+import { logEventFrame, statusEventFrame } from '../../helpers/eventFrames';
 import { startScriptedRouter } from '../../helpers/scriptedRouter';
 import { sleep, waitUntil } from '../../helpers/wait';
 
@@ -29,32 +24,9 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
-const TIME = { secs_since_epoch: 1_764_000_000, nanos_since_epoch: 0 };
-
-function frame(seq: number): Buffer {
-  const update: StatusUpdate = {
-    type: 'status_update',
-    agent_id: AGENT,
-    update_type: 'heartbeat',
-    status: null,
-    message: `n${seq}`,
-    data: { seq },
-    timestamp: TIME,
-  };
-  return Buffer.concat([Buffer.from(`status.${AGENT}\0`), Buffer.from(encodeMessage(update))]);
-}
-
-function logFrame(sequence: number): Buffer {
-  const chunk: LogStream = {
-    type: 'log_stream',
-    agent_id: AGENT,
-    stream_type: 'stdout',
-    data: new TextEncoder().encode(`line ${sequence}\n`),
-    timestamp: TIME,
-    sequence,
-  };
-  return Buffer.concat([Buffer.from(`${AGENT}\0`), Buffer.from(encodeMessage(chunk))]);
-}
+const frame = (seq: number): Buffer => statusEventFrame(AGENT, `n${seq}`, { seq });
+const logFrame = (sequence: number): Buffer =>
+  logEventFrame(AGENT, sequence, new TextEncoder().encode(`line ${sequence}\n`));
 
 /** A bound PUB socket and an event subscriber on it, both closed after the test. */
 async function publisherAndSubscriber(): Promise<{

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_STATES, describeState, outcomeFromReply } from '../../../../shared/domain/command';
+import {
+  NIL_UUID,
+  type BatchAgentResult,
+  type BatchControlResponse,
+} from '../../../../shared/protocol/types';
 
 const AGENT = '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b';
+
+/** A batch reply that did not succeed, with its per-agent results and counts. */
+function failedBatch(results: BatchAgentResult[], successful: number, failed: number): BatchControlResponse {
+  return { type: 'batch_control_response', request_id: 'r', success: false, results, successful, failed };
+}
 
 describe('outcomeFromReply', () => {
   it('keeps success, the error (absent → null), a one-line detail and the agent', () => {
@@ -21,33 +31,29 @@ describe('outcomeFromReply', () => {
       detail: 'agent 1b4e28ba paused',
       agentId: AGENT,
     });
+    expect(outcomeFromReply(failedBatch([], 1, 2))).toEqual({
+      kind: 'reply',
+      success: false,
+      error: null,
+      detail: '1 succeeded, 2 failed',
+      agentId: null,
+    });
     expect(
-      outcomeFromReply({
-        type: 'batch_control_response',
-        request_id: 'r',
-        success: false,
-        results: [],
-        successful: 1,
-        failed: 2,
-      }),
-    ).toEqual({ kind: 'reply', success: false, error: null, detail: '1 succeeded, 2 failed', agentId: null });
-    expect(
-      outcomeFromReply({
-        type: 'batch_control_response',
-        request_id: 'r',
-        success: false,
-        results: [
-          { agent_id: AGENT, success: true, status: 'terminated', error: null },
-          {
-            agent_id: '2c5f39cb-3ab2-4e4c-b4a6-f02ac6b8744c',
-            success: false,
-            status: null,
-            error: 'agent is not running',
-          },
-        ],
-        successful: 1,
-        failed: 1,
-      }),
+      outcomeFromReply(
+        failedBatch(
+          [
+            { agent_id: AGENT, success: true, status: 'terminated', error: null },
+            {
+              agent_id: '2c5f39cb-3ab2-4e4c-b4a6-f02ac6b8744c',
+              success: false,
+              status: null,
+              error: 'agent is not running',
+            },
+          ],
+          1,
+          1,
+        ),
+      ),
     ).toEqual({
       kind: 'reply',
       success: false,
@@ -57,21 +63,9 @@ describe('outcomeFromReply', () => {
     });
     // Refused as a whole (one result under the nil id): the server's reason, no agent named.
     expect(
-      outcomeFromReply({
-        type: 'batch_control_response',
-        request_id: 'r',
-        success: false,
-        results: [
-          {
-            agent_id: '00000000-0000-0000-0000-000000000000',
-            success: false,
-            status: null,
-            error: 'request_id reused',
-          },
-        ],
-        successful: 0,
-        failed: 1,
-      }),
+      outcomeFromReply(
+        failedBatch([{ agent_id: NIL_UUID, success: false, status: null, error: 'request_id reused' }], 0, 1),
+      ),
     ).toEqual({
       kind: 'reply',
       success: false,
